@@ -1,0 +1,42 @@
+# The two commands that matter: `make demo` and `make test`. Both set themselves up from nothing.
+
+# The first interpreter that really is Python 3.13 (a pyenv shim without PYENV_VERSION is not).
+PYTHON ?= $(shell for p in python3.13 $(HOME)/.pyenv/versions/3.13*/bin/python3.13; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { echo "$$p"; break; }; done)
+VENV := .venv
+TOOLS := .venv-tools
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test unit lint-template build clean
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/logbaseline demo
+
+test: unit lint-template
+
+unit: $(VENV)/.installed
+	$(VENV)/bin/pytest
+
+# cfn-lint, SAM's own lint, and a real build of the layer and functions (arm64 wheels, no container).
+lint-template: $(TOOLS)/.installed $(VENV)/.installed
+	$(TOOLS)/bin/cfn-lint template.yaml
+	$(TOOLS)/bin/sam validate --lint
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(TOOLS)/bin/sam build
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.13 is required: put python3.13 on PATH or install it with pyenv"; exit 1; }
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+$(TOOLS)/.installed: requirements-tools.txt constraints-tools.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.13 is required: put python3.13 on PATH or install it with pyenv"; exit 1; }
+	rm -rf $(TOOLS)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet -c constraints-tools.txt -r requirements-tools.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache

@@ -1,0 +1,25 @@
+"""Evaluator: events from the evaluation queue -> findings in Security Hub, and fix requests."""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from logbaseline.engine.runtime import EventRecord, account_of, count_outcomes, service
+
+logger, tracer, metrics = Logger(), Tracer(), Metrics()
+processor = BatchProcessor(event_type=EventType.SQS, model=EventRecord)
+
+
+@tracer.capture_method
+def record_handler(record: EventRecord, lambda_context: LambdaContext) -> None:
+    event = record.body.model_dump(mode="json", by_alias=True)
+    logger.info("evaluating", extra={"event_id": event["id"], "detail_type": event["detail-type"]})
+    report = service(account_of(lambda_context)).evaluate_event(event)
+    count_outcomes(metrics, report.outcomes, fixes_requested=len(report.fixes_requested))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

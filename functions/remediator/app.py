@@ -1,0 +1,39 @@
+"""Remediator: fix requests -> fix (or dry-run), verify by re-reading, report the finding."""
+
+import os
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from logbaseline.engine import FixRequest
+from logbaseline.engine.runtime import FixRecord, account_of, count_outcomes, service
+
+logger, tracer, metrics = Logger(), Tracer(), Metrics()
+processor = BatchProcessor(event_type=EventType.SQS, model=FixRecord)
+# A repeated request for the same resource within the window is answered from the record, not fixed again.
+idempotency = IdempotencyConfig(event_key_jmespath="[control_id, account_id, region, resource_id]", expires_after_seconds=300)
+persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+
+
+@idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=persistence)
+def fix_once(request: dict, account_id: str) -> list[dict]:
+    outcomes = service(account_id).fix(FixRequest.from_message(request))
+    count_outcomes(metrics, outcomes)
+    for outcome in outcomes:
+        logger.info("fix", extra={**outcome.as_row(), "fix": outcome.fix})
+    return [outcome.as_row() | {"fix": outcome.fix} for outcome in outcomes]
+
+
+@tracer.capture_method
+def record_handler(record: FixRecord, lambda_context: LambdaContext) -> None:
+    fix_once(request=record.body, account_id=account_of(lambda_context))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    idempotency.register_lambda_context(context)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,46 @@
+"""AWS clients from boto3's standard configuration chain (AWS_ENDPOINT_URL included)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# Standard retry mode: bounded retries with exponential backoff and jitter.
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, user_agent_appid="logbaseline")
+
+
+def partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+class Clients:
+    """boto3 clients for one account, created on first use and reused.
+
+    `clients("logs")` is a client in the default region; `clients("logs", "eu-west-1")`
+    one in another region (a multi-region trail is managed from its home region).
+    """
+
+    def __init__(self, region: str, session: boto3.Session | None = None, config: Config = CLIENT_CONFIG):
+        self.region = region
+        self._session = session or boto3.Session()
+        self._config = config
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, service: str, region: str | None = None) -> Any:
+        key = (service, region or self.region)
+        if key not in self._cache:
+            self._cache[key] = self._session.client(service, region_name=key[1], config=self._config)
+        return self._cache[key]
+
+    def for_region(self, region: str) -> Clients:
+        return Clients(region, self._session, self._config)
+
+
+def caller_account_id(session: boto3.Session | None = None) -> str:
+    return (session or boto3.Session()).client("sts", config=CLIENT_CONFIG).get_caller_identity()["Account"]

@@ -1,0 +1,123 @@
+"""What a control is: frozen metadata, triggers, and three functions.
+
+`collect` is the only place that reads AWS; `evaluate` is pure; `remediate`
+writes only through `Changes`, which records every call and, in dry-run, makes none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from logbaseline.aws import Clients
+from logbaseline.models import Mode, Resource, Scope, Severity, Verdict
+
+SEC04_BP01 = "AWS Well-Architected SEC04-BP01"
+SEC04_BP01_URL = (
+    "https://docs.aws.amazon.com/wellarchitected/latest/security-pillar/"
+    "sec_detect_investigate_events_app_service_logging.html"
+)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    default: Any
+    description: str
+    allowed: tuple[Any, ...] = ()
+
+    def parse(self, raw: str) -> Any:
+        value: Any = int(raw) if isinstance(self.default, int) else raw.strip()
+        if self.allowed and value not in self.allowed:
+            raise ValueError(f"parameter {self.name}={raw!r}: must be one of {', '.join(map(str, self.allowed))}")
+        return value
+
+
+@dataclass(frozen=True)
+class CloudTrailTrigger:
+    """CloudTrail API calls that may change what the control checks.
+
+    `resource_path` is a JMESPath into the event's `detail` that yields the
+    resource id (a string or a list); None re-evaluates the whole account and region.
+    """
+
+    event_source: str
+    event_names: tuple[str, ...]
+    resource_path: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfigTrigger:
+    """AWS Config configuration-item changes of one resource type.
+
+    `resource_path` is a JMESPath into the configuration item (or, for an oversized
+    notification, its summary); when it yields nothing, the whole account and region
+    is re-evaluated.
+    """
+
+    resource_type: str
+    resource_path: str | None = "resourceId"
+
+
+@dataclass(frozen=True)
+class Change:
+    service: str
+    operation: str
+    region: str
+    parameters: Mapping[str, Any]
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self.parameters.items())
+        return f"{self.service}:{self.operation}({args}) in {self.region}"
+
+
+class FixFailed(Exception):
+    """The fix could not be applied; the message says why, for the finding."""
+
+
+class Changes:
+    """The write calls of one fix: made in auto mode, only recorded in dry-run."""
+
+    def __init__(self, clients: Clients, *, dry_run: bool):
+        self.clients = clients
+        self.dry_run = dry_run
+        self.made: list[Change] = []
+
+    def call(self, service: str, operation: str, *, region: str | None = None, **parameters: Any) -> dict[str, Any]:
+        self.made.append(Change(service, operation, region or self.clients.region, parameters))
+        if self.dry_run:
+            return {}
+        return getattr(self.clients(service, region), operation)(**parameters)
+
+
+Collect = Callable[[Clients, Scope], list[Resource]]
+Evaluate = Callable[[Resource, Mapping[str, Any]], Verdict]
+Remediate = Callable[[Changes, Resource, Mapping[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Control:
+    id: str
+    title: str
+    description: str
+    severity: Severity
+    resource_type: str  # the ASFF resource type, e.g. AwsLogsLogGroup
+    related_requirements: tuple[str, ...]
+    collect: Collect
+    evaluate: Evaluate
+    resource_id: Callable[[Scope], str]  # the finding's resource id for a scope, used when the resource is gone
+    remediation_text: str
+    config_triggers: tuple[ConfigTrigger, ...] = ()
+    cloudtrail_triggers: tuple[CloudTrailTrigger, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    read_actions: tuple[str, ...] = ()
+    write_actions: tuple[str, ...] = ()
+    remediate: Remediate | None = None
+    default_mode: Mode = Mode.OFF
+    fix_description: str = "none"
+    url: str = SEC04_BP01_URL  # where the finding's recommendation points
+
+    def __post_init__(self) -> None:
+        if self.remediate is None and self.default_mode is not Mode.OFF:
+            raise ValueError(f"{self.id}: a control without remediate() must default to mode off")

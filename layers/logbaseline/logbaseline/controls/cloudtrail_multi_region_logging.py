@@ -1,0 +1,94 @@
+"""Each account and region is covered by a logging multi-region trail that records all management events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from logbaseline.aws import Clients
+from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, describe_trails, management_events
+from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control
+from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
+
+
+def account_id(scope: Scope) -> str:
+    return f"AWS::::Account:{scope.account_id}"
+
+
+def collect(clients: Clients, scope: Scope) -> list[Resource]:
+    trails = []
+    # Shadow trails included: an organization trail of the management account covers this account too.
+    for trail in describe_trails(clients, shadow=True):
+        if not trail.get("IsMultiRegionTrail"):
+            continue
+        arn, home = trail["TrailARN"], trail["HomeRegion"]
+        cloudtrail = clients("cloudtrail", home)
+        trails.append(
+            {
+                "arn": arn,
+                "name": trail["Name"],
+                "home_region": home,
+                "owner_account": arn.split(":")[4],
+                "organization": bool(trail.get("IsOrganizationTrail")),
+                "logging": bool(cloudtrail.get_trail_status(Name=arn).get("IsLogging")),
+                "management_events": management_events(cloudtrail.get_event_selectors(TrailName=arn)),
+            }
+        )
+    return [Resource(scope.account_id, scope.region, account_id(scope), {"trails": trails})]
+
+
+def _records_all(trail: Mapping[str, Any]) -> bool:
+    return {"read", "write"} <= set(trail["management_events"])
+
+
+def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
+    trails = resource.state["trails"]
+    for trail in trails:
+        if trail["logging"] and _records_all(trail):
+            kind = "organization trail" if trail["organization"] else "trail"
+            return passed(f"multi-region {kind} {trail['name']} is logging read and write management events")
+    if not trails:
+        return failed("no multi-region trail covers this account; creating one is left to a person")
+    stopped = [t for t in trails if not t["logging"] and _records_all(t) and t["owner_account"] == resource.account_id]
+    if stopped:
+        return failed(f"multi-region trail {stopped[0]['name']} is not logging", fixable=True)
+    problems = "; ".join(
+        f"{t['name']}: " + ("not logging" if not t["logging"] else f"records only {'/'.join(t['management_events']) or 'no'} management events")
+        for t in trails
+    )
+    return failed(f"no multi-region trail logs all management events ({problems})")
+
+
+def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:
+    # Restart the account's own stopped trail; never create one (an organization trail may be the design).
+    trail = next(t for t in resource.state["trails"] if not t["logging"] and _records_all(t) and t["owner_account"] == resource.account_id)
+    changes.call("cloudtrail", "start_logging", region=trail["home_region"], Name=trail["arn"])
+
+
+CONTROL = Control(
+    id="cloudtrail_multi_region_logging",
+    title="A multi-region CloudTrail trail is logging all management events",
+    description=(
+        "At least one multi-region trail, the account's own or an organization trail, "
+        "is logging and records read and write management events."
+    ),
+    severity=Severity.HIGH,
+    resource_type="AwsAccount",
+    related_requirements=(SEC04_BP01, "Security Hub CloudTrail.1", "CIS AWS Foundations 3.1"),
+    collect=collect,
+    evaluate=evaluate,
+    resource_id=account_id,
+    remediation_text="Start logging on the account's stopped multi-region trail (StopLogging is a tamper signal).",
+    config_triggers=(ConfigTrigger("AWS::CloudTrail::Trail", None),),
+    cloudtrail_triggers=(
+        CloudTrailTrigger(
+            TRAIL_EVENT_SOURCE,
+            ("CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging", "PutEventSelectors"),
+        ),
+    ),
+    read_actions=("cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"),
+    write_actions=("cloudtrail:StartLogging",),
+    remediate=remediate,
+    default_mode=Mode.AUTO,
+    fix_description="StartLogging on the account's stopped multi-region trail; never creates a trail.",
+)

@@ -1,0 +1,133 @@
+"""Every VPC has an active flow log that captures the configured traffic."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from logbaseline.aws import Clients, partition
+from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control, FixFailed, Parameter
+from logbaseline.controls.logs_log_group_retention_bounded import FLOOR, log_group_name, read_log_groups
+from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
+
+TRAFFIC_TYPE = Parameter("flow_log_traffic_type", "ALL", "Traffic the flow log must capture.", ("ALL", "ACCEPT", "REJECT"))
+DESTINATION = Parameter(
+    "flow_log_destination",
+    "",
+    "Where the fix sends new flow logs: an S3 bucket ARN (arn:aws:s3:::bucket[/prefix]) or a CloudWatch Logs "
+    "log group name, which the fix creates with the retention floor. Empty: no fix.",
+)
+DELIVERY_ROLE = Parameter(
+    "flow_log_delivery_role_arn", "", "Role that delivers flow logs to CloudWatch Logs (the template creates it)."
+)
+
+
+def vpc_id(resource_id: str) -> str:
+    return resource_id.rsplit("/", 1)[-1]  # vpc-... or arn:aws:ec2:region:account:vpc/vpc-...
+
+
+def vpc_arn(scope: Scope) -> str:
+    return f"arn:{partition(scope.region)}:ec2:{scope.region}:{scope.account_id}:vpc/{vpc_id(scope.resource_id or '')}"
+
+
+def collect(clients: Clients, scope: Scope) -> list[Resource]:
+    ec2 = clients("ec2")
+    vpc_filter = {"Filters": [{"Name": "vpc-id", "Values": [vpc_id(scope.resource_id)]}]} if scope.resource_id else {}
+    vpcs = [v["VpcId"] for page in ec2.get_paginator("describe_vpcs").paginate(**vpc_filter) for v in page["Vpcs"]]
+    if not vpcs:
+        return []
+    log_filter = {"Filters": [{"Name": "resource-id", "Values": vpcs}]} if scope.resource_id else {}
+    flow_logs: dict[str, list[dict[str, Any]]] = {v: [] for v in vpcs}
+    for page in ec2.get_paginator("describe_flow_logs").paginate(**log_filter):
+        for log in page["FlowLogs"]:
+            if log.get("ResourceId") in flow_logs:
+                flow_logs[log["ResourceId"]].append(
+                    {
+                        "id": log["FlowLogId"],
+                        "traffic_type": log.get("TrafficType"),
+                        "status": log.get("FlowLogStatus"),
+                        "delivery_status": log.get("DeliverLogsStatus"),
+                        "delivery_error": log.get("DeliverLogsErrorMessage"),
+                        "destination": log.get("LogDestination") or log.get("LogGroupName"),
+                    }
+                )
+    return [
+        Resource(scope.account_id, scope.region, vpc_arn(Scope(scope.account_id, scope.region, v)), {"vpc_id": v, "flow_logs": logs})
+        for v, logs in flow_logs.items()
+    ]
+
+
+def _captures(log_traffic: str | None, wanted: str) -> bool:
+    return log_traffic == "ALL" or log_traffic == wanted
+
+
+def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
+    wanted = params[TRAFFIC_TYPE.name]
+    logs = resource.state["flow_logs"]
+    fixable = bool(params[DESTINATION.name])
+    if not logs:
+        return failed("the VPC has no flow log", fixable=fixable)
+    capturing = [log for log in logs if _captures(log["traffic_type"], wanted)]
+    if not capturing:
+        return failed(f"no flow log captures {wanted} traffic", fixable=fixable)
+    healthy = [log for log in capturing if log["status"] == "ACTIVE" and log["delivery_status"] != "FAILED"]
+    if healthy:
+        return passed(f"flow log {healthy[0]['id']} is active and captures {wanted} traffic")
+    errors = "; ".join(f"{log['id']}: {log['delivery_error'] or log['status']}" for log in capturing)
+    return failed(f"no flow log is delivering ({errors})", fixable=fixable)
+
+
+def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:
+    destination, traffic = params[DESTINATION.name], params[TRAFFIC_TYPE.name]
+    for log in resource.state["flow_logs"]:
+        if _captures(log["traffic_type"], traffic) and log["destination"] in (destination, log_group_name(destination)):
+            raise FixFailed(f"flow log {log['id']} to {destination} exists but is not delivering: {log['delivery_error']}")
+    target: dict[str, Any]
+    if destination.startswith("arn:") and ":s3:::" in destination:
+        target = {"LogDestinationType": "s3", "LogDestination": destination}
+    else:
+        role = params[DELIVERY_ROLE.name]
+        if not role:
+            raise FixFailed("a CloudWatch Logs destination needs flow_log_delivery_role_arn")
+        group = log_group_name(destination)
+        if not read_log_groups(changes.clients, group):
+            # A new log destination gets the baseline's retention at once, never "never expire".
+            changes.call("logs", "create_log_group", logGroupName=group)
+            changes.call("logs", "put_retention_policy", logGroupName=group, retentionInDays=params[FLOOR.name])
+        target = {"LogDestinationType": "cloud-watch-logs", "LogGroupName": group, "DeliverLogsPermissionArn": role}
+    response = changes.call(
+        "ec2", "create_flow_logs", ResourceType="VPC", ResourceIds=[resource.state["vpc_id"]], TrafficType=traffic, **target
+    )
+    if response.get("Unsuccessful"):
+        raise FixFailed("; ".join(item["Error"]["Message"] for item in response["Unsuccessful"]))
+
+
+CONTROL = Control(
+    id="vpc_flow_logs_enabled",
+    title="VPCs have an active flow log",
+    description="Every VPC has a flow log that is active, delivers without error and captures the configured traffic.",
+    severity=Severity.MEDIUM,
+    resource_type="AwsEc2Vpc",
+    related_requirements=(SEC04_BP01, "Security Hub EC2.6", "CIS AWS Foundations 3.9"),
+    collect=collect,
+    evaluate=evaluate,
+    resource_id=vpc_arn,
+    remediation_text="Create a flow log to the configured destination and check that it delivers.",
+    config_triggers=(
+        ConfigTrigger("AWS::EC2::VPC"),
+        # A flow log's configuration names its VPC; a deleted one no longer does.
+        ConfigTrigger("AWS::EC2::FlowLog", "configuration.resourceId"),
+    ),
+    cloudtrail_triggers=(
+        CloudTrailTrigger("ec2.amazonaws.com", ("CreateVpc",), "responseElements.vpc.vpcId"),
+        CloudTrailTrigger("ec2.amazonaws.com", ("CreateFlowLogs",), "requestParameters.CreateFlowLogsRequest.ResourceId"),
+        # DeleteFlowLogs names flow logs, not VPCs: re-evaluate every VPC of the region.
+        CloudTrailTrigger("ec2.amazonaws.com", ("DeleteFlowLogs",)),
+    ),
+    parameters=(TRAFFIC_TYPE, DESTINATION, DELIVERY_ROLE, FLOOR),
+    read_actions=("ec2:DescribeVpcs", "ec2:DescribeFlowLogs", "logs:DescribeLogGroups"),
+    write_actions=("ec2:CreateFlowLogs", "logs:CreateLogGroup", "logs:PutRetentionPolicy"),
+    remediate=remediate,
+    default_mode=Mode.DRY_RUN,
+    fix_description="Create a flow log to the configured destination (a new log group gets the retention floor).",
+)

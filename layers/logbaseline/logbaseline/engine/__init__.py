@@ -1,0 +1,147 @@
+"""The engine: what each function does with its input, in one call."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from logbaseline.aws import Clients
+from logbaseline.controls import all_controls, load
+from logbaseline.engine.evaluation import ClientsFactory, Outcome, evaluate_scope
+from logbaseline.engine.findings import publish, to_asff
+from logbaseline.engine.remediation import FixRequest, apply_fix, fix_requests
+from logbaseline.engine.routing import SWEEP_REQUEST, SWEEP_SOURCE, InvalidEvent, route
+from logbaseline.engine.settings import Settings
+from logbaseline.models import Scope
+
+__all__ = ["Service", "InvalidEvent", "UnknownAccount", "Outcome", "FixRequest", "scan"]
+
+SEND_BATCH = 10  # SendMessageBatch takes at most 10 messages
+
+
+class UnknownAccount(LookupError):
+    """An event from an account this deployment does not cover."""
+
+
+class AccountClients:
+    """Clients for the deployment's own account, one set per region."""
+
+    def __init__(self, account_id: str):
+        self.account_id = account_id
+        self._by_region: dict[str, Clients] = {}
+
+    def __call__(self, account_id: str, region: str) -> Clients:
+        if account_id != self.account_id:
+            raise UnknownAccount(f"account {account_id} is not covered by this deployment (account {self.account_id})")
+        if region not in self._by_region:
+            self._by_region[region] = Clients(region)
+        return self._by_region[region]
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+    fixes_requested: list[FixRequest] = field(default_factory=list)
+
+
+@dataclass
+class Service:
+    """One deployment: its settings, its clients and its queues."""
+
+    settings: Settings
+    clients_for: ClientsFactory
+    home: Clients  # the deployment's own account and region, for its queues
+    fix_queue_url: str = ""
+    evaluation_queue_url: str = ""
+    regions: Sequence[str] = ()
+
+    @classmethod
+    def from_env(cls, account_id: str) -> Service:
+        return cls(
+            settings=Settings.from_env(),
+            clients_for=AccountClients(account_id),
+            home=Clients(os.environ["AWS_REGION"]),
+            fix_queue_url=os.environ.get("LOGBASELINE_FIX_QUEUE_URL", ""),
+            evaluation_queue_url=os.environ.get("LOGBASELINE_EVALUATION_QUEUE_URL", ""),
+            regions=[r for r in os.environ.get("LOGBASELINE_REGIONS", "").split(",") if r],
+        )
+
+    def evaluate_event(self, event: Mapping[str, Any]) -> Report:
+        """Evaluator: route the event, re-read and judge, report, ask for fixes."""
+        outcomes = [
+            outcome
+            for target in route(event)
+            for outcome in evaluate_scope(
+                target.control,
+                target.scope,
+                self.clients_for(target.scope.account_id, target.scope.region),
+                self.settings,
+            )
+        ]
+        self.report(outcomes)
+        requests = fix_requests(outcomes, self.settings, str(event.get("id", "")))
+        self._send(self.fix_queue_url, [r.to_message() for r in requests], "fix")
+        return Report(outcomes, requests)
+
+    def fix(self, request: FixRequest) -> list[Outcome]:
+        """Remediator: apply one fix, verify it, report the result."""
+        outcomes = apply_fix(request, self.clients_for(request.account_id, request.region), self.settings)
+        self.report(outcomes)
+        return outcomes
+
+    def sweep(self, account_id: str, default_region: str) -> int:
+        """Sweeper: one evaluation request per region, for the evaluator to work through."""
+        messages = [json.dumps(sweep_event(account_id, region)) for region in (self.regions or [default_region])]
+        self._send(self.evaluation_queue_url, messages, "evaluation")
+        return len(messages)
+
+    def report(self, outcomes: Iterable[Outcome]) -> int:
+        return publish((to_asff(o) for o in outcomes if o.reportable), self.clients_for)
+
+    def _send(self, queue_url: str, bodies: list[str], what: str) -> None:
+        if not bodies:
+            return
+        if not queue_url:
+            raise RuntimeError(f"no {what} queue configured")
+        sqs = self.home("sqs")
+        for start in range(0, len(bodies), SEND_BATCH):
+            chunk = bodies[start : start + SEND_BATCH]
+            response = sqs.send_message_batch(
+                QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(chunk)]
+            )
+            if response.get("Failed"):
+                raise RuntimeError(f"could not queue {len(response['Failed'])} {what} messages: {response['Failed']}")
+
+
+def sweep_event(account_id: str, region: str, control_ids: Sequence[str] = ()) -> dict[str, Any]:
+    """A sweep request in the EventBridge envelope, so one parser reads every message."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": SWEEP_REQUEST,
+        "source": SWEEP_SOURCE,
+        "account": account_id,
+        "time": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "region": region,
+        "resources": [],
+        "detail": {"account_id": account_id, "region": region, "control_ids": list(control_ids)},
+    }
+
+
+def scan(
+    clients_for: ClientsFactory, account_id: str, regions: Sequence[str], control_ids: Sequence[str] = (), settings: Settings | None = None
+) -> list[Outcome]:
+    """Evaluate every (or the chosen) control in each region, read-only."""
+    settings = settings or Settings.from_env()
+    controls = [load(c) for c in control_ids] if control_ids else all_controls()
+    return [
+        outcome
+        for region in regions
+        for control in controls
+        for outcome in evaluate_scope(control, Scope(account_id, region), clients_for(account_id, region), settings)
+    ]

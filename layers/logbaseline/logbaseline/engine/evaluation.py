@@ -1,0 +1,56 @@
+"""Evaluate one control on one scope: collect the current state, then judge it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from logbaseline.aws import Clients
+from logbaseline.controls.base import Control
+from logbaseline.engine.settings import Settings
+from logbaseline.models import Resource, Scope, Status, Verdict, not_applicable
+
+ClientsFactory = Callable[[str, str], Clients]  # (account id, region) -> clients
+
+
+@dataclass(frozen=True)
+class Outcome:
+    control: Control
+    account_id: str
+    region: str
+    resource_id: str
+    verdict: Verdict
+    resource: Resource | None = None  # None when the resource no longer exists
+    fix: Mapping[str, str] | None = None  # what a fix did or would do, for the finding
+
+    @property
+    def present(self) -> bool:
+        return self.resource is not None
+
+    @property
+    def reportable(self) -> bool:
+        """Goes to Security Hub: a verdict on a resource, or the archive of a gone one."""
+        return not self.present or self.verdict.status is not Status.NOT_APPLICABLE
+
+    def as_row(self) -> dict[str, str]:
+        return {
+            "control_id": self.control.id,
+            "account_id": self.account_id,
+            "region": self.region,
+            "resource_type": self.control.resource_type,
+            "resource_id": self.resource_id,
+            "status": self.verdict.status.value,
+            "reason": self.verdict.reason,
+        }
+
+
+def evaluate_scope(control: Control, scope: Scope, clients: Clients, settings: Settings) -> list[Outcome]:
+    params = settings.params(control)
+    outcomes = [
+        Outcome(control, r.account_id, r.region, r.resource_id, control.evaluate(r, params), r)
+        for r in control.collect(clients, scope)
+    ]
+    if scope.resource_id and not outcomes:
+        gone = not_applicable("the resource no longer exists")
+        outcomes.append(Outcome(control, scope.account_id, scope.region, control.resource_id(scope), gone))
+    return outcomes

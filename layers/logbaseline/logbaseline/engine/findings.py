@@ -1,0 +1,85 @@
+"""Outcomes as ASFF findings, and their import into Security Hub.
+
+The finding Id is a public contract, frozen forever: it depends only on the
+control id, the account, the region and the resource id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from logbaseline.aws import partition
+from logbaseline.engine.evaluation import ClientsFactory, Outcome
+from logbaseline.models import Status
+
+SCHEMA_VERSION = "2018-10-08"
+FINDING_TYPE = "Software and Configuration Checks/AWS Security Best Practices"
+BATCH_SIZE = 100  # BatchImportFindings takes at most 100 findings per call
+
+
+class ImportFailed(RuntimeError):
+    """Security Hub refused some findings; raised so that the message is retried."""
+
+
+def finding_id(control_id: str, account_id: str, region: str, resource_id: str) -> str:
+    digest = hashlib.sha256(resource_id.encode()).hexdigest()
+    return f"logbaseline/{control_id}/{account_id}/{region}/{digest}"
+
+
+def product_arn(account_id: str, region: str) -> str:
+    return f"arn:{partition(region)}:securityhub:{region}:{account_id}:product/{account_id}/default"
+
+
+def to_asff(outcome: Outcome, now: datetime | None = None) -> dict[str, Any]:
+    control, verdict = outcome.control, outcome.verdict
+    stamp = (now or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    compliance = "PASSED" if verdict.status is Status.PASSED else "FAILED"
+    product_fields = {"logbaseline/ControlId": control.id, "logbaseline/Reason": verdict.reason[:2000]}
+    product_fields.update({f"logbaseline/Fix/{k}": str(v)[:2000] for k, v in (outcome.fix or {}).items()})
+    return {
+        "SchemaVersion": SCHEMA_VERSION,
+        "Id": finding_id(control.id, outcome.account_id, outcome.region, outcome.resource_id),
+        "ProductArn": product_arn(outcome.account_id, outcome.region),
+        "GeneratorId": f"logbaseline/{control.id}",
+        "AwsAccountId": outcome.account_id,
+        "Region": outcome.region,
+        "Types": [FINDING_TYPE],
+        "CreatedAt": stamp,
+        "UpdatedAt": stamp,
+        "Severity": {"Label": control.severity.value if compliance == "FAILED" else "INFORMATIONAL"},
+        "Title": f"{control.title}: {compliance}"[:256],
+        "Description": f"{outcome.resource_id}: {verdict.reason}"[:1024],
+        "Remediation": {"Recommendation": {"Text": control.remediation_text[:512], "Url": control.url}},
+        "ProductFields": product_fields,
+        "Compliance": {"Status": compliance, "RelatedRequirements": list(control.related_requirements)},
+        "Resources": [
+            {
+                "Type": control.resource_type,
+                "Id": outcome.resource_id,
+                "Partition": partition(outcome.region),
+                "Region": outcome.region,
+            }
+        ],
+        "RecordState": "ACTIVE" if outcome.present else "ARCHIVED",
+    }
+
+
+def publish(findings: Iterable[Mapping[str, Any]], clients_for: ClientsFactory) -> int:
+    """Import findings in batches of 100, each from its own account and region."""
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    for finding in findings:
+        groups[(finding["AwsAccountId"], finding["Region"])].append(finding)
+    imported = 0
+    for (account_id, region), batch in groups.items():
+        securityhub = clients_for(account_id, region)("securityhub")
+        for start in range(0, len(batch), BATCH_SIZE):
+            response = securityhub.batch_import_findings(Findings=list(batch[start : start + BATCH_SIZE]))
+            if response.get("FailedCount"):
+                raise ImportFailed(f"Security Hub refused findings in {account_id}/{region}: {response.get('FailedFindings')}")
+            imported += response.get("SuccessCount", 0)
+    return imported
+

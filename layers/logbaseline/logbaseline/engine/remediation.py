@@ -1,0 +1,86 @@
+"""Fixes: decide which failed outcomes to fix, apply one fix, verify it by re-reading."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from logbaseline.controls import load
+from logbaseline.controls.base import Changes, FixFailed
+from logbaseline.engine.evaluation import Outcome, evaluate_scope
+from logbaseline.engine.routing import InvalidEvent
+from logbaseline.engine.settings import Settings
+from logbaseline.aws import Clients
+from logbaseline.models import Mode, Scope, Status
+
+
+@dataclass(frozen=True)
+class FixRequest:
+    control_id: str
+    account_id: str
+    region: str
+    resource_id: str
+    trigger: str = ""  # the id of the event that found the gap
+
+    def to_message(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_message(cls, body: Mapping[str, Any]) -> FixRequest:
+        try:
+            request = cls(**body)
+        except TypeError as error:
+            raise InvalidEvent(f"not a fix request: {error}") from None
+        if not all(isinstance(v, str) and v for v in (request.control_id, request.account_id, request.region, request.resource_id)):
+            raise InvalidEvent("a fix request needs control_id, account_id, region and resource_id as strings")
+        load(request.control_id)  # UnknownControl for an id this deployment does not have
+        return request
+
+
+def fix_requests(outcomes: Iterable[Outcome], settings: Settings, trigger: str) -> list[FixRequest]:
+    return [
+        FixRequest(o.control.id, o.account_id, o.region, o.resource_id, trigger)
+        for o in outcomes
+        if o.verdict.status is Status.FAILED and o.verdict.fixable and settings.mode(o.control) is not Mode.OFF
+    ]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def apply_fix(request: FixRequest, clients: Clients, settings: Settings) -> list[Outcome]:
+    """Re-evaluate, fix if still failing and allowed, verify by re-reading. Returns the outcomes to report."""
+    control = load(request.control_id)
+    mode = settings.mode(control)
+    scope = Scope(request.account_id, request.region, request.resource_id)
+    before = evaluate_scope(control, scope, clients, settings)
+    current = next((o for o in before if o.resource_id == request.resource_id and o.present), None)
+    if current is None or control.remediate is None or mode is Mode.OFF:
+        return before
+    if current.verdict.status is not Status.FAILED or not current.verdict.fixable:
+        return before  # already fixed (a repeated or late request): nothing to do
+    changes = Changes(clients, dry_run=mode is Mode.DRY_RUN)
+    record = {"Mode": mode.value, "Trigger": request.trigger, "At": _now()}
+    try:
+        control.remediate(changes, current.resource, settings.params(control))  # type: ignore[arg-type]
+    except (FixFailed, ClientError) as error:
+        record |= {"Outcome": "failed", "Error": str(error), "Changes": _describe(changes)}
+        return [replace(o, fix=record) if o is current else o for o in before]
+    record["Changes"] = _describe(changes)
+    if changes.dry_run:
+        return [replace(o, fix=record | {"Outcome": "planned"}) if o is current else o for o in before]
+    after = evaluate_scope(control, scope, clients, settings)
+    verified = next((o for o in after if o.resource_id == request.resource_id), None)
+    passed = verified is not None and verified.verdict.status is Status.PASSED
+    record["Outcome"] = "verified" if passed else "applied, not verified"
+    return [replace(o, fix=record) if o is verified else o for o in after]
+
+
+def _describe(changes: Changes) -> str:
+    return "; ".join(map(str, changes.made)) or "no change"

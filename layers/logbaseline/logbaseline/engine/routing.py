@@ -1,0 +1,122 @@
+"""From an EventBridge event to the (control, scope) pairs it calls for.
+
+An event is only a trigger: it names what to re-read, never the state to judge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jmespath
+
+from logbaseline.controls import all_controls
+from logbaseline.controls.base import Control
+from logbaseline.models import Scope
+
+CONFIG_CHANGE = "Config Configuration Item Change"
+CLOUDTRAIL_CALL = "AWS API Call via CloudTrail"
+SWEEP_REQUEST = "logbaseline Sweep Request"
+SWEEP_SOURCE = "logbaseline.sweeper"
+
+
+class InvalidEvent(ValueError):
+    """The event cannot be routed; the message says why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    control: Control
+    scope: Scope
+
+
+@dataclass(frozen=True)
+class Routes:
+    config: Mapping[str, tuple[tuple[Control, str | None], ...]]
+    cloudtrail: Mapping[tuple[str, str], tuple[tuple[Control, str | None], ...]]
+
+
+@cache
+def routes() -> Routes:
+    config: dict[str, list[tuple[Control, str | None]]] = {}
+    cloudtrail: dict[tuple[str, str], list[tuple[Control, str | None]]] = {}
+    for control in all_controls():
+        for trigger in control.config_triggers:
+            config.setdefault(trigger.resource_type, []).append((control, trigger.resource_path))
+        for ct in control.cloudtrail_triggers:
+            for name in ct.event_names:
+                cloudtrail.setdefault((ct.event_source, name), []).append((control, ct.resource_path))
+    return Routes(
+        {k: tuple(v) for k, v in config.items()},
+        {k: tuple(v) for k, v in cloudtrail.items()},
+    )
+
+
+def _field(mapping: Mapping[str, Any], key: str, where: str) -> Any:
+    value = mapping.get(key) if isinstance(mapping, Mapping) else None
+    if value in (None, ""):
+        raise InvalidEvent(f"{where}.{key} is missing")
+    return value
+
+
+def _ids(found: Any) -> list[str]:
+    """Resource ids from a JMESPath result: a string, a list of them, or EC2's {"content": id} items."""
+    if found is None:
+        return []
+    items = found if isinstance(found, list) else [found]
+    ids = []
+    for item in items:
+        value = item.get("content") if isinstance(item, Mapping) else item
+        if not isinstance(value, str) or not value:
+            raise InvalidEvent(f"resource id {item!r} is not a string")
+        ids.append(value)
+    return ids
+
+
+def _targets(pairs: Iterable[tuple[Control, str | None]], body: Mapping[str, Any], account: str, region: str) -> list[Target]:
+    targets = []
+    for control, path in pairs:
+        ids = _ids(jmespath.search(path, body)) if path else []
+        scopes = [Scope(account, region, i) for i in ids] or [Scope(account, region)]
+        targets.extend(Target(control, scope) for scope in scopes)
+    return list(dict.fromkeys(targets))
+
+
+def route(event: Mapping[str, Any]) -> list[Target]:
+    """The targets an EventBridge event calls for; InvalidEvent if it cannot be routed."""
+    detail_type = _field(event, "detail-type", "event")
+    detail = event.get("detail")
+    if not isinstance(detail, Mapping):
+        raise InvalidEvent("event.detail is missing or not an object")
+    if detail_type == CONFIG_CHANGE:
+        return _route_config(detail)
+    if detail_type == CLOUDTRAIL_CALL:
+        return _route_cloudtrail(event, detail)
+    if detail_type == SWEEP_REQUEST and event.get("source") == SWEEP_SOURCE:
+        account, region = _field(detail, "account_id", "detail"), _field(detail, "region", "detail")
+        wanted = set(detail.get("control_ids") or [])
+        return [Target(c, Scope(account, region)) for c in all_controls() if not wanted or c.id in wanted]
+    raise InvalidEvent(f"unknown detail-type {detail_type!r}")
+
+
+def _route_config(detail: Mapping[str, Any]) -> list[Target]:
+    # An oversized notification carries only a summary; the control re-reads the resource anyway.
+    item = detail.get("configurationItem") or detail.get("configurationItemSummary")
+    if not isinstance(item, Mapping):
+        raise InvalidEvent("detail has neither configurationItem nor configurationItemSummary")
+    resource_type = _field(item, "resourceType", "configurationItem")
+    account = _field(item, "awsAccountId", "configurationItem")
+    region = _field(item, "awsRegion", "configurationItem")
+    return _targets(routes().config.get(resource_type, ()), item, account, region)
+
+
+def _route_cloudtrail(event: Mapping[str, Any], detail: Mapping[str, Any]) -> list[Target]:
+    source = _field(detail, "eventSource", "detail")
+    name = _field(detail, "eventName", "detail")
+    if detail.get("errorCode"):
+        return []  # a failed call changed nothing
+    account = detail.get("recipientAccountId") or _field(event, "account", "event")
+    region = _field(detail, "awsRegion", "detail")
+    return _targets(routes().cloudtrail.get((source, name), ()), detail, account, region)

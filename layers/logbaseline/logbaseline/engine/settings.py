@@ -1,0 +1,78 @@
+"""The deployment's baseline: control parameters and remediation modes.
+
+Read from the environment at call time (never at import): LOGBASELINE_<PARAMETER>
+for each control parameter, and LOGBASELINE_REMEDIATION_MODES as
+"control_id=mode,control_id=mode".
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from logbaseline.controls import REGISTRY, all_controls
+from logbaseline.controls.base import Control
+from logbaseline.controls.logs_log_group_retention_bounded import CEILING, FLOOR
+from logbaseline.models import Mode
+
+MODES_VARIABLE = "LOGBASELINE_REMEDIATION_MODES"
+
+
+class InvalidSettings(ValueError):
+    pass
+
+
+def variable(parameter_name: str) -> str:
+    return f"LOGBASELINE_{parameter_name.upper()}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    modes: Mapping[str, Mode] = field(default_factory=dict)
+
+    def params(self, control: Control) -> dict[str, Any]:
+        return {p.name: self.overrides.get(p.name, p.default) for p in control.parameters}
+
+    def mode(self, control: Control) -> Mode:
+        return self.modes.get(control.id, control.default_mode if control.remediate else Mode.OFF)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        environ = os.environ if environ is None else environ
+        overrides: dict[str, Any] = {}
+        for control in all_controls():
+            for parameter in control.parameters:
+                raw = environ.get(variable(parameter.name), "")
+                if raw != "":
+                    try:
+                        overrides[parameter.name] = parameter.parse(raw)
+                    except ValueError as error:
+                        raise InvalidSettings(str(error)) from None
+        return cls.validated(overrides, parse_modes(environ.get(MODES_VARIABLE, "")))
+
+    @classmethod
+    def validated(cls, overrides: Mapping[str, Any], modes: Mapping[str, Mode]) -> Settings:
+        floor = overrides.get(FLOOR.name, FLOOR.default)
+        ceiling = overrides.get(CEILING.name, CEILING.default)
+        if floor > ceiling:
+            raise InvalidSettings(f"retention floor {floor} is above the ceiling {ceiling}")
+        for control_id in modes:
+            if control_id not in REGISTRY:
+                raise InvalidSettings(f"{MODES_VARIABLE}: unknown control {control_id!r}")
+        return cls(dict(overrides), dict(modes))
+
+
+def parse_modes(raw: str) -> dict[str, Mode]:
+    modes = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        control_id, _, mode = item.partition("=")
+        try:
+            modes[control_id.strip()] = Mode(mode.strip())
+        except ValueError:
+            raise InvalidSettings(
+                f"{MODES_VARIABLE}: {item!r} is not control_id=mode with mode one of off, dry-run, auto"
+            ) from None
+    return modes

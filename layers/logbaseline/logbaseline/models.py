@@ -1,0 +1,70 @@
+"""Value types shared by the controls and the engine. No AWS calls here."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Status(enum.StrEnum):
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+
+
+class Mode(enum.StrEnum):
+    OFF = "off"
+    DRY_RUN = "dry-run"
+    AUTO = "auto"
+
+
+class Severity(enum.StrEnum):
+    INFORMATIONAL = "INFORMATIONAL"
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where to evaluate: one account and region, and optionally one resource.
+
+    `resource_id` is whatever names the resource in the triggering event (a
+    name, an id or an ARN); None means every resource of the control's type.
+    """
+
+    account_id: str
+    region: str
+    resource_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Resource:
+    """The current state of one evaluated resource, as read by a control."""
+
+    account_id: str
+    region: str
+    resource_id: str  # the ARN, or AWS::::Account:<id> for account-level controls
+    state: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status
+    reason: str
+    fixable: bool = False  # the control's remediate() can fix this state
+
+
+def passed(reason: str) -> Verdict:
+    return Verdict(Status.PASSED, reason)
+
+
+def failed(reason: str, *, fixable: bool = False) -> Verdict:
+    return Verdict(Status.FAILED, reason, fixable)
+
+
+def not_applicable(reason: str) -> Verdict:
+    return Verdict(Status.NOT_APPLICABLE, reason)

@@ -1,0 +1,64 @@
+"""Reading the SAM template: its event rules and its IAM grants (for the demo and the contract tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation short forms (!Ref, !Sub, !GetAtt, ...) as {"Fn::X": value}."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+@dataclass(frozen=True)
+class Rule:
+    logical_id: str
+    pattern: dict[str, Any]
+    target_ids: tuple[str, ...]  # logical ids of the targets
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    return yaml.load(Path(path).read_text(), Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def event_rules(template: dict[str, Any]) -> list[Rule]:
+    rules = []
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Events::Rule" and "EventPattern" in resource["Properties"]:
+            targets = tuple(t["Arn"]["Fn::GetAtt"][0] for t in resource["Properties"]["Targets"])
+            rules.append(Rule(logical_id, resource["Properties"]["EventPattern"], targets))
+    return rules
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def policy_statements(template: dict[str, Any], function_id: str) -> Iterator[dict[str, Any]]:
+    for policy in template["Resources"][function_id]["Properties"].get("Policies", []):
+        if isinstance(policy, dict) and "Statement" in policy:
+            yield from policy["Statement"]
+
+
+def granted_actions(template: dict[str, Any], function_id: str) -> set[str]:
+    return {a for s in policy_statements(template, function_id) if s["Effect"] == "Allow" for a in _as_list(s["Action"])}
