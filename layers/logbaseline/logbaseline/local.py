@@ -21,6 +21,7 @@ from typing import Any
 from logbaseline import sam_template
 from logbaseline.aws import Clients, caller_account_id
 from logbaseline.emulator import patched_environ
+from logbaseline.engine import runtime
 
 HANDLERS = {"evaluator": "EvaluatorFunction", "remediator": "RemediatorFunction", "sweeper": "SweeperFunction"}
 QUIET = {
@@ -77,6 +78,7 @@ class LocalStack:
             **(environment or {}),
         }
         self._handlers: dict[str, ModuleType] = {}
+        runtime.service.cache_clear()  # a new stack is a new Lambda container
 
     def _create_queues(self) -> dict[str, str]:
         """The template's queues, each with the template's redrive policy (moto applies it)."""

@@ -1,0 +1,103 @@
+"""Shared fixtures: one moto server over HTTP for the session, a clean account per test."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+from botocore.config import Config
+
+from logbaseline import emulator
+from logbaseline.aws import Clients, caller_account_id
+from logbaseline.engine import AccountClients, Service
+from logbaseline.engine.settings import Settings
+from logbaseline.local import LocalStack
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+REGION = emulator.REGION
+# moto answers "not implemented" with a 500 that botocore would retry for seconds.
+NO_RETRY = Config(retries={"max_attempts": 1})
+
+
+def load_event(relative: str) -> dict[str, Any]:
+    return json.loads((EVENTS / relative).read_text())
+
+
+# --- every AWS call, by the Lambda role making it -------------------------------------
+
+current_role: contextvars.ContextVar[str] = contextvars.ContextVar("current_role", default="")
+CALLS: dict[str, set[str]] = defaultdict(set)
+_original_make_api_call = BaseClient._make_api_call
+
+
+def _recording_make_api_call(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+    role = current_role.get()
+    if role:
+        CALLS[role].add(f"{self.meta.service_model.signing_name}:{operation_name}")
+    return _original_make_api_call(self, operation_name, api_params)
+
+
+BaseClient._make_api_call = _recording_make_api_call  # type: ignore[method-assign]
+_original_invoke = LocalStack.invoke
+
+
+def _invoke_as_role(self: LocalStack, role: str, event: Any) -> Any:
+    token = current_role.set(role)
+    try:
+        return _original_invoke(self, role, event)
+    finally:
+        current_role.reset(token)
+
+
+LocalStack.invoke = _invoke_as_role  # type: ignore[method-assign]
+
+
+# --- the emulator -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    with emulator.moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def aws(moto_endpoint: str) -> Iterator[Clients]:
+    """Clients on a freshly reset emulated account."""
+    emulator.reset(moto_endpoint)
+    clients = Clients(REGION, config=NO_RETRY)
+    clients("securityhub").enable_security_hub(EnableDefaultStandards=False)
+    yield clients
+
+
+@pytest.fixture
+def account_id(aws: Clients) -> str:
+    return caller_account_id()
+
+
+def make_service(account_id: str, **environ: str) -> Service:
+    return Service(Settings.from_env(environ), AccountClients(account_id), Clients(REGION, config=NO_RETRY))
+
+
+def findings_by_resource(clients: Clients) -> dict[tuple[str, str], dict[str, Any]]:
+    """Security Hub findings keyed by (control id, resource id)."""
+    pages = clients("securityhub").get_paginator("get_findings").paginate()
+    return {
+        (f["ProductFields"]["logbaseline/ControlId"], f["Resources"][0]["Id"]): f
+        for page in pages
+        for f in page["Findings"]
+    }
+
+
+@pytest.fixture
+def stack(aws: Clients) -> LocalStack:
+    """The template's rules, queues and handlers, stood up in the emulator (all fixes in auto)."""
+    modes = "logs_log_group_retention_bounded=auto,vpc_flow_logs_enabled=auto,cloudtrail_multi_region_logging=auto,cloudtrail_log_file_validation_enabled=auto"
+    return LocalStack(ROOT, REGION, {"LOGBASELINE_REMEDIATION_MODES": modes, "LOGBASELINE_FLOW_LOG_DESTINATION": "/logbaseline/vpc-flow-logs"})
