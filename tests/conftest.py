@@ -34,13 +34,16 @@ def load_event(relative: str) -> dict[str, Any]:
 
 current_role: contextvars.ContextVar[str] = contextvars.ContextVar("current_role", default="")
 CALLS: dict[str, set[str]] = defaultdict(set)
+CALL_LOG: list[tuple[str, str]] = []  # (role, action) in order, for counting
 _original_make_api_call = BaseClient._make_api_call
 
 
 def _recording_make_api_call(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
     role = current_role.get()
     if role:
-        CALLS[role].add(f"{self.meta.service_model.signing_name}:{operation_name}")
+        action = f"{self.meta.service_model.signing_name}:{operation_name}"
+        CALLS[role].add(action)
+        CALL_LOG.append((role, action))
     return _original_make_api_call(self, operation_name, api_params)
 
 

@@ -44,3 +44,12 @@ class Clients:
 
 def caller_account_id(session: boto3.Session | None = None) -> str:
     return (session or boto3.Session()).client("sts", config=CLIENT_CONFIG).get_caller_identity()["Account"]
+
+
+# Actions AWS authorizes on the caller for a call, beyond the call's own action.
+IMPLIED_ACTIONS: dict[str, tuple[str, ...]] = {
+    # CreateFlowLogs: PassRole for a CloudWatch Logs destination, log deliveries for an S3 one.
+    "ec2:CreateFlowLogs": ("iam:PassRole", "logs:CreateLogDelivery", "logs:DeleteLogDelivery"),
+}
+# Batch calls authorized by the single action's name.
+AUTHORIZED_AS: dict[str, str] = {"sqs:SendMessageBatch": "sqs:SendMessage"}

@@ -162,8 +162,11 @@ class LocalStack:
         while messages := sqs.receive_message(
             QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, AttributeNames=["All"]
         ).get("Messages", []):
-            response = self.invoke(role, {"Records": [self._record(m, arn) for m in messages]})
-            failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+            try:
+                response = self.invoke(role, {"Records": [self._record(m, arn) for m in messages]})
+                failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+            except Exception:  # noqa: BLE001 - as Lambda: a failed invocation fails the whole batch
+                failed = {m["MessageId"] for m in messages}
             for message in messages:
                 if message["MessageId"] not in failed:
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
@@ -173,7 +176,10 @@ class LocalStack:
 
     def _record(self, message: Mapping[str, Any], queue_arn: str) -> dict[str, Any]:
         body = message["Body"]
-        event = json.loads(body)
+        try:
+            event = json.loads(body)
+        except ValueError:
+            event = None
         if isinstance(event, dict) and "detail-type" in event and "account" not in event:
             # Emulator gap (docs/emulator-gaps.md): moto's EventBridge omits `account`, which AWS always sends.
             event["account"] = self.account_id

@@ -28,7 +28,11 @@ class Parameter:
     allowed: tuple[Any, ...] = ()
 
     def parse(self, raw: str) -> Any:
-        value: Any = int(raw) if isinstance(self.default, int) else raw.strip()
+        value: Any = raw.strip()
+        if isinstance(self.default, int):
+            if not value.isdigit():
+                raise ValueError(f"parameter {self.name}={raw!r}: must be a whole number")
+            value = int(value)
         if self.allowed and value not in self.allowed:
             raise ValueError(f"parameter {self.name}={raw!r}: must be one of {', '.join(map(str, self.allowed))}")
         return value

@@ -54,10 +54,12 @@ def routes() -> Routes:
     )
 
 
-def _field(mapping: Mapping[str, Any], key: str, where: str) -> Any:
+def _field(mapping: Mapping[str, Any], key: str, where: str) -> str:
     value = mapping.get(key) if isinstance(mapping, Mapping) else None
-    if value in (None, ""):
+    if value is None or value == "":
         raise InvalidEvent(f"{where}.{key} is missing")
+    if not isinstance(value, str):
+        raise InvalidEvent(f"{where}.{key} is not a string: {value!r:.80}")
     return value
 
 
@@ -96,7 +98,9 @@ def route(event: Mapping[str, Any]) -> list[Target]:
         return _route_cloudtrail(event, detail)
     if detail_type == SWEEP_REQUEST and event.get("source") == SWEEP_SOURCE:
         account, region = _field(detail, "account_id", "detail"), _field(detail, "region", "detail")
-        wanted = set(detail.get("control_ids") or [])
+        wanted = detail.get("control_ids") or []
+        if not isinstance(wanted, list) or not all(isinstance(c, str) for c in wanted):
+            raise InvalidEvent("detail.control_ids must be a list of control ids")
         return [Target(c, Scope(account, region)) for c in all_controls() if not wanted or c.id in wanted]
     raise InvalidEvent(f"unknown detail-type {detail_type!r}")
 
@@ -117,6 +121,6 @@ def _route_cloudtrail(event: Mapping[str, Any], detail: Mapping[str, Any]) -> li
     name = _field(detail, "eventName", "detail")
     if detail.get("errorCode"):
         return []  # a failed call changed nothing
-    account = detail.get("recipientAccountId") or _field(event, "account", "event")
+    account = _field(detail, "recipientAccountId", "detail") if "recipientAccountId" in detail else _field(event, "account", "event")
     region = _field(detail, "awsRegion", "detail")
     return _targets(routes().cloudtrail.get((source, name), ()), detail, account, region)

@@ -1,0 +1,185 @@
+"""Contracts between the registry, the control modules, the template and the IAM grants."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+from logbaseline import sam_template
+from logbaseline.aws import IMPLIED_ACTIONS
+from logbaseline.controls import REGISTRY, all_controls
+from logbaseline.models import Mode
+from tests.conftest import ROOT
+
+CONTROLS_DIR = ROOT / "layers/logbaseline/logbaseline/controls"
+TEMPLATE = sam_template.load(ROOT / "template.yaml")
+RULES = {rule.logical_id: rule for rule in sam_template.event_rules(TEMPLATE)}
+# Every function's own calls beyond the controls' (queues, findings, idempotency records).
+ENGINE_ACTIONS = {
+    "EvaluatorFunction": {"securityhub:BatchImportFindings", "sqs:SendMessage"},
+    "RemediatorFunction": {
+        "securityhub:BatchImportFindings",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    },
+    "SweeperFunction": {"sqs:SendMessage"},
+}
+
+
+def control_modules() -> list[str]:
+    return sorted(p.stem for p in CONTROLS_DIR.glob("*.py") if not p.stem.startswith("_") and p.stem != "base")
+
+
+def test_every_control_module_is_registered_once_under_its_own_name():
+    assert sorted(REGISTRY) == control_modules()
+    for control_id, module in REGISTRY.items():
+        assert module == f"logbaseline.controls.{control_id}"
+        assert importlib.import_module(module).CONTROL.id == control_id
+
+
+@pytest.mark.parametrize("control_id", sorted(REGISTRY))
+def test_control_module_stays_small_and_evaluate_never_touches_boto3(control_id):
+    source = (CONTROLS_DIR / f"{control_id}.py").read_text()
+    assert len(source.splitlines()) <= 160
+    tree = ast.parse(source)
+    evaluate = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "evaluate")
+    names = {n.id for n in ast.walk(evaluate) if isinstance(n, ast.Name)}
+    assert not names & {"clients", "boto3", "changes"}, "evaluate() must be pure"
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom) for a in n.names}
+    assert "boto3" not in imported and "os" not in imported
+
+
+@pytest.mark.parametrize("control", all_controls(), ids=lambda c: c.id)
+def test_metadata_is_complete(control):
+    assert control.title and control.description and control.remediation_text
+    assert any("SEC04-BP01" in r for r in control.related_requirements)
+    assert control.read_actions, "collect() reads something"
+    assert bool(control.remediate) == bool(control.write_actions)
+    if control.remediate is None:
+        assert control.default_mode is Mode.OFF
+    assert control.config_triggers or control.cloudtrail_triggers
+
+
+def test_every_cloudtrail_trigger_is_in_the_template_pattern_and_nothing_more():
+    pattern = RULES["CloudTrailApiCallRule"].pattern
+    triggers = {(t.event_source, name) for c in all_controls() for t in c.cloudtrail_triggers for name in t.event_names}
+    assert {name for _, name in triggers} == set(pattern["detail"]["eventName"])
+    assert {source for source, _ in triggers} == set(pattern["detail"]["eventSource"])
+    assert {"aws." + source.split(".")[0] for source, _ in triggers} == set(pattern["source"])
+    assert pattern["detail"]["errorCode"] == [{"exists": False}], "failed calls change nothing"
+
+
+def test_issue_trigger_list_is_covered():
+    required = {
+        "CreateLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy", "CreateVpc", "CreateFlowLogs",
+        "DeleteFlowLogs", "CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging",
+    }  # fmt: skip
+    assert required <= set(RULES["CloudTrailApiCallRule"].pattern["detail"]["eventName"])
+
+
+def test_every_config_trigger_is_in_both_config_patterns_and_nothing_more():
+    types = {t.resource_type for c in all_controls() for t in c.config_triggers}
+    item = RULES["ConfigItemChangeRule"].pattern["detail"]
+    summary = RULES["ConfigOversizedItemChangeRule"].pattern["detail"]
+    assert set(item["configurationItem"]["resourceType"]) == types
+    assert set(summary["configurationItemSummary"]["resourceType"]) == types
+    assert item["messageType"] == ["ConfigurationItemChangeNotification"]
+    assert summary["messageType"] == ["OversizedConfigurationItemChangeNotification"]
+
+
+def test_rules_deliver_to_the_evaluation_queue_with_a_dead_letter_queue():
+    for logical_id, rule in RULES.items():
+        assert rule.target_ids == ("EvaluationQueue",), logical_id
+        (target,) = TEMPLATE["Resources"][logical_id]["Properties"]["Targets"]
+        assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["EvaluationDeadLetterQueue", "Arn"]}
+    for queue in ("EvaluationQueue", "FixQueue"):
+        properties = TEMPLATE["Resources"][queue]["Properties"]
+        assert properties["SqsManagedSseEnabled"] is True
+        assert 1 <= properties["RedrivePolicy"]["maxReceiveCount"] <= 5
+
+
+def needed_actions(function_id: str) -> set[str]:
+    reads = {a for c in all_controls() for a in c.read_actions}
+    writes = {a for c in all_controls() for a in c.write_actions}
+    implied = {i for a in writes for i in IMPLIED_ACTIONS.get(a, ())}
+    controls = {"EvaluatorFunction": reads, "RemediatorFunction": reads | writes | implied, "SweeperFunction": set()}
+    return controls[function_id] | ENGINE_ACTIONS[function_id]
+
+
+@pytest.mark.parametrize("function_id", sorted(ENGINE_ACTIONS))
+def test_each_role_is_granted_exactly_what_its_function_needs(function_id):
+    assert sam_template.granted_actions(TEMPLATE, function_id) == needed_actions(function_id)
+
+
+def test_evaluator_and_sweeper_cannot_write_logging_state():
+    writes = {a for c in all_controls() for a in c.write_actions}
+    for function_id in ("EvaluatorFunction", "SweeperFunction"):
+        assert not sam_template.granted_actions(TEMPLATE, function_id) & writes
+
+
+def test_no_wildcard_actions_and_pass_role_only_for_flow_logs():
+    for function_id in ENGINE_ACTIONS:
+        for statement in sam_template.policy_statements(TEMPLATE, function_id):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert not any("*" in a for a in actions)
+            if "iam:PassRole" in actions:
+                assert actions == ["iam:PassRole"]
+                assert statement["Resource"] == {"Fn::GetAtt": ["FlowLogsDeliveryRole", "Arn"]}
+                assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"}}
+
+
+def test_every_control_with_a_fix_has_a_mode_parameter_in_the_template():
+    modes = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["LOGBASELINE_REMEDIATION_MODES"]["Fn::Sub"]
+    for control in all_controls():
+        if control.remediate:
+            assert f"{control.id}=${{" in modes
+    for name, parameter in TEMPLATE["Parameters"].items():
+        if name.endswith("RemediationMode"):
+            assert parameter["AllowedValues"] == [m.value for m in Mode]
+
+
+def test_every_control_parameter_reaches_the_functions():
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    for control in all_controls():
+        for parameter in control.parameters:
+            assert f"LOGBASELINE_{parameter.name.upper()}" in variables, parameter.name
+
+
+def test_functions_use_the_layer_and_their_own_log_groups_with_retention():
+    assert TEMPLATE["Globals"]["Function"]["Layers"] == [{"Ref": "LogbaselineLayer"}]
+    assert TEMPLATE["Globals"]["Function"]["Runtime"] == "python3.13"
+    assert TEMPLATE["Globals"]["Function"]["Architectures"] == ["arm64"]
+    assert TEMPLATE["Resources"]["LogbaselineLayer"]["Metadata"]["BuildMethod"] == "python3.13"
+    for function_id in ENGINE_ACTIONS:
+        group = TEMPLATE["Resources"][function_id]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert TEMPLATE["Resources"][group]["Properties"]["RetentionInDays"] == {"Ref": "RetentionFloorDays"}
+
+
+def test_handlers_are_thin():
+    for app in (ROOT / "functions").glob("*/app.py"):
+        source = app.read_text()
+        assert len(source.splitlines()) <= 45, app
+        assert "boto3" not in source, app
+
+
+def test_samconfig_sets_every_template_parameter_default():
+    text = (ROOT / "samconfig.toml").read_text()
+    for name in TEMPLATE["Parameters"]:
+        if name != "LogLevel":
+            assert f'"{name}=' in text, name
+
+
+def test_controls_do_not_read_environment_or_make_clients_at_import():
+    for path in Path(CONTROLS_DIR).glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.Assign | ast.Expr):
+                calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+                text = ast.unparse(node)
+                assert "environ" not in text and ".client(" not in text, (path.name, text)
+                assert not any(isinstance(c.func, ast.Name) and c.func.id == "Clients" for c in calls)

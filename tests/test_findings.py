@@ -1,0 +1,91 @@
+"""ASFF findings: a frozen identity, the fields Security Hub needs, and imports it accepts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from logbaseline.controls import load
+from logbaseline.engine.evaluation import Outcome
+from logbaseline.engine.findings import ImportFailed, finding_id, publish, to_asff
+from logbaseline.models import Resource, Status, failed, not_applicable, passed
+from tests.doubles import REQUIRED, ClientsDouble, SecurityHubDouble
+
+RETENTION = load("logs_log_group_retention_bounded")
+ARN = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders-api"
+
+
+def outcome(verdict=None, account="111122223333", region="eu-west-1", resource_id=ARN, present=True, fix=None):
+    resource = Resource(account, region, resource_id, {}) if present else None
+    return Outcome(RETENTION, account, region, resource_id, verdict or failed("never expires", fixable=True), resource, fix)
+
+
+def test_finding_id_is_frozen():
+    # A public contract: this exact value (sha256 of the ARN, by sha256sum) must never change.
+    assert finding_id("logs_log_group_retention_bounded", "111122223333", "eu-west-1", ARN) == (
+        "logbaseline/logs_log_group_retention_bounded/111122223333/eu-west-1/"
+        "8a79a3b6dadaaa3108f1fa227a497fd1f40c3da7aa3f552d4f5f950ef190bfff"
+    )
+
+
+def test_id_depends_only_on_control_account_region_and_resource():
+    first = to_asff(outcome(failed("x")), datetime(2026, 1, 1, tzinfo=UTC))
+    again = to_asff(outcome(passed("y")), datetime(2027, 1, 1, tzinfo=UTC))
+    assert first["Id"] == again["Id"]
+    assert to_asff(outcome(resource_id=ARN + "2"))["Id"] != first["Id"]
+    assert to_asff(outcome(region="us-east-1"))["Id"] != first["Id"]
+    assert to_asff(outcome(account="444455556666"))["Id"] != first["Id"]
+
+
+def test_failed_finding_has_what_security_hub_and_people_need():
+    finding = to_asff(outcome(fix={"Mode": "auto", "Outcome": "verified"}), datetime(2026, 11, 29, 1, 2, 3, tzinfo=UTC))
+    assert all(key in finding for key in REQUIRED)
+    assert finding["ProductArn"] == "arn:aws:securityhub:eu-west-1:111122223333:product/111122223333/default"
+    assert finding["GeneratorId"] == "logbaseline/logs_log_group_retention_bounded"
+    assert finding["Compliance"]["Status"] == "FAILED"
+    assert "AWS Well-Architected SEC04-BP01" in finding["Compliance"]["RelatedRequirements"]
+    assert "Security Hub CloudWatch.16" in finding["Compliance"]["RelatedRequirements"]
+    assert finding["Severity"] == {"Label": "MEDIUM"}
+    assert finding["Resources"] == [{"Type": "AwsLogsLogGroup", "Id": ARN, "Partition": "aws", "Region": "eu-west-1"}]
+    assert finding["ProductFields"]["logbaseline/ControlId"] == "logs_log_group_retention_bounded"
+    assert finding["ProductFields"]["logbaseline/Fix/Outcome"] == "verified"
+    assert finding["Remediation"]["Recommendation"]["Url"].startswith("https://")
+    assert finding["CreatedAt"] == "2026-11-29T01:02:03.000Z"
+    assert ARN in finding["Description"] and "never expires" in finding["Description"]
+    assert finding["RecordState"] == "ACTIVE"
+
+
+def test_passed_is_informational_and_gone_resources_are_archived():
+    assert to_asff(outcome(passed("ok")))["Severity"] == {"Label": "INFORMATIONAL"}
+    gone = to_asff(outcome(not_applicable("the resource no longer exists"), present=False))
+    assert gone["RecordState"] == "ARCHIVED"
+
+
+def test_not_applicable_outcomes_are_not_reported_but_gone_ones_are():
+    assert not outcome(not_applicable("shadow trail")).reportable
+    assert outcome(not_applicable("gone"), present=False).reportable
+    assert outcome().verdict.status is Status.FAILED and outcome().reportable
+
+
+def test_long_reasons_are_cut_to_asff_limits():
+    finding = to_asff(outcome(failed("x" * 5000)))
+    assert len(finding["Description"]) <= 1024 and len(finding["Title"]) <= 256
+    assert len(finding["ProductFields"]["logbaseline/Reason"]) <= 2000
+
+
+def test_publish_sends_batches_of_at_most_100_from_each_findings_own_account_and_region():
+    clients = ClientsDouble()
+    findings = [to_asff(outcome(resource_id=f"{ARN}-{i}")) for i in range(250)]
+    findings += [to_asff(outcome(account="444455556666", resource_id=f"{ARN}-{i}")) for i in range(3)]
+    findings += [to_asff(outcome(region="us-east-1", resource_id=f"{ARN}-{i}")) for i in range(2)]
+    assert publish(findings, clients) == 255
+    assert [len(c) for c in clients.hubs[("111122223333", "eu-west-1")].calls] == [100, 100, 50]
+    assert [len(c) for c in clients.hubs[("444455556666", "eu-west-1")].calls] == [3]
+    assert [len(c) for c in clients.hubs[("111122223333", "us-east-1")].calls] == [2]
+
+
+def test_refused_findings_raise_so_the_message_is_retried():
+    hub = SecurityHubDouble("999999999999", "eu-west-1")  # not the finding's account: AWS refuses it
+    with pytest.raises(ImportFailed, match="AccessDeniedException"):
+        publish([to_asff(outcome())], lambda account, region: lambda service, region=None: hub)

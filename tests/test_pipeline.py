@@ -1,0 +1,144 @@
+"""The stack end to end on a moto server: EventBridge rules from template.yaml, the queues, the three handlers."""
+
+from __future__ import annotations
+
+import json
+
+from logbaseline import demo, sam_template
+from logbaseline.aws import AUTHORIZED_AS, IMPLIED_ACTIONS
+from logbaseline.local import LocalStack
+from tests.conftest import CALL_LOG, CALLS, EVENTS, ROOT, findings_by_resource, load_event
+
+RETENTION = "logs_log_group_retention_bounded"
+ROLES = {"evaluator": "EvaluatorFunction", "remediator": "RemediatorFunction", "sweeper": "SweeperFunction"}
+# Granted but called only on a rare path: Powertools reads the idempotency record back only
+# when DynamoDB does not return it with the failed conditional write.
+FALLBACK_ACTIONS = {"dynamodb:GetItem"}
+
+
+def group_arn(stack: LocalStack, name: str) -> str:
+    return f"arn:aws:logs:{stack.region}:{stack.account_id}:log-group:{name}"
+
+
+def run_events(stack: LocalStack, events: list[dict]) -> tuple[int, int]:
+    stack.put_events(events)
+    evaluated = stack.drain("EvaluationQueue", "evaluator")
+    fixed = stack.drain("FixQueue", "remediator")
+    assert not evaluated.failed and not fixed.failed
+    return evaluated.delivered, fixed.delivered
+
+
+def test_sample_events_close_every_fixable_gap_and_a_second_pass_changes_nothing(aws, stack):
+    renames = demo.seed_gaps(aws)
+    events = demo.sample_events(EVENTS, stack.account_id, renames)
+    stack.put_events(events)
+    assert stack.drain("EvaluationQueue", "evaluator").delivered == len(events)  # every sample matched a rule
+
+    before = findings_by_resource(aws)
+    assert before[(RETENTION, group_arn(stack, "/aws/lambda/orders-api"))]["Compliance"]["Status"] == "FAILED"
+    assert before[("cloudtrail_multi_region_logging", f"AWS::::Account:{stack.account_id}")]["Compliance"]["Status"] == "FAILED"
+    assert stack.queue_depth("FixQueue") > 0
+
+    assert stack.drain("FixQueue", "remediator").failed == []
+    after = findings_by_resource(aws)
+    assert after[(RETENTION, group_arn(stack, "/aws/lambda/orders-api"))]["Compliance"]["Status"] == "PASSED"
+    assert after[("cloudtrail_multi_region_logging", f"AWS::::Account:{stack.account_id}")]["Compliance"]["Status"] == "PASSED"
+    vpc = f"arn:aws:ec2:{stack.region}:{stack.account_id}:vpc/{renames[demo.SAMPLE_VPC]}"
+    assert after[("vpc_flow_logs_enabled", vpc)]["ProductFields"]["logbaseline/Fix/Outcome"] == "verified"
+    assert aws("cloudtrail").get_trail_status(Name="management-events")["IsLogging"] is True
+    # The drift sweep reaches what no event named; above the ceiling, a person decides: nothing shortens it.
+    stack.invoke("sweeper", load_event("schedule/scheduled-event.json"))
+    stack.drain("EvaluationQueue", "evaluator")
+    stack.drain("FixQueue", "remediator")
+    after = findings_by_resource(aws)
+    audit = after[(RETENTION, group_arn(stack, "/aws/lambda/audit-archive"))]
+    assert audit["Compliance"]["Status"] == "FAILED" and "logbaseline/Fix/Outcome" not in audit["ProductFields"]
+    groups = {g["logGroupName"]: g.get("retentionInDays") for g in aws("logs").describe_log_groups()["logGroups"]}
+    assert groups["/aws/lambda/audit-archive"] == 3653
+
+    fixes_before = [a for r, a in CALL_LOG if r == "remediator" and a != "securityhub:BatchImportFindings"]
+    evaluated, fixed = run_events(stack, events)
+    assert (evaluated, fixed) == (len(events), 0), "a second pass finds nothing to fix"
+    assert [a for r, a in CALL_LOG if r == "remediator" and a != "securityhub:BatchImportFindings"] == fixes_before
+    assert {g["logGroupName"]: g.get("retentionInDays") for g in aws("logs").describe_log_groups()["logGroups"]} == groups
+
+
+def test_the_remediators_own_change_comes_back_as_an_event_and_ends_in_passed(aws, stack):
+    aws("logs").create_log_group(logGroupName="/aws/lambda/orders-api")
+    run_events(stack, [load_event("cloudtrail/logs-CreateLogGroup.json")])
+    assert aws("logs").describe_log_groups()["logGroups"][0]["retentionInDays"] == 365
+    # CloudTrail reports the remediator's PutRetentionPolicy: it must be judged PASSED, with no new fix.
+    echo = load_event("cloudtrail/logs-PutRetentionPolicy.json")
+    echo["detail"]["requestParameters"]["retentionInDays"] = 365
+    assert run_events(stack, [echo]) == (1, 0)
+    finding = findings_by_resource(aws)[(RETENTION, group_arn(stack, "/aws/lambda/orders-api"))]
+    assert finding["Compliance"]["Status"] == "PASSED"
+
+
+def test_duplicate_fix_requests_fix_once(aws, stack):
+    aws("logs").create_log_group(logGroupName="/aws/lambda/orders-api")
+    request = {"control_id": RETENTION, "account_id": stack.account_id, "region": stack.region,
+               "resource_id": group_arn(stack, "/aws/lambda/orders-api"), "trigger": "evt-1"}  # fmt: skip
+    for _ in range(3):
+        aws("sqs").send_message(QueueUrl=stack.queues["FixQueue"], MessageBody=json.dumps(request))
+    start = len(CALL_LOG)
+    assert stack.drain("FixQueue", "remediator").delivered == 3
+    writes = [a for r, a in CALL_LOG[start:] if a == "logs:PutRetentionPolicy"]
+    assert writes == ["logs:PutRetentionPolicy"]
+    assert aws("dynamodb").scan(TableName=stack.table)["Count"] == 1
+
+
+def test_bad_input_is_retried_a_bounded_number_of_times_then_dead_lettered(aws, stack):
+    aws("logs").create_log_group(logGroupName="/aws/lambda/orders-api")
+    sqs = aws("sqs")
+    good = json.dumps(load_event("cloudtrail/logs-CreateLogGroup.json"))
+    unknown = load_event("cloudtrail/logs-CreateLogGroup.json") | {"detail-type": "Something Else"}
+    for body in (good, "not json", json.dumps({"version": "0"}), json.dumps(unknown)):
+        sqs.send_message(QueueUrl=stack.queues["EvaluationQueue"], MessageBody=body)
+    delivery = stack.drain("EvaluationQueue", "evaluator")
+    assert delivery.delivered == 1
+    assert len(delivery.failed) == 3 * 3, "each bad message is tried maxReceiveCount (3) times"
+    assert stack.queue_depth("EvaluationQueue") == 0
+    assert stack.queue_depth("EvaluationDeadLetterQueue") == 3, "nothing is lost"
+    bad_fix = {"control_id": "no_such_control", "account_id": stack.account_id, "region": stack.region, "resource_id": "x"}
+    sqs.send_message(QueueUrl=stack.queues["FixQueue"], MessageBody=json.dumps(bad_fix))
+    assert len(stack.drain("FixQueue", "remediator").failed) == 3
+    assert stack.queue_depth("FixDeadLetterQueue") == 1
+
+
+def test_an_event_from_an_unknown_account_is_dead_lettered_not_evaluated(aws, stack):
+    event = load_event("cloudtrail/logs-CreateLogGroup.json")
+    event["detail"]["recipientAccountId"] = "444455556666"
+    aws("sqs").send_message(QueueUrl=stack.queues["EvaluationQueue"], MessageBody=json.dumps(event))
+    assert stack.drain("EvaluationQueue", "evaluator").delivered == 0
+    assert stack.queue_depth("EvaluationDeadLetterQueue") == 1
+
+
+def test_sweeper_queues_one_evaluation_per_region_and_the_sweep_finds_drift(aws):
+    stack = LocalStack(ROOT, "us-east-1", {"LOGBASELINE_REGIONS": "us-east-1,eu-west-1"})
+    aws("logs").create_log_group(logGroupName="/aws/lambda/quiet")  # created without an event reaching us
+    assert stack.invoke("sweeper", load_event("schedule/scheduled-event.json")) == {"requests": 2}
+    assert stack.queue_depth("EvaluationQueue") == 2
+    assert stack.drain("EvaluationQueue", "evaluator").delivered == 2
+    finding = findings_by_resource(aws)[(RETENTION, group_arn(stack, "/aws/lambda/quiet"))]
+    assert finding["Compliance"]["Status"] == "FAILED"
+    assert stack.queue_depth("FixQueue") == 1, "retention defaults to auto"
+
+
+def test_every_call_each_function_makes_is_granted_and_every_grant_is_used(aws, stack):
+    """Least privilege, from the calls recorded during this session's pipeline tests."""
+    renames = demo.seed_gaps(aws)
+    run_events(stack, demo.sample_events(EVENTS, stack.account_id, renames))
+    stack.invoke("sweeper", load_event("schedule/scheduled-event.json"))
+    stack.drain("EvaluationQueue", "evaluator")
+    bad_fix = {"control_id": "no_such_control", "account_id": stack.account_id, "region": stack.region, "resource_id": "x"}
+    aws("sqs").send_message(QueueUrl=stack.queues["FixQueue"], MessageBody=json.dumps(bad_fix))
+    stack.drain("FixQueue", "remediator")  # a failed fix attempt releases its idempotency record
+    template = sam_template.load(ROOT / "template.yaml")
+    for role, function_id in ROLES.items():
+        granted = sam_template.granted_actions(template, function_id)
+        called = {AUTHORIZED_AS.get(a, a) for a in CALLS[role]}
+        assert called <= granted, f"{function_id} calls actions it is not granted: {called - granted}"
+        implied = {i for a in called for i in IMPLIED_ACTIONS.get(a, ())}
+        unused = granted - called - implied - FALLBACK_ACTIONS
+        assert not unused, f"{function_id} is granted actions it never uses: {unused}"
