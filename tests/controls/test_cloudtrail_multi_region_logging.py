@@ -1,0 +1,178 @@
+"""cloudtrail_multi_region_logging: selector parsing, the pure verdict, a fix that only restarts, and round trips."""
+
+from __future__ import annotations
+
+import pytest
+
+from logbaseline.aws import Clients
+from logbaseline.controls._trails import management_events
+from logbaseline.controls.base import Change, Changes
+from logbaseline.controls.cloudtrail_multi_region_logging import CONTROL
+from logbaseline.engine import FixRequest
+from logbaseline.models import Resource, Status
+from tests.conftest import REGION, findings_by_resource, load_event, make_service
+
+ME, OTHER = "123456789012", "210987654321"  # the sample account (moto's default) and a management account
+ALL = [{"ReadWriteType": "All", "IncludeManagementEvents": True}]
+
+
+def advanced(*read_only: str, category: str = "Management") -> dict:
+    fields = [{"Field": "eventCategory", "Equals": [category]}]
+    if read_only:
+        fields.append({"Field": "readOnly", "Equals": list(read_only)})
+    return {"FieldSelectors": fields}
+
+
+@pytest.mark.parametrize(
+    ("selectors", "expected"),
+    [
+        ({}, []),
+        ({"EventSelectors": [], "AdvancedEventSelectors": []}, []),  # moto's new trail
+        ({"EventSelectors": ALL}, ["read", "write"]),
+        ({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": []}]}, ["read", "write"]),
+        ({"EventSelectors": [{"ReadWriteType": "ReadOnly"}]}, ["read"]),
+        ({"EventSelectors": [{"ReadWriteType": "WriteOnly"}]}, ["write"]),
+        ({"EventSelectors": [{"ReadWriteType": "ReadOnly"}, {"ReadWriteType": "WriteOnly"}]}, ["read", "write"]),
+        ({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": False}]}, []),  # data events only
+        ({"AdvancedEventSelectors": [advanced()]}, ["read", "write"]),
+        ({"AdvancedEventSelectors": [advanced("false")]}, ["write"]),
+        ({"AdvancedEventSelectors": [advanced("true")]}, ["read"]),
+        ({"AdvancedEventSelectors": [advanced("true"), advanced("false")]}, ["read", "write"]),
+        ({"AdvancedEventSelectors": [advanced(category="Data")]}, []),
+    ],
+)
+def test_management_events(selectors, expected):
+    """Which management events a trail's (basic or advanced) selectors record."""
+    assert management_events(selectors) == expected
+
+
+def trail(name="main", logging=True, events=("read", "write"), owner=ME, organization=False, home=REGION) -> dict:
+    return {"arn": f"arn:aws:cloudtrail:{home}:{owner}:trail/{name}", "name": name, "home_region": home,
+            "owner_account": owner, "organization": organization, "logging": logging, "management_events": list(events)}
+
+
+def account(*trails) -> Resource:
+    return Resource(ME, REGION, f"AWS::::Account:{ME}", {"trails": list(trails)})
+
+
+@pytest.mark.parametrize(
+    ("trails", "status", "fixable", "phrase"),
+    [
+        ((), Status.FAILED, False, "no multi-region trail covers this account; creating one is left to a person"),
+        ((trail(),), Status.PASSED, False, "multi-region trail main is logging read and write"),
+        ((trail(logging=False),), Status.FAILED, True, "multi-region trail main is not logging"),
+        ((trail(events=("read",)),), Status.FAILED, False, "main: records only read management events"),
+        ((trail(events=("write",)),), Status.FAILED, False, "main: records only write management events"),
+        ((trail(events=()),), Status.FAILED, False, "main: records only no management events"),
+        ((trail(logging=False, events=("read",)),), Status.FAILED, False, "main: not logging"),
+        ((trail("org", owner=OTHER, organization=True),), Status.PASSED, False, "organization trail org is logging"),
+        ((trail("org", logging=False, owner=OTHER, organization=True),), Status.FAILED, False, "org: not logging"),
+        ((trail("org", logging=False, owner=OTHER, organization=True), trail()), Status.PASSED, False, "trail main"),
+        ((trail("ro", events=("read",)), trail(logging=False)), Status.FAILED, True, "main is not logging"),
+    ],
+)
+def test_evaluate(trails, status, fixable, phrase):
+    """PASSED needs a logging multi-region trail with read+write events; only our own stopped trail is fixable."""
+    verdict = CONTROL.evaluate(account(*trails), {})
+    assert (verdict.status, verdict.fixable) == (status, fixable)
+    assert phrase in verdict.reason
+
+
+def test_remediate_restarts_our_trail_in_its_home_region():
+    """The fix is one StartLogging on our stopped trail, in its home region; it never touches another's trail."""
+    ours = trail(logging=False, home="eu-west-1")
+    changes = Changes(Clients(REGION), dry_run=True)
+    CONTROL.remediate(changes, account(trail("org", logging=False, owner=OTHER, organization=True), ours), {})
+    assert changes.made == [Change("cloudtrail", "start_logging", "eu-west-1", {"Name": ours["arn"]})]
+
+
+def test_remediate_never_creates_or_starts_another_accounts_trail():
+    """With no trail of our own to restart, remediate makes no call at all (no CreateTrail, no StartLogging)."""
+    changes = Changes(Clients(REGION), dry_run=True)
+    with pytest.raises(Exception):  # noqa: B017 - evaluate never calls this fixable; what matters is no change
+        CONTROL.remediate(changes, account(trail("org", logging=False, owner=OTHER, organization=True)), {})
+    assert changes.made == []
+
+
+# --- round trips on the moto server -------------------------------------------------------
+
+BUCKET = "org-cloudtrail-logs-123456789012"  # the bucket of the sample events
+
+
+def seed_trail(aws, *, multi_region=True, logging=False, selectors=ALL, region=REGION) -> str:
+    aws("s3").create_bucket(Bucket=BUCKET)
+    cloudtrail = aws("cloudtrail", region)
+    arn = cloudtrail.create_trail(Name="management-events", S3BucketName=BUCKET, IsMultiRegionTrail=multi_region)["TrailARN"]
+    cloudtrail.put_event_selectors(TrailName=arn, EventSelectors=selectors)  # AWS's default; moto leaves them empty
+    if logging:
+        cloudtrail.start_logging(Name=arn)
+    return arn
+
+
+def service_with_queue(aws, account_id):
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{CONTROL.id}=auto")
+    service.fix_queue_url = aws("sqs").create_queue(QueueName="fixes")["QueueUrl"]
+    return service
+
+
+@pytest.mark.parametrize("home", [REGION, "eu-west-1"])
+def test_round_trip_stopped_trail_is_restarted(aws, account_id, home):
+    """StopLogging -> FAILED finding -> fix request -> StartLogging in the home region -> PASSED; repeats change nothing."""
+    arn = seed_trail(aws, region=home)
+    resource_id = f"AWS::::Account:{account_id}"
+    service = service_with_queue(aws, account_id)
+    event = load_event("cloudtrail/cloudtrail-StopLogging.json")
+    event["detail"]["requestParameters"]["name"] = arn
+
+    report = service.evaluate_event(event)
+    [outcome] = report.outcomes
+    assert (outcome.resource_id, outcome.verdict.status, outcome.verdict.fixable) == (resource_id, Status.FAILED, True)
+    finding = findings_by_resource(aws)[(CONTROL.id, resource_id)]
+    assert finding["Compliance"]["Status"] == "FAILED" and finding["GeneratorId"] == f"logbaseline/{CONTROL.id}"
+    assert finding["Resources"][0]["Type"] == "AwsAccount" and finding["Severity"]["Label"] == "HIGH"
+    assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, resource_id, event["id"])]
+
+    [fixed] = service.fix(report.fixes_requested[0])
+    assert fixed.fix["Outcome"] == "verified"
+    assert aws("cloudtrail", home).get_trail_status(Name=arn)["IsLogging"] is True
+    finding = findings_by_resource(aws)[(CONTROL.id, resource_id)]
+    assert finding["Compliance"]["Status"] == "PASSED"
+    assert finding["ProductFields"]["logbaseline/Fix/Outcome"] == "verified"
+
+    [again] = service.fix(report.fixes_requested[0])
+    assert again.fix is None and again.verdict.status is Status.PASSED
+    second = service.evaluate_event(load_event("cloudtrail/cloudtrail-StartLogging.json"))
+    assert [o.verdict.status for o in second.outcomes] == [Status.PASSED] and second.fixes_requested == []
+    assert [t["TrailARN"] for t in aws("cloudtrail").describe_trails(includeShadowTrails=True)["trailList"]] == [arn]
+
+
+def all_trails(aws) -> list[dict]:
+    return [t for region in (REGION, "eu-west-1") for t in aws("cloudtrail", region).describe_trails()["trailList"]]
+
+
+@pytest.mark.parametrize(
+    ("seed", "phrase"),
+    [
+        (None, "no multi-region trail covers this account"),
+        ({"multi_region": False, "logging": True}, "no multi-region trail covers this account"),  # does not count
+        ({"logging": True, "selectors": [{"ReadWriteType": "ReadOnly"}]}, "records only read management events"),
+        ({"logging": False, "selectors": [{"ReadWriteType": "WriteOnly"}]}, "management-events: not logging"),
+    ],
+)
+def test_round_trip_gap_left_to_a_person(aws, account_id, seed, phrase):
+    """No usable trail to restart: FAILED, not fixable, no fix request; nothing creates or starts a trail."""
+    arn = seed_trail(aws, **seed) if seed is not None else None
+    before = all_trails(aws)
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{CONTROL.id}=auto")  # no queue: none is needed
+    report = service.evaluate_event(load_event("cloudtrail/cloudtrail-StopLogging.json"))
+    [outcome] = report.outcomes
+    assert (outcome.verdict.status, outcome.verdict.fixable) == (Status.FAILED, False)
+    assert phrase in outcome.verdict.reason
+    assert report.fixes_requested == []
+    assert findings_by_resource(aws)[(CONTROL.id, f"AWS::::Account:{account_id}")]["Compliance"]["Status"] == "FAILED"
+
+    [forced] = service.fix(FixRequest(CONTROL.id, account_id, REGION, f"AWS::::Account:{account_id}"))
+    assert forced.fix is None and forced.verdict.status is Status.FAILED
+    assert all_trails(aws) == before
+    if arn is not None:
+        assert aws("cloudtrail").get_trail_status(Name=arn)["IsLogging"] is bool(seed["logging"])

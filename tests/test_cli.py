@@ -1,0 +1,67 @@
+"""`logbaseline scan` against a moto server, as a person or a pipeline would run it."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from logbaseline.aws import Clients
+from logbaseline.cli import main
+from logbaseline.controls import REGISTRY
+
+FIELDS = {"control_id", "account_id", "region", "resource_type", "resource_id", "status", "reason"}
+
+
+def scan(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["scan", *args])
+    return result.exit_code, result.output
+
+
+def test_scan_json_has_one_object_per_control_and_resource(aws, account_id):
+    aws("logs").create_log_group(logGroupName="/aws/lambda/orders-api")
+    Clients("eu-west-1")("logs").create_log_group(logGroupName="/aws/lambda/eu-api")
+    Clients("eu-west-1")("logs").put_retention_policy(logGroupName="/aws/lambda/eu-api", retentionInDays=400)
+    code, output = scan("--format", "json", "--regions", "us-east-1,eu-west-1", "--controls", "logs_log_group_retention_bounded")
+    assert code == 0
+    rows = json.loads(output)
+    assert all(set(row) == FIELDS for row in rows)
+    by_id = {row["resource_id"]: row for row in rows}
+    assert by_id[f"arn:aws:logs:us-east-1:{account_id}:log-group:/aws/lambda/orders-api"]["status"] == "FAILED"
+    eu = by_id[f"arn:aws:logs:eu-west-1:{account_id}:log-group:/aws/lambda/eu-api"]
+    assert (eu["status"], eu["region"], eu["account_id"], eu["resource_type"]) == ("PASSED", "eu-west-1", account_id, "AwsLogsLogGroup")
+
+
+def test_scan_covers_every_control_and_changes_nothing(aws, account_id):
+    aws("logs").create_log_group(logGroupName="/aws/lambda/orders-api")
+    aws("ec2").create_vpc(CidrBlock="10.1.0.0/16")
+    aws("s3").create_bucket(Bucket="trail-logs")
+    aws("cloudtrail").create_trail(Name="main", S3BucketName="trail-logs")
+    code, output = scan("--format", "json")
+    assert code == 0
+    rows = json.loads(output)
+    assert {row["control_id"] for row in rows} == set(REGISTRY)
+    assert "retentionInDays" not in aws("logs").describe_log_groups()["logGroups"][0], "scan is read-only"
+    assert aws("ec2").describe_flow_logs()["FlowLogs"] == []
+    assert aws("cloudtrail").describe_trails()["trailList"][0]["LogFileValidationEnabled"] is False
+
+
+def test_scan_table_is_for_people(aws):
+    code, output = scan("--format", "table", "--controls", "cloudtrail_multi_region_logging")
+    assert code == 0
+    assert output.splitlines()[0].split() == ["control_id", "region", "resource_id", "status", "reason"]
+    assert "no multi-region trail covers this account" in output
+
+
+def test_unknown_control_or_bad_setting_is_a_usage_error(aws, monkeypatch):
+    code, output = scan("--controls", "nope")
+    assert code == 2 and "unknown control ids: nope" in output
+    monkeypatch.setenv("LOGBASELINE_RETENTION_FLOOR_DAYS", "100")
+    code, output = scan()
+    assert code == 2 and "retention_floor_days" in output
+
+
+def test_controls_lists_the_catalogue():
+    result = CliRunner().invoke(main, ["controls"])
+    assert result.exit_code == 0
+    assert all(control_id in result.output for control_id in REGISTRY)
