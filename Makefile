@@ -8,12 +8,16 @@ TOOLS := .venv-tools
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test unit lint-template build clean
+.PHONY: demo test lint unit lint-template clean
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/logbaseline demo
 
-test: unit lint-template
+test: lint unit lint-template
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 unit: $(VENV)/.installed
 	$(VENV)/bin/pytest

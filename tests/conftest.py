@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 from botocore.config import Config
-
-from logbaseline import emulator
+from logbaseline import demo, emulator
 from logbaseline.aws import Clients, caller_account_id
 from logbaseline.engine import AccountClients, Service
 from logbaseline.engine.settings import Settings
@@ -102,5 +101,9 @@ def findings_by_resource(clients: Clients) -> dict[tuple[str, str], dict[str, An
 @pytest.fixture
 def stack(aws: Clients) -> LocalStack:
     """The template's rules, queues and handlers, stood up in the emulator (all fixes in auto)."""
-    modes = "logs_log_group_retention_bounded=auto,vpc_flow_logs_enabled=auto,cloudtrail_multi_region_logging=auto,cloudtrail_log_file_validation_enabled=auto"
-    return LocalStack(ROOT, REGION, {"LOGBASELINE_REMEDIATION_MODES": modes, "LOGBASELINE_FLOW_LOG_DESTINATION": "/logbaseline/vpc-flow-logs"})
+    modes = demo.ALL_AUTO
+    return LocalStack(
+        ROOT,
+        REGION,
+        {"LOGBASELINE_REMEDIATION_MODES": modes, "LOGBASELINE_FLOW_LOG_DESTINATION": "/logbaseline/vpc-flow-logs"},
+    )

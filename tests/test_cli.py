@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-
 from logbaseline.aws import Clients
 from logbaseline.cli import main
 from logbaseline.controls import REGISTRY
@@ -22,14 +21,21 @@ def test_scan_json_has_one_object_per_control_and_resource(aws, account_id):
     aws("logs").create_log_group(logGroupName="/aws/lambda/orders-api")
     Clients("eu-west-1")("logs").create_log_group(logGroupName="/aws/lambda/eu-api")
     Clients("eu-west-1")("logs").put_retention_policy(logGroupName="/aws/lambda/eu-api", retentionInDays=400)
-    code, output = scan("--format", "json", "--regions", "us-east-1,eu-west-1", "--controls", "logs_log_group_retention_bounded")
+    code, output = scan(
+        "--format", "json", "--regions", "us-east-1,eu-west-1", "--controls", "logs_log_group_retention_bounded"
+    )
     assert code == 0
     rows = json.loads(output)
     assert all(set(row) == FIELDS for row in rows)
     by_id = {row["resource_id"]: row for row in rows}
     assert by_id[f"arn:aws:logs:us-east-1:{account_id}:log-group:/aws/lambda/orders-api"]["status"] == "FAILED"
     eu = by_id[f"arn:aws:logs:eu-west-1:{account_id}:log-group:/aws/lambda/eu-api"]
-    assert (eu["status"], eu["region"], eu["account_id"], eu["resource_type"]) == ("PASSED", "eu-west-1", account_id, "AwsLogsLogGroup")
+    assert (eu["status"], eu["region"], eu["account_id"], eu["resource_type"]) == (
+        "PASSED",
+        "eu-west-1",
+        account_id,
+        "AwsLogsLogGroup",
+    )
 
 
 def test_scan_covers_every_control_and_changes_nothing(aws, account_id):

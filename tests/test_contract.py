@@ -7,11 +7,11 @@ import importlib
 from pathlib import Path
 
 import pytest
-
 from logbaseline import sam_template
 from logbaseline.aws import IMPLIED_ACTIONS
 from logbaseline.controls import REGISTRY, all_controls
 from logbaseline.models import Mode
+
 from tests.conftest import ROOT
 
 CONTROLS_DIR = ROOT / "layers/logbaseline/logbaseline/controls"
@@ -45,7 +45,7 @@ def test_every_control_module_is_registered_once_under_its_own_name():
 @pytest.mark.parametrize("control_id", sorted(REGISTRY))
 def test_control_module_stays_small_and_evaluate_never_touches_boto3(control_id):
     source = (CONTROLS_DIR / f"{control_id}.py").read_text()
-    assert len(source.splitlines()) <= 160
+    assert sum(1 for line in source.splitlines() if line.strip()) <= 150, "about 150 lines at most"
     tree = ast.parse(source)
     evaluate = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "evaluate")
     names = {n.id for n in ast.walk(evaluate) if isinstance(n, ast.Name)}
@@ -130,7 +130,9 @@ def test_no_wildcard_actions_and_pass_role_only_for_flow_logs():
             if "iam:PassRole" in actions:
                 assert actions == ["iam:PassRole"]
                 assert statement["Resource"] == {"Fn::GetAtt": ["FlowLogsDeliveryRole", "Arn"]}
-                assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"}}
+                assert statement["Condition"] == {
+                    "StringEquals": {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"}
+                }
 
 
 def test_every_control_with_a_fix_has_a_mode_parameter_in_the_template():

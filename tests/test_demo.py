@@ -3,6 +3,7 @@
 import time
 
 from logbaseline import demo
+
 from tests.conftest import ROOT
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
 from logbaseline.controls import load
 from logbaseline.engine.evaluation import Outcome
 from logbaseline.engine.findings import ImportFailed, finding_id, publish, to_asff
 from logbaseline.models import Resource, Status, failed, not_applicable, passed
+
 from tests.doubles import REQUIRED, ClientsDouble, SecurityHubDouble
 
 RETENTION = load("logs_log_group_retention_bounded")
@@ -18,7 +18,9 @@ ARN = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders-api"
 
 def outcome(verdict=None, account="111122223333", region="eu-west-1", resource_id=ARN, present=True, fix=None):
     resource = Resource(account, region, resource_id, {}) if present else None
-    return Outcome(RETENTION, account, region, resource_id, verdict or failed("never expires", fixable=True), resource, fix)
+    return Outcome(
+        RETENTION, account, region, resource_id, verdict or failed("never expires", fixable=True), resource, fix
+    )
 
 
 def test_finding_id_is_frozen():
@@ -60,6 +62,7 @@ def test_passed_is_informational_and_gone_resources_are_archived():
     assert to_asff(outcome(passed("ok")))["Severity"] == {"Label": "INFORMATIONAL"}
     gone = to_asff(outcome(not_applicable("the resource no longer exists"), present=False))
     assert gone["RecordState"] == "ARCHIVED"
+    assert (gone["Compliance"]["Status"], gone["Severity"]["Label"]) == ("NOT_AVAILABLE", "INFORMATIONAL")
 
 
 def test_not_applicable_outcomes_are_not_reported_but_gone_ones_are():

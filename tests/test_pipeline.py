@@ -7,6 +7,7 @@ import json
 from logbaseline import demo, sam_template
 from logbaseline.aws import AUTHORIZED_AS, IMPLIED_ACTIONS
 from logbaseline.local import LocalStack
+
 from tests.conftest import CALL_LOG, CALLS, EVENTS, ROOT, findings_by_resource, load_event
 
 RETENTION = "logs_log_group_retention_bounded"
@@ -36,13 +37,19 @@ def test_sample_events_close_every_fixable_gap_and_a_second_pass_changes_nothing
 
     before = findings_by_resource(aws)
     assert before[(RETENTION, group_arn(stack, "/aws/lambda/orders-api"))]["Compliance"]["Status"] == "FAILED"
-    assert before[("cloudtrail_multi_region_logging", f"AWS::::Account:{stack.account_id}")]["Compliance"]["Status"] == "FAILED"
+    assert (
+        before[("cloudtrail_multi_region_logging", f"AWS::::Account:{stack.account_id}")]["Compliance"]["Status"]
+        == "FAILED"
+    )
     assert stack.queue_depth("FixQueue") > 0
 
     assert stack.drain("FixQueue", "remediator").failed == []
     after = findings_by_resource(aws)
     assert after[(RETENTION, group_arn(stack, "/aws/lambda/orders-api"))]["Compliance"]["Status"] == "PASSED"
-    assert after[("cloudtrail_multi_region_logging", f"AWS::::Account:{stack.account_id}")]["Compliance"]["Status"] == "PASSED"
+    assert (
+        after[("cloudtrail_multi_region_logging", f"AWS::::Account:{stack.account_id}")]["Compliance"]["Status"]
+        == "PASSED"
+    )
     vpc = f"arn:aws:ec2:{stack.region}:{stack.account_id}:vpc/{renames[demo.SAMPLE_VPC]}"
     assert after[("vpc_flow_logs_enabled", vpc)]["ProductFields"]["logbaseline/Fix/Outcome"] == "verified"
     assert aws("cloudtrail").get_trail_status(Name="management-events")["IsLogging"] is True
@@ -60,7 +67,9 @@ def test_sample_events_close_every_fixable_gap_and_a_second_pass_changes_nothing
     evaluated, fixed = run_events(stack, events)
     assert (evaluated, fixed) == (len(events), 0), "a second pass finds nothing to fix"
     assert [a for r, a in CALL_LOG if r == "remediator" and a != "securityhub:BatchImportFindings"] == fixes_before
-    assert {g["logGroupName"]: g.get("retentionInDays") for g in aws("logs").describe_log_groups()["logGroups"]} == groups
+    assert {
+        g["logGroupName"]: g.get("retentionInDays") for g in aws("logs").describe_log_groups()["logGroups"]
+    } == groups
 
 
 def test_the_remediators_own_change_comes_back_as_an_event_and_ends_in_passed(aws, stack):
@@ -100,7 +109,12 @@ def test_bad_input_is_retried_a_bounded_number_of_times_then_dead_lettered(aws, 
     assert len(delivery.failed) == 3 * 3, "each bad message is tried maxReceiveCount (3) times"
     assert stack.queue_depth("EvaluationQueue") == 0
     assert stack.queue_depth("EvaluationDeadLetterQueue") == 3, "nothing is lost"
-    bad_fix = {"control_id": "no_such_control", "account_id": stack.account_id, "region": stack.region, "resource_id": "x"}
+    bad_fix = {
+        "control_id": "no_such_control",
+        "account_id": stack.account_id,
+        "region": stack.region,
+        "resource_id": "x",
+    }
     sqs.send_message(QueueUrl=stack.queues["FixQueue"], MessageBody=json.dumps(bad_fix))
     assert len(stack.drain("FixQueue", "remediator").failed) == 3
     assert stack.queue_depth("FixDeadLetterQueue") == 1
@@ -131,7 +145,12 @@ def test_every_call_each_function_makes_is_granted_and_every_grant_is_used(aws, 
     run_events(stack, demo.sample_events(EVENTS, stack.account_id, renames))
     stack.invoke("sweeper", load_event("schedule/scheduled-event.json"))
     stack.drain("EvaluationQueue", "evaluator")
-    bad_fix = {"control_id": "no_such_control", "account_id": stack.account_id, "region": stack.region, "resource_id": "x"}
+    bad_fix = {
+        "control_id": "no_such_control",
+        "account_id": stack.account_id,
+        "region": stack.region,
+        "resource_id": "x",
+    }
     aws("sqs").send_message(QueueUrl=stack.queues["FixQueue"], MessageBody=json.dumps(bad_fix))
     stack.drain("FixQueue", "remediator")  # a failed fix attempt releases its idempotency record
     template = sam_template.load(ROOT / "template.yaml")

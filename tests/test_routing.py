@@ -8,13 +8,16 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from moto.events.models import EventPattern
-
 from logbaseline import sam_template
 from logbaseline.engine.routing import InvalidEvent, route
+from moto.events.models import EventPattern
+
 from tests.conftest import EVENTS, ROOT, load_event
 
-PATTERNS = [EventPattern.load(json.dumps(r.pattern)) for r in sam_template.event_rules(sam_template.load(ROOT / "template.yaml"))]
+PATTERNS = [
+    EventPattern.load(json.dumps(r.pattern))
+    for r in sam_template.event_rules(sam_template.load(ROOT / "template.yaml"))
+]
 RETENTION, FLOW_LOGS = "logs_log_group_retention_bounded", "vpc_flow_logs_enabled"
 TRAIL_LOGGING, VALIDATION = "cloudtrail_multi_region_logging", "cloudtrail_log_file_validation_enabled"
 GROUP, VPC, TRAIL = "/aws/lambda/orders-api", "vpc-0a1b2c3d4e5f67890", "management-events"
@@ -92,11 +95,17 @@ def test_flow_log_item_without_configuration_re_evaluates_the_region():
 
 BROKEN = {
     "no detail-type": (lambda e: e.pop("detail-type"), "detail-type is missing"),
-    "unknown detail-type": (lambda e: e.update({"detail-type": "EC2 Instance State-change Notification"}), "unknown detail-type"),
+    "unknown detail-type": (
+        lambda e: e.update({"detail-type": "EC2 Instance State-change Notification"}),
+        "unknown detail-type",
+    ),
     "detail not an object": (lambda e: e.update({"detail": "x"}), "detail is missing or not an object"),
     "no event name": (lambda e: e["detail"].pop("eventName"), "eventName is missing"),
     "no region": (lambda e: e["detail"].pop("awsRegion"), "awsRegion is missing"),
-    "resource id not a string": (lambda e: e["detail"]["requestParameters"].update({"logGroupName": 7}), "not a string"),
+    "resource id not a string": (
+        lambda e: e["detail"]["requestParameters"].update({"logGroupName": 7}),
+        "not a string",
+    ),
 }
 
 
@@ -119,7 +128,9 @@ def test_config_event_without_item_or_summary_is_rejected():
 def test_sweep_request_reaches_every_control_or_the_chosen_ones():
     from logbaseline.engine import sweep_event
 
-    assert {t.control.id for t in route(sweep_event("111122223333", "eu-west-1"))} == set(e for s in EXPECTED.values() for e, _ in s)
+    assert {t.control.id for t in route(sweep_event("111122223333", "eu-west-1"))} == set(
+        e for s in EXPECTED.values() for e, _ in s
+    )
     chosen = route(sweep_event("111122223333", "eu-west-1", [RETENTION]))
     assert [(t.control.id, t.scope.account_id, t.scope.region, t.scope.resource_id) for t in chosen] == [
         (RETENTION, "111122223333", "eu-west-1", None)

@@ -1,7 +1,6 @@
 """The baseline's settings: parsed from the environment, and refused clearly when wrong."""
 
 import pytest
-
 from logbaseline.controls import load
 from logbaseline.engine.settings import InvalidSettings, Settings
 from logbaseline.models import Mode
@@ -37,7 +36,10 @@ def test_environment_overrides_parameters_and_modes():
     [
         ({"LOGBASELINE_RETENTION_FLOOR_DAYS": "100"}, "must be one of"),
         ({"LOGBASELINE_RETENTION_FLOOR_DAYS": "a year"}, "must be a whole number"),
-        ({"LOGBASELINE_RETENTION_FLOOR_DAYS": "3653", "LOGBASELINE_RETENTION_CEILING_DAYS": "365"}, "above the ceiling"),
+        (
+            {"LOGBASELINE_RETENTION_FLOOR_DAYS": "3653", "LOGBASELINE_RETENTION_CEILING_DAYS": "365"},
+            "above the ceiling",
+        ),
         ({"LOGBASELINE_FLOW_LOG_TRAFFIC_TYPE": "SOME"}, "must be one of"),
         ({"LOGBASELINE_REMEDIATION_MODES": "vpc_flow_logs_enabled=always"}, "not control_id=mode"),
         ({"LOGBASELINE_REMEDIATION_MODES": "vpc_flow_logs_enabled"}, "not control_id=mode"),

@@ -3,7 +3,6 @@
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from logbaseline.engine.runtime import EventRecord, account_of, count_outcomes, service
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()

@@ -6,14 +6,15 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from logbaseline.engine import FixRequest
 from logbaseline.engine.runtime import FixRecord, account_of, count_outcomes, service
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
 processor = BatchProcessor(event_type=EventType.SQS, model=FixRecord)
 # A repeated request for the same resource within the window is answered from the record, not fixed again.
-idempotency = IdempotencyConfig(event_key_jmespath="[control_id, account_id, region, resource_id]", expires_after_seconds=300)
+idempotency = IdempotencyConfig(
+    event_key_jmespath="[control_id, account_id, region, resource_id]", expires_after_seconds=300
+)
 persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
 
 

@@ -5,7 +5,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from logbaseline.engine.runtime import account_of, service
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()

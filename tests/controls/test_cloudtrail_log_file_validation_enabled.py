@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
 from logbaseline.aws import Clients
 from logbaseline.controls.base import Change, Changes
 from logbaseline.controls.cloudtrail_log_file_validation_enabled import CONTROL
 from logbaseline.engine import FixRequest
 from logbaseline.models import Resource, Status
+
 from tests.conftest import REGION, findings_by_resource, load_event, make_service
 
 MULTI_REGION = "cloudtrail_multi_region_logging"  # also triggered by the trail events
@@ -16,8 +16,12 @@ NAME, BUCKET = "management-events", "org-cloudtrail-logs-123456789012"  # as in 
 
 
 def trail(validation, region=REGION, name=NAME) -> Resource:
-    return Resource("123456789012", region, f"arn:aws:cloudtrail:{region}:123456789012:trail/{name}",
-                    {"name": name, "log_file_validation": validation})
+    return Resource(
+        "123456789012",
+        region,
+        f"arn:aws:cloudtrail:{region}:123456789012:trail/{name}",
+        {"name": name, "log_file_validation": validation},
+    )
 
 
 @pytest.mark.parametrize(
@@ -55,9 +59,11 @@ def seed_trail(aws, *, validation: bool) -> str:
     """A logging multi-region trail with all management events, so only validation is in question."""
     aws("s3").create_bucket(Bucket=BUCKET)
     cloudtrail = aws("cloudtrail")
-    arn = cloudtrail.create_trail(Name=NAME, S3BucketName=BUCKET, IsMultiRegionTrail=True,
-                                  EnableLogFileValidation=validation)["TrailARN"]
-    cloudtrail.put_event_selectors(TrailName=arn, EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}])
+    arn = cloudtrail.create_trail(
+        Name=NAME, S3BucketName=BUCKET, IsMultiRegionTrail=True, EnableLogFileValidation=validation
+    )["TrailARN"]
+    all_events = [{"ReadWriteType": "All", "IncludeManagementEvents": True}]  # moto leaves a new trail's empty
+    cloudtrail.put_event_selectors(TrailName=arn, EventSelectors=all_events)
     cloudtrail.start_logging(Name=arn)
     return arn
 
@@ -131,6 +137,22 @@ def test_round_trip_deleted_trail_is_archived(aws, account_id):
     assert report.fixes_requested == []  # the multi-region gap (no trail left) is for a person
     assert findings_by_resource(aws)[(CONTROL.id, arn)]["RecordState"] == "ARCHIVED"
     assert aws("cloudtrail").describe_trails()["trailList"] == []
+
+
+def test_round_trip_deleting_one_of_two_trails_archives_only_that_one(aws, account_id):
+    """The event names one trail: only its finding is archived (the emulator ignores trailNameList)."""
+    kept = seed_trail(aws, validation=True)
+    aws("cloudtrail").create_trail(Name="old-trail", S3BucketName=BUCKET)
+    service = service_with_queue(aws, account_id)
+    event = load_event("cloudtrail/cloudtrail-DeleteTrail.json")
+    event["detail"]["requestParameters"]["name"] = "old-trail"
+    service.evaluate_event(event)
+    aws("cloudtrail").delete_trail(Name="old-trail")
+    report = service.evaluate_event(event)
+    outcomes = {o.resource_id: o.present for o in report.outcomes if o.control is CONTROL}
+    assert outcomes == {kept.replace(NAME, "old-trail"): False}
+    assert findings_by_resource(aws)[(CONTROL.id, kept.replace(NAME, "old-trail"))]["RecordState"] == "ARCHIVED"
+    assert (CONTROL.id, kept) not in findings_by_resource(aws)
 
 
 def test_round_trip_fix_request_for_a_deleted_trail_changes_nothing(aws, account_id):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
 from logbaseline.aws import Clients
 from logbaseline.controls._trails import management_events
-from logbaseline.controls.base import Change, Changes
+from logbaseline.controls.base import Change, Changes, FixFailed
 from logbaseline.controls.cloudtrail_multi_region_logging import CONTROL
 from logbaseline.engine import FixRequest
 from logbaseline.models import Resource, Status
+
 from tests.conftest import REGION, findings_by_resource, load_event, make_service
 
 ME, OTHER = "123456789012", "210987654321"  # the sample account (moto's default) and a management account
@@ -29,7 +29,7 @@ def advanced(*read_only: str, category: str = "Management") -> dict:
         ({}, []),
         ({"EventSelectors": [], "AdvancedEventSelectors": []}, []),  # moto's new trail
         ({"EventSelectors": ALL}, ["read", "write"]),
-        ({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": []}]}, ["read", "write"]),
+        ({"EventSelectors": [ALL[0] | {"DataResources": [], "ExcludeManagementEventSources": []}]}, ["read", "write"]),
         ({"EventSelectors": [{"ReadWriteType": "ReadOnly"}]}, ["read"]),
         ({"EventSelectors": [{"ReadWriteType": "WriteOnly"}]}, ["write"]),
         ({"EventSelectors": [{"ReadWriteType": "ReadOnly"}, {"ReadWriteType": "WriteOnly"}]}, ["read", "write"]),
@@ -47,8 +47,15 @@ def test_management_events(selectors, expected):
 
 
 def trail(name="main", logging=True, events=("read", "write"), owner=ME, organization=False, home=REGION) -> dict:
-    return {"arn": f"arn:aws:cloudtrail:{home}:{owner}:trail/{name}", "name": name, "home_region": home,
-            "owner_account": owner, "organization": organization, "logging": logging, "management_events": list(events)}
+    return {
+        "arn": f"arn:aws:cloudtrail:{home}:{owner}:trail/{name}",
+        "name": name,
+        "home_region": home,
+        "owner_account": owner,
+        "organization": organization,
+        "logging": logging,
+        "management_events": list(events),
+    }
 
 
 def account(*trails) -> Resource:
@@ -89,7 +96,7 @@ def test_remediate_restarts_our_trail_in_its_home_region():
 def test_remediate_never_creates_or_starts_another_accounts_trail():
     """With no trail of our own to restart, remediate makes no call at all (no CreateTrail, no StartLogging)."""
     changes = Changes(Clients(REGION), dry_run=True)
-    with pytest.raises(Exception):  # noqa: B017 - evaluate never calls this fixable; what matters is no change
+    with pytest.raises(FixFailed, match="no stopped multi-region trail of this account"):
         CONTROL.remediate(changes, account(trail("org", logging=False, owner=OTHER, organization=True)), {})
     assert changes.made == []
 
@@ -102,7 +109,8 @@ BUCKET = "org-cloudtrail-logs-123456789012"  # the bucket of the sample events
 def seed_trail(aws, *, multi_region=True, logging=False, selectors=ALL, region=REGION) -> str:
     aws("s3").create_bucket(Bucket=BUCKET)
     cloudtrail = aws("cloudtrail", region)
-    arn = cloudtrail.create_trail(Name="management-events", S3BucketName=BUCKET, IsMultiRegionTrail=multi_region)["TrailARN"]
+    created = cloudtrail.create_trail(Name="management-events", S3BucketName=BUCKET, IsMultiRegionTrail=multi_region)
+    arn = created["TrailARN"]
     cloudtrail.put_event_selectors(TrailName=arn, EventSelectors=selectors)  # AWS's default; moto leaves them empty
     if logging:
         cloudtrail.start_logging(Name=arn)
@@ -117,7 +125,7 @@ def service_with_queue(aws, account_id):
 
 @pytest.mark.parametrize("home", [REGION, "eu-west-1"])
 def test_round_trip_stopped_trail_is_restarted(aws, account_id, home):
-    """StopLogging -> FAILED finding -> fix request -> StartLogging in the home region -> PASSED; repeats change nothing."""
+    """StopLogging -> FAILED -> fix request -> StartLogging in the home region -> PASSED; repeats change nothing."""
     arn = seed_trail(aws, region=home)
     resource_id = f"AWS::::Account:{account_id}"
     service = service_with_queue(aws, account_id)

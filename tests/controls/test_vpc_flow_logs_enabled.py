@@ -5,29 +5,49 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from logbaseline.aws import Clients
 from logbaseline.controls.base import Change, Changes, FixFailed
 from logbaseline.controls.vpc_flow_logs_enabled import CONTROL
 from logbaseline.engine import FixRequest
 from logbaseline.models import Resource, Status
+
 from tests.conftest import REGION, findings_by_resource, load_event, make_service
 
 DEST = "/logbaseline/vpc-flow-logs"
 ROLE = "arn:aws:iam::123456789012:role/flow-logs"
-PARAMS = {"flow_log_traffic_type": "ALL", "flow_log_destination": DEST, "flow_log_delivery_role_arn": ROLE,
-          "retention_floor_days": 365}
+PARAMS = {
+    "flow_log_traffic_type": "ALL",
+    "flow_log_destination": DEST,
+    "flow_log_delivery_role_arn": ROLE,
+    "retention_floor_days": 365,
+}
 SAMPLE_VPC = "vpc-0a1b2c3d4e5f67890"
 
 
 def log(traffic="ALL", delivery="SUCCESS", error=None, destination=DEST, id="fl-1", status="ACTIVE"):
-    return {"id": id, "traffic_type": traffic, "status": status, "delivery_status": delivery,
-            "delivery_error": error, "destination": destination}
+    """A flow log as collect() reads it: an S3 ARN in `destination`, a log group in `log_group`."""
+    to_s3 = destination.startswith("arn:aws:s3:::")
+    return {
+        "id": id,
+        "traffic_type": traffic,
+        "status": status,
+        "delivery_status": delivery,
+        "delivery_error": error,
+        "destination": destination if to_s3 else None,
+        "log_group": None if to_s3 else destination,
+    }
+
+
+BROKEN = log(delivery="FAILED", error="Access error")  # DeliverLogsStatus FAILED
 
 
 def vpc(*logs) -> Resource:
-    return Resource("123456789012", REGION, f"arn:aws:ec2:{REGION}:123456789012:vpc/vpc-1",
-                    {"vpc_id": "vpc-1", "flow_logs": list(logs)})
+    return Resource(
+        "123456789012",
+        REGION,
+        f"arn:aws:ec2:{REGION}:123456789012:vpc/vpc-1",
+        {"vpc_id": "vpc-1", "flow_logs": list(logs)},
+    )
 
 
 @pytest.mark.parametrize(
@@ -35,19 +55,24 @@ def vpc(*logs) -> Resource:
     [
         ((), {}, Status.FAILED, True, "the VPC has no flow log"),
         ((), {"flow_log_destination": ""}, Status.FAILED, False, "the VPC has no flow log"),  # nowhere to send
+        ((), {"flow_log_delivery_role_arn": ""}, Status.FAILED, False, "no flow log"),  # CloudWatch needs the role
+        (
+            (),
+            {"flow_log_destination": "arn:aws:s3:::b", "flow_log_delivery_role_arn": ""},
+            Status.FAILED,
+            True,
+            "no flow log",
+        ),
         ((log(),), {}, Status.PASSED, False, "flow log fl-1 is active and captures ALL traffic"),
         ((log("ACCEPT"),), {}, Status.FAILED, True, "no flow log captures ALL traffic"),
         ((log("ACCEPT"), log("REJECT", id="fl-2")), {}, Status.FAILED, True, "no flow log captures ALL"),
         ((log("ACCEPT"),), {"flow_log_traffic_type": "ACCEPT"}, Status.PASSED, False, "captures ACCEPT traffic"),
         ((log("REJECT"),), {"flow_log_traffic_type": "ACCEPT"}, Status.FAILED, True, "no flow log captures ACCEPT"),
         ((log("ALL"),), {"flow_log_traffic_type": "REJECT"}, Status.PASSED, False, "captures REJECT traffic"),
-        ((log(delivery="FAILED", error="Access error"),), {}, Status.FAILED, True,
-         "no flow log is delivering (fl-1: Access error)"),
-        ((log(delivery="FAILED", error="Access error"),), {"flow_log_destination": ""}, Status.FAILED, False,
-         "no flow log is delivering"),
-        ((log(delivery="FAILED", error="Access error"), log("ACCEPT", id="fl-2")), {}, Status.FAILED, True,
-         "no flow log is delivering (fl-1: Access error)"),  # the healthy one captures too little
-        ((log(delivery="FAILED"), log(id="fl-2")), {}, Status.PASSED, False, "flow log fl-2 is active"),
+        ((BROKEN,), {}, Status.FAILED, True, "no flow log is delivering (fl-1: Access error)"),
+        ((BROKEN,), {"flow_log_destination": ""}, Status.FAILED, False, "no flow log is delivering"),
+        ((BROKEN, log("ACCEPT", id="fl-2")), {}, Status.FAILED, True, "fl-1: Access error"),  # fl-2: too little
+        ((BROKEN, log(id="fl-2")), {}, Status.PASSED, False, "flow log fl-2 is active"),
     ],
 )
 def test_evaluate(logs, params, status, fixable, phrase):
@@ -58,40 +83,48 @@ def test_evaluate(logs, params, status, fixable, phrase):
 
 
 def flow_log_call(**target) -> Change:
-    return Change("ec2", "create_flow_logs", REGION, {"ResourceType": "VPC", "ResourceIds": ["vpc-1"], "TrafficType": "ALL", **target})
+    call = {"ResourceType": "VPC", "ResourceIds": ["vpc-1"], "TrafficType": "ALL", **target}
+    return Change("ec2", "create_flow_logs", REGION, call)
 
 
-def test_remediate_new_log_group_gets_the_floor(aws):
-    """A CloudWatch destination that does not exist is created with the retention floor, never 'never expire'."""
-    changes = Changes(aws, dry_run=True)
-    CONTROL.remediate(changes, vpc(), PARAMS | {"retention_floor_days": 731})
-    assert changes.made == [
-        Change("logs", "create_log_group", REGION, {"logGroupName": DEST}),
-        Change("logs", "put_retention_policy", REGION, {"logGroupName": DEST, "retentionInDays": 731}),
-        flow_log_call(LogDestinationType="cloud-watch-logs", LogGroupName=DEST, DeliverLogsPermissionArn=ROLE),
-    ]
+CLOUDWATCH_CALL = flow_log_call(LogDestinationType="cloud-watch-logs", LogGroupName=DEST, DeliverLogsPermissionArn=ROLE)
 
 
-def test_remediate_existing_log_group_is_left_alone(aws):
-    """An existing destination group is neither re-created nor has its retention changed."""
-    aws("logs").create_log_group(logGroupName=DEST)
-    changes = Changes(aws, dry_run=True)
-    CONTROL.remediate(changes, vpc(log("ACCEPT", destination="other")), PARAMS)
-    assert changes.made == [flow_log_call(LogDestinationType="cloud-watch-logs", LogGroupName=DEST, DeliverLogsPermissionArn=ROLE)]
+S3 = {"flow_log_destination": "arn:aws:s3:::flow-bucket", "flow_log_delivery_role_arn": ""}
+S3_CALL = flow_log_call(LogDestinationType="s3", LogDestination="arn:aws:s3:::flow-bucket")
 
 
-def test_remediate_s3_destination():
-    """An S3 bucket ARN gives exactly one S3 flow log; no log group, no role."""
-    changes = Changes(Clients(REGION), dry_run=True)
-    CONTROL.remediate(changes, vpc(), PARAMS | {"flow_log_destination": "arn:aws:s3:::flow-bucket", "flow_log_delivery_role_arn": ""})
-    assert changes.made == [flow_log_call(LogDestinationType="s3", LogDestination="arn:aws:s3:::flow-bucket")]
+@pytest.mark.parametrize(
+    ("group_exists", "logs", "params", "expected"),
+    [
+        (
+            False,
+            (),
+            {"retention_floor_days": 731},
+            [
+                Change("logs", "create_log_group", REGION, {"logGroupName": DEST}),
+                Change("logs", "put_retention_policy", REGION, {"logGroupName": DEST, "retentionInDays": 731}),
+                CLOUDWATCH_CALL,
+            ],
+        ),
+        (True, (log("ACCEPT", destination="other"),), {}, [CLOUDWATCH_CALL]),  # the group's retention is left alone
+        (False, (), S3, [S3_CALL]),  # no log group, no role
+    ],
+)
+def test_remediate_creates(aws, group_exists, logs, params, expected):
+    """A new destination log group gets the retention floor (never 'never expire'); S3 needs one call."""
+    if group_exists:
+        aws("logs").create_log_group(logGroupName=DEST)
+    changes = Changes(aws, dry_run=True)  # reads DescribeLogGroups, records the writes only
+    CONTROL.remediate(changes, vpc(*logs), PARAMS | params)
+    assert changes.made == expected
 
 
 @pytest.mark.parametrize(
     ("logs", "params", "message"),
     [
         ((), {"flow_log_delivery_role_arn": ""}, "needs flow_log_delivery_role_arn"),
-        ((log(delivery="FAILED", error="Access error"),), {}, "exists but is not delivering: Access error"),
+        ((BROKEN,), {}, "exists but is not delivering: Access error"),
     ],
 )
 def test_remediate_refuses(logs, params, message):
@@ -102,19 +135,16 @@ def test_remediate_refuses(logs, params, message):
     assert changes.made == []
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError, reason="log_group_name() of an S3 ARN raises IndexError in remediate")
-@pytest.mark.parametrize("broken_to", ["arn:aws:s3:::flow-bucket", "old-group"])
-def test_remediate_s3_destination_with_a_broken_flow_log(broken_to):
-    """S3 destination + a capturing flow log that does not deliver: refuse (same bucket) or add one (elsewhere)."""
+def test_remediate_s3_destination_with_a_broken_flow_log():
+    """S3 destination and a capturing flow log to it that does not deliver: refuse, as for CloudWatch."""
     changes = Changes(Clients(REGION), dry_run=True)
-    resource = vpc(log(delivery="FAILED", error="Access error", destination=broken_to))
-    params = PARAMS | {"flow_log_destination": "arn:aws:s3:::flow-bucket"}
-    if broken_to.startswith("arn:"):
-        with pytest.raises(FixFailed, match="exists but is not delivering"):
-            CONTROL.remediate(changes, resource, params)
-    else:
-        CONTROL.remediate(changes, resource, params)
-        assert changes.made == [flow_log_call(LogDestinationType="s3", LogDestination="arn:aws:s3:::flow-bucket")]
+    with pytest.raises(FixFailed, match="exists but is not delivering"):
+        CONTROL.remediate(
+            changes,
+            vpc(log(delivery="FAILED", error="Access error", destination=S3["flow_log_destination"])),
+            PARAMS | S3,
+        )
+    assert changes.made == []
 
 
 # --- round trips on the moto server -------------------------------------------------------
@@ -125,8 +155,8 @@ def seeded_vpc(aws) -> str:
 
 
 def delivery_role(aws) -> str:
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                     "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}}]}
+    statement = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}}
+    trust = {"Version": "2012-10-17", "Statement": [statement]}
     return aws("iam").create_role(RoleName="flow-logs", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
 
 
@@ -138,15 +168,20 @@ def flow_logs(aws, vpc_id: str) -> list[dict]:
     return [f for f in aws("ec2").describe_flow_logs()["FlowLogs"] if f["ResourceId"] == vpc_id]
 
 
+def service_with_queue(aws, account_id, **environ):
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{CONTROL.id}=auto", **environ)
+    service.fix_queue_url = aws("sqs").create_queue(QueueName="fixes")["QueueUrl"]
+    return service
+
+
 def round_trip(aws, account_id, vpc_id, **environ):
     """CreateVpc -> FAILED finding -> one fix request -> fix -> PASSED, verified; repeats change nothing."""
     arn = f"arn:aws:ec2:{REGION}:{account_id}:vpc/{vpc_id}"
-    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{CONTROL.id}=auto", **environ)
-    service.fix_queue_url = aws("sqs").create_queue(QueueName="fixes")["QueueUrl"]
-
+    service = service_with_queue(aws, account_id, **environ)
     event = sample("cloudtrail/ec2-CreateVpc.json", vpc_id)
     report = service.evaluate_event(event)
-    assert [(o.resource_id, o.verdict.status, o.verdict.fixable) for o in report.outcomes] == [(arn, Status.FAILED, True)]
+    [outcome] = report.outcomes
+    assert (outcome.resource_id, outcome.verdict.status, outcome.verdict.fixable) == (arn, Status.FAILED, True)
     finding = findings_by_resource(aws)[(CONTROL.id, arn)]
     assert finding["Compliance"]["Status"] == "FAILED"
     assert finding["GeneratorId"] == f"logbaseline/{CONTROL.id}"
@@ -171,12 +206,14 @@ def round_trip(aws, account_id, vpc_id, **environ):
 def test_round_trip_cloudwatch_destination(aws, account_id):
     """The fix creates the log group with 365 days' retention and an ALL flow log that delivers to it."""
     vpc_id, role = seeded_vpc(aws), delivery_role(aws)
-    created = round_trip(aws, account_id, vpc_id, LOGBASELINE_FLOW_LOG_DESTINATION=DEST,
-                         LOGBASELINE_FLOW_LOG_DELIVERY_ROLE_ARN=role)
+    created = round_trip(
+        aws, account_id, vpc_id, LOGBASELINE_FLOW_LOG_DESTINATION=DEST, LOGBASELINE_FLOW_LOG_DELIVERY_ROLE_ARN=role
+    )
     [group] = aws("logs").describe_log_groups(logGroupNamePrefix=DEST)["logGroups"]
     assert (group["logGroupName"], group.get("retentionInDays")) == (DEST, 365)
-    assert (created["LogDestinationType"], created["LogGroupName"], created["TrafficType"]) == ("cloud-watch-logs", DEST, "ALL")
-    assert (created["DeliverLogsPermissionArn"], created["DeliverLogsStatus"]) == (role, "SUCCESS")
+    assert (created["LogDestinationType"], created["LogGroupName"]) == ("cloud-watch-logs", DEST)
+    assert created["TrafficType"] == "ALL"
+    assert (created["DeliverLogsStatus"], created["DeliverLogsPermissionArn"]) == ("SUCCESS", role)
 
 
 def test_round_trip_s3_destination(aws, account_id):
@@ -205,15 +242,22 @@ def test_round_trip_broken_flow_log_is_not_duplicated(aws, account_id):
     """A flow log to the destination that fails delivery is reported, and the fix refuses to add a duplicate."""
     vpc_id, role = seeded_vpc(aws), delivery_role(aws)
     # moto marks a CloudWatch flow log to a missing group as FAILED "Access error".
-    aws("ec2").create_flow_logs(ResourceType="VPC", ResourceIds=[vpc_id], TrafficType="ALL",
-                                LogDestinationType="cloud-watch-logs", LogGroupName=DEST, DeliverLogsPermissionArn=role)
-    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{CONTROL.id}=auto",
-                           LOGBASELINE_FLOW_LOG_DESTINATION=DEST, LOGBASELINE_FLOW_LOG_DELIVERY_ROLE_ARN=role)
-    service.fix_queue_url = aws("sqs").create_queue(QueueName="fixes")["QueueUrl"]
+    aws("ec2").create_flow_logs(
+        ResourceType="VPC",
+        ResourceIds=[vpc_id],
+        TrafficType="ALL",
+        LogDestinationType="cloud-watch-logs",
+        LogGroupName=DEST,
+        DeliverLogsPermissionArn=role,
+    )
+    service = service_with_queue(
+        aws, account_id, LOGBASELINE_FLOW_LOG_DESTINATION=DEST, LOGBASELINE_FLOW_LOG_DELIVERY_ROLE_ARN=role
+    )
     report = service.evaluate_event(sample("cloudtrail/ec2-CreateFlowLogs.json", vpc_id))
     [outcome] = report.outcomes
     assert "no flow log is delivering" in outcome.verdict.reason and outcome.verdict.fixable
     [result] = service.fix(report.fixes_requested[0])
     assert result.fix["Outcome"] == "failed" and "exists but is not delivering" in result.fix["Error"]
-    assert findings_by_resource(aws)[(CONTROL.id, outcome.resource_id)]["ProductFields"]["logbaseline/Fix/Outcome"] == "failed"
+    finding = findings_by_resource(aws)[(CONTROL.id, outcome.resource_id)]
+    assert finding["ProductFields"]["logbaseline/Fix/Outcome"] == "failed"
     assert len(flow_logs(aws, vpc_id)) == 1

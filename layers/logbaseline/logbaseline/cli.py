@@ -24,7 +24,9 @@ def _csv(value: str | None) -> list[str]:
 
 def table(rows: list[dict[str, str]]) -> str:
     ordered = sorted(rows, key=lambda r: (r["control_id"], r["region"], r["resource_id"]))
-    return tabulate([[r[c] for c in COLUMNS] for r in ordered], headers=COLUMNS, maxcolwidths=[None, None, 60, None, 70])
+    return tabulate(
+        [[r[c] for c in COLUMNS] for r in ordered], headers=COLUMNS, maxcolwidths=[None, None, 60, None, 70]
+    )
 
 
 @click.group()
@@ -66,8 +68,13 @@ def controls_command() -> None:
 
 
 @main.command("demo")
-@click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".", show_default=True,
-              help="The checkout holding template.yaml, functions/ and events/.")
+@click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The checkout holding template.yaml, functions/ and events/.",
+)
 def demo_command(root: Path) -> None:
     """Run the service end to end on an embedded AWS emulator (no AWS account needed)."""
     from logbaseline import demo
@@ -78,13 +85,24 @@ def demo_command(root: Path) -> None:
     click.echo("\nBefore:\n" + table(result.before))
     click.echo("\nAfter the events, the fixes and a drift sweep:\n" + table(result.after))
     summary = [
-        [f["GeneratorId"].removeprefix("logbaseline/"), f["Resources"][0]["Id"], f["Compliance"]["Status"], f["RecordState"],
-         f["ProductFields"].get("logbaseline/Fix/Outcome", ""), f["ProductFields"].get("logbaseline/Fix/Changes", "")]
+        [
+            f["GeneratorId"].removeprefix("logbaseline/"),
+            f["Resources"][0]["Id"],
+            f["Compliance"]["Status"],
+            f["RecordState"],
+            f["ProductFields"].get("logbaseline/Fix/Outcome", ""),
+            f["ProductFields"].get("logbaseline/Fix/Changes", ""),
+        ]
         for f in sorted(result.findings, key=lambda f: f["Id"])
     ]
-    click.echo(f"\nSecurity Hub findings ({len(result.findings)}):\n" + tabulate(
-        summary, headers=("control", "resource", "compliance", "record", "fix", "changes"), maxcolwidths=[None, 50, None, None, None, 60]
-    ))
+    click.echo(
+        f"\nSecurity Hub findings ({len(result.findings)}):\n"
+        + tabulate(
+            summary,
+            headers=("control", "resource", "compliance", "record", "fix", "changes"),
+            maxcolwidths=[None, 50, None, None, None, 60],
+        )
+    )
     failed_before = sum(r["status"] == "FAILED" for r in result.before)
     failed_after = sum(r["status"] == "FAILED" for r in result.after)
     click.echo(

@@ -116,4 +116,3 @@ def run(root: Path, say: Callable[[str], None] = print) -> DemoResult:
             fixed.delivered + swept_fixes.delivered,
             dead,
         )
-

@@ -62,7 +62,11 @@ class LocalStack:
                 {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
                     ],
                 }
             ),
@@ -92,7 +96,9 @@ class LocalStack:
                 attributes["RedrivePolicy"] = json.dumps(
                     {"deadLetterTargetArn": self.queue_arn(urls[target]), "maxReceiveCount": redrive["maxReceiveCount"]}
                 )
-            urls[logical_id] = sqs.create_queue(QueueName=f"logbaseline-{logical_id}", Attributes=attributes)["QueueUrl"]
+            urls[logical_id] = sqs.create_queue(QueueName=f"logbaseline-{logical_id}", Attributes=attributes)[
+                "QueueUrl"
+            ]
         return urls
 
     def queue_arn(self, url: str) -> str:
@@ -104,7 +110,9 @@ class LocalStack:
         for rule in sam_template.event_rules(self.template):
             events.put_rule(Name=rule.logical_id, EventPattern=json.dumps(rule.pattern))
             for target in rule.target_ids:
-                events.put_targets(Rule=rule.logical_id, Targets=[{"Id": target, "Arn": self.queue_arn(self.queues[target])}])
+                events.put_targets(
+                    Rule=rule.logical_id, Targets=[{"Id": target, "Arn": self.queue_arn(self.queues[target])}]
+                )
 
     def handler(self, role: str) -> ModuleType:
         """Import functions/<role>/app.py as Lambda would, with the stack's environment."""

@@ -61,4 +61,6 @@ def policy_statements(template: dict[str, Any], function_id: str) -> Iterator[di
 
 
 def granted_actions(template: dict[str, Any], function_id: str) -> set[str]:
-    return {a for s in policy_statements(template, function_id) if s["Effect"] == "Allow" for a in _as_list(s["Action"])}
+    return {
+        a for s in policy_statements(template, function_id) if s["Effect"] == "Allow" for a in _as_list(s["Action"])
+    }

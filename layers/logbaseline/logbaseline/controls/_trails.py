@@ -22,9 +22,11 @@ def describe_trails(clients: Clients, *, names: list[str] | None = None, shadow:
     if names:
         query["trailNameList"] = names
     try:
-        return clients("cloudtrail").describe_trails(**query)["trailList"]
+        trails = clients("cloudtrail").describe_trails(**query)["trailList"]
     except clients("cloudtrail").exceptions.TrailNotFoundException:
         return []
+    # Filtered here too: the emulator ignores trailNameList.
+    return [t for t in trails if not names or t["Name"] in names or t["TrailARN"] in names]
 
 
 def management_events(selectors: dict[str, Any]) -> list[str]:

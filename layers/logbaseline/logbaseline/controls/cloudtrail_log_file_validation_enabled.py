@@ -29,7 +29,9 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
 def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     if resource.state["log_file_validation"]:
         return passed("log file validation is enabled")
-    return failed("log file validation is disabled: tampering with delivered log files would go unnoticed", fixable=True)
+    return failed(
+        "log file validation is disabled: tampering with delivered log files would go unnoticed", fixable=True
+    )
 
 
 def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:

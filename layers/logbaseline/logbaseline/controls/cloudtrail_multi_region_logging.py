@@ -7,7 +7,7 @@ from typing import Any
 
 from logbaseline.aws import Clients
 from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, describe_trails, management_events
-from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control
+from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control, FixFailed
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
 
 
@@ -41,6 +41,15 @@ def _records_all(trail: Mapping[str, Any]) -> bool:
     return {"read", "write"} <= set(trail["management_events"])
 
 
+def _restartable(resource: Resource) -> list[Mapping[str, Any]]:
+    """The account's own stopped multi-region trails that would pass once logging."""
+    return [
+        t
+        for t in resource.state["trails"]
+        if not t["logging"] and _records_all(t) and t["owner_account"] == resource.account_id
+    ]
+
+
 def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     trails = resource.state["trails"]
     for trail in trails:
@@ -49,11 +58,16 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
             return passed(f"multi-region {kind} {trail['name']} is logging read and write management events")
     if not trails:
         return failed("no multi-region trail covers this account; creating one is left to a person")
-    stopped = [t for t in trails if not t["logging"] and _records_all(t) and t["owner_account"] == resource.account_id]
+    stopped = _restartable(resource)
     if stopped:
         return failed(f"multi-region trail {stopped[0]['name']} is not logging", fixable=True)
     problems = "; ".join(
-        f"{t['name']}: " + ("not logging" if not t["logging"] else f"records only {'/'.join(t['management_events']) or 'no'} management events")
+        f"{t['name']}: "
+        + (
+            "not logging"
+            if not t["logging"]
+            else f"records only {'/'.join(t['management_events']) or 'no'} management events"
+        )
         for t in trails
     )
     return failed(f"no multi-region trail logs all management events ({problems})")
@@ -61,7 +75,10 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
 
 def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:
     # Restart the account's own stopped trail; never create one (an organization trail may be the design).
-    trail = next(t for t in resource.state["trails"] if not t["logging"] and _records_all(t) and t["owner_account"] == resource.account_id)
+    stopped = _restartable(resource)
+    if not stopped:
+        raise FixFailed("no stopped multi-region trail of this account to restart")
+    trail = stopped[0]
     changes.call("cloudtrail", "start_logging", region=trail["home_region"], Name=trail["arn"])
 
 

@@ -10,7 +10,30 @@ from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, Co
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
 
 # The only values CloudWatch Logs accepts for retentionInDays; absent means never expire.
-RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 FLOOR = Parameter("retention_floor_days", 365, "Shortest retention a log group may have, in days.", RETENTION_DAYS)
 CEILING = Parameter("retention_ceiling_days", 2557, "Longest retention a log group may have, in days.", RETENTION_DAYS)
@@ -62,7 +85,9 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
         return failed(f"retention is {retention} days, below the floor of {floor}", fixable=True)
     if retention > ceiling:
         # Shortening a retention deletes logs: a person decides, never a fix.
-        return failed(f"retention is {retention} days, above the ceiling of {ceiling}; shortening it is left to a person")
+        return failed(
+            f"retention is {retention} days, above the ceiling of {ceiling}; shortening it is left to a person"
+        )
     return passed(f"retention is {retention} days, within {floor} to {ceiling}")
 
 

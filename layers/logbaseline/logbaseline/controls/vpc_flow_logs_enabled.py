@@ -6,11 +6,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients, partition
-from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control, FixFailed, Parameter
-from logbaseline.controls.logs_log_group_retention_bounded import FLOOR, log_group_name, read_log_groups
+from logbaseline.controls._destinations import ensure_log_group, is_s3_arn
+from logbaseline.controls.base import (
+    SEC04_BP01,
+    Changes,
+    CloudTrailTrigger,
+    ConfigTrigger,
+    Control,
+    FixFailed,
+    Parameter,
+)
+from logbaseline.controls.logs_log_group_retention_bounded import FLOOR, log_group_name
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
 
-TRAFFIC_TYPE = Parameter("flow_log_traffic_type", "ALL", "Traffic the flow log must capture.", ("ALL", "ACCEPT", "REJECT"))
+TRAFFIC_TYPE = Parameter(
+    "flow_log_traffic_type", "ALL", "Traffic the flow log must capture.", ("ALL", "ACCEPT", "REJECT")
+)
 DESTINATION = Parameter(
     "flow_log_destination",
     "",
@@ -20,6 +31,18 @@ DESTINATION = Parameter(
 DELIVERY_ROLE = Parameter(
     "flow_log_delivery_role_arn", "", "Role that delivers flow logs to CloudWatch Logs (the template creates it)."
 )
+
+
+# How collect() names the DescribeFlowLogs fields it keeps.
+FLOW_LOG_FIELDS = {
+    "id": "FlowLogId",
+    "traffic_type": "TrafficType",
+    "status": "FlowLogStatus",
+    "delivery_status": "DeliverLogsStatus",
+    "delivery_error": "DeliverLogsErrorMessage",
+    "destination": "LogDestination",  # an S3 bucket ARN (or a log group ARN)
+    "log_group": "LogGroupName",
+}
 
 
 def vpc_id(resource_id: str) -> str:
@@ -41,18 +64,10 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
     for page in ec2.get_paginator("describe_flow_logs").paginate(**log_filter):
         for log in page["FlowLogs"]:
             if log.get("ResourceId") in flow_logs:
-                flow_logs[log["ResourceId"]].append(
-                    {
-                        "id": log["FlowLogId"],
-                        "traffic_type": log.get("TrafficType"),
-                        "status": log.get("FlowLogStatus"),
-                        "delivery_status": log.get("DeliverLogsStatus"),
-                        "delivery_error": log.get("DeliverLogsErrorMessage"),
-                        "destination": log.get("LogDestination") or log.get("LogGroupName"),
-                    }
-                )
+                flow_logs[log["ResourceId"]].append({key: log.get(field) for key, field in FLOW_LOG_FIELDS.items()})
+    arn = vpc_arn(Scope(scope.account_id, scope.region, "{}"))
     return [
-        Resource(scope.account_id, scope.region, vpc_arn(Scope(scope.account_id, scope.region, v)), {"vpc_id": v, "flow_logs": logs})
+        Resource(scope.account_id, scope.region, arn.format(v), {"vpc_id": v, "flow_logs": logs})
         for v, logs in flow_logs.items()
     ]
 
@@ -61,10 +76,16 @@ def _captures(log_traffic: str | None, wanted: str) -> bool:
     return log_traffic == "ALL" or log_traffic == wanted
 
 
+def _fix_configured(params: Mapping[str, Any]) -> bool:
+    """A destination, and for CloudWatch Logs the delivery role too."""
+    destination = params[DESTINATION.name]
+    return bool(destination) and (is_s3_arn(destination) or bool(params[DELIVERY_ROLE.name]))
+
+
 def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     wanted = params[TRAFFIC_TYPE.name]
     logs = resource.state["flow_logs"]
-    fixable = bool(params[DESTINATION.name])
+    fixable = _fix_configured(params)
     if not logs:
         return failed("the VPC has no flow log", fixable=fixable)
     capturing = [log for log in logs if _captures(log["traffic_type"], wanted)]
@@ -79,24 +100,30 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
 
 def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:
     destination, traffic = params[DESTINATION.name], params[TRAFFIC_TYPE.name]
+    to_s3 = is_s3_arn(destination)
+    group = "" if to_s3 else log_group_name(destination)
     for log in resource.state["flow_logs"]:
-        if _captures(log["traffic_type"], traffic) and log["destination"] in (destination, log_group_name(destination)):
-            raise FixFailed(f"flow log {log['id']} to {destination} exists but is not delivering: {log['delivery_error']}")
+        same = log["destination"] == destination if to_s3 else log["log_group"] == group
+        if same and _captures(log["traffic_type"], traffic):
+            raise FixFailed(
+                f"flow log {log['id']} to {destination} exists but is not delivering: {log['delivery_error']}"
+            )
     target: dict[str, Any]
-    if destination.startswith("arn:") and ":s3:::" in destination:
+    if to_s3:
         target = {"LogDestinationType": "s3", "LogDestination": destination}
     else:
         role = params[DELIVERY_ROLE.name]
         if not role:
             raise FixFailed("a CloudWatch Logs destination needs flow_log_delivery_role_arn")
-        group = log_group_name(destination)
-        if not read_log_groups(changes.clients, group):
-            # A new log destination gets the baseline's retention at once, never "never expire".
-            changes.call("logs", "create_log_group", logGroupName=group)
-            changes.call("logs", "put_retention_policy", logGroupName=group, retentionInDays=params[FLOOR.name])
+        ensure_log_group(changes, group, params[FLOOR.name])
         target = {"LogDestinationType": "cloud-watch-logs", "LogGroupName": group, "DeliverLogsPermissionArn": role}
     response = changes.call(
-        "ec2", "create_flow_logs", ResourceType="VPC", ResourceIds=[resource.state["vpc_id"]], TrafficType=traffic, **target
+        "ec2",
+        "create_flow_logs",
+        ResourceType="VPC",
+        ResourceIds=[resource.state["vpc_id"]],
+        TrafficType=traffic,
+        **target,
     )
     if response.get("Unsuccessful"):
         raise FixFailed("; ".join(item["Error"]["Message"] for item in response["Unsuccessful"]))
@@ -120,7 +147,9 @@ CONTROL = Control(
     ),
     cloudtrail_triggers=(
         CloudTrailTrigger("ec2.amazonaws.com", ("CreateVpc",), "responseElements.vpc.vpcId"),
-        CloudTrailTrigger("ec2.amazonaws.com", ("CreateFlowLogs",), "requestParameters.CreateFlowLogsRequest.ResourceId"),
+        CloudTrailTrigger(
+            "ec2.amazonaws.com", ("CreateFlowLogs",), "requestParameters.CreateFlowLogsRequest.ResourceId"
+        ),
         # DeleteFlowLogs names flow logs, not VPCs: re-evaluate every VPC of the region.
         CloudTrailTrigger("ec2.amazonaws.com", ("DeleteFlowLogs",)),
     ),

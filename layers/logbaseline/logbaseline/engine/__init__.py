@@ -134,7 +134,11 @@ def sweep_event(account_id: str, region: str, control_ids: Sequence[str] = ()) -
 
 
 def scan(
-    clients_for: ClientsFactory, account_id: str, regions: Sequence[str], control_ids: Sequence[str] = (), settings: Settings | None = None
+    clients_for: ClientsFactory,
+    account_id: str,
+    regions: Sequence[str],
+    control_ids: Sequence[str] = (),
+    settings: Settings | None = None,
 ) -> list[Outcome]:
     """Evaluate every (or the chosen) control in each region, read-only."""
     settings = settings or Settings.from_env()

@@ -37,7 +37,7 @@ def product_arn(account_id: str, region: str) -> str:
 def to_asff(outcome: Outcome, now: datetime | None = None) -> dict[str, Any]:
     control, verdict = outcome.control, outcome.verdict
     stamp = (now or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    compliance = "PASSED" if verdict.status is Status.PASSED else "FAILED"
+    compliance = {Status.PASSED: "PASSED", Status.FAILED: "FAILED"}.get(verdict.status, "NOT_AVAILABLE")
     product_fields = {"logbaseline/ControlId": control.id, "logbaseline/Reason": verdict.reason[:2000]}
     product_fields.update({f"logbaseline/Fix/{k}": str(v)[:2000] for k, v in (outcome.fix or {}).items()})
     return {
@@ -79,7 +79,8 @@ def publish(findings: Iterable[Mapping[str, Any]], clients_for: ClientsFactory) 
         for start in range(0, len(batch), BATCH_SIZE):
             response = securityhub.batch_import_findings(Findings=list(batch[start : start + BATCH_SIZE]))
             if response.get("FailedCount"):
-                raise ImportFailed(f"Security Hub refused findings in {account_id}/{region}: {response.get('FailedFindings')}")
+                raise ImportFailed(
+                    f"Security Hub refused findings in {account_id}/{region}: {response.get('FailedFindings')}"
+                )
             imported += response.get("SuccessCount", 0)
     return imported
-

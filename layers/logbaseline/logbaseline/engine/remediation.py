@@ -10,12 +10,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from logbaseline.aws import Clients
 from logbaseline.controls import load
 from logbaseline.controls.base import Changes, FixFailed
 from logbaseline.engine.evaluation import Outcome, evaluate_scope
 from logbaseline.engine.routing import InvalidEvent
 from logbaseline.engine.settings import Settings
-from logbaseline.aws import Clients
 from logbaseline.models import Mode, Scope, Status
 
 
@@ -36,7 +36,10 @@ class FixRequest:
             request = cls(**body)
         except TypeError as error:
             raise InvalidEvent(f"not a fix request: {error}") from None
-        if not all(isinstance(v, str) and v for v in (request.control_id, request.account_id, request.region, request.resource_id)):
+        if not all(
+            isinstance(v, str) and v
+            for v in (request.control_id, request.account_id, request.region, request.resource_id)
+        ):
             raise InvalidEvent("a fix request needs control_id, account_id, region and resource_id as strings")
         load(request.control_id)  # UnknownControl for an id this deployment does not have
         return request

@@ -77,7 +77,9 @@ def _ids(found: Any) -> list[str]:
     return ids
 
 
-def _targets(pairs: Iterable[tuple[Control, str | None]], body: Mapping[str, Any], account: str, region: str) -> list[Target]:
+def _targets(
+    pairs: Iterable[tuple[Control, str | None]], body: Mapping[str, Any], account: str, region: str
+) -> list[Target]:
     targets = []
     for control, path in pairs:
         ids = _ids(jmespath.search(path, body)) if path else []
@@ -121,6 +123,10 @@ def _route_cloudtrail(event: Mapping[str, Any], detail: Mapping[str, Any]) -> li
     name = _field(detail, "eventName", "detail")
     if detail.get("errorCode"):
         return []  # a failed call changed nothing
-    account = _field(detail, "recipientAccountId", "detail") if "recipientAccountId" in detail else _field(event, "account", "event")
+    account = (
+        _field(detail, "recipientAccountId", "detail")
+        if "recipientAccountId" in detail
+        else _field(event, "account", "event")
+    )
     region = _field(detail, "awsRegion", "detail")
     return _targets(routes().cloudtrail.get((source, name), ()), detail, account, region)
