@@ -67,6 +67,18 @@ def controls_command() -> None:
     click.echo(tabulate(rows, headers=("control_id", "severity", "default mode", "title")))
 
 
+@main.command("docs")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/controls.md"), show_default=True
+)
+def docs_command(output: Path) -> None:
+    """Write the control catalogue (docs/controls.md) from the controls' metadata."""
+    from logbaseline.catalogue import render
+
+    output.write_text(render())
+    click.echo(f"wrote {output}")
+
+
 @main.command("demo")
 @click.option(
     "--root",
