@@ -2,6 +2,7 @@
 
 from logbaseline.catalogue import render
 from logbaseline.controls import all_controls
+
 from tests.conftest import ROOT
 
 

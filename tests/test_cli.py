@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
+from logbaseline import demo
 from logbaseline.aws import Clients
 from logbaseline.cli import main
 from logbaseline.controls import REGISTRY
@@ -39,17 +40,15 @@ def test_scan_json_has_one_object_per_control_and_resource(aws, account_id):
 
 
 def test_scan_covers_every_control_and_changes_nothing(aws, account_id):
-    aws("logs").create_log_group(logGroupName="/aws/lambda/orders-api")
-    aws("ec2").create_vpc(CidrBlock="10.1.0.0/16")
-    aws("s3").create_bucket(Bucket="trail-logs")
-    aws("cloudtrail").create_trail(Name="main", S3BucketName="trail-logs")
+    demo.seed_gaps(aws)  # a gap for every control
+    before = aws("logs").describe_log_groups()["logGroups"]
     code, output = scan("--format", "json")
     assert code == 0
     rows = json.loads(output)
-    assert {row["control_id"] for row in rows} == set(REGISTRY)
-    assert "retentionInDays" not in aws("logs").describe_log_groups()["logGroups"][0], "scan is read-only"
+    assert {row["control_id"] for row in rows if row["status"] == "FAILED"} == set(REGISTRY)
+    assert aws("logs").describe_log_groups()["logGroups"] == before, "scan is read-only"
     assert aws("ec2").describe_flow_logs()["FlowLogs"] == []
-    assert aws("cloudtrail").describe_trails()["trailList"][0]["LogFileValidationEnabled"] is False
+    assert aws("cloudtrail").get_trail_status(Name="management-events")["IsLogging"] is False
 
 
 def test_scan_table_is_for_people(aws):

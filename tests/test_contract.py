@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from logbaseline import sam_template
 from logbaseline.aws import IMPLIED_ACTIONS
-from logbaseline.controls import REGISTRY, all_controls
+from logbaseline.controls import REGISTRY, all_controls, load
 from logbaseline.models import Mode
 
 from tests.conftest import ROOT
@@ -105,9 +105,10 @@ def test_rules_deliver_to_the_evaluation_queue_with_a_dead_letter_queue():
 
 def needed_actions(function_id: str) -> set[str]:
     reads = {a for c in all_controls() for a in c.read_actions}
+    rereads = {a for c in all_controls() if c.remediate for a in c.read_actions}  # a fix re-reads to verify
     writes = {a for c in all_controls() for a in c.write_actions}
     implied = {i for a in writes for i in IMPLIED_ACTIONS.get(a, ())}
-    controls = {"EvaluatorFunction": reads, "RemediatorFunction": reads | writes | implied, "SweeperFunction": set()}
+    controls = {"EvaluatorFunction": reads, "RemediatorFunction": rereads | writes | implied, "SweeperFunction": set()}
     return controls[function_id] | ENGINE_ACTIONS[function_id]
 
 
@@ -169,11 +170,20 @@ def test_handlers_are_thin():
         assert "boto3" not in source, app
 
 
-def test_samconfig_sets_every_template_parameter_default():
+def test_samconfig_shows_every_template_parameter_with_its_default():
     text = (ROOT / "samconfig.toml").read_text()
-    for name in TEMPLATE["Parameters"]:
+    for name, parameter in TEMPLATE["Parameters"].items():
         if name != "LogLevel":
-            assert f'"{name}=' in text, name
+            assert f'"{name}={parameter.get("Default", "")}"' in text, name
+
+
+def test_each_mode_parameter_defaults_to_its_controls_default_mode():
+    modes = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["LOGBASELINE_REMEDIATION_MODES"]["Fn::Sub"]
+    pairs = dict(item.strip().split("=") for item in modes.split(","))
+    assert set(pairs) == {c.id for c in all_controls() if c.remediate}
+    for control_id, reference in pairs.items():
+        parameter = TEMPLATE["Parameters"][reference.removeprefix("${").removesuffix("}")]
+        assert parameter["Default"] == load(control_id).default_mode.value, control_id
 
 
 def test_controls_do_not_read_environment_or_make_clients_at_import():

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from logbaseline import sam_template
+from logbaseline.controls import REGISTRY, all_controls
 from logbaseline.engine.routing import InvalidEvent, route
 from moto.events.models import EventPattern
 
@@ -20,28 +21,95 @@ PATTERNS = [
 ]
 RETENTION, FLOW_LOGS = "logs_log_group_retention_bounded", "vpc_flow_logs_enabled"
 TRAIL_LOGGING, VALIDATION = "cloudtrail_multi_region_logging", "cloudtrail_log_file_validation_enabled"
+TRAIL_KMS, TRAIL_CW = "cloudtrail_kms_encryption_enabled", "cloudtrail_cloudwatch_logs_enabled"
+EKS, RECORDER, GUARDDUTY = "eks_control_plane_audit_logging_enabled", "config_recorder_active", "guardduty_enabled"
+GROUP_KMS, DNS = "logs_log_group_kms_encryption_enabled", "vpc_dns_query_logging_enabled"
+ELB, WAF = "elb_access_logs_enabled", "wafv2_web_acl_logging_enabled"
+NOT_PUBLIC, TRAIL_BUCKET_LOGGING = "cloudtrail_bucket_not_public", "cloudtrail_bucket_access_logging_enabled"
+LIFECYCLE, ACCESS_LOGGING = "s3_log_bucket_lifecycle_bounded", "s3_bucket_server_access_logging_enabled"
+
 GROUP, VPC, TRAIL = "/aws/lambda/orders-api", "vpc-0a1b2c3d4e5f67890", "management-events"
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events"
+CLUSTER_ARN = "arn:aws:eks:us-east-1:123456789012:cluster/orders-prod"
+ALB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/orders-alb/50dc6c495c0c9188"
+CLASSIC_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/legacy-web"
+ACL = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/orders-web-acl/a1b2c3d4-5678-40ab-9def-0123456789ab"
+BUCKET = "org-cloudtrail-logs-123456789012"
+TRAIL_CHANGE = {(TRAIL_LOGGING, None), (VALIDATION, TRAIL), (TRAIL_KMS, TRAIL), (TRAIL_CW, TRAIL)}
+TRAIL_BUCKETS = {(NOT_PUBLIC, None), (TRAIL_BUCKET_LOGGING, None)}  # a trail change may change its bucket
+VPC_CHANGE = {(FLOW_LOGS, VPC), (DNS, VPC)}
 
 # event file -> the (control, resource id or None for the whole region) it must reach
 EXPECTED = {
-    "cloudtrail/logs-CreateLogGroup.json": {(RETENTION, GROUP)},
+    "cloudtrail/logs-CreateLogGroup.json": {(RETENTION, GROUP), (GROUP_KMS, GROUP)},
     "cloudtrail/logs-PutRetentionPolicy.json": {(RETENTION, GROUP)},
     "cloudtrail/logs-DeleteRetentionPolicy.json": {(RETENTION, GROUP)},
-    "cloudtrail/logs-DeleteLogGroup.json": {(RETENTION, GROUP)},
-    "cloudtrail/ec2-CreateVpc.json": {(FLOW_LOGS, VPC)},
+    "cloudtrail/logs-DeleteLogGroup.json": {(RETENTION, GROUP), (GROUP_KMS, GROUP)},
+    "cloudtrail/logs-AssociateKmsKey.json": {(GROUP_KMS, GROUP)},
+    "cloudtrail/logs-DisassociateKmsKey.json": {(GROUP_KMS, GROUP)},
+    "cloudtrail/ec2-CreateVpc.json": VPC_CHANGE,
     "cloudtrail/ec2-CreateFlowLogs.json": {(FLOW_LOGS, VPC)},
     "cloudtrail/ec2-DeleteFlowLogs.json": {(FLOW_LOGS, None)},
-    "cloudtrail/cloudtrail-CreateTrail.json": {(TRAIL_LOGGING, None), (VALIDATION, TRAIL)},
-    "cloudtrail/cloudtrail-UpdateTrail.json": {(TRAIL_LOGGING, None), (VALIDATION, TRAIL)},
-    "cloudtrail/cloudtrail-DeleteTrail.json": {(TRAIL_LOGGING, None), (VALIDATION, TRAIL)},
+    "cloudtrail/cloudtrail-CreateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS,
+    "cloudtrail/cloudtrail-UpdateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS,
+    "cloudtrail/cloudtrail-DeleteTrail.json": TRAIL_CHANGE,
     "cloudtrail/cloudtrail-StartLogging.json": {(TRAIL_LOGGING, None)},
     "cloudtrail/cloudtrail-StopLogging.json": {(TRAIL_LOGGING, None)},
-    "config/AWS-CloudTrail-Trail.json": {(TRAIL_LOGGING, None), (VALIDATION, TRAIL_ARN)},
-    "config/AWS-EC2-VPC.json": {(FLOW_LOGS, VPC)},
-    "config/deleted-AWS-EC2-VPC.json": {(FLOW_LOGS, VPC)},
-    "config/oversized-AWS-EC2-VPC.json": {(FLOW_LOGS, VPC)},
+    "cloudtrail/cloudtrail-PutEventSelectors.json": {(TRAIL_LOGGING, None)},
+    "cloudtrail/eks-CreateCluster.json": {(EKS, CLUSTER_ARN)},
+    "cloudtrail/eks-UpdateClusterConfig.json": {(EKS, "orders-prod")},
+    "cloudtrail/config-StopConfigurationRecorder.json": {(RECORDER, None)},
+    "cloudtrail/config-StartConfigurationRecorder.json": {(RECORDER, None)},
+    "cloudtrail/config-PutConfigurationRecorder.json": {(RECORDER, None)},
+    "cloudtrail/config-DeleteConfigurationRecorder.json": {(RECORDER, None)},
+    "cloudtrail/config-DeleteDeliveryChannel.json": {(RECORDER, None)},
+    "cloudtrail/guardduty-CreateDetector.json": {(GUARDDUTY, None)},
+    "cloudtrail/guardduty-UpdateDetector.json": {(GUARDDUTY, None)},
+    "cloudtrail/guardduty-DeleteDetector.json": {(GUARDDUTY, None)},
+    "cloudtrail/route53resolver-AssociateResolverQueryLogConfig.json": {(DNS, VPC)},
+    "cloudtrail/route53resolver-DisassociateResolverQueryLogConfig.json": {(DNS, VPC)},
+    "cloudtrail/route53resolver-DeleteResolverQueryLogConfig.json": {(DNS, None)},
+    "cloudtrail/elasticloadbalancing-CreateLoadBalancer.json": {(ELB, ALB)},
+    "cloudtrail/elasticloadbalancing-CreateLoadBalancer-classic.json": {(ELB, "legacy-web")},
+    "cloudtrail/elasticloadbalancing-ModifyLoadBalancerAttributes.json": {(ELB, ALB)},
+    "cloudtrail/elasticloadbalancing-ModifyLoadBalancerAttributes-classic.json": {(ELB, "legacy-web")},
+    "cloudtrail/wafv2-CreateWebACL.json": {(WAF, ACL)},
+    "cloudtrail/wafv2-PutLoggingConfiguration.json": {(WAF, ACL)},
+    "cloudtrail/wafv2-DeleteLoggingConfiguration.json": {(WAF, ACL)},
+    "cloudtrail/s3-PutBucketPublicAccessBlock.json": {(NOT_PUBLIC, BUCKET)},
+    "cloudtrail/s3-DeleteBucketPublicAccessBlock.json": {(NOT_PUBLIC, BUCKET)},
+    "cloudtrail/s3-PutBucketPolicy.json": {(NOT_PUBLIC, BUCKET)},
+    "cloudtrail/s3-DeleteBucketPolicy.json": {(NOT_PUBLIC, BUCKET)},
+    "cloudtrail/s3-PutBucketAcl.json": {(NOT_PUBLIC, BUCKET)},
+    # Logging turned off: no target bucket is named, so the lifecycle control re-reads the region.
+    "cloudtrail/s3-PutBucketLogging.json": {
+        (TRAIL_BUCKET_LOGGING, BUCKET),
+        (ACCESS_LOGGING, BUCKET),
+        (LIFECYCLE, None),
+    },
+    "cloudtrail/s3-PutBucketLifecycle.json": {(LIFECYCLE, BUCKET)},
+    "cloudtrail/s3-DeleteBucketLifecycle.json": {(LIFECYCLE, BUCKET)},
+    "config/AWS-CloudTrail-Trail.json": {
+        (TRAIL_LOGGING, None),
+        (VALIDATION, TRAIL_ARN),
+        (TRAIL_KMS, TRAIL_ARN),
+        (TRAIL_CW, TRAIL_ARN),
+    },
+    "config/AWS-EC2-VPC.json": VPC_CHANGE,
+    "config/deleted-AWS-EC2-VPC.json": VPC_CHANGE,
+    "config/oversized-AWS-EC2-VPC.json": VPC_CHANGE,
     "config/AWS-EC2-FlowLog.json": {(FLOW_LOGS, VPC)},
+    "config/AWS-EKS-Cluster.json": {(EKS, CLUSTER_ARN)},
+    "config/AWS-GuardDuty-Detector.json": {(GUARDDUTY, None)},
+    "config/AWS-ElasticLoadBalancingV2-LoadBalancer.json": {(ELB, ALB)},
+    "config/AWS-ElasticLoadBalancing-LoadBalancer.json": {(ELB, CLASSIC_ARN)},
+    "config/AWS-WAFv2-WebACL.json": {(WAF, ACL)},
+    "config/AWS-S3-Bucket.json": {
+        (NOT_PUBLIC, BUCKET),
+        (TRAIL_BUCKET_LOGGING, BUCKET),
+        (LIFECYCLE, BUCKET),
+        (ACCESS_LOGGING, BUCKET),
+    },
 }
 
 
@@ -128,9 +196,7 @@ def test_config_event_without_item_or_summary_is_rejected():
 def test_sweep_request_reaches_every_control_or_the_chosen_ones():
     from logbaseline.engine import sweep_event
 
-    assert {t.control.id for t in route(sweep_event("111122223333", "eu-west-1"))} == set(
-        e for s in EXPECTED.values() for e, _ in s
-    )
+    assert {t.control.id for t in route(sweep_event("111122223333", "eu-west-1"))} == set(REGISTRY)
     chosen = route(sweep_event("111122223333", "eu-west-1", [RETENTION]))
     assert [(t.control.id, t.scope.account_id, t.scope.region, t.scope.resource_id) for t in chosen] == [
         (RETENTION, "111122223333", "eu-west-1", None)
@@ -155,3 +221,15 @@ def test_any_json_in_any_field_routes_or_is_rejected_clearly(name, field, value)
         assert str(error)
     else:
         assert isinstance(targets, list)
+
+
+def test_every_trigger_has_a_sample_event():
+    samples = [load_event(name) for name in EXPECTED]
+    calls = {(e["detail"]["eventSource"], e["detail"]["eventName"]) for e in samples if "eventName" in e["detail"]}
+    items = [e["detail"].get("configurationItem") or e["detail"].get("configurationItemSummary") for e in samples]
+    config_types = {item["resourceType"] for item in items if item}
+    for control in all_controls():
+        for trigger in control.cloudtrail_triggers:
+            assert {(trigger.event_source, n) for n in trigger.event_names} <= calls, control.id
+        for trigger in control.config_triggers:
+            assert trigger.resource_type in config_types, control.id

@@ -11,9 +11,9 @@ from logbaseline.engine.runtime import FixRecord, account_of, count_outcomes, se
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
 processor = BatchProcessor(event_type=EventType.SQS, model=FixRecord)
-# A repeated request for the same resource within the window is answered from the record, not fixed again.
+# The same request delivered again (same gap, same triggering event) is answered from its record, not redone.
 idempotency = IdempotencyConfig(
-    event_key_jmespath="[control_id, account_id, region, resource_id]", expires_after_seconds=300
+    event_key_jmespath="[control_id, account_id, region, resource_id, trigger]", expires_after_seconds=3600
 )
 persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
 

@@ -50,6 +50,28 @@ def caller_account_id(session: boto3.Session | None = None) -> str:
 IMPLIED_ACTIONS: dict[str, tuple[str, ...]] = {
     # CreateFlowLogs: PassRole for a CloudWatch Logs destination, log deliveries for an S3 one.
     "ec2:CreateFlowLogs": ("iam:PassRole", "logs:CreateLogDelivery", "logs:DeleteLogDelivery"),
+    # Resolver query logging is a vended log delivery: CloudWatch Logs sets up the delivery and,
+    # for a log group, its resource policy; for S3, the bucket policy.
+    "route53resolver:CreateResolverQueryLogConfig": (
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "s3:GetBucketPolicy",
+        "s3:PutBucketPolicy",
+    ),
+    # The first detector creates GuardDuty's service-linked role.
+    "guardduty:CreateDetector": ("iam:CreateServiceLinkedRole",),
 }
-# Batch calls authorized by the single action's name.
-AUTHORIZED_AS: dict[str, str] = {"sqs:SendMessageBatch": "sqs:SendMessage"}
+# API operations whose IAM action has another name.
+AUTHORIZED_AS: dict[str, str] = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "s3:ListBuckets": "s3:ListAllMyBuckets",
+    "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+    "s3:PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "s3:GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+    "s3:PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+}

@@ -13,22 +13,19 @@ from pathlib import Path
 from typing import Any
 
 from logbaseline.aws import Clients
+from logbaseline.controls import REGISTRY
 from logbaseline.emulator import REGION, moto_server
 from logbaseline.engine import AccountClients, scan
 from logbaseline.engine.settings import Settings
 from logbaseline.local import LocalStack
 
 SAMPLE_ACCOUNT, SAMPLE_VPC = "123456789012", "vpc-0a1b2c3d4e5f67890"
-FLOW_LOG_GROUP = "/logbaseline/vpc-flow-logs"
-ALL_AUTO = ",".join(
-    f"{c}=auto"
-    for c in (
-        "logs_log_group_retention_bounded",
-        "vpc_flow_logs_enabled",
-        "cloudtrail_multi_region_logging",
-        "cloudtrail_log_file_validation_enabled",
-    )
+SAMPLE_ALB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/orders-alb/50dc6c495c0c9188"
+SAMPLE_WEB_ACL = (
+    "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/orders-web-acl/a1b2c3d4-5678-40ab-9def-0123456789ab"
 )
+FLOW_LOG_GROUP = "/logbaseline/vpc-flow-logs"
+ALL_AUTO = ",".join(f"{control_id}=auto" for control_id in REGISTRY)
 
 
 @dataclass
@@ -42,29 +39,95 @@ class DemoResult:
     dead_lettered: int
 
 
-def seed_gaps(clients: Clients) -> dict[str, str]:
-    """An account with one gap of each kind, and one log group a person must decide about."""
+@dataclass
+class SeededAccount:
+    renames: dict[str, str]  # sample event id -> the emulator's id for the same resource
+    environment: dict[str, str]  # the baseline's settings: every fix in auto, every destination configured
+
+
+def seed_gaps(clients: Clients) -> SeededAccount:
+    """An account with at least one gap for every control, and one log group a person must decide about."""
+    account = clients("sts").get_caller_identity()["Account"]
     logs = clients("logs")
-    logs.create_log_group(logGroupName="/aws/lambda/orders-api")  # never expires
+    logs.create_log_group(logGroupName="/aws/lambda/orders-api")  # never expires, no KMS key
     logs.create_log_group(logGroupName="/aws/lambda/payments-api")
     logs.put_retention_policy(logGroupName="/aws/lambda/payments-api", retentionInDays=30)  # below the floor
     logs.create_log_group(logGroupName="/aws/lambda/audit-archive")
     logs.put_retention_policy(logGroupName="/aws/lambda/audit-archive", retentionInDays=3653)  # above the ceiling
     logs.create_log_group(logGroupName="/aws/lambda/reporting")
     logs.put_retention_policy(logGroupName="/aws/lambda/reporting", retentionInDays=400)  # within bounds
-    vpc_id = clients("ec2").create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]  # no flow log
-    bucket = f"org-cloudtrail-logs-{clients('sts').get_caller_identity()['Account']}"
-    clients("s3").create_bucket(Bucket=bucket)
-    # Multi-region, validation off, and stopped (as after a StopLogging).
+
+    ec2 = clients("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]  # no flow log, no DNS query logging
+    subnets = [
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"]
+        for i, zone in enumerate("ab")
+    ]
+
+    s3 = clients("s3")
+    trail_bucket, access_logs, elb_logs, dns_logs = (
+        f"{name}-{account}" for name in ("org-cloudtrail-logs", "access-logs", "elb-logs", "dns-query-logs")
+    )
+    for bucket in (trail_bucket, access_logs, elb_logs, dns_logs):
+        s3.create_bucket(Bucket=bucket)  # no Block Public Access, no lifecycle, no access logging
+    delivery = {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject"}
+    delivery["Resource"] = f"arn:aws:s3:::{access_logs}/*"
+    s3.put_bucket_policy(Bucket=access_logs, Policy=json.dumps({"Version": "2012-10-17", "Statement": [delivery]}))
+
     cloudtrail = clients("cloudtrail")
+    # Multi-region, stopped (as after a StopLogging), no validation, no KMS key, no CloudWatch Logs.
     cloudtrail.create_trail(
-        Name="management-events", S3BucketName=bucket, IsMultiRegionTrail=True, EnableLogFileValidation=False
+        Name="management-events", S3BucketName=trail_bucket, IsMultiRegionTrail=True, EnableLogFileValidation=False
     )
     # AWS gives a new trail this selector by default; moto leaves it empty (docs/emulator-gaps.md).
     cloudtrail.put_event_selectors(
         TrailName="management-events", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
     )
-    return {SAMPLE_VPC: vpc_id}
+    key_arn = clients("kms").create_key(Description="logbaseline demo: trail encryption")["KeyMetadata"]["Arn"]
+
+    clients("eks").create_cluster(
+        name="orders-prod",  # no control-plane logging
+        roleArn=f"arn:aws:iam::{account}:role/eks-cluster-role",
+        resourcesVpcConfig={"subnetIds": [s["SubnetId"] for s in subnets]},
+    )
+    config = clients("config")
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": f"arn:aws:iam::{account}:role/aws-config-role",
+            "recordingGroup": {"allSupported": True},
+        }
+    )
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": trail_bucket})  # never started
+    clients("guardduty").create_detector(Enable=False)
+
+    alb = clients("elbv2").create_load_balancer(Name="orders-alb", Subnets=[s["SubnetId"] for s in subnets])
+    clients("elb").create_load_balancer(
+        LoadBalancerName="legacy-web",
+        Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}],
+        AvailabilityZones=[f"{REGION}a"],
+    )
+    web_acl = clients("wafv2").create_web_acl(
+        Name="orders-web-acl",
+        Scope="REGIONAL",
+        DefaultAction={"Allow": {}},
+        VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "orders"},
+    )
+    return SeededAccount(
+        renames={
+            SAMPLE_VPC: vpc_id,
+            SAMPLE_ALB: alb["LoadBalancers"][0]["LoadBalancerArn"],
+            SAMPLE_WEB_ACL: web_acl["Summary"]["ARN"],
+        },
+        environment={
+            "LOGBASELINE_REMEDIATION_MODES": ALL_AUTO,
+            "LOGBASELINE_FLOW_LOG_DESTINATION": FLOW_LOG_GROUP,
+            "LOGBASELINE_CLOUDTRAIL_KMS_KEY_ARN": key_arn,
+            "LOGBASELINE_QUERY_LOG_DESTINATION_ARN": f"arn:aws:s3:::{dns_logs}",
+            "LOGBASELINE_ELB_ACCESS_LOG_BUCKET": elb_logs,
+            "LOGBASELINE_ACCESS_LOG_BUCKET": access_logs,
+        },
+    )
 
 
 def sample_events(events_dir: Path, account_id: str, replacements: dict[str, str]) -> list[dict[str, Any]]:
@@ -82,12 +145,8 @@ def run(root: Path, say: Callable[[str], None] = print) -> DemoResult:
     with moto_server() as endpoint:
         say(f"AWS emulator (moto) at {endpoint}, region {REGION}")
         clients = Clients(REGION)
-        renames = seed_gaps(clients)
-        stack = LocalStack(
-            root,
-            REGION,
-            {"LOGBASELINE_REMEDIATION_MODES": ALL_AUTO, "LOGBASELINE_FLOW_LOG_DESTINATION": FLOW_LOG_GROUP},
-        )
+        seeded = seed_gaps(clients)
+        stack = LocalStack(root, REGION, seeded.environment)
         settings = Settings.from_env(stack.environment)
         account = AccountClients(stack.account_id)
 
@@ -95,7 +154,7 @@ def run(root: Path, say: Callable[[str], None] = print) -> DemoResult:
             return [o.as_row() for o in scan(account, stack.account_id, [REGION], settings=settings)]
 
         before = compliance()
-        events = sample_events(root / "events", stack.account_id, renames)
+        events = sample_events(root / "events", stack.account_id, seeded.renames)
         sent = stack.put_events(events)
         say(f"sent {sent} sample events through the template's EventBridge rules")
         evaluated = stack.drain("EvaluationQueue", "evaluator")

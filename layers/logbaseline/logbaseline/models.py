@@ -49,6 +49,7 @@ class Resource:
     region: str
     resource_id: str  # the ARN, or AWS::::Account:<id> for account-level controls
     state: Mapping[str, Any] = field(default_factory=dict)
+    resource_type: str = ""  # the ASFF type, when it is not the control's (a Classic Load Balancer)
 
 
 @dataclass(frozen=True)

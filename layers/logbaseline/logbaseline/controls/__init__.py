@@ -14,6 +14,19 @@ REGISTRY: dict[str, str] = {
     "vpc_flow_logs_enabled": "logbaseline.controls.vpc_flow_logs_enabled",
     "cloudtrail_multi_region_logging": "logbaseline.controls.cloudtrail_multi_region_logging",
     "cloudtrail_log_file_validation_enabled": "logbaseline.controls.cloudtrail_log_file_validation_enabled",
+    "cloudtrail_kms_encryption_enabled": "logbaseline.controls.cloudtrail_kms_encryption_enabled",
+    "cloudtrail_cloudwatch_logs_enabled": "logbaseline.controls.cloudtrail_cloudwatch_logs_enabled",
+    "eks_control_plane_audit_logging_enabled": "logbaseline.controls.eks_control_plane_audit_logging_enabled",
+    "config_recorder_active": "logbaseline.controls.config_recorder_active",
+    "guardduty_enabled": "logbaseline.controls.guardduty_enabled",
+    "logs_log_group_kms_encryption_enabled": "logbaseline.controls.logs_log_group_kms_encryption_enabled",
+    "vpc_dns_query_logging_enabled": "logbaseline.controls.vpc_dns_query_logging_enabled",
+    "elb_access_logs_enabled": "logbaseline.controls.elb_access_logs_enabled",
+    "wafv2_web_acl_logging_enabled": "logbaseline.controls.wafv2_web_acl_logging_enabled",
+    "cloudtrail_bucket_not_public": "logbaseline.controls.cloudtrail_bucket_not_public",
+    "cloudtrail_bucket_access_logging_enabled": "logbaseline.controls.cloudtrail_bucket_access_logging_enabled",
+    "s3_log_bucket_lifecycle_bounded": "logbaseline.controls.s3_log_bucket_lifecycle_bounded",
+    "s3_bucket_server_access_logging_enabled": "logbaseline.controls.s3_bucket_server_access_logging_enabled",
 }
 
 

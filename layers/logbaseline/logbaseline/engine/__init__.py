@@ -91,7 +91,8 @@ class Service:
     def fix(self, request: FixRequest) -> list[Outcome]:
         """Remediator: apply one fix, verify it, report the result."""
         outcomes = apply_fix(request, self.clients_for(request.account_id, request.region), self.settings)
-        self.report(outcomes)
+        if any(o.fix or not o.present for o in outcomes):
+            self.report(outcomes)  # otherwise nothing changed since the evaluator (or an earlier fix) reported
         return outcomes
 
     def sweep(self, account_id: str, default_region: str) -> int:

@@ -28,6 +28,10 @@ class Outcome:
         return self.resource is not None
 
     @property
+    def resource_type(self) -> str:
+        return (self.resource and self.resource.resource_type) or self.control.resource_type
+
+    @property
     def reportable(self) -> bool:
         """Goes to Security Hub: a verdict on a resource, or the archive of a gone one."""
         return not self.present or self.verdict.status is not Status.NOT_APPLICABLE
@@ -37,7 +41,7 @@ class Outcome:
             "control_id": self.control.id,
             "account_id": self.account_id,
             "region": self.region,
-            "resource_type": self.control.resource_type,
+            "resource_type": self.resource_type,
             "resource_id": self.resource_id,
             "status": self.verdict.status.value,
             "reason": self.verdict.reason,

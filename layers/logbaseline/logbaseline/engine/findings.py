@@ -58,7 +58,7 @@ def to_asff(outcome: Outcome, now: datetime | None = None) -> dict[str, Any]:
         "Compliance": {"Status": compliance, "RelatedRequirements": list(control.related_requirements)},
         "Resources": [
             {
-                "Type": control.resource_type,
+                "Type": outcome.resource_type,
                 "Id": outcome.resource_id,
                 "Partition": partition(outcome.region),
                 "Region": outcome.region,

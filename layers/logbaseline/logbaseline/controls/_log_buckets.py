@@ -1,0 +1,210 @@
+"""Log buckets: the S3 buckets AWS services deliver logs to, shared by the S3 log-bucket controls.
+
+A bucket is global but lives in one region. Each bucket is judged once: in the scope of its own
+region, and only in the account that owns it. ListBuckets lists only the caller's own buckets, and
+its BucketRegion filter keeps the scope's region; so a central organization log bucket in another
+account is never judged here, and no GetBucketLocation is needed.
+
+Log sources are read in the scope's region: its trails (shadow copies included, so every
+multi-region and organization trail counts), VPC flow logs to S3, Classic and v2 load balancer
+logs, Route 53 Resolver query logs, and the server access logs of its buckets (AWS requires the
+target of those, of load balancer and of query logs to be in the source's region). A single-region
+trail of another region that delivers into this region's bucket is not seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from logbaseline.aws import Clients, partition
+from logbaseline.controls._destinations import is_s3_arn
+from logbaseline.controls._trails import describe_trails
+from logbaseline.controls.base import Changes, FixFailed, Parameter
+from logbaseline.models import Resource, Scope, Verdict, failed, passed
+
+# Kinds of log source, cheapest to read first: a search for one bucket stops at the first kind naming it.
+TRAIL, RESOLVER, FLOW_LOG, ELB, ELBV2, ACCESS_LOG = "trail", "resolver", "flow_log", "elb", "elbv2", "access_log"
+KINDS = (TRAIL, RESOLVER, FLOW_LOG, ELB, ELBV2, ACCESS_LOG)
+DESCRIBED = {
+    TRAIL: "CloudTrail trail",
+    RESOLVER: "Route 53 Resolver query log config",
+    FLOW_LOG: "VPC flow log",
+    ELB: "Classic Load Balancer",
+    ELBV2: "load balancer",
+    ACCESS_LOG: "server access logs of",
+}
+# The IAM actions of reading each kind, after ListBuckets (s3:ListAllMyBuckets).
+KIND_ACTIONS = {
+    TRAIL: ("cloudtrail:DescribeTrails",),
+    RESOLVER: ("route53resolver:ListResolverQueryLogConfigs",),
+    FLOW_LOG: ("ec2:DescribeFlowLogs",),
+    ELB: ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes"),
+    ELBV2: ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes"),
+    ACCESS_LOG: ("s3:GetBucketLogging",),
+}
+ALL_SOURCE_ACTIONS = ("s3:ListAllMyBuckets", *dict.fromkeys(a for k in KINDS for a in KIND_ACTIONS[k]))
+
+ACCESS_LOG_BUCKET = Parameter(
+    "access_log_bucket",
+    "",
+    "Bucket (name or ARN) that the fix sends server access logs to; AWS requires it in the logged bucket's "
+    "account and region, allowing logging.s3.amazonaws.com to write. Empty: no fix.",
+)
+ACCESS_LOG_PREFIX = Parameter(
+    "access_log_prefix", "s3-access-logs/", "Key prefix of the server access logs the fix turns on."
+)
+
+
+def bucket_name(resource_id: str) -> str:
+    """A bucket name from its name or ARN (arn:aws:s3:::name, or a log destination arn:aws:s3:::name/prefix)."""
+    name = resource_id.split(":::", 1)[1] if resource_id.startswith("arn:") else resource_id
+    return name.split("/", 1)[0]
+
+
+def bucket_arn(scope: Scope) -> str:
+    return f"arn:{partition(scope.region)}:s3:::{bucket_name(scope.resource_id or '')}"
+
+
+def read(clients: Clients, operation: str, missing: tuple[str, ...], **params: Any) -> dict[str, Any] | None:
+    """One S3 read of a bucket; None when AWS answers with one of the `missing` error codes."""
+    try:
+        return getattr(clients("s3"), operation)(**params)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in missing:
+            return None
+        raise
+
+
+class LogBuckets:
+    """The log buckets of one account and region, read lazily and each API at most once."""
+
+    def __init__(self, clients: Clients, region: str):
+        self.clients, self.region = clients, region
+        self._owned: list[str] | None = None
+        self._logging: dict[str, dict[str, Any] | None] = {}
+
+    @property
+    def owned(self) -> list[str]:
+        """This account's buckets in this region."""
+        if self._owned is None:
+            pages = self.clients("s3").get_paginator("list_buckets").paginate(BucketRegion=self.region)
+            self._owned = [b["Name"] for page in pages for b in page.get("Buckets", [])]
+        return self._owned
+
+    def logging(self, bucket: str) -> dict[str, Any] | None:
+        """The bucket's server access logging ({TargetBucket, TargetPrefix, ...}), or None when off."""
+        if bucket not in self._logging:
+            found = read(self.clients, "get_bucket_logging", ("NoSuchBucket",), Bucket=bucket) or {}
+            self._logging[bucket] = found.get("LoggingEnabled")
+        return self._logging[bucket]
+
+    def sources(self, wanted: str | None = None, kinds: tuple[str, ...] = KINDS) -> dict[str, dict[str, list[str]]]:
+        """Log bucket name -> {kind: [source ids]}, for this account's buckets in this region.
+
+        With `wanted` (a bucket name), only that bucket, and reading stops at the first kind that names it.
+        """
+        owned = set(self.owned)
+        if wanted is not None and wanted not in owned:
+            return {}  # another account's bucket, another region's, or none at all
+        found: dict[str, dict[str, list[str]]] = {}
+        for kind in kinds:
+            for bucket, source in getattr(self, f"_{kind}")():
+                if bucket not in owned or wanted not in (None, bucket):
+                    continue
+                ids = found.setdefault(bucket, {}).setdefault(kind, [])
+                if source not in ids:  # an Application LB may send access and connection logs alike
+                    ids.append(source)
+            if wanted in found:
+                break
+        return found
+
+    def _trail(self) -> Iterator[tuple[str, str]]:
+        for trail in describe_trails(self.clients, shadow=True):
+            if trail.get("S3BucketName"):
+                yield trail["S3BucketName"], trail["Name"]
+
+    def _resolver(self) -> Iterator[tuple[str, str]]:
+        pages = self.clients("route53resolver").get_paginator("list_resolver_query_log_configs").paginate()
+        for config in (c for page in pages for c in page["ResolverQueryLogConfigs"]):
+            if is_s3_arn(config.get("DestinationArn", "")):
+                yield bucket_name(config["DestinationArn"]), config["Id"]
+
+    def _flow_log(self) -> Iterator[tuple[str, str]]:
+        s3_only = [{"Name": "log-destination-type", "Values": ["s3"]}]
+        for page in self.clients("ec2").get_paginator("describe_flow_logs").paginate(Filters=s3_only):
+            for log in page["FlowLogs"]:
+                if log.get("LogDestinationType") == "s3" and log.get("LogDestination"):
+                    yield bucket_name(log["LogDestination"]), log["FlowLogId"]
+
+    def _elb(self) -> Iterator[tuple[str, str]]:
+        elb = self.clients("elb")
+        for page in elb.get_paginator("describe_load_balancers").paginate():
+            for balancer in page["LoadBalancerDescriptions"]:
+                name = balancer["LoadBalancerName"]
+                log = elb.describe_load_balancer_attributes(LoadBalancerName=name)["LoadBalancerAttributes"]
+                if log.get("AccessLog", {}).get("Enabled") and log["AccessLog"].get("S3BucketName"):
+                    yield log["AccessLog"]["S3BucketName"], name
+
+    def _elbv2(self) -> Iterator[tuple[str, str]]:
+        elbv2 = self.clients("elbv2")
+        for page in elbv2.get_paginator("describe_load_balancers").paginate():
+            for balancer in page["LoadBalancers"]:
+                if balancer.get("Type") == "gateway":
+                    continue  # a Gateway Load Balancer writes no logs to S3
+                arn = balancer["LoadBalancerArn"]
+                found = elbv2.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
+                attributes = {a["Key"]: a.get("Value") for a in found}
+                for logs in ("access_logs.s3", "connection_logs.s3"):  # connection logs: Application LBs
+                    if attributes.get(f"{logs}.enabled") == "true" and attributes.get(f"{logs}.bucket"):
+                        yield attributes[f"{logs}.bucket"], arn.split(":loadbalancer/", 1)[-1]
+
+    def _access_log(self) -> Iterator[tuple[str, str]]:
+        for bucket in self.owned:
+            target = (self.logging(bucket) or {}).get("TargetBucket")
+            if target and target != bucket:  # logging into itself makes no log bucket: it is a fault
+                yield target, bucket
+
+
+def describe_sources(sources: Mapping[str, list[str]]) -> str:
+    """Sources in words, e.g. 'CloudTrail trail main; VPC flow log fl-1, fl-2'."""
+    return "; ".join(f"{DESCRIBED[kind]} {', '.join(ids)}" for kind, ids in sources.items())
+
+
+# --- server access logging, judged and fixed alike for trail buckets and other log buckets -----------
+
+
+def access_logging_verdict(state: Mapping[str, Any], params: Mapping[str, Any]) -> Verdict:
+    name, logging = state["name"], state["logging"]
+    if logging and logging.get("TargetBucket") == name:
+        return failed("server access logs are delivered into the bucket itself; choosing a target is left to a person")
+    if logging:
+        return passed(f"server access logs go to {logging['TargetBucket']}/{logging.get('TargetPrefix', '')}")
+    target = bucket_name(params[ACCESS_LOG_BUCKET.name])
+    return failed("server access logging is off", fixable=bool(target) and target != name)
+
+
+def enable_access_logging(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:
+    name, target = resource.state["name"], bucket_name(params[ACCESS_LOG_BUCKET.name])
+    if not target:
+        raise FixFailed("no access_log_bucket is configured")
+    if target == name:
+        raise FixFailed(f"refused: {name} is the access_log_bucket itself, and a bucket must not log into itself")
+    if resource.state["logging"]:
+        raise FixFailed("refused: server access logging is already on; its target is left as it is")
+    changes.call(
+        "s3",
+        "put_bucket_logging",
+        Bucket=name,
+        ExpectedBucketOwner=resource.account_id,
+        BucketLoggingStatus={
+            "LoggingEnabled": {
+                "TargetBucket": target,
+                "TargetPrefix": params[ACCESS_LOG_PREFIX.name],
+                # <prefix><account>/<region>/<bucket>/<yyyy>/<mm>/<dd>/...: each logged bucket apart.
+                "TargetObjectKeyFormat": {"PartitionedPrefix": {"PartitionDateSource": "EventTime"}},
+            }
+        },
+    )

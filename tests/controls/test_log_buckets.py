@@ -1,0 +1,120 @@
+"""_log_buckets: naming buckets, and finding the log buckets of an account and region on the moto server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from logbaseline.aws import Clients
+from logbaseline.controls._log_buckets import LogBuckets, bucket_arn, bucket_name
+from logbaseline.models import Scope
+
+from tests.conftest import NO_RETRY, REGION
+
+
+@pytest.mark.parametrize(
+    ("resource_id", "name"),
+    [
+        ("logs", "logs"),
+        ("arn:aws:s3:::logs", "logs"),
+        ("arn:aws:s3:::logs/AWSLogs/vpc/", "logs"),  # a flow-log or query-log destination with a prefix
+        ("arn:aws-cn:s3:::logs", "logs"),
+    ],
+)
+def test_bucket_name_and_arn(resource_id, name):
+    """A name, an ARN or a destination ARN names the bucket; the finding's id is the partition's bucket ARN."""
+    assert bucket_name(resource_id) == name
+    assert bucket_arn(Scope("123456789012", "cn-north-1", resource_id)) == f"arn:aws-cn:s3:::{name}"
+    assert bucket_arn(Scope("123456789012", REGION, resource_id)) == f"arn:aws:s3:::{name}"
+
+
+class Recording(Clients):
+    """Clients that note which services were asked for."""
+
+    def __init__(self):
+        super().__init__(REGION, config=NO_RETRY)
+        self.services: list[str] = []
+
+    def __call__(self, service, region=None):
+        self.services.append(service)
+        return super().__call__(service, region)
+
+
+def seed_sources(aws) -> dict[str, str]:
+    """One log bucket of each kind, plus buckets that must not count."""
+    s3, ec2 = aws("s3"), aws("ec2")
+    for name in ("trail-logs", "dns-logs", "flow-logs", "clb-logs", "alb-logs", "access-logs", "app-data"):
+        s3.create_bucket(Bucket=name)
+    aws("s3", "eu-west-1").create_bucket(
+        Bucket="eu-logs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    aws("cloudtrail").create_trail(Name="management-events", S3BucketName="trail-logs", IsMultiRegionTrail=True)
+    aws("cloudtrail").create_trail(Name="eu-trail", S3BucketName="eu-logs")  # another region's bucket
+    dns = aws("route53resolver").create_resolver_query_log_config(
+        Name="dns", DestinationArn="arn:aws:s3:::dns-logs", CreatorRequestId="seed"
+    )["ResolverQueryLogConfig"]["Id"]
+    vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    [flow] = ec2.create_flow_logs(
+        ResourceType="VPC",
+        ResourceIds=[vpc],
+        TrafficType="ALL",
+        LogDestinationType="s3",
+        LogDestination="arn:aws:s3:::flow-logs",
+    )["FlowLogIds"]
+    aws("elb").create_load_balancer(
+        LoadBalancerName="clb",
+        Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}],
+        AvailabilityZones=["us-east-1a"],
+    )
+    aws("elb").modify_load_balancer_attributes(
+        LoadBalancerName="clb", LoadBalancerAttributes={"AccessLog": {"Enabled": True, "S3BucketName": "clb-logs"}}
+    )
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.30.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, z in ((1, "a"), (2, "b"))
+    ]
+    alb = aws("elbv2").create_load_balancer(Name="alb", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    logs = [("access_logs.s3.enabled", "true"), ("access_logs.s3.bucket", "alb-logs")]
+    logs += [("connection_logs.s3.enabled", "true"), ("connection_logs.s3.bucket", "alb-logs")]
+    aws("elbv2").modify_load_balancer_attributes(
+        LoadBalancerArn=alb, Attributes=[{"Key": k, "Value": v} for k, v in logs]
+    )
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::access-logs/*",
+    }
+    s3.put_bucket_policy(Bucket="access-logs", Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+    s3.put_bucket_logging(
+        Bucket="app-data", BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "access-logs", "TargetPrefix": "x/"}}
+    )
+    return {"dns": dns, "flow": flow, "alb": alb.split(":loadbalancer/")[1]}
+
+
+def test_log_buckets_of_every_kind_in_this_region_only(aws):
+    """Each kind of source is found; another region's bucket and a non-log bucket are not."""
+    ids = seed_sources(aws)
+    assert LogBuckets(Clients(REGION, config=NO_RETRY), REGION).sources() == {
+        "trail-logs": {"trail": ["management-events"]},
+        "dns-logs": {"resolver": [ids["dns"]]},
+        "flow-logs": {"flow_log": [ids["flow"]]},
+        "clb-logs": {"elb": ["clb"]},
+        "alb-logs": {"elbv2": [ids["alb"]]},  # access and connection logs: one source
+        "access-logs": {"access_log": ["app-data"]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("wanted", "services"),
+    [("trail-logs", {"s3", "cloudtrail"}), ("dns-logs", {"s3", "cloudtrail", "route53resolver"}), ("nope", {"s3"})],
+)
+def test_one_bucket_reads_only_what_it_must(aws, wanted, services):
+    """Looking for one bucket stops at the first kind of source that names it (or at ListBuckets)."""
+    seed_sources(aws)
+    clients = Recording()
+    found = LogBuckets(clients, REGION).sources(wanted)
+    assert set(found) == ({wanted} if wanted != "nope" else set())
+    assert set(clients.services) == services
