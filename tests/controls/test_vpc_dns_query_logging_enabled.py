@@ -17,7 +17,12 @@ SAMPLE_VPC = "vpc-0a1b2c3d4e5f67890"
 S3 = "arn:aws:s3:::dns-query-logs"
 GROUP = "/logbaseline/dns-query-logs"
 GROUP_ARN = f"arn:aws:logs:{REGION}:123456789012:log-group:{GROUP}"
-NONE = {"query_log_config_id": "", "query_log_destination_arn": "", "retention_floor_days": 365}
+NONE = {
+    "query_log_config_id": "",
+    "query_log_destination_arn": "",
+    "retention_floor_days": 365,
+    "log_group_kms_key_arn": "",
+}
 FIREHOSE = "arn:aws:firehose:us-east-1:123456789012:deliverystream/dns"
 to = lambda destination: NONE | {"query_log_destination_arn": destination}  # noqa: E731
 TO_S3 = to(S3)

@@ -20,6 +20,7 @@ PARAMS = {
     "flow_log_destination": DEST,
     "flow_log_delivery_role_arn": ROLE,
     "retention_floor_days": 365,
+    "log_group_kms_key_arn": "",
 }
 SAMPLE_VPC = "vpc-0a1b2c3d4e5f67890"
 
@@ -107,6 +108,21 @@ S3_CALL = flow_log_call(LogDestinationType="s3", LogDestination="arn:aws:s3:::fl
                 CLOUDWATCH_CALL,
             ],
         ),
+        (
+            False,
+            (),
+            {"log_group_kms_key_arn": "arn:aws:kms:us-east-1:123456789012:key/k1"},
+            [
+                Change(
+                    "logs",
+                    "create_log_group",
+                    REGION,
+                    {"logGroupName": DEST, "kmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/k1"},
+                ),
+                Change("logs", "put_retention_policy", REGION, {"logGroupName": DEST, "retentionInDays": 365}),
+                CLOUDWATCH_CALL,
+            ],
+        ),  # a new destination is encrypted at once when a key is configured
         (True, (log("ACCEPT", destination="other"),), {}, [CLOUDWATCH_CALL]),  # the group's retention is left alone
         (False, (), S3, [S3_CALL]),  # no log group, no role
     ],

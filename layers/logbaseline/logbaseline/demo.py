@@ -83,7 +83,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     cloudtrail.put_event_selectors(
         TrailName="management-events", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
     )
-    key_arn = clients("kms").create_key(Description="logbaseline demo: trail encryption")["KeyMetadata"]["Arn"]
+    key_arn = clients("kms").create_key(Description="logbaseline demo: log encryption")["KeyMetadata"]["Arn"]
 
     clients("eks").create_cluster(
         name="orders-prod",  # no control-plane logging
@@ -123,6 +123,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             "LOGBASELINE_REMEDIATION_MODES": ALL_AUTO,
             "LOGBASELINE_FLOW_LOG_DESTINATION": FLOW_LOG_GROUP,
             "LOGBASELINE_CLOUDTRAIL_KMS_KEY_ARN": key_arn,
+            "LOGBASELINE_LOG_GROUP_KMS_KEY_ARN": key_arn,
             "LOGBASELINE_QUERY_LOG_DESTINATION_ARN": f"arn:aws:s3:::{dns_logs}",
             "LOGBASELINE_ELB_ACCESS_LOG_BUCKET": elb_logs,
             "LOGBASELINE_ACCESS_LOG_BUCKET": access_logs,

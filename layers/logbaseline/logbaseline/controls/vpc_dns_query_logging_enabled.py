@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients
-from logbaseline.controls._destinations import ensure_log_group
+from logbaseline.controls._destinations import LOG_GROUP_KMS_KEY, ensure_log_group
 from logbaseline.controls.base import (
     SEC04_BP01,
     Changes,
@@ -107,7 +107,7 @@ def _baseline_config(changes: Changes, resource: Resource, params: Mapping[str, 
     if kind == "logs":
         if destination.split(":")[3] != resource.region:
             raise FixFailed(f"log group {destination} is not in the VPC's region {resource.region}")
-        ensure_log_group(changes, log_group_name(destination), params[FLOOR.name])
+        ensure_log_group(changes, log_group_name(destination), params[FLOOR.name], params[LOG_GROUP_KMS_KEY.name])
     token = "logbaseline-" + hashlib.sha256(destination.encode()).hexdigest()[:32]  # retries create it only once
     request = {"Name": CONFIG_NAME, "DestinationArn": destination, "CreatorRequestId": token}
     created = changes.call("route53resolver", "create_resolver_query_log_config", **request)
@@ -146,7 +146,7 @@ CONTROL = Control(
         # DeleteResolverQueryLogConfig names a configuration, not VPCs: re-evaluate every VPC of the region.
         CloudTrailTrigger(RESOLVER, ("DeleteResolverQueryLogConfig",)),
     ),
-    parameters=(CONFIG_ID, DESTINATION, FLOOR),
+    parameters=(CONFIG_ID, DESTINATION, FLOOR, LOG_GROUP_KMS_KEY),
     read_actions=(
         "ec2:DescribeVpcs",
         "route53resolver:ListResolverQueryLogConfigAssociations",

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients, partition
-from logbaseline.controls._destinations import ensure_log_group, is_s3_arn
+from logbaseline.controls._destinations import LOG_GROUP_KMS_KEY, ensure_log_group, is_s3_arn
 from logbaseline.controls.base import (
     SEC04_BP01,
     Changes,
@@ -115,7 +115,7 @@ def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -
         role = params[DELIVERY_ROLE.name]
         if not role:
             raise FixFailed("a CloudWatch Logs destination needs flow_log_delivery_role_arn")
-        ensure_log_group(changes, group, params[FLOOR.name])
+        ensure_log_group(changes, group, params[FLOOR.name], params[LOG_GROUP_KMS_KEY.name])
         target = {"LogDestinationType": "cloud-watch-logs", "LogGroupName": group, "DeliverLogsPermissionArn": role}
     response = changes.call(
         "ec2",
@@ -153,7 +153,7 @@ CONTROL = Control(
         # DeleteFlowLogs names flow logs, not VPCs: re-evaluate every VPC of the region.
         CloudTrailTrigger("ec2.amazonaws.com", ("DeleteFlowLogs",)),
     ),
-    parameters=(TRAFFIC_TYPE, DESTINATION, DELIVERY_ROLE, FLOOR),
+    parameters=(TRAFFIC_TYPE, DESTINATION, DELIVERY_ROLE, FLOOR, LOG_GROUP_KMS_KEY),
     read_actions=("ec2:DescribeVpcs", "ec2:DescribeFlowLogs", "logs:DescribeLogGroups"),
     write_actions=("ec2:CreateFlowLogs", "logs:CreateLogGroup", "logs:PutRetentionPolicy"),
     remediate=remediate,
