@@ -19,9 +19,10 @@ TEMPLATE = sam_template.load(ROOT / "template.yaml")
 RULES = {rule.logical_id: rule for rule in sam_template.event_rules(TEMPLATE)}
 # Every function's own calls beyond the controls' (queues, findings, idempotency records).
 ENGINE_ACTIONS = {
-    "EvaluatorFunction": {"securityhub:BatchImportFindings", "sqs:SendMessage"},
+    "EvaluatorFunction": {"securityhub:BatchImportFindings", "sqs:SendMessage", "tag:GetResources"},
     "RemediatorFunction": {
         "securityhub:BatchImportFindings",
+        "tag:GetResources",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",

@@ -69,6 +69,7 @@ IMPLIED_ACTIONS: dict[str, tuple[str, ...]] = {
 # API operations whose IAM action has another name.
 AUTHORIZED_AS: dict[str, str] = {
     "sqs:SendMessageBatch": "sqs:SendMessage",
+    "tagging:GetResources": "tag:GetResources",
     "s3:ListBuckets": "s3:ListAllMyBuckets",
     "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
     "s3:PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",

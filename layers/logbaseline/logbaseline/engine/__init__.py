@@ -7,12 +7,12 @@ import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from logbaseline.aws import Clients
 from logbaseline.controls import all_controls, load
-from logbaseline.engine.evaluation import ClientsFactory, Outcome, evaluate_scope
+from logbaseline.engine.evaluation import ClientsFactory, Outcome, evaluate_scope, with_exemptions
 from logbaseline.engine.findings import publish, to_asff
 from logbaseline.engine.remediation import FixRequest, apply_fix, fix_requests
 from logbaseline.engine.routing import SWEEP_REQUEST, SWEEP_SOURCE, InvalidEvent, route
@@ -83,6 +83,7 @@ class Service:
                 self.settings,
             )
         ]
+        outcomes = with_exemptions(outcomes, self.clients_for, date.today())
         self.report(outcomes)
         requests = fix_requests(outcomes, self.settings, str(event.get("id", "")))
         self._send(self.fix_queue_url, [r.to_message() for r in requests], "fix")
@@ -144,9 +145,10 @@ def scan(
     """Evaluate every (or the chosen) control in each region, read-only."""
     settings = settings or Settings.from_env()
     controls = [load(c) for c in control_ids] if control_ids else all_controls()
-    return [
+    outcomes = [
         outcome
         for region in regions
         for control in controls
         for outcome in evaluate_scope(control, Scope(account_id, region), clients_for(account_id, region), settings)
     ]
+    return with_exemptions(outcomes, clients_for, date.today())

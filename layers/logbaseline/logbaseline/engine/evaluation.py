@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
 from logbaseline.aws import Clients
 from logbaseline.controls.base import Control
+from logbaseline.engine.exemptions import Ruling, read_exemption_tags, rule
 from logbaseline.engine.settings import Settings
 from logbaseline.models import Resource, Scope, Status, Verdict, not_applicable
 
@@ -22,6 +24,11 @@ class Outcome:
     verdict: Verdict
     resource: Resource | None = None  # None when the resource no longer exists
     fix: Mapping[str, str] | None = None  # what a fix did or would do, for the finding
+    exemption: Ruling | None = None  # what the resource's exemption tag says, when it has one
+
+    @property
+    def exempt(self) -> bool:
+        return self.exemption is not None and self.exemption.applies
 
     @property
     def present(self) -> bool:
@@ -46,6 +53,23 @@ class Outcome:
             "status": self.verdict.status.value,
             "reason": self.verdict.reason,
         }
+
+
+def with_exemptions(outcomes: list[Outcome], clients_for: ClientsFactory, today: date) -> list[Outcome]:
+    """Attach what each failing resource's exemption tag says (one tagging call per account and region)."""
+    failing: dict[tuple[str, str], list[int]] = {}
+    for index, outcome in enumerate(outcomes):
+        if outcome.present and outcome.verdict.status is Status.FAILED and outcome.resource_id.startswith("arn:"):
+            failing.setdefault((outcome.account_id, outcome.region), []).append(index)
+    result = list(outcomes)
+    for (account_id, region), indexes in failing.items():
+        tags = read_exemption_tags(clients_for(account_id, region))
+        for index in indexes:
+            outcome = result[index]
+            ruling = rule(tags.get(outcome.resource_id), outcome.control.id, today)
+            if ruling:
+                result[index] = replace(outcome, exemption=ruling)
+    return result
 
 
 def evaluate_scope(control: Control, scope: Scope, clients: Clients, settings: Settings) -> list[Outcome]:

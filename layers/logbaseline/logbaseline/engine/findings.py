@@ -40,6 +40,8 @@ def to_asff(outcome: Outcome, now: datetime | None = None) -> dict[str, Any]:
     compliance = {Status.PASSED: "PASSED", Status.FAILED: "FAILED"}.get(verdict.status, "NOT_AVAILABLE")
     product_fields = {"logbaseline/ControlId": control.id, "logbaseline/Reason": verdict.reason[:2000]}
     product_fields.update({f"logbaseline/Fix/{k}": str(v)[:2000] for k, v in (outcome.fix or {}).items()})
+    if outcome.exemption:
+        product_fields["logbaseline/Exemption"] = outcome.exemption.note[:2000]
     return {
         "SchemaVersion": SCHEMA_VERSION,
         "Id": finding_id(control.id, outcome.account_id, outcome.region, outcome.resource_id),
@@ -65,7 +67,7 @@ def to_asff(outcome: Outcome, now: datetime | None = None) -> dict[str, Any]:
             }
         ],
         "RecordState": "ACTIVE" if outcome.present else "ARCHIVED",
-    }
+    } | ({"Workflow": {"Status": "SUPPRESSED"}} if outcome.exempt else {})
 
 
 def publish(findings: Iterable[Mapping[str, Any]], clients_for: ClientsFactory) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -14,6 +14,7 @@ from logbaseline.aws import Clients
 from logbaseline.controls import load
 from logbaseline.controls.base import Changes, FixFailed
 from logbaseline.engine.evaluation import Outcome, evaluate_scope
+from logbaseline.engine.exemptions import Ruling, read_exemption_tags, rule
 from logbaseline.engine.routing import InvalidEvent
 from logbaseline.engine.settings import Settings
 from logbaseline.models import Mode, Scope, Status
@@ -49,7 +50,10 @@ def fix_requests(outcomes: Iterable[Outcome], settings: Settings, trigger: str) 
     return [
         FixRequest(o.control.id, o.account_id, o.region, o.resource_id, trigger)
         for o in outcomes
-        if o.verdict.status is Status.FAILED and o.verdict.fixable and settings.mode(o.control) is not Mode.OFF
+        if o.verdict.status is Status.FAILED
+        and o.verdict.fixable
+        and not o.exempt
+        and settings.mode(o.control, o.account_id) is not Mode.OFF
     ]
 
 
@@ -60,7 +64,7 @@ def _now() -> str:
 def apply_fix(request: FixRequest, clients: Clients, settings: Settings) -> list[Outcome]:
     """Re-evaluate, fix if still failing and allowed, verify by re-reading. Returns the outcomes to report."""
     control = load(request.control_id)
-    mode = settings.mode(control)
+    mode = settings.mode(control, request.account_id)
     scope = Scope(request.account_id, request.region, request.resource_id)
     before = evaluate_scope(control, scope, clients, settings)
     current = next((o for o in before if o.resource_id == request.resource_id and o.present), None)
@@ -68,8 +72,16 @@ def apply_fix(request: FixRequest, clients: Clients, settings: Settings) -> list
         return before
     if current.verdict.status is not Status.FAILED or not current.verdict.fixable:
         return before  # already fixed (a repeated or late request): nothing to do
-    changes = Changes(clients, dry_run=mode is Mode.DRY_RUN)
     record = {"Mode": mode.value, "Trigger": request.trigger, "At": _now()}
+    # The tag may have been set since the evaluator looked: read it again, for this resource only.
+    ruling = _exemption(clients, current)
+    if ruling:
+        ruled = replace(current, exemption=ruling)
+        if ruling.applies:
+            ruled = replace(ruled, fix=record | {"Outcome": "refused", "Error": ruling.note})
+            return [ruled if o is current else o for o in before]
+        before, current = [ruled if o is current else o for o in before], ruled
+    changes = Changes(clients, dry_run=mode is Mode.DRY_RUN)
     try:
         control.remediate(changes, current.resource, settings.params(control))  # type: ignore[arg-type]
     except (FixFailed, ClientError) as error:
@@ -83,6 +95,13 @@ def apply_fix(request: FixRequest, clients: Clients, settings: Settings) -> list
     passed = verified is not None and verified.verdict.status is Status.PASSED
     record["Outcome"] = "verified" if passed else "applied, not verified"
     return [replace(o, fix=record) if o is verified else o for o in after]
+
+
+def _exemption(clients: Clients, outcome: Outcome) -> Ruling | None:
+    if not outcome.resource_id.startswith("arn:"):
+        return None  # an account cannot carry a tag
+    tags = read_exemption_tags(clients, [outcome.resource_id])
+    return rule(tags.get(outcome.resource_id), outcome.control.id, date.today())
 
 
 def _describe(changes: Changes) -> str:

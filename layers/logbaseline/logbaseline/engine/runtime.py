@@ -39,7 +39,8 @@ def count_outcomes(metrics: Metrics, outcomes: Iterable[Outcome], **counters: in
     for outcome in outcomes:
         metrics.add_metric(name=outcome.verdict.status.value.title(), unit=MetricUnit.Count, value=1)
         if outcome.fix:
-            name = {"verified": "FixesVerified", "planned": "FixesPlanned"}.get(outcome.fix["Outcome"], "FixesFailed")
+            names = {"verified": "FixesVerified", "planned": "FixesPlanned", "refused": "FixesRefused"}
+            name = names.get(outcome.fix["Outcome"], "FixesFailed")
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     for name, value in counters.items():
         metrics.add_metric(name="".join(part.title() for part in name.split("_")), unit=MetricUnit.Count, value=value)

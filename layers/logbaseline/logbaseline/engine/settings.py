@@ -1,8 +1,8 @@
 """The deployment's baseline: control parameters and remediation modes.
 
 Read from the environment at call time (never at import): LOGBASELINE_<PARAMETER>
-for each control parameter, and LOGBASELINE_REMEDIATION_MODES as
-"control_id=mode,control_id=mode".
+for each control parameter, LOGBASELINE_REMEDIATION_MODES as "control_id=mode,control_id=mode",
+and LOGBASELINE_REMEDIATION_ACCOUNTS_ALLOW / _DENY as comma-separated account ids.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from logbaseline.controls.logs_log_group_retention_bounded import CEILING, FLOOR
 from logbaseline.models import Mode
 
 MODES_VARIABLE = "LOGBASELINE_REMEDIATION_MODES"
+ALLOW_VARIABLE = "LOGBASELINE_REMEDIATION_ACCOUNTS_ALLOW"
+DENY_VARIABLE = "LOGBASELINE_REMEDIATION_ACCOUNTS_DENY"
 
 
 class InvalidSettings(ValueError):
@@ -32,11 +34,18 @@ def variable(parameter_name: str) -> str:
 class Settings:
     overrides: Mapping[str, Any] = field(default_factory=dict)
     modes: Mapping[str, Mode] = field(default_factory=dict)
+    allow_accounts: frozenset[str] = frozenset()  # empty: every account may be fixed
+    deny_accounts: frozenset[str] = frozenset()
 
     def params(self, control: Control) -> dict[str, Any]:
         return {p.name: self.overrides.get(p.name, p.default) for p in control.parameters}
 
-    def mode(self, control: Control) -> Mode:
+    def mode(self, control: Control, account_id: str | None = None) -> Mode:
+        """The control's mode; off in an account that the allow list leaves out or the deny list names."""
+        if account_id is not None and (
+            account_id in self.deny_accounts or (self.allow_accounts and account_id not in self.allow_accounts)
+        ):
+            return Mode.OFF
         return self.modes.get(control.id, control.default_mode if control.remediate else Mode.OFF)
 
     @classmethod
@@ -51,10 +60,17 @@ class Settings:
                         overrides[parameter.name] = parameter.parse(raw)
                     except ValueError as error:
                         raise InvalidSettings(str(error)) from None
-        return cls.validated(overrides, parse_modes(environ.get(MODES_VARIABLE, "")))
+        allow, deny = (parse_accounts(environ.get(name, ""), name) for name in (ALLOW_VARIABLE, DENY_VARIABLE))
+        return cls.validated(overrides, parse_modes(environ.get(MODES_VARIABLE, "")), allow, deny)
 
     @classmethod
-    def validated(cls, overrides: Mapping[str, Any], modes: Mapping[str, Mode]) -> Settings:
+    def validated(
+        cls,
+        overrides: Mapping[str, Any],
+        modes: Mapping[str, Mode],
+        allow: frozenset[str] = frozenset(),
+        deny: frozenset[str] = frozenset(),
+    ) -> Settings:
         floor = overrides.get(FLOOR.name, FLOOR.default)
         ceiling = overrides.get(CEILING.name, CEILING.default)
         if floor > ceiling:
@@ -62,7 +78,15 @@ class Settings:
         for control_id in modes:
             if control_id not in REGISTRY:
                 raise InvalidSettings(f"{MODES_VARIABLE}: unknown control {control_id!r}")
-        return cls(dict(overrides), dict(modes))
+        return cls(dict(overrides), dict(modes), allow, deny)
+
+
+def parse_accounts(raw: str, name: str) -> frozenset[str]:
+    accounts = frozenset(part.strip() for part in raw.split(",") if part.strip())
+    bad = [a for a in accounts if not (a.isdigit() and len(a) == 12)]
+    if bad:
+        raise InvalidSettings(f"{name}: {', '.join(sorted(bad))} is not a 12-digit account id")
+    return accounts
 
 
 def parse_modes(raw: str) -> dict[str, Mode]:

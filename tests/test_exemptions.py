@@ -1,0 +1,138 @@
+"""Exemptions by tag, per-account allow and deny lists: what is never fixed, and what the finding says."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from logbaseline.controls import load
+from logbaseline.engine.exemptions import TAG_KEY, MalformedExemption, parse, rule
+from logbaseline.engine.settings import InvalidSettings, Settings
+from logbaseline.models import Mode
+
+from tests.conftest import findings_by_resource, load_event, make_service
+
+RETENTION = "logs_log_group_retention_bounded"
+GROUP = "/aws/lambda/orders-api"
+TODAY = date(2026, 11, 29)
+
+
+@pytest.mark.parametrize(
+    ("value", "controls", "until", "reason"),
+    [
+        ("all until=2027-01-31 reason=legacy app", None, date(2027, 1, 31), "legacy app"),
+        ("* until=2027-01-31 reason=x", None, date(2027, 1, 31), "x"),
+        (
+            f"{RETENTION}+vpc_flow_logs_enabled until=2027-01-31 reason=CHG-1 @ops",
+            {RETENTION, "vpc_flow_logs_enabled"},
+            date(2027, 1, 31),
+            "CHG-1 @ops",
+        ),
+    ],
+)
+def test_parse(value, controls, until, reason):
+    exemption = parse(value)
+    assert (exemption.controls, exemption.until, exemption.reason) == (controls and frozenset(controls), until, reason)
+
+
+@pytest.mark.parametrize(
+    "value", ["all", "all until=2027-01-31", "all reason=x until=2027-01-31", "all until=2027-13-01 reason=x", ""]
+)
+def test_malformed_values_are_refused(value):
+    with pytest.raises(MalformedExemption):
+        parse(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "control_id", "applies", "note"),
+    [
+        (None, RETENTION, None, None),
+        ("all until=2026-11-29 reason=last day", RETENTION, True, "exempt until 2026-11-29: last day"),
+        ("all until=2026-11-28 reason=old", RETENTION, False, "ignored: expired on 2026-11-28 (old)"),
+        ("all until 2027", RETENTION, False, "ignored, malformed"),
+        ("vpc_flow_logs_enabled until=2027-01-01 reason=x", RETENTION, None, None),  # another control's
+    ],
+)
+def test_rule(value, control_id, applies, note):
+    ruling = rule(value, control_id, TODAY)
+    if applies is None:
+        assert ruling is None
+    else:
+        assert ruling.applies is applies and note in ruling.note
+
+
+def service_with_queue(aws, account_id, **environ):
+    service = make_service(account_id, **environ)
+    service.fix_queue_url = aws("sqs").create_queue(QueueName="fixes")["QueueUrl"]
+    return service
+
+
+def arn(account_id: str) -> str:
+    return f"arn:aws:logs:us-east-1:{account_id}:log-group:{GROUP}"
+
+
+def test_an_exempt_resource_is_not_fixed_and_its_finding_says_why_until_when(aws, account_id):
+    aws("logs").create_log_group(logGroupName=GROUP, tags={TAG_KEY: "all until=2099-01-01 reason=archive app"})
+    report = service_with_queue(aws, account_id).evaluate_event(load_event("cloudtrail/logs-CreateLogGroup.json"))
+    assert [r for r in report.fixes_requested if r.control_id == RETENTION] == []
+    finding = findings_by_resource(aws)[(RETENTION, arn(account_id))]
+    assert finding["Compliance"]["Status"] == "FAILED"
+    assert finding["ProductFields"]["logbaseline/Exemption"] == "exempt until 2099-01-01: archive app"
+    assert finding["Workflow"]["Status"] == "SUPPRESSED"
+    assert "retentionInDays" not in aws("logs").describe_log_groups()["logGroups"][0]
+
+
+@pytest.mark.parametrize(
+    ("tag", "note"), [("all until=2020-01-01 reason=old", "expired on 2020-01-01"), ("all forever", "malformed")]
+)
+def test_an_expired_or_malformed_exemption_is_ignored_and_said_so(aws, account_id, tag, note):
+    aws("logs").create_log_group(logGroupName=GROUP, tags={TAG_KEY: tag})
+    service = service_with_queue(aws, account_id)
+    report = service.evaluate_event(load_event("cloudtrail/logs-CreateLogGroup.json"))
+    [request] = [r for r in report.fixes_requested if r.control_id == RETENTION]
+    assert note in findings_by_resource(aws)[(RETENTION, arn(account_id))]["ProductFields"]["logbaseline/Exemption"]
+    [fixed] = service.fix(request)
+    assert fixed.fix["Outcome"] == "verified"
+    assert aws("logs").describe_log_groups()["logGroups"][0]["retentionInDays"] == 365
+
+
+def test_a_tag_set_after_the_evaluation_still_stops_the_fix(aws, account_id):
+    aws("logs").create_log_group(logGroupName=GROUP)
+    service = service_with_queue(aws, account_id)
+    [request] = [
+        r for r in service.evaluate_event(load_event("cloudtrail/logs-CreateLogGroup.json")).fixes_requested
+        if r.control_id == RETENTION
+    ]  # fmt: skip
+    aws("logs").tag_resource(resourceArn=arn(account_id), tags={TAG_KEY: f"{RETENTION} until=2099-01-01 reason=wait"})
+    [refused] = service.fix(request)
+    assert refused.fix["Outcome"] == "refused" and "exempt until 2099-01-01" in refused.fix["Error"]
+    assert "retentionInDays" not in aws("logs").describe_log_groups()["logGroups"][0]
+    assert (
+        findings_by_resource(aws)[(RETENTION, arn(account_id))]["ProductFields"]["logbaseline/Fix/Outcome"] == "refused"
+    )
+
+
+@pytest.mark.parametrize(
+    ("environ", "fixed"),
+    [
+        ({}, True),
+        ({"LOGBASELINE_REMEDIATION_ACCOUNTS_DENY": "{account}"}, False),
+        ({"LOGBASELINE_REMEDIATION_ACCOUNTS_ALLOW": "111122223333"}, False),
+        ({"LOGBASELINE_REMEDIATION_ACCOUNTS_ALLOW": "111122223333,{account}"}, True),
+    ],
+)
+def test_account_allow_and_deny_lists(aws, account_id, environ, fixed):
+    aws("logs").create_log_group(logGroupName=GROUP)
+    service = service_with_queue(aws, account_id, **{k: v.format(account=account_id) for k, v in environ.items()})
+    report = service.evaluate_event(load_event("cloudtrail/logs-CreateLogGroup.json"))
+    assert bool([r for r in report.fixes_requested if r.control_id == RETENTION]) is fixed
+    finding = findings_by_resource(aws)[(RETENTION, arn(account_id))]
+    assert finding["Compliance"]["Status"] == "FAILED", "findings are made whatever the lists say"
+
+
+def test_account_lists_are_validated():
+    settings = Settings.from_env({"LOGBASELINE_REMEDIATION_ACCOUNTS_DENY": "111122223333"})
+    assert settings.mode(load(RETENTION), "111122223333") is Mode.OFF
+    assert settings.mode(load(RETENTION), "444455556666") is Mode.AUTO
+    with pytest.raises(InvalidSettings, match="12-digit"):
+        Settings.from_env({"LOGBASELINE_REMEDIATION_ACCOUNTS_ALLOW": "prod"})
