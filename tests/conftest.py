@@ -14,6 +14,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from logbaseline import demo, emulator
 from logbaseline.aws import Clients, caller_account_id
+from logbaseline.controls import REGISTRY
 from logbaseline.engine import AccountClients, Service
 from logbaseline.engine.settings import Settings
 from logbaseline.local import LocalStack
@@ -85,6 +86,10 @@ def account_id(aws: Clients) -> str:
 
 
 def make_service(account_id: str, **environ: str) -> Service:
+    """A service on the emulator. Given modes, every control not named is off, so a test sees only its fixes."""
+    if "LOGBASELINE_REMEDIATION_MODES" in environ:
+        others_off = ",".join(f"{control_id}=off" for control_id in REGISTRY)
+        environ["LOGBASELINE_REMEDIATION_MODES"] = f"{others_off},{environ['LOGBASELINE_REMEDIATION_MODES']}"
     return Service(Settings.from_env(environ), AccountClients(account_id), Clients(REGION, config=NO_RETRY))
 
 

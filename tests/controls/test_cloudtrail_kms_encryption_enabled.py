@@ -35,7 +35,7 @@ def test_evaluate(key, configured, status, fixable, phrase):
     verdict = CONTROL.evaluate(trail(key), {PARAM: configured})
     assert (verdict.status, verdict.fixable) == (status, fixable)
     assert phrase in verdict.reason
-    assert (CONTROL.default_mode, [p.name for p in CONTROL.parameters]) == (Mode.OFF, [PARAM])
+    assert (CONTROL.default_mode, [p.name for p in CONTROL.parameters]) == (Mode.DRY_RUN, [PARAM])
 
 
 @pytest.mark.parametrize("region", [REGION, "eu-west-1"])

@@ -88,6 +88,6 @@ CONTROL = Control(
     read_actions=("cloudtrail:DescribeTrails",),
     write_actions=("cloudtrail:UpdateTrail",),
     remediate=remediate,
-    default_mode=Mode.OFF,
+    default_mode=Mode.DRY_RUN,
     fix_description="UpdateTrail with the configured KMS key on a trail without one; never removes or replaces a key.",
 )

@@ -91,7 +91,7 @@ CONTROL = Control(
     read_actions=ALL_SOURCE_ACTIONS,
     write_actions=("s3:PutBucketLogging",),
     remediate=remediate,
-    default_mode=Mode.OFF,
+    default_mode=Mode.DRY_RUN,
     fix_description=(
         "PutBucketLogging to the configured access_log_bucket (date-partitioned under access_log_prefix) "
         "when logging is off; refuses to log a bucket into itself or to replace an existing target."

@@ -142,7 +142,7 @@ CONTROL = Control(
     read_actions=(*ALL_SOURCE_ACTIONS, "s3:GetLifecycleConfiguration"),
     write_actions=("s3:PutLifecycleConfiguration",),
     remediate=remediate,
-    default_mode=Mode.OFF,
+    default_mode=Mode.DRY_RUN,
     fix_description=(
         "Opt-in: only on a bucket with no lifecycle configuration at all, add one rule that archives every "
         "object to Glacier Flexible Retrieval at the floor (small objects included); never deletes or shortens."
