@@ -38,6 +38,10 @@ class Clients:
             self._cache[key] = self._session.client(service, region_name=key[1], config=self._config)
         return self._cache[key]
 
+    def resource(self, service: str) -> Any:
+        """A boto3 resource (DynamoDB's Table, for its type conversions) in the default region."""
+        return self._session.resource(service, region_name=self.region, config=self._config)
+
     def for_region(self, region: str) -> Clients:
         return Clients(region, self._session, self._config)
 

@@ -49,13 +49,8 @@ class LocalStack:
         self.account_id = caller_account_id()
         self.template = sam_template.load(root / "template.yaml")
         self.queues = self._create_queues()
-        self.table = "logbaseline-idempotency"
-        self.clients("dynamodb").create_table(
-            TableName=self.table,
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        self.tables = self._create_tables()
+        self.table = self.tables["IdempotencyTable"]
         self.delivery_role_arn = self.clients("iam").create_role(
             RoleName="logbaseline-flow-logs-delivery",
             AssumeRolePolicyDocument=json.dumps(
@@ -79,6 +74,7 @@ class LocalStack:
             "LOGBASELINE_EVALUATION_QUEUE_URL": self.queues["EvaluationQueue"],
             "LOGBASELINE_FLOW_LOG_DELIVERY_ROLE_ARN": self.delivery_role_arn,
             "IDEMPOTENCY_TABLE": self.table,
+            "LOGBASELINE_HISTORY_TABLE": self.tables["HistoryTable"],
             **(environment or {}),
         }
         self._handlers: dict[str, ModuleType] = {}
@@ -100,6 +96,21 @@ class LocalStack:
                 "QueueUrl"
             ]
         return urls
+
+    def _create_tables(self) -> dict[str, str]:
+        """The template's DynamoDB tables, with their keys."""
+        names = {}
+        for logical_id, resource in self.template["Resources"].items():
+            if resource["Type"] == "AWS::DynamoDB::Table":
+                properties = resource["Properties"]
+                names[logical_id] = f"logbaseline-{logical_id}"
+                self.clients("dynamodb").create_table(
+                    TableName=names[logical_id],
+                    AttributeDefinitions=properties["AttributeDefinitions"],
+                    KeySchema=properties["KeySchema"],
+                    BillingMode="PAY_PER_REQUEST",
+                )
+        return names
 
     def queue_arn(self, url: str) -> str:
         attributes = self.clients("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]

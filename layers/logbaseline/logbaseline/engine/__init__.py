@@ -7,13 +7,14 @@ import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from logbaseline.aws import Clients
 from logbaseline.controls import all_controls, load
 from logbaseline.engine.evaluation import ClientsFactory, Outcome, evaluate_scope, with_exemptions
 from logbaseline.engine.findings import publish, to_asff
+from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
 from logbaseline.engine.remediation import FixRequest, apply_fix, fix_requests
 from logbaseline.engine.routing import SWEEP_REQUEST, SWEEP_SOURCE, InvalidEvent, route
 from logbaseline.engine.settings import Settings
@@ -59,16 +60,27 @@ class Service:
     fix_queue_url: str = ""
     evaluation_queue_url: str = ""
     regions: Sequence[str] = ()
+    history: History | None = None  # the audit trail (the remediator's)
+    fix_limit: FixLimit = DEFAULT_FIX_LIMIT
 
     @classmethod
     def from_env(cls, account_id: str) -> Service:
+        home = Clients(os.environ["AWS_REGION"])
+        table = os.environ.get("LOGBASELINE_HISTORY_TABLE", "")
+        retention_days = int(os.environ.get("LOGBASELINE_HISTORY_RETENTION_DAYS", "400"))
+        limit = FixLimit(
+            fixes=int(os.environ.get("LOGBASELINE_FIX_LIMIT", "3")),
+            window=timedelta(hours=int(os.environ.get("LOGBASELINE_FIX_LIMIT_WINDOW_HOURS", "24"))),
+        )
         return cls(
             settings=Settings.from_env(),
             clients_for=AccountClients(account_id),
-            home=Clients(os.environ["AWS_REGION"]),
+            home=home,
             fix_queue_url=os.environ.get("LOGBASELINE_FIX_QUEUE_URL", ""),
             evaluation_queue_url=os.environ.get("LOGBASELINE_EVALUATION_QUEUE_URL", ""),
             regions=[r for r in os.environ.get("LOGBASELINE_REGIONS", "").split(",") if r],
+            history=History(table, home, retention_days) if table else None,
+            fix_limit=limit,
         )
 
     def evaluate_event(self, event: Mapping[str, Any]) -> Report:
@@ -85,15 +97,20 @@ class Service:
         ]
         outcomes = with_exemptions(outcomes, self.clients_for, date.today())
         self.report(outcomes)
-        requests = fix_requests(outcomes, self.settings, str(event.get("id", "")))
+        requests = fix_requests(outcomes, self.settings, str(event.get("id", "")), actor_of(event))
         self._send(self.fix_queue_url, [r.to_message() for r in requests], "fix")
         return Report(outcomes, requests)
 
     def fix(self, request: FixRequest) -> list[Outcome]:
         """Remediator: apply one fix, verify it, report the result."""
-        outcomes = apply_fix(request, self.clients_for(request.account_id, request.region), self.settings)
+        clients = self.clients_for(request.account_id, request.region)
+        outcomes = apply_fix(request, clients, self.settings, self.history, self.fix_limit)
         if any(o.fix or not o.present for o in outcomes):
             self.report(outcomes)  # otherwise nothing changed since the evaluator (or an earlier fix) reported
+        if self.history:
+            for outcome in outcomes:
+                if outcome.fix:
+                    self.history.record(outcome, request.actor)
         return outcomes
 
     def sweep(self, account_id: str, default_region: str) -> int:
@@ -118,6 +135,15 @@ class Service:
             )
             if response.get("Failed"):
                 raise RuntimeError(f"could not queue {len(response['Failed'])} {what} messages: {response['Failed']}")
+
+
+def actor_of(event: Mapping[str, Any]) -> str:
+    """Who made the API call, for a CloudTrail event; empty otherwise."""
+    identity = event.get("detail", {}).get("userIdentity") if isinstance(event.get("detail"), Mapping) else None
+    if not isinstance(identity, Mapping):
+        return ""
+    actor = identity.get("arn") or identity.get("principalId") or ""
+    return actor if isinstance(actor, str) else ""
 
 
 def sweep_event(account_id: str, region: str, control_ids: Sequence[str] = ()) -> dict[str, Any]:

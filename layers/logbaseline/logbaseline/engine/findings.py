@@ -52,7 +52,7 @@ def to_asff(outcome: Outcome, now: datetime | None = None) -> dict[str, Any]:
         "Types": [FINDING_TYPE],
         "CreatedAt": stamp,
         "UpdatedAt": stamp,
-        "Severity": {"Label": control.severity.value if compliance == "FAILED" else "INFORMATIONAL"},
+        "Severity": {"Label": _severity(outcome, compliance)},
         "Title": f"{control.title}: {compliance}"[:256],
         "Description": f"{outcome.resource_id}: {verdict.reason}"[:1024],
         "Remediation": {"Recommendation": {"Text": control.remediation_text[:512], "Url": control.url}},
@@ -68,6 +68,14 @@ def to_asff(outcome: Outcome, now: datetime | None = None) -> dict[str, Any]:
         ],
         "RecordState": "ACTIVE" if outcome.present else "ARCHIVED",
     } | ({"Workflow": {"Status": "SUPPRESSED"}} if outcome.exempt else {})
+
+
+def _severity(outcome: Outcome, compliance: str) -> str:
+    if compliance != "FAILED":
+        return "INFORMATIONAL"
+    if outcome.fix and outcome.fix.get("Outcome") == "stopped":
+        return "CRITICAL"  # someone keeps undoing the fix
+    return outcome.control.severity.value
 
 
 def publish(findings: Iterable[Mapping[str, Any]], clients_for: ClientsFactory) -> int:

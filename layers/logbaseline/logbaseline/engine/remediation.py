@@ -15,6 +15,7 @@ from logbaseline.controls import load
 from logbaseline.controls.base import Changes, FixFailed
 from logbaseline.engine.evaluation import Outcome, evaluate_scope
 from logbaseline.engine.exemptions import Ruling, read_exemption_tags, rule
+from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
 from logbaseline.engine.routing import InvalidEvent
 from logbaseline.engine.settings import Settings
 from logbaseline.models import Mode, Scope, Status
@@ -27,6 +28,7 @@ class FixRequest:
     region: str
     resource_id: str
     trigger: str = ""  # the id of the event that found the gap
+    actor: str = ""  # who made the change that opened the gap, from the CloudTrail event
 
     def to_message(self) -> str:
         return json.dumps(asdict(self))
@@ -42,13 +44,15 @@ class FixRequest:
             for v in (request.control_id, request.account_id, request.region, request.resource_id)
         ):
             raise InvalidEvent("a fix request needs control_id, account_id, region and resource_id as strings")
+        if not isinstance(request.trigger, str) or not isinstance(request.actor, str):
+            raise InvalidEvent("a fix request's trigger and actor are strings")
         load(request.control_id)  # UnknownControl for an id this deployment does not have
         return request
 
 
-def fix_requests(outcomes: Iterable[Outcome], settings: Settings, trigger: str) -> list[FixRequest]:
+def fix_requests(outcomes: Iterable[Outcome], settings: Settings, trigger: str, actor: str = "") -> list[FixRequest]:
     return [
-        FixRequest(o.control.id, o.account_id, o.region, o.resource_id, trigger)
+        FixRequest(o.control.id, o.account_id, o.region, o.resource_id, trigger, actor)
         for o in outcomes
         if o.verdict.status is Status.FAILED
         and o.verdict.fixable
@@ -61,7 +65,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def apply_fix(request: FixRequest, clients: Clients, settings: Settings) -> list[Outcome]:
+def apply_fix(
+    request: FixRequest,
+    clients: Clients,
+    settings: Settings,
+    history: History | None = None,
+    limit: FixLimit = DEFAULT_FIX_LIMIT,
+) -> list[Outcome]:
     """Re-evaluate, fix if still failing and allowed, verify by re-reading. Returns the outcomes to report."""
     control = load(request.control_id)
     mode = settings.mode(control, request.account_id)
@@ -72,7 +82,7 @@ def apply_fix(request: FixRequest, clients: Clients, settings: Settings) -> list
         return before
     if current.verdict.status is not Status.FAILED or not current.verdict.fixable:
         return before  # already fixed (a repeated or late request): nothing to do
-    record = {"Mode": mode.value, "Trigger": request.trigger, "At": _now()}
+    record = {"Mode": mode.value, "Trigger": request.trigger, "At": _now(), "Before": current.verdict.reason}
     # The tag may have been set since the evaluator looked: read it again, for this resource only.
     ruling = _exemption(clients, current)
     if ruling:
@@ -81,6 +91,15 @@ def apply_fix(request: FixRequest, clients: Clients, settings: Settings) -> list
             ruled = replace(ruled, fix=record | {"Outcome": "refused", "Error": ruling.note})
             return [ruled if o is current else o for o in before]
         before, current = [ruled if o is current else o for o in before], ruled
+    if history and mode is Mode.AUTO:
+        applied = history.applied_since(current, datetime.now(UTC) - limit.window)
+        if len(applied) >= limit.fixes:
+            # Someone keeps undoing the fix: stop fixing, and say who, loudly.
+            hours = int(limit.window.total_seconds() // 3600)
+            who = request.actor or "an unknown principal"
+            error = f"fixed {len(applied)} times in {hours} h and undone again, latest by {who}: auto-fix stopped"
+            stopped = replace(current, fix=record | {"Outcome": "stopped", "Error": error})
+            return [stopped if o is current else o for o in before]
     changes = Changes(clients, dry_run=mode is Mode.DRY_RUN)
     try:
         control.remediate(changes, current.resource, settings.params(control))  # type: ignore[arg-type]

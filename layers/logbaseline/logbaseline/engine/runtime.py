@@ -39,7 +39,12 @@ def count_outcomes(metrics: Metrics, outcomes: Iterable[Outcome], **counters: in
     for outcome in outcomes:
         metrics.add_metric(name=outcome.verdict.status.value.title(), unit=MetricUnit.Count, value=1)
         if outcome.fix:
-            names = {"verified": "FixesVerified", "planned": "FixesPlanned", "refused": "FixesRefused"}
+            names = {
+                "verified": "FixesVerified",
+                "planned": "FixesPlanned",
+                "refused": "FixesRefused",
+                "stopped": "FixesStopped",
+            }
             name = names.get(outcome.fix["Outcome"], "FixesFailed")
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     for name, value in counters.items():

@@ -1,0 +1,66 @@
+"""The audit trail: every fix, dry-run and refusal, in a DynamoDB table that expires items by TTL.
+
+One item per fix attempt: partition key `finding_id` (the finding's frozen Id, so a
+resource's history is one query), sort key `at` (ISO time, then the trigger).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from logbaseline.aws import Clients
+from logbaseline.engine.evaluation import Outcome
+from logbaseline.engine.findings import finding_id
+
+APPLIED = ("verified", "applied, not verified")  # outcomes that changed the resource
+
+
+@dataclass(frozen=True)
+class FixLimit:
+    """At most `fixes` applied fixes per resource within `window`; then a person must look."""
+
+    fixes: int = 3
+    window: timedelta = timedelta(hours=24)
+
+
+DEFAULT_FIX_LIMIT = FixLimit()
+
+
+class History:
+    def __init__(self, table_name: str, clients: Clients, retention_days: int = 400):
+        self._table = clients.resource("dynamodb").Table(table_name)
+        self._retention = timedelta(days=retention_days)
+
+    def record(self, outcome: Outcome, actor: str = "") -> None:
+        fix = dict(outcome.fix or {})
+        now = datetime.now(UTC)
+        self._table.put_item(
+            Item={
+                "finding_id": finding_id(outcome.control.id, outcome.account_id, outcome.region, outcome.resource_id),
+                "at": f"{now.isoformat(timespec='milliseconds')}#{fix.get('Trigger', '')}",
+                "control_id": outcome.control.id,
+                "account_id": outcome.account_id,
+                "region": outcome.region,
+                "resource_id": outcome.resource_id,
+                "mode": fix.get("Mode", ""),
+                "outcome": fix.get("Outcome", ""),
+                "changes": fix.get("Changes", ""),
+                "error": fix.get("Error", ""),
+                "before": fix.get("Before", ""),
+                "after": outcome.verdict.reason,
+                "trigger": fix.get("Trigger", ""),
+                "actor": actor,
+                "expires_at": int((now + self._retention).timestamp()),
+            }
+        )
+
+    def applied_since(self, outcome: Outcome, since: datetime) -> list[Mapping[str, Any]]:
+        key = finding_id(outcome.control.id, outcome.account_id, outcome.region, outcome.resource_id)
+        query = Key("finding_id").eq(key) & Key("at").gte(since.isoformat(timespec="milliseconds"))
+        items = self._table.query(KeyConditionExpression=query)["Items"]
+        return [item for item in items if item["outcome"] in APPLIED]
