@@ -23,6 +23,7 @@ ENGINE_ACTIONS = {
     "RemediatorFunction": {
         "securityhub:BatchImportFindings",
         "tag:GetResources",
+        "securityhub:GetFindings",
         "dynamodb:Query",
         "dynamodb:GetItem",
         "dynamodb:PutItem",

@@ -119,7 +119,26 @@ def matched(event: dict) -> bool:
 
 def test_every_sample_event_has_an_expectation():
     samples = {str(p.relative_to(EVENTS)) for p in EVENTS.glob("*/*.json")}
-    assert samples - {"schedule/scheduled-event.json"} == set(EXPECTED)
+    assert samples - {"schedule/scheduled-event.json", "securityhub/custom-action.json"} == set(EXPECTED)
+
+
+def test_the_custom_action_event_is_matched_and_becomes_an_approved_fix_request():
+    from logbaseline.engine.remediation import approved_fix_requests
+
+    event = load_event("securityhub/custom-action.json")
+    assert matched(event)
+    other = copy.deepcopy(event) | {"resources": ["arn:aws:securityhub:us-east-1:123456789012:action/custom/Other"]}
+    assert not matched(other), "only logbaseline's own action target"
+    [request] = approved_fix_requests(event)
+    assert (request.control_id, request.resource_id, request.approved) == (
+        RETENTION,
+        f"arn:aws:logs:us-east-1:123456789012:log-group:{GROUP}",
+        True,
+    )
+    event["detail"]["findings"].append({"ProductFields": {}, "Id": "another product's finding"})
+    assert len(approved_fix_requests(event)) == 1
+    with pytest.raises(InvalidEvent, match="detail.findings"):
+        approved_fix_requests({"detail": {}})
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -118,7 +118,7 @@ class LocalStack:
 
     def _create_rules(self) -> None:
         events = self.clients("events")
-        for rule in sam_template.event_rules(self.template):
+        for rule in sam_template.event_rules(self.template, self.account_id, self.region):
             events.put_rule(Name=rule.logical_id, EventPattern=json.dumps(rule.pattern))
             for target in rule.target_ids:
                 events.put_targets(

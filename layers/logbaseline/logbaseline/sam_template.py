@@ -41,13 +41,28 @@ def load(path: str | Path) -> dict[str, Any]:
     return yaml.load(Path(path).read_text(), Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
 
 
-def event_rules(template: dict[str, Any]) -> list[Rule]:
+def event_rules(template: dict[str, Any], account_id: str = "123456789012", region: str = "us-east-1") -> list[Rule]:
+    """The rules with event patterns, their `!Sub` pseudo parameters resolved for this account and region."""
+    pseudo = {"${AWS::Partition}": "aws", "${AWS::Region}": region, "${AWS::AccountId}": account_id}
     rules = []
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] == "AWS::Events::Rule" and "EventPattern" in resource["Properties"]:
             targets = tuple(t["Arn"]["Fn::GetAtt"][0] for t in resource["Properties"]["Targets"])
-            rules.append(Rule(logical_id, resource["Properties"]["EventPattern"], targets))
+            rules.append(Rule(logical_id, _resolve(resource["Properties"]["EventPattern"], pseudo), targets))
     return rules
+
+
+def _resolve(value: Any, pseudo: dict[str, str]) -> Any:
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
+        text = value["Fn::Sub"]
+        for name, replacement in pseudo.items():
+            text = text.replace(name, replacement)
+        return text
+    if isinstance(value, dict):
+        return {k: _resolve(v, pseudo) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, pseudo) for v in value]
+    return value
 
 
 def _as_list(value: Any) -> list[Any]:

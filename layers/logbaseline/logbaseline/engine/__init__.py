@@ -15,8 +15,8 @@ from logbaseline.controls import all_controls, load
 from logbaseline.engine.evaluation import ClientsFactory, Outcome, evaluate_scope, with_exemptions
 from logbaseline.engine.findings import publish, to_asff
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
-from logbaseline.engine.remediation import FixRequest, apply_fix, fix_requests
-from logbaseline.engine.routing import SWEEP_REQUEST, SWEEP_SOURCE, InvalidEvent, route
+from logbaseline.engine.remediation import FixRequest, apply_fix, approved_fix_requests, fix_requests
+from logbaseline.engine.routing import CUSTOM_ACTION, SWEEP_REQUEST, SWEEP_SOURCE, InvalidEvent, route
 from logbaseline.engine.settings import Settings
 from logbaseline.models import Scope
 
@@ -85,6 +85,10 @@ class Service:
 
     def evaluate_event(self, event: Mapping[str, Any]) -> Report:
         """Evaluator: route the event, re-read and judge, report, ask for fixes."""
+        if event.get("detail-type") == CUSTOM_ACTION:
+            approved = approved_fix_requests(event)
+            self._send(self.fix_queue_url, [r.to_message() for r in approved], "fix")
+            return Report([], approved)
         outcomes = [
             outcome
             for target in route(event)

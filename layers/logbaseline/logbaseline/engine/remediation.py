@@ -15,6 +15,7 @@ from logbaseline.controls import load
 from logbaseline.controls.base import Changes, FixFailed
 from logbaseline.engine.evaluation import Outcome, evaluate_scope
 from logbaseline.engine.exemptions import Ruling, read_exemption_tags, rule
+from logbaseline.engine.findings import finding_id
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
 from logbaseline.engine.routing import InvalidEvent
 from logbaseline.engine.settings import Settings
@@ -29,6 +30,7 @@ class FixRequest:
     resource_id: str
     trigger: str = ""  # the id of the event that found the gap
     actor: str = ""  # who made the change that opened the gap, from the CloudTrail event
+    approved: bool = False  # a person asked for this fix (Security Hub custom action): dry-run controls are fixed
 
     def to_message(self) -> str:
         return json.dumps(asdict(self))
@@ -46,6 +48,8 @@ class FixRequest:
             raise InvalidEvent("a fix request needs control_id, account_id, region and resource_id as strings")
         if not isinstance(request.trigger, str) or not isinstance(request.actor, str):
             raise InvalidEvent("a fix request's trigger and actor are strings")
+        if not isinstance(request.approved, bool):
+            raise InvalidEvent("a fix request's approved is true or false")
         load(request.control_id)  # UnknownControl for an id this deployment does not have
         return request
 
@@ -59,6 +63,30 @@ def fix_requests(outcomes: Iterable[Outcome], settings: Settings, trigger: str, 
         and not o.exempt
         and settings.mode(o.control, o.account_id) is not Mode.OFF
     ]
+
+
+def approved_fix_requests(event: Mapping[str, Any]) -> list[FixRequest]:
+    """The fixes a person asked for by sending logbaseline's findings to the Security Hub custom action."""
+    findings = event.get("detail", {}).get("findings") if isinstance(event.get("detail"), Mapping) else None
+    if not isinstance(findings, list):
+        raise InvalidEvent("a custom action event carries detail.findings")
+    requests = []
+    for finding in findings:
+        try:
+            control_id = finding["ProductFields"]["logbaseline/ControlId"]
+            request = FixRequest(
+                control_id,
+                finding["AwsAccountId"],
+                finding["Resources"][0]["Region"],
+                finding["Resources"][0]["Id"],
+                str(event.get("id", "")),
+                "Security Hub custom action",
+                approved=True,
+            )
+        except (KeyError, IndexError, TypeError):
+            continue  # another product's finding, or not one of ours: nothing to fix
+        requests.append(FixRequest.from_message(asdict(request)))
+    return requests
 
 
 def _now() -> str:
@@ -75,14 +103,22 @@ def apply_fix(
     """Re-evaluate, fix if still failing and allowed, verify by re-reading. Returns the outcomes to report."""
     control = load(request.control_id)
     mode = settings.mode(control, request.account_id)
+    if request.approved and mode is Mode.DRY_RUN:
+        mode = Mode.AUTO  # a person approved this fix; a control in off mode stays off
     scope = Scope(request.account_id, request.region, request.resource_id)
     before = evaluate_scope(control, scope, clients, settings)
     current = next((o for o in before if o.resource_id == request.resource_id and o.present), None)
-    if current is None or control.remediate is None or mode is Mode.OFF:
+    if current is None or control.remediate is None or (mode is Mode.OFF and not request.approved):
         return before
     if current.verdict.status is not Status.FAILED or not current.verdict.fixable:
         return before  # already fixed (a repeated or late request): nothing to do
     record = {"Mode": mode.value, "Trigger": request.trigger, "At": _now(), "Before": current.verdict.reason}
+    refusal = "the control's mode is off" if mode is Mode.OFF else ""
+    if not refusal and not request.approved and _suppressed(clients, current):
+        refusal = "a person suppressed this finding in Security Hub"
+    if refusal:
+        refused = replace(current, fix=record | {"Outcome": "refused", "Error": refusal})
+        return [refused if o is current else o for o in before]
     # The tag may have been set since the evaluator looked: read it again, for this resource only.
     ruling = _exemption(clients, current)
     if ruling:
@@ -114,6 +150,19 @@ def apply_fix(
     passed = verified is not None and verified.verdict.status is Status.PASSED
     record["Outcome"] = "verified" if passed else "applied, not verified"
     return [replace(o, fix=record) if o is verified else o for o in after]
+
+
+def _suppressed(clients: Clients, outcome: Outcome) -> bool:
+    """Whether the finding's workflow is SUPPRESSED (read, not trusted from the request)."""
+    wanted = finding_id(outcome.control.id, outcome.account_id, outcome.region, outcome.resource_id)
+    pages = (
+        clients("securityhub")
+        .get_paginator("get_findings")
+        .paginate(Filters={"Id": [{"Value": wanted, "Comparison": "EQUALS"}]})
+    )
+    # Filtered here too: the emulator ignores Filters.
+    found = (f for page in pages for f in page["Findings"] if f["Id"] == wanted)
+    return any(f.get("Workflow", {}).get("Status") == "SUPPRESSED" for f in found)
 
 
 def _exemption(clients: Clients, outcome: Outcome) -> Ruling | None:

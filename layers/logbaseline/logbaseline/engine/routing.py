@@ -19,6 +19,7 @@ from logbaseline.models import Scope
 CONFIG_CHANGE = "Config Configuration Item Change"
 CLOUDTRAIL_CALL = "AWS API Call via CloudTrail"
 SWEEP_REQUEST = "logbaseline Sweep Request"
+CUSTOM_ACTION = "Security Hub Findings - Custom Action"  # a person chose findings to fix
 SWEEP_SOURCE = "logbaseline.sweeper"
 
 
