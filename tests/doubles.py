@@ -27,6 +27,8 @@ class SecurityHubDouble:
         self.account_id, self.region = account_id, region
         self.calls: list[list[dict[str, Any]]] = []
         self.stored: dict[str, dict[str, Any]] = {}
+        self.updates: list[dict[str, Any]] = []
+        self.lookups: list[list[str]] = []
 
     def batch_import_findings(self, Findings: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803 - boto3's name
         if not 1 <= len(Findings) <= 100:
@@ -37,9 +39,51 @@ class SecurityHubDouble:
             error = self._error(finding)
             if error:
                 failed.append({"Id": finding.get("Id"), "ErrorCode": error[0], "ErrorMessage": error[1]})
+            elif finding["Id"] in self.stored:
+                # Import cannot change Workflow or Note once the finding exists.
+                kept = {
+                    k: self.stored[finding["Id"]][k] for k in ("Workflow", "Note") if k in self.stored[finding["Id"]]
+                }
+                self.stored[finding["Id"]] = {**finding, **kept}
             else:
-                self.stored[finding["Id"]] = finding
+                self.stored[finding["Id"]] = {"Workflow": {"Status": "NEW"}, **finding}
         return {"FailedCount": len(failed), "SuccessCount": len(Findings) - len(failed), "FailedFindings": failed}
+
+    def batch_update_findings(self, FindingIdentifiers, Workflow=None, Note=None):  # noqa: N803
+        """BatchUpdateFindings: up to 100 identifiers; Workflow.Status one of the four; Note text up to 512."""
+        if not 1 <= len(FindingIdentifiers) <= 100:
+            raise self.InvalidInputException("FindingIdentifiers must contain between 1 and 100 items")
+        if Workflow and Workflow.get("Status") not in ("NEW", "NOTIFIED", "RESOLVED", "SUPPRESSED"):
+            raise self.InvalidInputException(f"invalid workflow status {Workflow}")
+        if Note and not (0 < len(Note["Text"]) <= 512 and 0 < len(Note["UpdatedBy"]) <= 128):
+            raise self.InvalidInputException("Note.Text is 1-512 characters, Note.UpdatedBy 1-128")
+        self.updates.append({"FindingIdentifiers": FindingIdentifiers, "Workflow": Workflow, "Note": Note})
+        processed, unprocessed = [], []
+        for identifier in FindingIdentifiers:
+            finding = self.stored.get(identifier["Id"])
+            if finding is None or finding["ProductArn"] != identifier["ProductArn"]:
+                unprocessed.append({"FindingIdentifier": identifier, "ErrorCode": "FindingNotFound"})
+                continue
+            if Workflow:
+                finding["Workflow"] = dict(Workflow)
+            if Note:
+                finding["Note"] = dict(Note)
+            processed.append(identifier)
+        return {"ProcessedFindings": processed, "UnprocessedFindings": unprocessed}
+
+    def get_paginator(self, operation: str) -> Any:
+        assert operation == "get_findings"
+        hub = self
+
+        class Paginator:
+            def paginate(self, Filters):  # noqa: N803
+                """Only the Id EQUALS filter, as AWS applies it (at most 20 values per filter)."""
+                values = [v["Value"] for v in Filters["Id"] if v["Comparison"] == "EQUALS"]
+                assert len(values) <= 20, "AWS accepts at most 20 values per filter"
+                hub.lookups.append(values)
+                yield {"Findings": [f for i, f in hub.stored.items() if i in values]}
+
+        return Paginator()
 
     def _error(self, finding: dict[str, Any]) -> tuple[str, str] | None:
         missing = [k for k in REQUIRED if k not in finding]

@@ -19,11 +19,18 @@ TEMPLATE = sam_template.load(ROOT / "template.yaml")
 RULES = {rule.logical_id: rule for rule in sam_template.event_rules(TEMPLATE)}
 # Every function's own calls beyond the controls' (queues, findings, idempotency records).
 ENGINE_ACTIONS = {
-    "EvaluatorFunction": {"securityhub:BatchImportFindings", "sqs:SendMessage", "tag:GetResources"},
+    "EvaluatorFunction": {
+        "securityhub:BatchImportFindings",
+        "securityhub:BatchUpdateFindings",
+        "securityhub:GetFindings",
+        "sqs:SendMessage",
+        "tag:GetResources",
+    },
     "RemediatorFunction": {
         "securityhub:BatchImportFindings",
         "tag:GetResources",
         "securityhub:GetFindings",
+        "securityhub:BatchUpdateFindings",
         "dynamodb:Query",
         "dynamodb:GetItem",
         "dynamodb:PutItem",

@@ -24,6 +24,9 @@ from logbaseline.emulator import patched_environ
 from logbaseline.engine import runtime
 
 HANDLERS = {"evaluator": "EvaluatorFunction", "remediator": "RemediatorFunction", "sweeper": "SweeperFunction"}
+# Workflow updates need BatchUpdateFindings, which moto lacks (docs/emulator-gaps.md); tests/test_workflow.py
+# covers them with a double that follows AWS's documentation.
+EMULATOR_LIMITS = {"LOGBASELINE_WORKFLOW_UPDATES": "false"}
 QUIET = {
     "POWERTOOLS_SERVICE_NAME": "logbaseline",
     "POWERTOOLS_METRICS_NAMESPACE": "logbaseline",
@@ -73,6 +76,7 @@ class LocalStack:
             "LOGBASELINE_FIX_QUEUE_URL": self.queues["FixQueue"],
             "LOGBASELINE_EVALUATION_QUEUE_URL": self.queues["EvaluationQueue"],
             "LOGBASELINE_FLOW_LOG_DELIVERY_ROLE_ARN": self.delivery_role_arn,
+            **EMULATOR_LIMITS,
             "IDEMPOTENCY_TABLE": self.table,
             "LOGBASELINE_HISTORY_TABLE": self.tables["HistoryTable"],
             **(environment or {}),

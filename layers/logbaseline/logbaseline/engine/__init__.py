@@ -61,6 +61,7 @@ class Service:
     evaluation_queue_url: str = ""
     regions: Sequence[str] = ()
     history: History | None = None  # the audit trail (the remediator's)
+    workflow: bool = False  # keep findings' workflow and notes in step (BatchUpdateFindings)
     fix_limit: FixLimit = DEFAULT_FIX_LIMIT
 
     @classmethod
@@ -80,6 +81,7 @@ class Service:
             evaluation_queue_url=os.environ.get("LOGBASELINE_EVALUATION_QUEUE_URL", ""),
             regions=[r for r in os.environ.get("LOGBASELINE_REGIONS", "").split(",") if r],
             history=History(table, home, retention_days) if table else None,
+            workflow=os.environ.get("LOGBASELINE_WORKFLOW_UPDATES", "true") == "true",
             fix_limit=limit,
         )
 
@@ -124,7 +126,7 @@ class Service:
         return len(messages)
 
     def report(self, outcomes: Iterable[Outcome]) -> int:
-        return publish((to_asff(o) for o in outcomes if o.reportable), self.clients_for)
+        return publish((to_asff(o) for o in outcomes if o.reportable), self.clients_for, self.workflow)
 
     def _send(self, queue_url: str, bodies: list[str], what: str) -> None:
         if not bodies:

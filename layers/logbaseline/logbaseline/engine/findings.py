@@ -14,6 +14,7 @@ from typing import Any
 
 from logbaseline.aws import partition
 from logbaseline.engine.evaluation import ClientsFactory, Outcome
+from logbaseline.engine.workflow import apply, current_findings, updates
 from logbaseline.models import Status
 
 SCHEMA_VERSION = "2018-10-08"
@@ -78,14 +79,16 @@ def _severity(outcome: Outcome, compliance: str) -> str:
     return outcome.control.severity.value
 
 
-def publish(findings: Iterable[Mapping[str, Any]], clients_for: ClientsFactory) -> int:
-    """Import findings in batches of 100, each from its own account and region."""
+def publish(findings: Iterable[Mapping[str, Any]], clients_for: ClientsFactory, workflow: bool = False) -> int:
+    """Import findings in batches of 100, each from its own account and region; then, with `workflow`,
+    set the workflow statuses and notes that import cannot change (engine/workflow.py)."""
     groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
     for finding in findings:
         groups[(finding["AwsAccountId"], finding["Region"])].append(finding)
     imported = 0
     for (account_id, region), batch in groups.items():
         securityhub = clients_for(account_id, region)("securityhub")
+        current = current_findings(securityhub, [f["Id"] for f in batch]) if workflow else {}
         for start in range(0, len(batch), BATCH_SIZE):
             response = securityhub.batch_import_findings(Findings=list(batch[start : start + BATCH_SIZE]))
             if response.get("FailedCount"):
@@ -93,4 +96,6 @@ def publish(findings: Iterable[Mapping[str, Any]], clients_for: ClientsFactory) 
                     f"Security Hub refused findings in {account_id}/{region}: {response.get('FailedFindings')}"
                 )
             imported += response.get("SuccessCount", 0)
+        if workflow:
+            apply(securityhub, updates(batch, current))
     return imported
