@@ -84,3 +84,19 @@ def test_a_fix_undone_again_and_again_stops_and_names_who_undoes_it(aws, account
         "latest by arn:aws:iam::123:user/mallory: auto-fix stopped" in finding["ProductFields"]["logbaseline/Fix/Error"]
     )
     assert [i["outcome"] for i in items(aws, table)] == ["verified", "verified", "stopped"]
+
+
+def test_the_history_command_shows_the_trail_newest_first(aws, account_id):
+    from click.testing import CliRunner
+    from logbaseline.cli import main
+
+    aws("logs").create_log_group(logGroupName=GROUP)
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{RETENTION}=auto")
+    service.history = History(history_table(aws), aws)
+    arn = f"arn:aws:logs:us-east-1:{account_id}:log-group:{GROUP}"
+    service.fix(FixRequest(RETENTION, account_id, "us-east-1", arn, "event-1", ACTOR))
+    result = CliRunner().invoke(main, ["history", "--table", "history", "--control", RETENTION])
+    assert result.exit_code == 0, result.output
+    assert "verified" in result.output and "jane.doe" in result.output and "retentionInDays=365" in result.output
+    nothing = CliRunner().invoke(main, ["history", "--table", "history", "--control", "guardduty_enabled"])
+    assert nothing.exit_code == 0 and "verified" not in nothing.output

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 
 from logbaseline.aws import Clients
 from logbaseline.engine.evaluation import Outcome
@@ -64,3 +64,22 @@ class History:
         query = Key("finding_id").eq(key) & Key("at").gte(since.isoformat(timespec="milliseconds"))
         items = self._table.query(KeyConditionExpression=query)["Items"]
         return [item for item in items if item["outcome"] in APPLIED]
+
+
+def read_history(
+    clients: Clients, table_name: str, control_id: str | None = None, resource_id: str | None = None
+) -> list[Mapping[str, Any]]:
+    """Entries of the audit trail, newest first (a scan: it is read by people, not on the hot path)."""
+    condition = None
+    for name, value in (("control_id", control_id), ("resource_id", resource_id)):
+        if value:
+            condition = Attr(name).eq(value) if condition is None else condition & Attr(name).eq(value)
+    table = clients.resource("dynamodb").Table(table_name)
+    query: dict[str, Any] = {"FilterExpression": condition} if condition is not None else {}
+    items: list[Mapping[str, Any]] = []
+    while True:
+        page = table.scan(**query)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return sorted(items, key=lambda i: i["at"], reverse=True)
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,280 @@
+"""The operator's commands (scan formats, plan, fix, replay, the HTML report) against a moto server over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from logbaseline import demo
+from logbaseline.cli import FAIL_ON_EXIT_CODE, main
+from logbaseline.engine.exemptions import TAG_KEY
+from logbaseline.engine.findings import finding_id
+
+from tests.conftest import CALL_LOG, EVENTS, ROOT, current_role, load_event
+from tests.doubles import REQUIRED, SecurityHubDouble
+
+RETENTION = "logs_log_group_retention_bounded"
+HOSTILE = "/x/<script>alert(1)</script>"
+READ_PREFIXES = ("Describe", "Get", "List", "Head")
+
+
+def cli(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def log_group_arn(account_id: str, name: str) -> str:
+    return f"arn:aws:logs:us-east-1:{account_id}:log-group:{name}"
+
+
+def retention(aws, name: str) -> int | None:
+    groups = aws("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    return next(g.get("retentionInDays") for g in groups if g["logGroupName"] == name)
+
+
+def calls_during(*args: str, input: str | None = None) -> tuple[Result, list[str]]:
+    """Run the command line, and every AWS call it made (service:Operation), from conftest's recorder."""
+    start, token = len(CALL_LOG), current_role.set("cli")
+    try:
+        result = cli(*args, input=input)
+    finally:
+        current_role.reset(token)
+    return result, [action for role, action in CALL_LOG[start:] if role == "cli"]
+
+
+@pytest.fixture
+def log_groups(aws):
+    logs = aws("logs")
+    logs.create_log_group(logGroupName="/aws/lambda/orders-api")  # never expires: FAILED, fixable
+    logs.create_log_group(logGroupName="/aws/lambda/reporting")
+    logs.put_retention_policy(logGroupName="/aws/lambda/reporting", retentionInDays=400)  # PASSED
+
+
+# --- scan -----------------------------------------------------------------------------------
+
+
+def test_scan_asff_is_the_findings_security_hub_would_import(aws, account_id, log_groups):
+    result = cli("scan", "--format", "asff", "--controls", RETENTION)
+    assert result.exit_code == 0
+    findings = json.loads(result.stdout)
+    assert isinstance(findings, list) and len(findings) == 2
+    assert all(set(REQUIRED) <= set(f) for f in findings)
+    by_resource = {f["Resources"][0]["Id"]: f for f in findings}
+    orders = by_resource[log_group_arn(account_id, "/aws/lambda/orders-api")]
+    assert orders["Id"] == finding_id(RETENTION, account_id, "us-east-1", orders["Resources"][0]["Id"])
+    assert (orders["Compliance"]["Status"], orders["Severity"]["Label"]) == ("FAILED", "MEDIUM")
+    assert by_resource[log_group_arn(account_id, "/aws/lambda/reporting")]["Compliance"]["Status"] == "PASSED"
+    hub = SecurityHubDouble(account_id, "us-east-1")
+    assert hub.batch_import_findings(Findings=findings)["FailedCount"] == 0
+
+
+def test_scan_fail_on_failed_exits_3_after_printing_the_results(aws, log_groups):
+    result = cli("scan", "--format", "json", "--controls", RETENTION, "--fail-on", "FAILED")
+    assert result.exit_code == FAIL_ON_EXIT_CODE == 3
+    assert {row["status"] for row in json.loads(result.stdout)} == {"FAILED", "PASSED"}
+    assert cli("scan", "--format", "json", "--controls", RETENTION).exit_code == 0, "default: never fail"
+    aws("logs").put_retention_policy(logGroupName="/aws/lambda/orders-api", retentionInDays=365)
+    assert cli("scan", "--controls", RETENTION, "--fail-on", "FAILED").exit_code == 0
+
+
+def test_scan_progress_bar_only_on_a_terminal(aws, log_groups, tmp_path):
+    piped = cli("scan", "--format", "json", "--controls", RETENTION)
+    assert piped.stderr == "" and json.loads(piped.stdout)
+    # The real program, stderr on a pseudo-terminal and stdout to a file: the bar goes to the terminal only.
+    stdout_path = tmp_path / "stdout.json"
+    controller, terminal = pty.openpty()
+    with stdout_path.open("w") as stdout:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("logbaseline")), "scan", "--format", "json"],
+            stdout=stdout,
+            stderr=terminal,
+            env={**os.environ, "COLUMNS": "120"},
+        )
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal closed: the program ended
+                break
+            if not chunk:
+                break
+            shown += chunk
+        os.close(controller)
+        assert process.wait(timeout=60) == 0
+    assert b"evaluating" in shown and b"100%" in shown
+    rows = json.loads(stdout_path.read_text())
+    assert {row["control_id"] for row in rows} >= {RETENTION}
+
+
+def test_scan_html_needs_an_output_file(aws):
+    result = cli("scan", "--format", "html")
+    assert result.exit_code == 2 and "--format html needs --output FILE" in result.output
+
+
+# --- plan -----------------------------------------------------------------------------------
+
+
+def test_plan_is_read_only_and_lists_the_calls_each_fix_would_make(aws, account_id):
+    demo.seed_gaps(aws)
+    result, calls = calls_during("plan")
+    assert result.exit_code == 0, result.output
+    writes = [c for c in calls if not c.split(":", 1)[1].startswith(READ_PREFIXES)]
+    assert calls and writes == [], "plan makes no write call"
+    assert retention(aws, "/aws/lambda/orders-api") is None
+    assert aws("cloudtrail").get_trail_status(Name="management-events")["IsLogging"] is False
+    planned, manual = result.stdout.split("Not fixable")
+    assert "logs:put_retention_policy(logGroupName=/aws/lambda/orders-api" in planned
+    assert "logs:put_retention_policy(logGroupName=/aws/lambda/payments-api" in planned
+    assert "cloudtrail:start_logging(Name=" in planned
+    assert "guardduty:update_detector(DetectorId=" in planned and "never fixes" in planned  # mode off by default
+    assert "/aws/lambda/audit-archive" not in planned, "a retention above the ceiling is not fixable"
+    assert "group:/aws/lambda/audit-archive" in manual and "above the ceiling" in manual
+    assert "wafv2_web_acl_logging_enabled" in manual and "the control has no automatic fix" in manual
+
+
+def test_plan_with_nothing_failed(aws):
+    result = cli("plan", "--controls", RETENTION)
+    assert result.exit_code == 0 and result.stdout.strip() == "Nothing to fix: no FAILED result."
+
+
+# --- fix ------------------------------------------------------------------------------------
+
+
+def test_fix_yes_applies_verifies_and_a_second_run_has_nothing_to_do(aws, account_id, log_groups):
+    result, calls = calls_during("fix", "--yes", "--controls", RETENTION)
+    assert result.exit_code == 0, result.output
+    assert calls.count("logs:PutRetentionPolicy") == 1
+    applied = result.stdout.split("Applied (1):")[1]
+    assert "/aws/lambda/orders-api" in applied and "verified" in applied and "PASSED" in applied
+    assert retention(aws, "/aws/lambda/orders-api") == 365
+    assert retention(aws, "/aws/lambda/reporting") == 400
+    again, calls = calls_during("fix", "--yes", "--controls", RETENTION)
+    assert again.exit_code == 0
+    assert "Nothing to fix: no FAILED result." in again.stdout and "Applied" not in again.stdout
+    assert "logs:PutRetentionPolicy" not in calls
+
+
+def test_fix_declined_changes_nothing(aws, log_groups):
+    result, calls = calls_during("fix", "--controls", RETENTION, input="n\n")
+    assert result.exit_code == 1
+    assert "Apply 1 fixes in account" in result.output and "Aborted!" in result.output
+    assert "logs:PutRetentionPolicy" not in calls
+    assert retention(aws, "/aws/lambda/orders-api") is None
+
+
+@pytest.mark.parametrize("mode", ["dry-run", "off"])
+def test_fix_holds_controls_not_in_auto(aws, log_groups, monkeypatch, mode):
+    monkeypatch.setenv("LOGBASELINE_REMEDIATION_MODES", f"{RETENTION}={mode}")
+    result, calls = calls_during("fix", "--yes", "--controls", RETENTION)
+    assert result.exit_code == 0
+    assert "logs:put_retention_policy(logGroupName=/aws/lambda/orders-api" in result.stdout, "still planned"
+    assert "Nothing to apply (1 held by mode dry-run or off" in result.stdout
+    assert "logs:PutRetentionPolicy" not in calls
+    assert retention(aws, "/aws/lambda/orders-api") is None
+
+
+def test_fix_applies_a_control_set_to_auto_explicitly(aws, monkeypatch):
+    aws("guardduty").create_detector(Enable=False)  # guardduty_enabled defaults to off: it costs
+    assert "Nothing to apply" in cli("fix", "--yes", "--controls", "guardduty_enabled").stdout
+    monkeypatch.setenv("LOGBASELINE_REMEDIATION_MODES", "guardduty_enabled=auto")
+    result = cli("fix", "--yes", "--controls", "guardduty_enabled")
+    assert result.exit_code == 0 and "verified" in result.stdout
+    detector = aws("guardduty").list_detectors()["DetectorIds"][0]
+    assert aws("guardduty").get_detector(DetectorId=detector)["Status"] == "ENABLED"
+
+
+def test_plan_and_fix_leave_an_exempt_resource_alone(aws, log_groups):
+    tag = f"{RETENTION} until=2099-01-01 reason=archive app"
+    aws("logs").tag_log_group(logGroupName="/aws/lambda/orders-api", tags={TAG_KEY: tag})
+    planned, manual = cli("plan", "--controls", RETENTION).stdout.split("Not fixable")
+    assert "/aws/lambda/orders-api" not in planned
+    assert "group:/aws/lambda/orders-api" in manual and "exempt until 2099-01-01: archive app" in manual
+    result, calls = calls_during("fix", "--yes", "--controls", RETENTION)
+    assert result.exit_code == 0 and "Nothing to apply." in result.stdout
+    assert "logs:PutRetentionPolicy" not in calls
+
+
+# --- replay ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sample", "rule", "control", "resource"),
+    [
+        ("cloudtrail/logs-PutRetentionPolicy.json", "CloudTrailApiCallRule", RETENTION, "/aws/lambda/orders-api"),
+        (
+            "config/oversized-AWS-EC2-VPC.json",
+            "ConfigOversizedItemChangeRule",
+            "vpc_flow_logs_enabled",
+            "vpc-0a1b2c3d4e5f67890",
+        ),
+    ],
+)
+def test_replay_routes_a_sample_event_through_the_templates_rules(sample, rule, control, resource):
+    result = cli("replay", str(EVENTS / sample), "--template", str(ROOT / "template.yaml"))
+    assert result.exit_code == 0, result.output
+    assert f"rule {rule} matches -> EvaluationQueue" in result.stdout
+    targets = result.stdout.split("Targets")[1]
+    assert any(control in line and resource in line for line in targets.splitlines())
+
+
+def test_replay_evaluate_gives_the_verdicts_read_only(aws, log_groups):
+    result, calls = calls_during(
+        "replay", str(EVENTS / "cloudtrail/logs-PutRetentionPolicy.json"), "--template", str(ROOT / "template.yaml"),
+        "--evaluate",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    verdicts = result.stdout.split("Verdicts (1):")[1]
+    assert "FAILED" in verdicts and "events never expire" in verdicts
+    assert calls and all(c.split(":", 1)[1].startswith(READ_PREFIXES) for c in calls)
+
+
+def test_replay_a_failed_call_matches_no_rule(tmp_path):
+    event = load_event("cloudtrail/logs-PutRetentionPolicy.json")
+    event["detail"]["errorCode"] = "AccessDenied"
+    path = tmp_path / "denied.json"
+    path.write_text(json.dumps(event))
+    result = cli("replay", str(path), "--template", str(ROOT / "template.yaml"))
+    assert result.exit_code == 0
+    assert "No rule of" in result.stdout and "Targets" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (json.dumps({"detail-type": "AWS API Call via CloudTrail", "source": "aws.logs"}), "event.detail is missing"),
+        (json.dumps({"detail-type": "Something Else", "detail": {}}), "unknown detail-type 'Something Else'"),
+        ("{not json", "Expecting property name"),
+    ],
+)
+def test_replay_rejects_a_malformed_event_with_exit_2(tmp_path, content, reason):
+    path = tmp_path / "event.json"
+    path.write_text(content)
+    result = cli("replay", str(path), "--template", str(ROOT / "template.yaml"))
+    assert result.exit_code == 2
+    assert "the engine cannot route this event" in result.output and reason in result.output
+
+
+# --- the HTML report ------------------------------------------------------------------------
+
+
+def test_html_report_counts_failing_rows_and_escapes_names(aws, account_id, log_groups, tmp_path):
+    aws("logs").create_log_group(logGroupName=HOSTILE)
+    path = tmp_path / "report.html"
+    result = cli("scan", "--format", "html", "--output", str(path), "--controls", RETENTION)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "" and f"wrote {path}" in result.stderr
+    html = path.read_text()
+    assert '<div class="card fail"><div class="n">2</div><div class="l">FAILED</div>' in html
+    assert '<div class="card pass"><div class="n">1</div><div class="l">PASSED</div>' in html
+    assert html.count('<tr class="failing">') == 2
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script" not in html, "nothing from AWS reaches the page unescaped, and the page has no script"
+    assert f'href="docs/controls.md#{RETENTION}"' in html
+    assert "<svg" in html and "src=" not in html and "<link" not in html, "self-contained"
+    assert "Set the retention to the floor" in html, "the control's fix description"
