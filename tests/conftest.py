@@ -30,6 +30,11 @@ def load_event(relative: str) -> dict[str, Any]:
     return json.loads((EVENTS / relative).read_text())
 
 
+def caller(event: dict[str, Any]) -> str:
+    """The CloudTrail caller of a sample event (a fix request names who opened the gap); empty for Config."""
+    return event["detail"].get("userIdentity", {}).get("arn", "")
+
+
 # --- every AWS call, by the Lambda role making it -------------------------------------
 
 current_role: contextvars.ContextVar[str] = contextvars.ContextVar("current_role", default="")

@@ -1,7 +1,5 @@
 """`make demo`: the whole service on an embedded emulator, start to finish."""
 
-import time
-
 from logbaseline import demo
 from logbaseline.controls import REGISTRY
 
@@ -20,10 +18,8 @@ LEFT_TO_A_PERSON = {
 }
 
 
-def test_demo_closes_every_fixable_gap_in_under_a_minute():
-    started = time.monotonic()
+def test_demo_closes_every_fixable_gap():
     result = demo.run(ROOT, say=lambda line: None)
-    assert time.monotonic() - started < 60
     failed_before = {(r["control_id"], r["resource_id"]) for r in result.before if r["status"] == "FAILED"}
     failed_after = {(r["control_id"], r["resource_id"]) for r in result.after if r["status"] == "FAILED"}
     assert {c for c, _ in failed_before} == set(REGISTRY), "the demo seeds a gap for every control"

@@ -11,7 +11,7 @@ from logbaseline.controls.cloudtrail_bucket_access_logging_enabled import CONTRO
 from logbaseline.engine import FixRequest
 from logbaseline.models import Resource, Status
 
-from tests.conftest import REGION, findings_by_resource, load_event, make_service
+from tests.conftest import REGION, caller, findings_by_resource, load_event, make_service
 
 BUCKET, LOGS = "org-cloudtrail-logs-123456789012", "s3-access-logs-123456789012"
 ARN = f"arn:aws:s3:::{BUCKET}"
@@ -109,7 +109,7 @@ def test_round_trip_logging_is_turned_on(aws, account_id):
     finding = findings_by_resource(aws)[(CONTROL.id, ARN)]
     assert (finding["Compliance"]["Status"], finding["Severity"]["Label"]) == ("FAILED", "LOW")
     assert "Security Hub CloudTrail.7" in finding["Compliance"]["RelatedRequirements"]
-    assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, ARN, event["id"])]
+    assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, ARN, event["id"], caller(event))]
 
     [fixed] = service.fix(report.fixes_requested[0])
     assert fixed.fix["Outcome"] == "verified"

@@ -12,7 +12,7 @@ from logbaseline.controls.cloudtrail_bucket_not_public import BLOCKS, CONTROL
 from logbaseline.engine import FixRequest, sweep_event
 from logbaseline.models import Resource, Status
 
-from tests.conftest import NO_RETRY, REGION, findings_by_resource, load_event, make_service
+from tests.conftest import NO_RETRY, REGION, caller, findings_by_resource, load_event, make_service
 
 BUCKET = "org-cloudtrail-logs-123456789012"  # the trail bucket of the sample events
 ARN = f"arn:aws:s3:::{BUCKET}"
@@ -96,7 +96,7 @@ def test_round_trip_block_is_turned_on(aws, account_id):
     finding = findings_by_resource(aws)[(CONTROL.id, ARN)]
     assert (finding["Compliance"]["Status"], finding["Severity"]["Label"]) == ("FAILED", "CRITICAL")
     assert (finding["Resources"][0]["Type"], finding["Region"]) == ("AwsS3Bucket", REGION)
-    assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, ARN, event["id"])]
+    assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, ARN, event["id"], caller(event))]
 
     [fixed] = service.fix(report.fixes_requested[0])
     assert fixed.fix["Outcome"] == "verified"

@@ -9,7 +9,7 @@ from logbaseline.controls.cloudtrail_kms_encryption_enabled import CONTROL
 from logbaseline.engine import FixRequest
 from logbaseline.models import Mode, Resource, Status
 
-from tests.conftest import REGION, findings_by_resource, load_event, make_service
+from tests.conftest import REGION, caller, findings_by_resource, load_event, make_service
 
 NAME, BUCKET = "management-events", "org-cloudtrail-logs-123456789012"  # as in the sample events
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -113,7 +113,7 @@ def test_round_trip_trail_gets_the_configured_key(aws, account_id):
     finding = findings_by_resource(aws)[(CONTROL.id, arn)]
     assert finding["Compliance"]["Status"] == "FAILED" and finding["Severity"]["Label"] == "MEDIUM"
     assert finding["Resources"][0]["Type"] == "AwsCloudTrailTrail" and finding["RecordState"] == "ACTIVE"
-    assert my_requests(report) == [FixRequest(CONTROL.id, account_id, REGION, arn, event["id"])]
+    assert my_requests(report) == [FixRequest(CONTROL.id, account_id, REGION, arn, event["id"], caller(event))]
 
     before = the_trail(aws)
     [fixed] = service.fix(my_requests(report)[0])

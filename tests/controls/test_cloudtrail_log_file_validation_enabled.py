@@ -9,7 +9,7 @@ from logbaseline.controls.cloudtrail_log_file_validation_enabled import CONTROL
 from logbaseline.engine import FixRequest
 from logbaseline.models import Resource, Status
 
-from tests.conftest import REGION, findings_by_resource, load_event, make_service
+from tests.conftest import REGION, caller, findings_by_resource, load_event, make_service
 
 MULTI_REGION = "cloudtrail_multi_region_logging"  # also triggered by the trail events
 NAME, BUCKET = "management-events", "org-cloudtrail-logs-123456789012"  # as in the sample events
@@ -100,7 +100,7 @@ def test_round_trip_validation_is_enabled(aws, account_id):
     assert finding["Compliance"]["Status"] == "FAILED"
     assert finding["GeneratorId"] == f"logbaseline/{CONTROL.id}"
     assert finding["Resources"][0]["Type"] == "AwsCloudTrailTrail" and finding["RecordState"] == "ACTIVE"
-    assert our_fixes(report) == [FixRequest(CONTROL.id, account_id, REGION, arn, event["id"])]
+    assert our_fixes(report) == [FixRequest(CONTROL.id, account_id, REGION, arn, event["id"], caller(event))]
 
     [fixed] = service.fix(report.fixes_requested[0])
     assert fixed.fix["Outcome"] == "verified"

@@ -10,7 +10,7 @@ from logbaseline.controls.cloudtrail_multi_region_logging import CONTROL
 from logbaseline.engine import FixRequest
 from logbaseline.models import Resource, Status
 
-from tests.conftest import REGION, findings_by_resource, load_event, make_service
+from tests.conftest import REGION, caller, findings_by_resource, load_event, make_service
 
 ME, OTHER = "123456789012", "210987654321"  # the sample account (moto's default) and a management account
 ALL = [{"ReadWriteType": "All", "IncludeManagementEvents": True}]
@@ -138,7 +138,9 @@ def test_round_trip_stopped_trail_is_restarted(aws, account_id, home):
     finding = findings_by_resource(aws)[(CONTROL.id, resource_id)]
     assert finding["Compliance"]["Status"] == "FAILED" and finding["GeneratorId"] == f"logbaseline/{CONTROL.id}"
     assert finding["Resources"][0]["Type"] == "AwsAccount" and finding["Severity"]["Label"] == "HIGH"
-    assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, resource_id, event["id"])]
+    assert report.fixes_requested == [
+        FixRequest(CONTROL.id, account_id, REGION, resource_id, event["id"], caller(event))
+    ]
 
     [fixed] = service.fix(report.fixes_requested[0])
     assert fixed.fix["Outcome"] == "verified"

@@ -9,7 +9,7 @@ from logbaseline.controls.config_recorder_active import CONTROL, scope_of
 from logbaseline.engine import FixRequest
 from logbaseline.models import Resource, Status
 
-from tests.conftest import REGION, findings_by_resource, load_event, make_service
+from tests.conftest import REGION, caller, findings_by_resource, load_event, make_service
 
 ME = "123456789012"
 ALL = {
@@ -141,7 +141,9 @@ def test_round_trip_stopped_recorder_is_started(aws, account_id):
     finding = findings_by_resource(aws)[(CONTROL.id, resource_id)]
     assert finding["Compliance"]["Status"] == "FAILED" and finding["Severity"]["Label"] == "HIGH"
     assert finding["Resources"][0]["Type"] == "AwsAccount"
-    assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, resource_id, event["id"])]
+    assert report.fixes_requested == [
+        FixRequest(CONTROL.id, account_id, REGION, resource_id, event["id"], caller(event))
+    ]
 
     [fixed] = service.fix(report.fixes_requested[0])
     assert fixed.fix["Outcome"] == "verified" and recording(aws) is True

@@ -9,7 +9,7 @@ from logbaseline.controls.eks_control_plane_audit_logging_enabled import CONTROL
 from logbaseline.engine import FixRequest
 from logbaseline.models import Resource, Status
 
-from tests.conftest import REGION, findings_by_resource, load_event, make_service
+from tests.conftest import REGION, caller, findings_by_resource, load_event, make_service
 
 NAME = "orders-prod"  # the cluster of the sample events
 ALL = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -134,7 +134,7 @@ def test_round_trip_missing_types_are_enabled(aws, account_id, event, enabled):
     finding = findings_by_resource(aws)[(CONTROL.id, arn)]
     assert finding["Compliance"]["Status"] == "FAILED" and finding["Severity"]["Label"] == "MEDIUM"
     assert finding["Resources"][0]["Type"] == "AwsEksCluster"
-    assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, arn, sample["id"])]
+    assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, arn, sample["id"], caller(sample))]
 
     [fixed] = service.fix(report.fixes_requested[0])
     assert fixed.fix["Outcome"] == "verified"

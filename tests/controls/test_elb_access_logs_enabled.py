@@ -11,7 +11,7 @@ from logbaseline.controls.elb_access_logs_enabled import CONTROL
 from logbaseline.engine import FixRequest, sweep_event
 from logbaseline.models import Resource, Scope, Status
 
-from tests.conftest import REGION, findings_by_resource, load_event, make_service
+from tests.conftest import REGION, caller, findings_by_resource, load_event, make_service
 
 SAMPLE_ALB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/orders-alb/50dc6c495c0c9188"
 CLASSIC = "legacy-web"  # the Classic Load Balancer of the sample events
@@ -184,7 +184,7 @@ def test_round_trip_access_logs_are_turned_on(aws, account_id, kind, name, creat
     assert (outcome.resource_id, outcome.verdict.status, outcome.verdict.fixable) == (arn, Status.FAILED, True)
     finding = findings_by_resource(aws)[(CONTROL.id, arn)]
     assert finding["Compliance"]["Status"] == "FAILED" and finding["Resources"][0]["Type"] == asff_type
-    assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, arn, event["id"])]
+    assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, arn, event["id"], caller(event))]
 
     [fixed] = service.fix(report.fixes_requested[0])
     assert fixed.fix["Outcome"] == "verified"

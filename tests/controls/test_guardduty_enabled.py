@@ -10,7 +10,7 @@ from logbaseline.engine import FixRequest
 from logbaseline.engine.settings import Settings
 from logbaseline.models import Mode, Resource, Status
 
-from tests.conftest import REGION, findings_by_resource, load_event, make_service
+from tests.conftest import REGION, caller, findings_by_resource, load_event, make_service
 
 ME = "123456789012"
 
@@ -97,7 +97,9 @@ def test_round_trip_in_auto_mode(aws, account_id, seeded, event):
     finding = findings_by_resource(aws)[(CONTROL.id, resource_id)]
     assert finding["Compliance"]["Status"] == "FAILED" and finding["Severity"]["Label"] == "HIGH"
     assert finding["Resources"][0]["Type"] == "AwsAccount"
-    assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, resource_id, sample["id"])]
+    assert report.fixes_requested == [
+        FixRequest(CONTROL.id, account_id, REGION, resource_id, sample["id"], caller(sample))
+    ]
 
     [fixed] = service.fix(report.fixes_requested[0])
     assert fixed.fix["Outcome"] == "verified"

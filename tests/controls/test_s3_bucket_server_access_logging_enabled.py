@@ -13,7 +13,7 @@ from logbaseline.engine import FixRequest, sweep_event
 from logbaseline.engine.routing import route
 from logbaseline.models import Resource, Status
 
-from tests.conftest import REGION, findings_by_resource, load_event, make_service
+from tests.conftest import REGION, caller, findings_by_resource, load_event, make_service
 
 BUCKET, LOGS = "org-cloudtrail-logs-123456789012", "s3-access-logs-123456789012"
 ARN = f"arn:aws:s3:::{BUCKET}"
@@ -128,7 +128,7 @@ def test_round_trip_logging_is_turned_on_and_the_target_is_exempt(aws, account_i
         "MEDIUM",
         "Security Hub S3.9",
     )
-    assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, ARN, event["id"])]
+    assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, ARN, event["id"], caller(event))]
 
     [fixed] = service.fix(report.fixes_requested[0])
     assert fixed.fix["Outcome"] == "verified"

@@ -11,7 +11,7 @@ from logbaseline.controls.vpc_dns_query_logging_enabled import CONFIG_NAME, CONT
 from logbaseline.engine import FixRequest
 from logbaseline.models import Resource, Status
 
-from tests.conftest import REGION, findings_by_resource, load_event, make_service
+from tests.conftest import REGION, caller, findings_by_resource, load_event, make_service
 
 SAMPLE_VPC = "vpc-0a1b2c3d4e5f67890"
 S3 = "arn:aws:s3:::dns-query-logs"
@@ -155,7 +155,7 @@ def round_trip(aws, account_id, service, vpc_id):
     finding = findings_by_resource(aws)[(CONTROL.id, arn)]
     assert finding["Compliance"]["Status"] == "FAILED" and finding["Resources"][0]["Type"] == "AwsEc2Vpc"
     [request] = [r for r in report.fixes_requested if r.control_id == CONTROL.id]
-    assert request == FixRequest(CONTROL.id, account_id, REGION, arn, event["id"])
+    assert request == FixRequest(CONTROL.id, account_id, REGION, arn, event["id"], caller(event))
 
     [fixed] = service.fix(request)
     assert fixed.fix["Outcome"] == "verified"

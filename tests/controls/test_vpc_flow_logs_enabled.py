@@ -11,7 +11,7 @@ from logbaseline.controls.vpc_flow_logs_enabled import CONTROL
 from logbaseline.engine import FixRequest
 from logbaseline.models import Resource, Status
 
-from tests.conftest import REGION, findings_by_resource, load_event, make_service
+from tests.conftest import REGION, caller, findings_by_resource, load_event, make_service
 
 DEST = "/logbaseline/vpc-flow-logs"
 ROLE = "arn:aws:iam::123456789012:role/flow-logs"
@@ -207,7 +207,7 @@ def round_trip(aws, account_id, vpc_id, **environ):
     assert finding["Compliance"]["Status"] == "FAILED"
     assert finding["GeneratorId"] == f"logbaseline/{CONTROL.id}"
     assert finding["ProductFields"]["logbaseline/Reason"] == "the VPC has no flow log"
-    assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, arn, event["id"])]
+    assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, arn, event["id"], caller(event))]
 
     [fixed] = service.fix(report.fixes_requested[0])
     assert fixed.fix["Outcome"] == "verified"
