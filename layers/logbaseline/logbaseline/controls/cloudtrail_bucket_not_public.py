@@ -8,7 +8,7 @@ from typing import Any
 from logbaseline.aws import Clients
 from logbaseline.controls._log_buckets import TRAIL, LogBuckets, bucket_arn, bucket_name, read
 from logbaseline.controls._trails import TRAIL_EVENT_SOURCE
-from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control
+from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control, FixFailed
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
 
 BLOCKS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -68,6 +68,8 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
 
 def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:
     # All four on: this only ever tightens. It leaves a public policy or ACL in place (see evaluate).
+    if all(resource.state["block"].values()):
+        raise FixFailed("Block Public Access is already on; what remains public is left to a person")
     changes.call(
         "s3",
         "put_public_access_block",

@@ -7,7 +7,7 @@ from typing import Any
 
 from logbaseline.aws import Clients
 from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, describe_trails, trail_arn
-from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control
+from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control, FixFailed
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
 
 
@@ -35,6 +35,8 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
 
 
 def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:
+    if resource.state["log_file_validation"]:
+        raise FixFailed("log file validation is already enabled")
     changes.call("cloudtrail", "update_trail", Name=resource.resource_id, EnableLogFileValidation=True)
 
 

@@ -75,6 +75,8 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
 
 def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:
     # Restart the account's own stopped trail; never create one (an organization trail may be the design).
+    if any(t["logging"] and _records_all(t) for t in resource.state["trails"]):
+        raise FixFailed("a multi-region trail already logs all management events")
     stopped = _restartable(resource)
     if not stopped:
         raise FixFailed("no stopped multi-region trail of this account to restart")

@@ -105,8 +105,8 @@ def _baseline_config(changes: Changes, resource: Resource, params: Mapping[str, 
             f"{CONFIG_NAME} ({other['id']}) exists, {other['status']}, to {other['destination']}, not to {destination}"
         )
     if kind == "logs":
-        if destination.split(":")[3] != resource.region:
-            raise FixFailed(f"log group {destination} is not in the VPC's region {resource.region}")
+        if destination.split(":")[3:5] != [resource.region, resource.account_id]:
+            raise FixFailed(f"log group {destination} is not in the VPC's region and account")
         ensure_log_group(changes, log_group_name(destination), params[FLOOR.name], params[LOG_GROUP_KMS_KEY.name])
     token = "logbaseline-" + hashlib.sha256(destination.encode()).hexdigest()[:32]  # retries create it only once
     request = {"Name": CONFIG_NAME, "DestinationArn": destination, "CreatorRequestId": token}

@@ -76,16 +76,26 @@ def _captures(log_traffic: str | None, wanted: str) -> bool:
     return log_traffic == "ALL" or log_traffic == wanted
 
 
-def _fix_configured(params: Mapping[str, Any]) -> bool:
-    """A destination, and for CloudWatch Logs the delivery role too."""
+def _unusable(params: Mapping[str, Any], resource: Resource) -> str:
+    """Why the configured destination cannot take a fix here; empty when it can."""
     destination = params[DESTINATION.name]
-    return bool(destination) and (is_s3_arn(destination) or bool(params[DELIVERY_ROLE.name]))
+    if not destination:
+        return "no flow_log_destination is configured"
+    if is_s3_arn(destination):
+        return ""
+    if destination.startswith("arn:"):
+        parts = destination.split(":")
+        if ":log-group:" not in destination or parts[3:5] != [resource.region, resource.account_id]:
+            return f"{destination} is neither an S3 bucket ARN nor a log group of this account and region"
+    if not params[DELIVERY_ROLE.name]:
+        return "a CloudWatch Logs destination needs flow_log_delivery_role_arn"
+    return ""
 
 
 def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     wanted = params[TRAFFIC_TYPE.name]
     logs = resource.state["flow_logs"]
-    fixable = _fix_configured(params)
+    fixable = not _unusable(params, resource)
     if not logs:
         return failed("the VPC has no flow log", fixable=fixable)
     capturing = [log for log in logs if _captures(log["traffic_type"], wanted)]
@@ -100,6 +110,8 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
 
 def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:
     destination, traffic = params[DESTINATION.name], params[TRAFFIC_TYPE.name]
+    if problem := _unusable(params, resource):
+        raise FixFailed(problem)
     to_s3 = is_s3_arn(destination)
     group = "" if to_s3 else log_group_name(destination)
     for log in resource.state["flow_logs"]:
@@ -113,8 +125,6 @@ def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -
         target = {"LogDestinationType": "s3", "LogDestination": destination}
     else:
         role = params[DELIVERY_ROLE.name]
-        if not role:
-            raise FixFailed("a CloudWatch Logs destination needs flow_log_delivery_role_arn")
         ensure_log_group(changes, group, params[FLOOR.name], params[LOG_GROUP_KMS_KEY.name])
         target = {"LogDestinationType": "cloud-watch-logs", "LogGroupName": group, "DeliverLogsPermissionArn": role}
     response = changes.call(
