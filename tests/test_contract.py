@@ -205,3 +205,18 @@ def test_controls_do_not_read_environment_or_make_clients_at_import():
                 text = ast.unparse(node)
                 assert "environ" not in text and ".client(" not in text, (path.name, text)
                 assert not any(isinstance(c.func, ast.Name) and c.func.id == "Clients" for c in calls)
+
+
+def test_the_dashboard_shows_the_metrics_the_functions_emit():
+    import json
+    import re
+
+    from logbaseline.engine.runtime import FIX_METRICS
+
+    body = re.sub(r"\$\{[^}]+\}", "x", TEMPLATE["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"])
+    widgets = json.loads(body)["widgets"]
+    text = json.dumps(widgets)
+    for name in [*FIX_METRICS.values(), "FixesFailed", "FixesRequested"]:
+        assert f'"{name}"' in text, name
+    assert 'MetricName=\\"Failed\\"' in text and 'MetricName=\\"Passed\\"' in text  # per control, by SEARCH
+    assert any("Dead-lettered" in w["properties"]["title"] for w in widgets)

@@ -54,9 +54,17 @@ def to_asff(outcome: Outcome, now: datetime | None = None) -> dict[str, Any]:
         "CreatedAt": stamp,
         "UpdatedAt": stamp,
         "Severity": {"Label": _severity(outcome, compliance)},
-        "Title": f"{control.title}: {compliance}"[:256],
-        "Description": f"{outcome.resource_id}: {verdict.reason}"[:1024],
-        "Remediation": {"Recommendation": {"Text": control.remediation_text[:512], "Url": control.url}},
+        "Title": f"{control.title}: {compliance} for {_short_name(outcome.resource_id)}"[:256],
+        "Description": (
+            f"{verdict.reason[:1].upper()}{verdict.reason[1:]}. Resource: {outcome.resource_id}. "
+            f"Control {control.id}: {control.description}"
+        )[:1024],
+        "Remediation": {
+            "Recommendation": {
+                "Text": f"{control.remediation_text} Control page: docs/controls.md#{control.id}."[:512],
+                "Url": control.url,
+            }
+        },
         "ProductFields": product_fields,
         "Compliance": {"Status": compliance, "RelatedRequirements": list(control.related_requirements)},
         "Resources": [
@@ -69,6 +77,11 @@ def to_asff(outcome: Outcome, now: datetime | None = None) -> dict[str, Any]:
         ],
         "RecordState": "ACTIVE" if outcome.present else "ARCHIVED",
     } | ({"Workflow": {"Status": "SUPPRESSED"}} if outcome.exempt else {})
+
+
+def _short_name(resource_id: str) -> str:
+    """The part of an ARN people recognise (log-group:/aws/lambda/x, vpc/vpc-1, bucket); an account as it is."""
+    return resource_id.split(":", 5)[5] if resource_id.startswith("arn:") else resource_id
 
 
 def _severity(outcome: Outcome, compliance: str) -> str:
