@@ -7,7 +7,7 @@ from typing import Any
 
 from logbaseline.aws import Clients
 from logbaseline.controls.base import SEC04_BP01, CloudTrailTrigger, Control
-from logbaseline.controls.logs_log_group_retention_bounded import log_group_arn, log_group_name, read_log_groups
+from logbaseline.controls.logs_log_group_retention_bounded import log_group_arn, log_group_resources
 from logbaseline.models import Resource, Scope, Severity, Verdict, failed, passed
 
 # AssociateKmsKey and DisassociateKmsKey name either a log group (logGroupName, or a log-group ARN in
@@ -20,16 +20,7 @@ LOG_GROUP_PATH = (
 
 
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
-    name = log_group_name(scope.resource_id) if scope.resource_id else None
-    return [
-        Resource(
-            scope.account_id,
-            scope.region,
-            log_group_arn(Scope(scope.account_id, scope.region, group["logGroupName"])),
-            {"name": group["logGroupName"], "kms_key_id": group.get("kmsKeyId")},
-        )
-        for group in read_log_groups(clients, name)
-    ]
+    return log_group_resources(clients, scope, lambda group: {"kms_key_id": group.get("kmsKeyId")})
 
 
 def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from logbaseline.aws import Clients, partition
@@ -63,17 +63,24 @@ def read_log_groups(clients: Clients, name: str | None = None) -> list[dict[str,
     return groups
 
 
-def collect(clients: Clients, scope: Scope) -> list[Resource]:
+def log_group_resources(
+    clients: Clients, scope: Scope, state: Callable[[Mapping[str, Any]], dict[str, Any]]
+) -> list[Resource]:
+    """The scope's log groups as resources, each with its name and what `state` keeps of it."""
     name = log_group_name(scope.resource_id) if scope.resource_id else None
     return [
         Resource(
             scope.account_id,
             scope.region,
             log_group_arn(Scope(scope.account_id, scope.region, group["logGroupName"])),
-            {"name": group["logGroupName"], "retention_in_days": group.get("retentionInDays")},
+            {"name": group["logGroupName"], **state(group)},
         )
         for group in read_log_groups(clients, name)
     ]
+
+
+def collect(clients: Clients, scope: Scope) -> list[Resource]:
+    return log_group_resources(clients, scope, lambda group: {"retention_in_days": group.get("retentionInDays")})
 
 
 def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
