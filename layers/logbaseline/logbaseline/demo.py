@@ -14,7 +14,7 @@ from typing import Any
 
 from logbaseline.aws import Clients
 from logbaseline.controls import REGISTRY
-from logbaseline.emulator import REGION, moto_server
+from logbaseline.emulator import REGION, moto_server, reset
 from logbaseline.engine import AccountClients, scan
 from logbaseline.engine.settings import Settings
 from logbaseline.local import LocalStack
@@ -144,6 +144,7 @@ def sample_events(events_dir: Path, account_id: str, replacements: dict[str, str
 
 def run(root: Path, say: Callable[[str], None] = print) -> DemoResult:
     with moto_server() as endpoint:
+        reset(endpoint)  # moto's state is per process: start from an empty account even when embedded
         say(f"AWS emulator (moto) at {endpoint}, region {REGION}")
         clients = Clients(REGION)
         seeded = seed_gaps(clients)
