@@ -1,9 +1,13 @@
-"""docs/controls.md is generated from the controls' metadata and never stale."""
+"""docs/controls.md and docs/parameters.md are generated (from the controls' metadata and from
+template.yaml) and never stale."""
 
-from logbaseline.catalogue import render
+from logbaseline import sam_template
+from logbaseline.catalogue import render, render_parameters
 from logbaseline.controls import all_controls
 
 from tests.conftest import ROOT
+
+TEMPLATE = sam_template.load(ROOT / "template.yaml")
 
 
 def test_docs_controls_md_is_up_to_date():
@@ -18,3 +22,29 @@ def test_every_control_has_its_section_with_parameters_fix_and_iam():
         assert all(action in section for action in control.read_actions + control.write_actions)
         assert all(f"`{p.name}`" in section for p in control.parameters)
         assert all(r in section for r in control.related_requirements)
+
+
+def test_docs_parameters_md_is_up_to_date():
+    assert (ROOT / "docs/parameters.md").read_text() == render_parameters(TEMPLATE), "run: .venv/bin/logbaseline docs"
+
+
+def test_every_parameter_appears_once_with_its_type_default_and_meaning():
+    text = render_parameters(TEMPLATE)
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")}
+    assert set(rows) == {f"`{name}`" for name in TEMPLATE["Parameters"]}
+    assert len(rows) == sum(line.startswith("| `") for line in text.splitlines()), "a parameter listed twice"
+    for name, parameter in TEMPLATE["Parameters"].items():
+        cells = [cell.strip() for cell in rows[f"`{name}`"].split("|")[2:-1]]
+        kind, default, allowed, meaning, _ = cells
+        assert kind == parameter["Type"], name
+        assert default == (f"`{parameter['Default']}`" if parameter.get("Default", "") != "" else "(empty)"), name
+        assert all(f"`{value}`" in allowed for value in parameter.get("AllowedValues", [])), name
+        assert meaning, f"{name} has no meaning: give it a Description in template.yaml"
+    assert "## Other parameters" not in text, "give the new parameter a group in catalogue.PARAMETER_GROUPS"
+
+
+def test_each_mode_parameter_names_its_control():
+    text = render_parameters(TEMPLATE)
+    modes = text.split("## Remediation modes\n", 1)[1].split("\n## ", 1)[0]
+    for control in all_controls():
+        assert (f"(`{control.id}`)" in modes) == (control.remediate is not None), control.id

@@ -304,12 +304,30 @@ def controls_command() -> None:
 @click.option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/controls.md"), show_default=True
 )
-def docs_command(output: Path) -> None:
-    """Write the control catalogue (docs/controls.md) from the controls' metadata."""
-    from logbaseline.catalogue import render
+@click.option(
+    "--parameters-output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("docs/parameters.md"),
+    show_default=True,
+)
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("template.yaml"),
+    show_default=True,
+    help="The SAM template whose parameters the parameter reference lists.",
+)
+def docs_command(output: Path, parameters_output: Path, template: Path) -> None:
+    """Write the control catalogue (docs/controls.md) from the controls' metadata, and the parameter
+    reference (docs/parameters.md) from the template."""
+    from logbaseline.catalogue import render, render_parameters
 
+    if not template.is_file():
+        raise click.UsageError(f"{template} not found: run from the checkout or pass --template")
     output.write_text(render())
     click.echo(f"wrote {output}")
+    parameters_output.write_text(render_parameters(sam_template.load(template)))
+    click.echo(f"wrote {parameters_output}")
 
 
 @main.command("demo")
