@@ -49,3 +49,13 @@ def test_a_finding_a_person_suppressed_is_never_auto_fixed_but_can_be_approved(a
     [fixed] = service.fix(approved)
     assert fixed.fix["Outcome"] == "verified"
     assert aws("logs").describe_log_groups()["logGroups"][0]["retentionInDays"] == 365
+
+
+def test_an_approved_fix_in_an_excluded_account_is_refused_and_says_why(aws, account_id):
+    aws("logs").create_log_group(logGroupName=GROUP)
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_ACCOUNTS_DENY=account_id)
+    approved = FixRequest(RETENTION, account_id, "us-east-1", arn(account_id), "action-2", "console", approved=True)
+    [refused] = service.fix(approved)
+    assert refused.fix["Outcome"] == "refused"
+    assert refused.fix["Error"] == f"account {account_id} is in the remediation deny list"
+    assert "retentionInDays" not in aws("logs").describe_log_groups()["logGroups"][0]

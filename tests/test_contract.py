@@ -184,7 +184,8 @@ def test_samconfig_shows_every_template_parameter_with_its_default():
     text = (ROOT / "samconfig.toml").read_text()
     for name, parameter in TEMPLATE["Parameters"].items():
         if name != "LogLevel":
-            assert f'"{name}={parameter.get("Default", "")}"' in text, name
+            # Quoted: SAM CLI refuses `Name=` and cuts unquoted values at a space.
+            assert f"'{name}=\"{parameter.get('Default', '')}\"'" in text, name
 
 
 def test_each_mode_parameter_defaults_to_its_controls_default_mode():

@@ -13,7 +13,11 @@ processor = BatchProcessor(event_type=EventType.SQS, model=EventRecord)
 def record_handler(record: EventRecord, lambda_context: LambdaContext) -> None:
     event = record.body.model_dump(mode="json", by_alias=True)
     logger.info("evaluating", extra={"event_id": event["id"], "detail_type": event["detail-type"]})
-    report = service(account_of(lambda_context)).evaluate_event(event)
+    try:
+        report = service(account_of(lambda_context)).evaluate_event(event)
+    except Exception:
+        logger.exception("could not evaluate", extra={"event_id": event["id"], "message_id": record.messageId})
+        raise  # the message is retried, then dead-lettered
     count_outcomes(metrics, report.outcomes, fixes_requested=len(report.fixes_requested))
 
 

@@ -29,7 +29,11 @@ def fix_once(request: dict, account_id: str) -> list[dict]:
 
 @tracer.capture_method
 def record_handler(record: FixRecord, lambda_context: LambdaContext) -> None:
-    fix_once(request=record.body, account_id=account_of(lambda_context))
+    try:
+        fix_once(request=record.body, account_id=account_of(lambda_context))
+    except Exception:
+        logger.exception("could not fix", extra={"request": record.body, "message_id": record.messageId})
+        raise  # the message is retried, then dead-lettered
 
 
 @logger.inject_lambda_context

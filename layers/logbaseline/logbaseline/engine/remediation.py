@@ -113,7 +113,7 @@ def apply_fix(
     if current.verdict.status is not Status.FAILED or not current.verdict.fixable:
         return before  # already fixed (a repeated or late request): nothing to do
     record = {"Mode": mode.value, "Trigger": request.trigger, "At": _now(), "Before": current.verdict.reason}
-    refusal = "the control's mode is off" if mode is Mode.OFF else ""
+    refusal = (settings.excluded(request.account_id) or "the control's mode is off") if mode is Mode.OFF else ""
     if not refusal and not request.approved and _suppressed(clients, current):
         refusal = "a person suppressed this finding in Security Hub"
     if refusal:

@@ -40,11 +40,17 @@ class Settings:
     def params(self, control: Control) -> dict[str, Any]:
         return {p.name: self.overrides.get(p.name, p.default) for p in control.parameters}
 
+    def excluded(self, account_id: str) -> str:
+        """Why fixes are off in this account (the deny or allow list), or empty."""
+        if account_id in self.deny_accounts:
+            return f"account {account_id} is in the remediation deny list"
+        if self.allow_accounts and account_id not in self.allow_accounts:
+            return f"account {account_id} is not in the remediation allow list"
+        return ""
+
     def mode(self, control: Control, account_id: str | None = None) -> Mode:
         """The control's mode; off in an account that the allow list leaves out or the deny list names."""
-        if account_id is not None and (
-            account_id in self.deny_accounts or (self.allow_accounts and account_id not in self.allow_accounts)
-        ):
+        if account_id is not None and self.excluded(account_id):
             return Mode.OFF
         return self.modes.get(control.id, control.default_mode if control.remediate else Mode.OFF)
 
