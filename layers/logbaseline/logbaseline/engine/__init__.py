@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import boto3
+
 from logbaseline.aws import Clients
 from logbaseline.controls import all_controls, load
 from logbaseline.engine.evaluation import ClientsFactory, Outcome, evaluate_scope, with_exemptions
@@ -32,15 +34,16 @@ class UnknownAccount(LookupError):
 class AccountClients:
     """Clients for the deployment's own account, one set per region."""
 
-    def __init__(self, account_id: str):
+    def __init__(self, account_id: str, session: boto3.Session | None = None):
         self.account_id = account_id
+        self._session = session
         self._by_region: dict[str, Clients] = {}
 
     def __call__(self, account_id: str, region: str) -> Clients:
         if account_id != self.account_id:
             raise UnknownAccount(f"account {account_id} is not covered by this deployment (account {self.account_id})")
         if region not in self._by_region:
-            self._by_region[region] = Clients(region)
+            self._by_region[region] = Clients(region, self._session)
         return self._by_region[region]
 
 

@@ -1,0 +1,73 @@
+"""Faults injected into real calls to the moto server: throttling is retried with backoff (bounded),
+access denied fails the message at once, with the reason, for the queue to retry and dead-letter."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
+from logbaseline.aws import Clients
+from logbaseline.engine import AccountClients, Service
+from logbaseline.engine.settings import Settings
+
+from tests.conftest import REGION, findings_by_resource, load_event
+
+RETENTION = "logs_log_group_retention_bounded"
+GROUP = "/aws/lambda/orders-api"
+
+
+class _Raw:
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def stream(self, *args, **kwargs):
+        yield self.body
+
+
+def failing(code: str, times: int, calls: list[str]):
+    """A before-send hook that answers `times` calls with AWS's JSON error `code`, then lets them through."""
+
+    def hook(request, **kwargs):
+        calls.append(code)
+        if len(calls) <= times:
+            body = json.dumps({"__type": code, "message": f"injected {code}"}).encode()
+            headers = {"x-amzn-RequestId": "injected", "Content-Type": "application/x-amz-json-1.1"}
+            return AWSResponse(request.url, 400, headers, _Raw(body))
+        return None
+
+    return hook
+
+
+def service_with_fault(account_id: str, event_name: str, code: str, times: int) -> tuple[Service, list[str]]:
+    session, calls = boto3.Session(), []
+    session.events.register(f"before-send.{event_name}", failing(code, times, calls))
+    settings = Settings.from_env({"LOGBASELINE_REMEDIATION_MODES": f"{RETENTION}=off"})
+    return Service(settings, AccountClients(account_id, session), Clients(REGION)), calls
+
+
+def test_throttling_is_retried_with_backoff_and_the_finding_is_right(aws, account_id):
+    aws("logs").create_log_group(logGroupName=GROUP)
+    service, calls = service_with_fault(account_id, "cloudwatch-logs.DescribeLogGroups", "ThrottlingException", 2)
+    report = service.evaluate_event(load_event("cloudtrail/logs-PutRetentionPolicy.json"))
+    assert len(calls) == 3, "two throttled attempts, then the real call"
+    [outcome] = [o for o in report.outcomes if o.control.id == RETENTION]
+    assert outcome.verdict.reason.startswith("events never expire")
+    finding = findings_by_resource(aws)[(RETENTION, f"arn:aws:logs:us-east-1:{account_id}:log-group:{GROUP}")]
+    assert finding["Compliance"]["Status"] == "FAILED"
+
+
+def test_throttling_that_never_ends_stops_after_the_bounded_attempts(aws, account_id):
+    service, calls = service_with_fault(account_id, "cloudwatch-logs.DescribeLogGroups", "ThrottlingException", 99)
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        service.evaluate_event(load_event("cloudtrail/logs-PutRetentionPolicy.json"))
+    assert len(calls) == 6, "the first call and 5 retries with backoff (CLIENT_CONFIG), then the message fails"
+
+
+def test_access_denied_is_not_retried_and_says_why(aws, account_id):
+    service, calls = service_with_fault(account_id, "cloudtrail.DescribeTrails", "AccessDeniedException", 99)
+    with pytest.raises(ClientError, match="AccessDeniedException.*injected"):
+        service.evaluate_event(load_event("cloudtrail/cloudtrail-StopLogging.json"))
+    assert len(calls) == 1
