@@ -11,6 +11,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from logbaseline.aws import Clients
 from logbaseline.engine import AccountClients, Service
+from logbaseline.engine.routing import route
 from logbaseline.engine.settings import Settings
 
 from tests.conftest import REGION, findings_by_resource, load_event
@@ -66,8 +67,13 @@ def test_throttling_that_never_ends_stops_after_the_bounded_attempts(aws, accoun
     assert len(calls) == 6, "the first call and 5 retries with backoff (CLIENT_CONFIG), then the message fails"
 
 
-def test_access_denied_is_not_retried_and_says_why(aws, account_id):
+def test_access_denied_is_not_retried_and_the_other_controls_go_on(aws, account_id):
+    """A policy or an SCP that denies one control's read: that control is reported unreadable, with AWS's
+    reason, and the event's other controls are still judged (a sweep of an account is not lost to one deny)."""
     service, calls = service_with_fault(account_id, "cloudtrail.DescribeTrails", "AccessDeniedException", 99)
-    with pytest.raises(ClientError, match="AccessDeniedException.*injected"):
-        service.evaluate_event(load_event("cloudtrail/cloudtrail-StopLogging.json"))
-    assert len(calls) == 1
+    event = load_event("cloudtrail/cloudtrail-StopLogging.json")
+    report = service.evaluate_event(event)
+    assert len(calls) == len({t.control.id for t in route(event)}), "each trail control tried once, no retries"
+    assert report.read_failures and all("AccessDeniedException" in f.reason for f in report.read_failures)
+    assert {f.control_id for f in report.read_failures} == {t.control.id for t in route(event)}
+    assert report.outcomes == []

@@ -10,47 +10,49 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import boto3
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from logbaseline.aws import Clients
 from logbaseline.controls import all_controls, load
+from logbaseline.engine.accounts import AccountClients, AccountUnreachable, Coverage, MemberClients, UnknownAccount
 from logbaseline.engine.evaluation import ClientsFactory, Outcome, evaluate_scope, with_exemptions
-from logbaseline.engine.findings import publish, to_asff
+from logbaseline.engine.findings import publish, reachability_finding, to_asff
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
 from logbaseline.engine.remediation import FixRequest, apply_fix, approved_fix_requests, fix_requests
-from logbaseline.engine.routing import CUSTOM_ACTION, SWEEP_REQUEST, SWEEP_SOURCE, InvalidEvent, route
+from logbaseline.engine.routing import CUSTOM_ACTION, SWEEP_REQUEST, SWEEP_SOURCE, InvalidEvent, Target, route
 from logbaseline.engine.settings import Settings
 from logbaseline.models import Scope
 
-__all__ = ["Service", "InvalidEvent", "UnknownAccount", "Outcome", "FixRequest", "scan"]
+__all__ = [
+    "AccountClients",
+    "AccountUnreachable",
+    "FixRequest",
+    "InvalidEvent",
+    "Outcome",
+    "Service",
+    "UnknownAccount",
+    "scan",
+]
 
 SEND_BATCH = 10  # SendMessageBatch takes at most 10 messages
 
 
-class UnknownAccount(LookupError):
-    """An event from an account this deployment does not cover."""
+@dataclass(frozen=True)
+class ReadFailure:
+    """A control that could not read its resources in one account and region (the others went on)."""
 
-
-class AccountClients:
-    """Clients for the deployment's own account, one set per region."""
-
-    def __init__(self, account_id: str, session: boto3.Session | None = None):
-        self.account_id = account_id
-        self._session = session
-        self._by_region: dict[str, Clients] = {}
-
-    def __call__(self, account_id: str, region: str) -> Clients:
-        if account_id != self.account_id:
-            raise UnknownAccount(f"account {account_id} is not covered by this deployment (account {self.account_id})")
-        if region not in self._by_region:
-            self._by_region[region] = Clients(region, self._session)
-        return self._by_region[region]
+    control_id: str
+    account_id: str
+    region: str
+    reason: str
 
 
 @dataclass
 class Report:
     outcomes: list[Outcome] = field(default_factory=list)
     fixes_requested: list[FixRequest] = field(default_factory=list)
+    read_failures: list[ReadFailure] = field(default_factory=list)
+    unreachable: list[AccountUnreachable] = field(default_factory=list)
 
 
 @dataclass
@@ -66,6 +68,11 @@ class Service:
     history: History | None = None  # the audit trail (the remediator's)
     workflow: bool = False  # keep findings' workflow and notes in step (BatchUpdateFindings)
     fix_limit: FixLimit = DEFAULT_FIX_LIMIT
+    coverage: Coverage | None = None  # the accounts a sweep visits; None: the home account only
+
+    def __post_init__(self) -> None:
+        if self.coverage is None and isinstance(self.clients_for, MemberClients):
+            self.coverage = self.clients_for.coverage
 
     @classmethod
     def from_env(cls, account_id: str) -> Service:
@@ -76,9 +83,10 @@ class Service:
             fixes=int(os.environ.get("LOGBASELINE_FIX_LIMIT", "3")),
             window=timedelta(hours=int(os.environ.get("LOGBASELINE_FIX_LIMIT_WINDOW_HOURS", "24"))),
         )
+        coverage = Coverage.parse(account_id, os.environ.get("LOGBASELINE_ACCOUNTS", ""))
         return cls(
             settings=Settings.from_env(),
-            clients_for=AccountClients(account_id),
+            clients_for=MemberClients(coverage, os.environ.get("LOGBASELINE_MEMBER_ROLE_NAME", "")),
             home=home,
             fix_queue_url=os.environ.get("LOGBASELINE_FIX_QUEUE_URL", ""),
             evaluation_queue_url=os.environ.get("LOGBASELINE_EVALUATION_QUEUE_URL", ""),
@@ -86,6 +94,7 @@ class Service:
             history=History(table, home, retention_days) if table else None,
             workflow=os.environ.get("LOGBASELINE_WORKFLOW_UPDATES", "true") == "true",
             fix_limit=limit,
+            coverage=coverage,
         )
 
     def evaluate_event(self, event: Mapping[str, Any]) -> Report:
@@ -94,25 +103,36 @@ class Service:
             approved = approved_fix_requests(event)
             self._send(self.fix_queue_url, [r.to_message() for r in approved], "fix")
             return Report([], approved)
-        outcomes = [
-            outcome
-            for target in route(event)
-            for outcome in evaluate_scope(
-                target.control,
-                target.scope,
-                self.clients_for(target.scope.account_id, target.scope.region),
-                self.settings,
-            )
-        ]
-        outcomes = with_exemptions(outcomes, self.clients_for, date.today())
-        self.report(outcomes)
-        requests = fix_requests(outcomes, self.settings, str(event.get("id", "")), actor_of(event))
-        self._send(self.fix_queue_url, [r.to_message() for r in requests], "fix")
-        return Report(outcomes, requests)
+        targets = route(event)
+        report = Report()
+        try:
+            for target in targets:
+                clients = self.clients_for(target.scope.account_id, target.scope.region)
+                try:
+                    report.outcomes += evaluate_scope(target.control, target.scope, clients, self.settings)
+                except (ClientError, EndpointConnectionError) as error:
+                    if not unreadable(error):
+                        raise  # throttling or a fault: the message is retried
+                    scope, control_id = target.scope, target.control.id
+                    report.read_failures.append(ReadFailure(control_id, scope.account_id, scope.region, str(error)))
+            report.outcomes = with_exemptions(report.outcomes, self.clients_for, date.today())
+        except AccountUnreachable as error:
+            self._report_unreachable(error, event.get("region") or self.home.region)
+            return Report(unreachable=[error])
+        self.report(report.outcomes)
+        if event.get("detail-type") == SWEEP_REQUEST:
+            self._report_reachable(targets)
+        report.fixes_requested = fix_requests(report.outcomes, self.settings, str(event.get("id", "")), actor_of(event))
+        self._send(self.fix_queue_url, [r.to_message() for r in report.fixes_requested], "fix")
+        return report
 
     def fix(self, request: FixRequest) -> list[Outcome]:
         """Remediator: apply one fix, verify it, report the result."""
-        clients = self.clients_for(request.account_id, request.region)
+        try:
+            clients = self.clients_for(request.account_id, request.region)
+        except AccountUnreachable as error:
+            self._report_unreachable(error, request.region)
+            raise
         outcomes = apply_fix(request, clients, self.settings, self.history, self.fix_limit)
         if any(o.fix or not o.present for o in outcomes):
             self.report(outcomes)  # otherwise nothing changed since the evaluator (or an earlier fix) reported
@@ -123,13 +143,32 @@ class Service:
         return outcomes
 
     def sweep(self, account_id: str, default_region: str) -> int:
-        """Sweeper: one evaluation request per region, for the evaluator to work through."""
-        messages = [json.dumps(sweep_event(account_id, region)) for region in (self.regions or [default_region])]
+        """Sweeper: one evaluation request per (account, region), for the evaluator's workers to work
+        through with the queue's bounded concurrency; one account's trouble never holds up another's."""
+        coverage = self.coverage or Coverage(account_id)
+        accounts = coverage.sweep_accounts(self.home)
+        regions = self.regions or [default_region]
+        messages = [json.dumps(sweep_event(account, region)) for account in accounts for region in regions]
         self._send(self.evaluation_queue_url, messages, "evaluation")
         return len(messages)
 
     def report(self, outcomes: Iterable[Outcome]) -> int:
         return publish((to_asff(o) for o in outcomes if o.reportable), self.clients_for, self.workflow)
+
+    def _report_unreachable(self, error: AccountUnreachable, region: str) -> None:
+        """A finding in the deployment's own account: the member account cannot hold one of ours."""
+        home = self.coverage.home_account if self.coverage else error.account_id
+        publish([reachability_finding(home, region, error.account_id, error.role_arn, error.reason)], self.clients_for)
+
+    def _report_reachable(self, targets: Sequence[Target]) -> None:
+        """A sweep that read a member account archives any earlier 'cannot reach' finding about it."""
+        if not self.coverage:
+            return
+        home = self.coverage.home_account
+        scopes = {(t.scope.account_id, t.scope.region) for t in targets if t.scope.account_id != home}
+        findings = [reachability_finding(home, region, account, "", "") for account, region in scopes]
+        if findings:
+            publish(findings, self.clients_for)
 
     def _send(self, queue_url: str, bodies: list[str], what: str) -> None:
         if not bodies:
@@ -144,6 +183,27 @@ class Service:
             )
             if response.get("Failed"):
                 raise RuntimeError(f"could not queue {len(response['Failed'])} {what} messages: {response['Failed']}")
+
+
+# Errors that say a control cannot read here at all (denied by a policy or an SCP, service not offered or
+# not subscribed in the region): the other controls go on and the message is not retried for it.
+UNREADABLE_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "AuthorizationError",
+        "UnauthorizedOperation",
+        "OptInRequired",
+        "SubscriptionRequiredException",
+        "UnrecognizedClientException",
+    }
+)
+
+
+def unreadable(error: Exception) -> bool:
+    if isinstance(error, EndpointConnectionError):
+        return True
+    return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in UNREADABLE_CODES
 
 
 def actor_of(event: Mapping[str, Any]) -> str:

@@ -112,3 +112,51 @@ def publish(findings: Iterable[Mapping[str, Any]], clients_for: ClientsFactory, 
         if workflow:
             apply(securityhub, updates(batch, current))
     return imported
+
+
+REACHABILITY_CONTROL = "member_role_reachable"
+
+
+def reachability_finding(
+    home_account: str, region: str, member_account: str, role_arn: str, reason: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """Whether the deployment could assume its member role in an account and region, as a finding of the
+    deployment's own account: FAILED (with AWS's reason) while it cannot, archived once a sweep gets in."""
+    stamp = (now or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    member = f"AWS::::Account:{member_account}"
+    reachable = not reason
+    what = (
+        f"logbaseline reads account {member_account} in {region}"
+        if reachable
+        else f"logbaseline cannot assume its member role in account {member_account} ({region})"
+    )
+    return {
+        "SchemaVersion": SCHEMA_VERSION,
+        "Id": finding_id(REACHABILITY_CONTROL, home_account, region, member),
+        "ProductArn": product_arn(home_account, region),
+        "GeneratorId": f"logbaseline/{REACHABILITY_CONTROL}",
+        "AwsAccountId": home_account,
+        "Region": region,
+        "Types": [FINDING_TYPE],
+        "CreatedAt": stamp,
+        "UpdatedAt": stamp,
+        "Severity": {"Label": "INFORMATIONAL" if reachable else "HIGH"},
+        "Title": what[:256],
+        "Description": (
+            f"{what}. The account is not evaluated until it can: no findings, no fixes. {reason}"
+            if not reachable
+            else f"{what}."
+        )[:1024],
+        "Remediation": {
+            "Recommendation": {
+                "Text": (
+                    f"Deploy the member stack (stacksets/member.yaml) to account {member_account}, and check that "
+                    f"{role_arn or 'the member role'} trusts this deployment's functions. See docs/organization.md."
+                )[:512]
+            }
+        },
+        "ProductFields": {"logbaseline/ControlId": REACHABILITY_CONTROL, "logbaseline/Reason": reason[:2000]},
+        "Compliance": {"Status": "PASSED" if reachable else "FAILED"},
+        "Resources": [{"Type": "AwsAccount", "Id": member, "Partition": partition(region), "Region": region}],
+        "RecordState": "ARCHIVED" if reachable else "ACTIVE",
+    }
