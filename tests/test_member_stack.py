@@ -7,8 +7,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
-from logbaseline import sam_template
+from logbaseline import emulator, sam_template
 
 from tests.conftest import ROOT
 
@@ -275,3 +276,66 @@ def test_parameters_refuse_malformed_values(parameter, good, bad):
         assert pattern.fullmatch(value), value
     for value in bad:
         assert not pattern.fullmatch(value), value
+
+
+# --- on the emulator: the documents are valid IAM, and the security account gets the member's role ----------
+
+SECURITY_ACCOUNT = "123456789012"  # moto's default account plays the security account
+MEMBER_ACCOUNT = "222233334444"
+STACK_VALUES = {
+    "AWS::Partition": "aws",
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": MEMBER_ACCOUNT,
+    "SecurityAccountId": SECURITY_ACCOUNT,
+    "OrganizationId": "o-a1b2c3d4e5",
+    "SecurityStackName": "logbaseline",
+    "SecurityRegion": "eu-west-1",
+}
+
+
+def resolve(value: Any) -> Any:
+    """The member stack's `!Sub` and `!Ref` as CloudFormation would resolve them in MEMBER_ACCOUNT."""
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
+        return re.sub(r"\$\{([^}]+)\}", lambda m: STACK_VALUES[m.group(1)], value["Fn::Sub"])
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return STACK_VALUES[value["Ref"]]
+    if isinstance(value, dict):
+        return {k: resolve(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v) for v in value]
+    return value
+
+
+def session_in(sts: Any, role_arn: str, name: str) -> boto3.Session:
+    credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=name)["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=STACK_VALUES["AWS::Region"],
+    )
+
+
+def test_roles_are_valid_iam_and_the_security_account_reaches_the_members_read_role(moto_endpoint):
+    # moto checks the policy grammar and keeps accounts apart, but it does not evaluate trust policies:
+    # who may assume the roles is pinned by the tests above, not here.
+    emulator.reset(moto_endpoint)
+    security_sts = boto3.client("sts", region_name=STACK_VALUES["AWS::Region"])
+    assert security_sts.get_caller_identity()["Account"] == SECURITY_ACCOUNT
+    iam = session_in(security_sts, f"arn:aws:iam::{MEMBER_ACCOUNT}:role/stackset-exec", "stackset").client("iam")
+    for logical_id, resource in RESOURCES.items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        properties = resolve(resource["Properties"])
+        name = properties.get("RoleName", logical_id)
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]))
+        for policy in properties["Policies"]:
+            iam.put_role_policy(
+                RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(policy["PolicyDocument"])
+            )
+
+    read = session_in(security_sts, f"arn:aws:iam::{MEMBER_ACCOUNT}:role/logbaseline-member-read", "evaluator")
+    identity = read.client("sts").get_caller_identity()
+    assert identity["Account"] == MEMBER_ACCOUNT
+    assert identity["Arn"] == f"arn:aws:sts::{MEMBER_ACCOUNT}:assumed-role/logbaseline-member-read/evaluator"
+    assert not boto3.client("iam").list_roles()["Roles"], "the roles exist in the member account only"
