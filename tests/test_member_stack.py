@@ -278,6 +278,14 @@ def test_parameters_refuse_malformed_values(parameter, good, bad):
         assert not pattern.fullmatch(value), value
 
 
+def test_the_organization_guide_names_only_parameters_the_templates_have():
+    guide = (ROOT / "docs/organization.md").read_text()
+    stack_parameters = set(re.findall(r"'(\w+)=\"", guide))  # samconfig.toml entries
+    member_parameters = set(re.findall(r"ParameterKey=(\w+)", guide))
+    assert stack_parameters and stack_parameters <= set(TEMPLATE["Parameters"])
+    assert member_parameters == set(MEMBER["Parameters"])
+
+
 # --- on the emulator: the documents are valid IAM, and the security account gets the member's role ----------
 
 SECURITY_ACCOUNT = "123456789012"  # moto's default account plays the security account
