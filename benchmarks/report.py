@@ -1,0 +1,97 @@
+"""The Markdown summary of a results set (benchmarks/results/latest.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+
+
+def markdown(results: dict[str, Any]) -> str:
+    inventory, parameters = results["inventory"], results["parameters"]
+    lines = [
+        "# logbaseline against its peers",
+        "",
+        f"Generated {results['generated']} by `{results['command']}` in {results.get('elapsed_seconds', '?')} s.",
+        f"Machine: {results['machine']['cpu']}, {results['machine']['cores']} cores, "
+        f"{results['machine']['memory_gib']} GiB, Python {results['machine']['python']}.",
+        "Versions: " + ", ".join(f"{name} {v}" for name, v in results["versions"].items()) + ".",
+        "",
+        f"One emulated account (us-east-1): {inventory['log_groups']} log groups, {inventory['vpcs']} VPCs "
+        f"({inventory['vpcs_with_flow_logs']} with flow logs), {inventory['trails']} trails, "
+        f"{inventory['buckets']} buckets. Medians of {parameters['runs']} runs; each run is a fresh process.",
+        "",
+        "## Sweep wall time",
+        "",
+    ]
+    lines += _table(
+        ["tool", "median s", "runs s", "logbaseline / tool"],
+        [
+            [tool, f"{s['median_seconds']:.2f}", ", ".join(f"{x:.2f}" for x in s["runs_seconds"])]
+            + [s["ratio_logbaseline_to_this"]]
+            for tool, s in results["sweep"].items()
+        ],
+    )
+    lines += ["", "## Scaling (median s by log-group count)", ""]
+    tools = list(results["sweep"])
+    curve = results["scaling"]
+    lines += _table(
+        ["log groups", *tools], [[size, *(f"{t[tool]:.2f}" for tool in tools)] for size, t in curve.items()]
+    )
+    lines += ["", "## Verdict agreement with logbaseline (retention floor, VPC flow logs)", ""]
+    lines += _table(
+        ["peer", "resources", "agree", "deliberate difference (ceiling)", "disagree"],
+        [
+            [peer, c["resources"], c["agree"], c["deliberate"], c["disagree"]]
+            for peer, c in results["agreement"]["summary"].items()
+        ],
+    )
+    calls, events = results["api_calls"], results["events"]
+    lines += [
+        "",
+        "## API calls of one drift sweep (every control, findings imported, fix requests queued)",
+        "",
+        f"{calls['calls']} calls ({calls['reads']} reads, {calls['writes']} writes) for {calls['findings']} "
+        f"findings and {calls['fix_requests']} fix requests; lower bound {calls['lower_bound']} "
+        f"({calls['distinct_reads']} distinct reads + full batches of writes): **{calls['ratio_to_lower_bound']}x**.",
+        "",
+        "Reads made more than once: "
+        + (", ".join(f"{op} +{n}" for op, n in calls["repeated_reads"].items()) or "none")
+        + ".",
+        "",
+        "## Single events",
+        "",
+        f"{events['events']} sample events, {events['repeats']} times each: reads per event median "
+        f"{events['reads_median']}, max {events['reads_max']}; handler p50 {events['handler_p50_ms']} ms, "
+        f"p95 {events['handler_p95_ms']} ms.",
+        "",
+    ]
+    lines += _table(
+        ["event", "reads", "writes", "p50 ms"],
+        [[name, e["reads"], e["writes"], e["p50_ms"]] for name, e in events["per_event"].items()],
+    )
+    imports = results["cold_import"]
+    lines += ["", f"## Cold import (floor: boto3 + Powertools Logger, Metrics, Tracer = {imports['floor_ms']} ms)", ""]
+    lines += _table(
+        ["handler", "ms", "x floor"], [[role, h["ms"], h["ratio_to_floor"]] for role, h in imports["handlers"].items()]
+    )
+    cost = results["cost"]
+    lines += [
+        "",
+        "## Lambda cost per million events",
+        "",
+        f"{cost['memory_mb']} MB {cost['architecture']} at ${cost['price_per_gb_second']} per GB-second and "
+        f"${cost['price_per_million_requests']} per million requests: ${cost['usd_per_million_events_at_p50']} at the "
+        f"p50 handler time, ${cost['usd_per_million_events_at_p95']} at p95.",
+        "",
+        "## Targets",
+        "",
+    ]
+    lines += _table(
+        ["target", "measured", "met"],
+        [[name, t["measured"], "yes" if t["met"] else "no"] for name, t in results["targets"].items()],
+    )
+    return "\n".join(lines) + "\n"
