@@ -4,8 +4,10 @@ access denied fails the message at once, with the reason, for the queue to retry
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import boto3
+import botocore.endpoint
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
@@ -60,11 +62,15 @@ def test_throttling_is_retried_with_backoff_and_the_finding_is_right(aws, accoun
     assert finding["Compliance"]["Status"] == "FAILED"
 
 
-def test_throttling_that_never_ends_stops_after_the_bounded_attempts(aws, account_id):
+def test_throttling_that_never_ends_stops_after_the_bounded_attempts(aws, account_id, monkeypatch):
+    delays: list[float] = []
+    # botocore's backoff is recorded instead of slept: the bound is what matters, not 20 s of waiting.
+    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=delays.append))
     service, calls = service_with_fault(account_id, "cloudwatch-logs.DescribeLogGroups", "ThrottlingException", 99)
     with pytest.raises(ClientError, match="ThrottlingException"):
         service.evaluate_event(load_event("cloudtrail/logs-PutRetentionPolicy.json"))
     assert len(calls) == 6, "the first call and 5 retries with backoff (CLIENT_CONFIG), then the message fails"
+    assert len(delays) == 5 and sum(delays) > 0 and max(delays) <= 20, "jittered exponential backoff, capped"
 
 
 def test_access_denied_is_not_retried_and_the_other_controls_go_on(aws, account_id):
