@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from typing import Any
+
+import boto3
+import botocore.session
+import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+from logbaseline.aws import Clients
 
 REQUIRED = (
     "AwsAccountId", "CreatedAt", "Description", "GeneratorId", "Id", "ProductArn",
@@ -106,3 +114,85 @@ class ClientsDouble:
     def __call__(self, account_id: str, region: str) -> Any:
         hub = self.hubs.setdefault((account_id, region), SecurityHubDouble(account_id, region))
         return lambda service, region=None: hub
+
+
+# --- member accounts ----------------------------------------------------------------------------
+
+READ_ROLE, FIX_ROLE = "logbaseline-member-read", "logbaseline-member-remediation"
+MEMBER_ROLES = (READ_ROLE, FIX_ROLE)
+ADMIN_ROLE = "OrganizationAccountAccessRole"  # how a person (and the tests) act inside a member account
+_SHARED_LOADER = botocore.session.get_session().get_component("data_loader")
+
+
+def member_clients(account_id: str, region: str) -> Clients:
+    """Clients acting inside a member account, as a person with its admin role would."""
+    from tests.conftest import NO_RETRY
+
+    credentials = boto3.client("sts", config=NO_RETRY).assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/{ADMIN_ROLE}", RoleSessionName="seeding"
+    )["Credentials"]
+    botocore_session = botocore.session.Session()
+    botocore_session.register_component("data_loader", _SHARED_LOADER)  # service models parsed once
+    botocore_session.set_credentials(
+        credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
+    )
+    session = boto3.Session(botocore_session=botocore_session)
+    return Clients(region, session, NO_RETRY)
+
+
+class MemberRoles:
+    """AssumeRole of the member roles as AWS answers it: AccessDenied when the role does not exist in the
+    member account (moto grants any role). Also notes which function assumed which role."""
+
+    def __init__(self) -> None:
+        self.assumed: list[tuple[str, str]] = []  # (function, role ARN)
+
+    @classmethod
+    def install(cls, monkeypatch: pytest.MonkeyPatch) -> MemberRoles:
+        double, original = cls(), BaseClient._make_api_call
+
+        def make_api_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+            if operation == "AssumeRole" and params["RoleArn"].rsplit("/", 1)[-1] in MEMBER_ROLES:
+                double.refuse_missing(params["RoleArn"])
+            return original(client, operation, params)
+
+        monkeypatch.setattr(BaseClient, "_make_api_call", make_api_call)
+        return double
+
+    def refuse_missing(self, role_arn: str) -> None:
+        from tests.conftest import current_role
+
+        self.assumed.append((current_role.get(), role_arn))
+        token = current_role.set("")  # the double's own look-up is not the function's call
+        try:
+            account_id, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[-1]
+            iam = member_clients(account_id, "us-east-1")("iam")
+            try:
+                iam.get_role(RoleName=name)
+                return
+            except iam.exceptions.NoSuchEntityException:
+                pass
+        finally:
+            current_role.reset(token)
+        message = (
+            "User: arn:aws:sts::123456789012:assumed-role/logbaseline/function is not authorized to perform: "
+            f"sts:AssumeRole on resource: {role_arn}"
+        )
+        error = {"Error": {"Code": "AccessDenied", "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 403}}
+        raise ClientError(error, "AssumeRole")  # type: ignore[arg-type]
+
+    def deploy_member_stack(self, account_id: str) -> None:
+        """The member stack's two roles (their trust and policies are tests/test_member_stack.py's business)."""
+        iam = member_clients(account_id, "us-east-1")("iam")
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+        }
+        for name in MEMBER_ROLES:
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+
+    def assumed_by_function(self) -> dict[str, set[str]]:
+        by_function: dict[str, set[str]] = defaultdict(set)
+        for function, role_arn in self.assumed:
+            by_function[function].add(role_arn)
+        return by_function

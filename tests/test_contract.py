@@ -24,9 +24,11 @@ ENGINE_ACTIONS = {
         "securityhub:BatchUpdateFindings",
         "securityhub:GetFindings",
         "sqs:SendMessage",
+        "sts:AssumeRole",  # the member read role only (test_member_roles_are_the_only_roles_assumed)
         "tag:GetResources",
     },
     "RemediatorFunction": {
+        "sts:AssumeRole",
         "securityhub:BatchImportFindings",
         "tag:GetResources",
         "securityhub:GetFindings",
@@ -37,8 +39,9 @@ ENGINE_ACTIONS = {
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
     },
-    "SweeperFunction": {"sqs:SendMessage"},
+    "SweeperFunction": {"sqs:SendMessage", "organizations:ListAccounts"},
 }
+MEMBER_ROLES = {"EvaluatorFunction": "logbaseline-member-read", "RemediatorFunction": "logbaseline-member-remediation"}
 
 
 def control_modules() -> list[str]:
@@ -125,6 +128,17 @@ def needed_actions(function_id: str) -> set[str]:
 @pytest.mark.parametrize("function_id", sorted(ENGINE_ACTIONS))
 def test_each_role_is_granted_exactly_what_its_function_needs(function_id):
     assert sam_template.granted_actions(TEMPLATE, function_id) == needed_actions(function_id)
+
+
+def test_member_roles_are_the_only_roles_assumed():
+    for function_id, role_name in MEMBER_ROLES.items():
+        [statement] = [
+            s for s in sam_template.policy_statements(TEMPLATE, function_id) if "sts:AssumeRole" in str(s["Action"])
+        ]
+        assert statement["Action"] == "sts:AssumeRole"
+        assert statement["Resource"] == {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::*:role/{role_name}"}
+        variables = TEMPLATE["Resources"][function_id]["Properties"]["Environment"]["Variables"]
+        assert variables["LOGBASELINE_MEMBER_ROLE_NAME"] == role_name
 
 
 def test_evaluator_and_sweeper_cannot_write_logging_state():

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from logbaseline import demo, sam_template
+from logbaseline import demo, emulator, sam_template
 from logbaseline.aws import AUTHORIZED_AS, IMPLIED_ACTIONS
 from logbaseline.controls import all_controls
 from logbaseline.local import LocalStack
 
 from tests.conftest import CALL_LOG, CALLS, EVENTS, ROOT, findings_by_resource, load_event
+from tests.doubles import MemberRoles, member_clients
 
 RETENTION = "logs_log_group_retention_bounded"
 ROLES = {"evaluator": "EvaluatorFunction", "remediator": "RemediatorFunction", "sweeper": "SweeperFunction"}
@@ -149,8 +150,27 @@ def test_sweeper_queues_one_evaluation_per_region_and_the_sweep_finds_drift(aws)
     assert stack.queue_depth("FixQueue") == 1, "retention defaults to auto"
 
 
-def test_every_call_each_function_makes_is_granted_and_every_grant_is_used(aws):
+def organization_round(aws, monkeypatch) -> None:
+    """A sweep of an organization with one member whose log group needs a fix: the member roles are
+    assumed (read, then remediation) and the accounts are listed."""
+    roles = MemberRoles.install(monkeypatch)
+    organizations = aws("organizations")
+    organizations.create_organization(FeatureSet="ALL")
+    member = organizations.create_account(AccountName="member", Email="member@example.com")["CreateAccountStatus"]
+    roles.deploy_member_stack(member["AccountId"])
+    member_clients(member["AccountId"], aws.region)("logs").create_log_group(logGroupName="/aws/lambda/member")
+    stack = LocalStack(ROOT, aws.region, {"LOGBASELINE_ACCOUNTS": "organization", "LOGBASELINE_CONTROLS": RETENTION})
+    stack.invoke("sweeper", load_event("schedule/scheduled-event.json"))
+    stack.drain("EvaluationQueue", "evaluator")
+    assert stack.drain("FixQueue", "remediator").delivered == 1
+    assert {f for f, _ in roles.assumed} == {"evaluator", "remediator"}
+
+
+def test_every_call_each_function_makes_is_granted_and_every_grant_is_used(aws, monkeypatch, moto_endpoint):
     """Least privilege, from the calls recorded during this session's tests (this one exercises every fix)."""
+    organization_round(aws, monkeypatch)
+    emulator.reset(moto_endpoint)  # the recorded calls stay; the account starts again
+    aws("securityhub").enable_security_hub(EnableDefaultStandards=False)
     stack, seeded = seeded_stack(aws)
     run_events(stack, demo.sample_events(EVENTS, stack.account_id, seeded.renames))
     stack.invoke("sweeper", load_event("schedule/scheduled-event.json"))

@@ -18,7 +18,17 @@ def record_handler(record: EventRecord, lambda_context: LambdaContext) -> None:
     except Exception:
         logger.exception("could not evaluate", extra={"event_id": event["id"], "message_id": record.messageId})
         raise  # the message is retried, then dead-lettered
-    count_outcomes(metrics, report.outcomes, fixes_requested=len(report.fixes_requested))
+    for failure in report.read_failures:
+        logger.warning("control could not read", extra=vars(failure))
+    for unreachable in report.unreachable:
+        logger.error("account unreachable", extra={"account_id": unreachable.account_id, "reason": unreachable.reason})
+    count_outcomes(
+        metrics,
+        report.outcomes,
+        fixes_requested=len(report.fixes_requested),
+        reads_failed=len(report.read_failures),
+        accounts_unreachable=len(report.unreachable),
+    )
 
 
 @logger.inject_lambda_context

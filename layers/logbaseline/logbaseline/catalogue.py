@@ -72,7 +72,7 @@ PARAMETER_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "Baseline",
         "What the controls hold the account to.",
-        ("RetentionFloorDays", "RetentionCeilingDays", "FlowLogTrafficType", "AccessLoggingScope"),
+        ("Controls", "RetentionFloorDays", "RetentionCeilingDays", "FlowLogTrafficType", "AccessLoggingScope"),
     ),
     (
         "Destinations",
@@ -92,10 +92,14 @@ PARAMETER_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Remediation modes", "One per control with a fix: `off` (never fix), `dry-run` (record only), `auto`.", ()),
     (
         "Accounts",
-        "Where fixes may run. Today a stack covers only its own account: see [deployment.md](deployment.md).",
-        ("RemediationAccountsAllow", "RemediationAccountsDeny"),
+        "Which accounts the stack covers, and where fixes may run: see [organization.md](organization.md).",
+        ("Accounts", "OrganizationId", "RemediationAccountsAllow", "RemediationAccountsDeny"),
     ),
-    ("Schedule and regions", "The drift sweep.", ("SweepSchedule", "SweepRegions")),
+    (
+        "Schedule, regions and concurrency",
+        "The drift sweep, and how many functions work at once.",
+        ("SweepSchedule", "SweepRegions", "EvaluatorConcurrency", "RemediatorConcurrency"),
+    ),
     (
         "Audit trail and limits",
         "The history table and the fix limit.",

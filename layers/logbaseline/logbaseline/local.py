@@ -82,6 +82,7 @@ class LocalStack:
             **(environment or {}),
         }
         self._handlers: dict[str, ModuleType] = {}
+        self._last_role = ""
         runtime.service.cache_clear()  # a new stack is a new Lambda container
 
     def _create_queues(self) -> dict[str, str]:
@@ -171,8 +172,16 @@ class LocalStack:
         return sent
 
     def invoke(self, role: str, event: Mapping[str, Any]) -> Any:
-        with patched_environ(self.environment):
+        if role != self._last_role:
+            runtime.service.cache_clear()  # each function is its own container, with its own environment
+            self._last_role = role
+        with patched_environ({**self.function_environment(role), **self.environment}):
             return self.handler(role).lambda_handler(dict(event), self.context(role))
+
+    def function_environment(self, role: str) -> dict[str, str]:
+        """The function's own literal variables in the template (its member role, for one)."""
+        variables = self.template["Resources"][HANDLERS[role]]["Properties"].get("Environment", {}).get("Variables", {})
+        return {name: value for name, value in variables.items() if isinstance(value, str)}
 
     def drain(self, queue: str, role: str) -> Delivery:
         """Deliver every message of a queue to a handler, in batches, as the SQS event source does.

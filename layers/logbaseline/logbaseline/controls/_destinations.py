@@ -13,6 +13,15 @@ LOG_GROUP_KMS_KEY = Parameter(
 )
 
 
+def in_account(role_arn: str, account_id: str) -> str:
+    """The same-named role in the resource's account: IAM roles cannot be passed across accounts, and the
+    member stack creates the delivery role under the same name in every account."""
+    parts = role_arn.split(":")
+    if len(parts) == 6 and parts[2] == "iam" and parts[4] != account_id:
+        parts[4] = account_id
+    return ":".join(parts)
+
+
 def is_s3_arn(destination: str) -> bool:
     return destination.startswith("arn:") and ":s3:::" in destination
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients, partition
-from logbaseline.controls._destinations import LOG_GROUP_KMS_KEY, ensure_log_group, is_s3_arn
+from logbaseline.controls._destinations import LOG_GROUP_KMS_KEY, ensure_log_group, in_account, is_s3_arn
 from logbaseline.controls.base import (
     SEC04_BP01,
     Changes,
@@ -124,7 +124,7 @@ def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -
     if to_s3:
         target = {"LogDestinationType": "s3", "LogDestination": destination}
     else:
-        role = params[DELIVERY_ROLE.name]
+        role = in_account(params[DELIVERY_ROLE.name], resource.account_id)
         ensure_log_group(changes, group, params[FLOOR.name], params[LOG_GROUP_KMS_KEY.name])
         target = {"LogDestinationType": "cloud-watch-logs", "LogGroupName": group, "DeliverLogsPermissionArn": role}
     response = changes.call(

@@ -103,7 +103,9 @@ class Service:
             approved = approved_fix_requests(event)
             self._send(self.fix_queue_url, [r.to_message() for r in approved], "fix")
             return Report([], approved)
-        targets = route(event)
+        targets = [t for t in route(event) if self.settings.evaluates(t.control)]
+        if event.get("detail-type") != SWEEP_REQUEST:
+            speaks_of_itself(event, targets)
         report = Report()
         try:
             for target in targets:
@@ -206,6 +208,15 @@ def unreadable(error: Exception) -> bool:
     return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in UNREADABLE_CODES
 
 
+def speaks_of_itself(event: Mapping[str, Any], targets: Sequence[Target]) -> None:
+    """An AWS event is about the account that sent it: a member's forwarded event never names another
+    account's resources (the evaluator would read them with that other account's role)."""
+    sender = event.get("account")
+    others = sorted({t.scope.account_id for t in targets} - {sender})
+    if sender and others:
+        raise InvalidEvent(f"an event of account {sender} names resources of account {', '.join(others)}")
+
+
 def actor_of(event: Mapping[str, Any]) -> str:
     """Who made the API call, for a CloudTrail event; empty otherwise."""
     identity = event.get("detail", {}).get("userIdentity") if isinstance(event.get("detail"), Mapping) else None
@@ -239,7 +250,7 @@ def scan(
 ) -> list[Outcome]:
     """Evaluate every (or the chosen) control in each region, read-only."""
     settings = settings or Settings.from_env()
-    controls = [load(c) for c in control_ids] if control_ids else all_controls()
+    controls = [load(c) for c in control_ids] if control_ids else [c for c in all_controls() if settings.evaluates(c)]
     outcomes = [
         outcome
         for region in regions

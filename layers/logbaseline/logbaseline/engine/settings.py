@@ -2,7 +2,8 @@
 
 Read from the environment at call time (never at import): LOGBASELINE_<PARAMETER>
 for each control parameter, LOGBASELINE_REMEDIATION_MODES as "control_id=mode,control_id=mode",
-and LOGBASELINE_REMEDIATION_ACCOUNTS_ALLOW / _DENY as comma-separated account ids.
+LOGBASELINE_REMEDIATION_ACCOUNTS_ALLOW / _DENY as comma-separated account ids, and LOGBASELINE_CONTROLS
+as the comma-separated controls the deployment evaluates (empty: all of them).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from logbaseline.models import Mode
 MODES_VARIABLE = "LOGBASELINE_REMEDIATION_MODES"
 ALLOW_VARIABLE = "LOGBASELINE_REMEDIATION_ACCOUNTS_ALLOW"
 DENY_VARIABLE = "LOGBASELINE_REMEDIATION_ACCOUNTS_DENY"
+CONTROLS_VARIABLE = "LOGBASELINE_CONTROLS"
 
 
 class InvalidSettings(ValueError):
@@ -36,6 +38,10 @@ class Settings:
     modes: Mapping[str, Mode] = field(default_factory=dict)
     allow_accounts: frozenset[str] = frozenset()  # empty: every account may be fixed
     deny_accounts: frozenset[str] = frozenset()
+    controls: frozenset[str] = frozenset()  # the controls evaluated; empty: every control
+
+    def evaluates(self, control: Control) -> bool:
+        return not self.controls or control.id in self.controls
 
     def params(self, control: Control) -> dict[str, Any]:
         return {p.name: self.overrides.get(p.name, p.default) for p in control.parameters}
@@ -67,7 +73,8 @@ class Settings:
                     except ValueError as error:
                         raise InvalidSettings(str(error)) from None
         allow, deny = (parse_accounts(environ.get(name, ""), name) for name in (ALLOW_VARIABLE, DENY_VARIABLE))
-        return cls.validated(overrides, parse_modes(environ.get(MODES_VARIABLE, "")), allow, deny)
+        controls = frozenset(part.strip() for part in environ.get(CONTROLS_VARIABLE, "").split(",") if part.strip())
+        return cls.validated(overrides, parse_modes(environ.get(MODES_VARIABLE, "")), allow, deny, controls)
 
     @classmethod
     def validated(
@@ -76,6 +83,7 @@ class Settings:
         modes: Mapping[str, Mode],
         allow: frozenset[str] = frozenset(),
         deny: frozenset[str] = frozenset(),
+        controls: frozenset[str] = frozenset(),
     ) -> Settings:
         floor = overrides.get(FLOOR.name, FLOOR.default)
         ceiling = overrides.get(CEILING.name, CEILING.default)
@@ -84,7 +92,10 @@ class Settings:
         for control_id in modes:
             if control_id not in REGISTRY:
                 raise InvalidSettings(f"{MODES_VARIABLE}: unknown control {control_id!r}")
-        return cls(dict(overrides), dict(modes), allow, deny)
+        for control_id in sorted(controls):
+            if control_id not in REGISTRY:
+                raise InvalidSettings(f"{CONTROLS_VARIABLE}: unknown control {control_id!r}")
+        return cls(dict(overrides), dict(modes), allow, deny, controls)
 
 
 def parse_accounts(raw: str, name: str) -> frozenset[str]:
