@@ -5,6 +5,7 @@ PYTHON ?= $(shell for p in python3.13 $(HOME)/.pyenv/versions/3.13*/bin/python3.
 	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { echo "$$p"; break; }; done)
 VENV := .venv
 TOOLS := .venv-tools
+CHECKOV := .venv-checkov
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -22,9 +23,11 @@ lint: $(VENV)/.installed
 unit: $(VENV)/.installed
 	$(VENV)/bin/pytest
 
-# cfn-lint, SAM's own lint, and a real build of the layer and functions (arm64 wheels, no container).
-lint-template: $(TOOLS)/.installed $(VENV)/.installed
-	$(TOOLS)/bin/cfn-lint template.yaml
+# cfn-lint and checkov on both templates, SAM's own lint, and a real build of the layer and functions
+# (arm64 wheels, no container). checkov's skips are justified in the templates' Metadata.
+lint-template: $(TOOLS)/.installed $(CHECKOV)/.installed $(VENV)/.installed
+	$(TOOLS)/bin/cfn-lint template.yaml stacksets/member.yaml
+	$(CHECKOV)/bin/checkov --skip-download --compact --quiet -f template.yaml -f stacksets/member.yaml
 	$(TOOLS)/bin/sam validate --lint
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(TOOLS)/bin/sam build
 
@@ -42,5 +45,12 @@ $(TOOLS)/.installed: requirements-tools.txt constraints-tools.txt
 	$(TOOLS)/bin/pip install --quiet -c constraints-tools.txt -r requirements-tools.txt
 	touch $@
 
+$(CHECKOV)/.installed: requirements-checkov.txt constraints-checkov.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.13 is required: put python3.13 on PATH or install it with pyenv"; exit 1; }
+	rm -rf $(CHECKOV)
+	$(PYTHON) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/pip install --quiet -c constraints-checkov.txt -r requirements-checkov.txt
+	touch $@
+
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache
+	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .aws-sam .pytest_cache

@@ -235,3 +235,16 @@ def test_the_dashboard_shows_the_metrics_the_functions_emit():
         assert f'"{name}"' in text, name
     assert 'MetricName=\\"Failed\\"' in text and 'MetricName=\\"Passed\\"' in text  # per control, by SEARCH
     assert any("Dead-lettered" in w["properties"]["title"] for w in widgets)
+
+
+def test_every_checkov_skip_says_why():
+    for path in (ROOT / "template.yaml", ROOT / "stacksets" / "member.yaml"):
+        resources = sam_template.load(path)["Resources"]
+        skips = [
+            (logical_id, skip)
+            for logical_id, resource in resources.items()
+            for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+        ]
+        assert skips, f"{path.name}: no skips found (the Metadata layout changed?)"
+        for logical_id, skip in skips:
+            assert skip["id"].startswith("CKV_") and len(skip.get("comment", "")) >= 40, (path.name, logical_id)

@@ -98,7 +98,7 @@ PARAMETER_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "Schedule, regions and concurrency",
         "The drift sweep, and how many functions work at once.",
-        ("SweepSchedule", "SweepRegions", "EvaluatorConcurrency", "RemediatorConcurrency"),
+        ("SweepSchedule", "SweepRegions", "EvaluatorConcurrency", "RemediatorConcurrency", "ReserveConcurrency"),
     ),
     (
         "Audit trail and limits",
