@@ -31,8 +31,15 @@ def draw(results_path: Path) -> Path:
     sizes = sorted(scaling, key=int)
     for tool in tools:
         curve.plot([int(s) for s in sizes], [scaling[s][tool] for s in sizes], marker="o", label=tool)
-    curve.set_xlabel("log groups")
-    curve.set_ylabel("wall time (s)")
+    curve.set_xscale("log")
+    curve.set_yscale("log")  # Prowler's fixed start-up would flatten the others on a linear scale
+    curve.set_xticks([int(s) for s in sizes], labels=sizes)
+    curve.minorticks_off()
+    values = [scaling[s][tool] for s in sizes for tool in tools]
+    ticks = [t for t in (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if min(values) / 2 <= t <= max(values) * 2]
+    curve.set_yticks(ticks, labels=[f"{t:g}" for t in ticks])
+    curve.set_xlabel("log groups (log scale)")
+    curve.set_ylabel("wall time, s (log scale)")
     curve.set_title("Scaling with the number of log groups")
     curve.grid(alpha=0.3)
     curve.legend()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -51,7 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "c7n": tools.tool_version(venvs["custodian"], "c7n"),
             "prowler": tools.tool_version(venvs["prowler"], "prowler"),
         },
-        "parameters": {"log_groups": args.log_groups, "vpcs": args.vpcs, "runs": args.runs, "scaling": args.scaling},
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "parameters": {"log_groups": args.log_groups, "vpcs": args.vpcs, "runs": args.runs, "scaling": args.scaling}
+        | {
+            "scaling_runs": args.scaling_runs,
+            "event_repeats": args.event_repeats,
+            "import_repeats": args.import_repeats,
+        },
     }
     RESULTS.mkdir(exist_ok=True)
     with emulator.moto_server() as endpoint, tempfile.TemporaryDirectory(prefix="logbaseline-bench-") as tmp:
@@ -62,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["inventory"] = inventory.as_dict()
         runs = _timed_runs(env, work, inventory, args.runs)
         results["sweep"] = _summary(runs)
+        results["warm_engine_seconds"] = {
+            "shared checks": round(measures.warm_scan_seconds(inventory, tools.LOGBASELINE_CONTROLS, args.runs), 3),
+            "all controls": round(measures.warm_scan_seconds(inventory, (), args.runs), 3),
+        }
         results["agreement"] = agreement(inventory, {tool: tool_runs[0] for tool, tool_runs in runs.items()})
         say(f"agreement: {json.dumps(results['agreement']['summary'])}")
 
@@ -69,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         say("API calls of one drift sweep")
         results["api_calls"] = measures.sweep_calls(inventory, fix_queue_url)
         results["api_calls"]["per_control"] = measures.per_control_calls(inventory)
+        results["api_calls"]["with_read_memo"] = measures.sweep_with_memo(inventory, fix_queue_url)
         say("single events")
         results["events"] = measures.single_events(inventory, fix_queue_url, args.event_repeats)
         say("profiles of the scan")
@@ -86,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     results["cost"] = cost(results["events"])
     results["targets"] = targets(results)
+    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["elapsed_seconds"] = round(time.perf_counter() - started, 1)
 
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -104,12 +117,13 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--vpcs", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each tool; the medians are reported")
     parser.add_argument("--scaling", default="500,2000,8000", help="log-group counts of the scaling curve")
+    parser.add_argument("--scaling-runs", type=int, default=1, help="timed runs of each tool at the other counts")
     parser.add_argument("--event-repeats", type=int, default=20)
     parser.add_argument("--import-repeats", type=int, default=7)
-    parser.add_argument("--quick", action="store_true", help="500 log groups, 50 VPCs, 1 run, scaling 250/500/1000")
+    parser.add_argument("--quick", action="store_true", help="400 log groups, 40 VPCs, 1 run, scaling 200/400/800")
     args = parser.parse_args(argv)
     if args.quick:
-        args.log_groups, args.vpcs, args.runs, args.scaling = 500, 50, 1, "250,500,1000"
+        args.log_groups, args.vpcs, args.runs, args.scaling = 400, 40, 1, "200,400,800"
         args.event_repeats, args.import_repeats = 5, 3
     args.scaling = sorted({int(n) for n in args.scaling.split(",") if n} | {args.log_groups})
     return args
@@ -191,7 +205,7 @@ def _scaling(endpoint: str, env: dict[str, str], work: Path, args: argparse.Name
         emulator.reset(endpoint)
         say(f"scaling: {count} log groups")
         inventory = seed(Clients(REGION), count, args.vpcs)
-        runs = _timed_runs(env, work, inventory, args.runs)
+        runs = _timed_runs(env, work, inventory, args.scaling_runs)
         curve[str(count)] = {tool: statistics.median(r.seconds for r in tool_runs) for tool, tool_runs in runs.items()}
     return {size: {tool: round(s, 3) for tool, s in times.items()} for size, times in curve.items()}
 

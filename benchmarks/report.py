@@ -10,6 +10,10 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
 
 
+def _by_control(reads: dict[str, int]) -> str:
+    return ", ".join(f"{control} {count}" for control, count in reads.items())
+
+
 def markdown(results: dict[str, Any]) -> str:
     inventory, parameters = results["inventory"], results["parameters"]
     lines = [
@@ -19,6 +23,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"Machine: {results['machine']['cpu']}, {results['machine']['cores']} cores, "
         f"{results['machine']['memory_gib']} GiB, Python {results['machine']['python']}.",
         "Versions: " + ", ".join(f"{name} {v}" for name, v in results["versions"].items()) + ".",
+        f"Load average (1, 5, 15 min) at start {results['load_average_at_start']}, "
+        f"at end {results.get('load_average_at_end', '?')}.",
         "",
         f"One emulated account (us-east-1): {inventory['log_groups']} log groups, {inventory['vpcs']} VPCs "
         f"({inventory['vpcs_with_flow_logs']} with flow logs), {inventory['trails']} trails, "
@@ -35,7 +41,27 @@ def markdown(results: dict[str, Any]) -> str:
             for tool, s in results["sweep"].items()
         ],
     )
-    lines += ["", "## Scaling (median s by log-group count)", ""]
+    warm = results["warm_engine_seconds"]
+    lines += [
+        "",
+        f"The engine's own scan in a warm process (no start-up, imports or client creation, as in a warm Lambda "
+        f"container): {warm['shared checks']:.2f} s for the shared checks, {warm['all controls']:.2f} s for all "
+        "controls.",
+    ]
+    profile = results["profile"]["shared checks"]
+    cumulative = profile["cumulative_seconds"]
+    lines += [
+        "",
+        f"Profile of one `logbaseline scan` of the shared checks ({profile['profiled_seconds']:.2f} s under cProfile): "
+        + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in cumulative.items())
+        + "; logbaseline's own code "
+        + f"{profile['own_seconds_by_group']['logbaseline']:.2f} s.",
+    ]
+    lines += [
+        "",
+        f"## Scaling (median s by log-group count; {parameters['scaling_runs']} run(s) off the main size)",
+        "",
+    ]
     tools = list(results["sweep"])
     curve = results["scaling"]
     lines += _table(
@@ -56,7 +82,11 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"{calls['calls']} calls ({calls['reads']} reads, {calls['writes']} writes) for {calls['findings']} "
         f"findings and {calls['fix_requests']} fix requests; lower bound {calls['lower_bound']} "
-        f"({calls['distinct_reads']} distinct reads + full batches of writes): **{calls['ratio_to_lower_bound']}x**.",
+        f"({calls['distinct_reads']} distinct reads + full batches of writes): **{calls['ratio_to_lower_bound']}x**; "
+        f"{calls['ratio_if_each_read_once']}x if each distinct read were made once per evaluation; the read-memo "
+        f"prototype made {calls['with_read_memo']['http_requests']} requests "
+        f"({calls['with_read_memo']['http_requests'] / calls['lower_bound']:.3f}x) in "
+        f"{calls['with_read_memo']['seconds']:.2f} s, against {calls['seconds']:.2f} s without it.",
         "",
         "Reads made more than once: "
         + (", ".join(f"{op} +{n}" for op, n in calls["repeated_reads"].items()) or "none")
@@ -65,13 +95,18 @@ def markdown(results: dict[str, Any]) -> str:
         "## Single events",
         "",
         f"{events['events']} sample events, {events['repeats']} times each: reads per event median "
-        f"{events['reads_median']}, max {events['reads_max']}; handler p50 {events['handler_p50_ms']} ms, "
-        f"p95 {events['handler_p95_ms']} ms.",
+        f"{events['reads_median']}, max {events['reads_max']} ({events['events_within_3_reads']} events within 3); "
+        f"at most {events['reads_max_one_control']} reads for one control of an event; "
+        f"{events['events_within_3_reads_with_memo']} events within 3 with the read-memo prototype. "
+        f"Handler p50 {events['handler_p50_ms']} ms, p95 {events['handler_p95_ms']} ms.",
         "",
     ]
     lines += _table(
-        ["event", "reads", "writes", "p50 ms"],
-        [[name, e["reads"], e["writes"], e["p50_ms"]] for name, e in events["per_event"].items()],
+        ["event", "reads", "with memo", "reads by control", "writes", "p50 ms"],
+        [
+            [name, e["reads"], e["reads_with_memo"], _by_control(e["reads_by_control"]), e["writes"], e["p50_ms"]]
+            for name, e in events["per_event"].items()
+        ],
     )
     imports = results["cold_import"]
     lines += ["", f"## Cold import (floor: boto3 + Powertools Logger, Metrics, Tracer = {imports['floor_ms']} ms)", ""]
