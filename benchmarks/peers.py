@@ -72,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["warm_engine_seconds"] = {
             "shared checks": round(measures.warm_scan_seconds(inventory, tools.LOGBASELINE_CONTROLS, args.runs), 3),
             "all controls": round(measures.warm_scan_seconds(inventory, (), args.runs), 3),
+            "all controls, read-memo prototype": round(
+                measures.warm_scan_seconds(inventory, (), args.runs, memo=True), 3
+            ),
         }
         results["agreement"] = agreement(inventory, {tool: tool_runs[0] for tool, tool_runs in runs.items()})
         say(f"agreement: {json.dumps(results['agreement']['summary'])}")
@@ -119,7 +122,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--scaling", default="500,2000,8000", help="log-group counts of the scaling curve")
     parser.add_argument("--scaling-runs", type=int, default=1, help="timed runs of each tool at the other counts")
     parser.add_argument("--event-repeats", type=int, default=20)
-    parser.add_argument("--import-repeats", type=int, default=7)
+    parser.add_argument("--import-repeats", type=int, default=9)
     parser.add_argument("--quick", action="store_true", help="400 log groups, 40 VPCs, 1 run, scaling 200/400/800")
     args = parser.parse_args(argv)
     if args.quick:
