@@ -145,7 +145,13 @@ def check_flow_logs(case: Case, made: list[Change]) -> None:
         else:
             assert p["LogDestinationType"] == "cloud-watch-logs" and "LogDestination" not in p
             assert configured_log_group(case, destination)[2] == p["LogGroupName"]  # type: ignore[index]
-            assert p["DeliverLogsPermissionArn"] == case.params["flow_log_delivery_role_arn"] != ""
+            # The configured role's name, in the VPC's own account (a role cannot be passed across accounts).
+            configured = case.params["flow_log_delivery_role_arn"].split(":")
+            assert configured != [""] and p["DeliverLogsPermissionArn"].split(":") == [
+                *configured[:4],
+                case.resource.account_id,
+                configured[5],
+            ]
 
 
 def check_dns(case: Case, made: list[Change]) -> None:
