@@ -16,10 +16,15 @@ Writes benchmarks/results/organization.json and .md. Not part of `make test`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import socket
 import statistics
+import subprocess
+import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +32,8 @@ import boto3
 import botocore.session
 from botocore.client import BaseClient
 from logbaseline.aws import Clients
-from logbaseline.emulator import REGION
+from logbaseline.emulator import CREDENTIALS, REGION, patched_environ
 from logbaseline.local import LocalStack
-
-from benchmarks.soak import moto_process
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -69,6 +72,29 @@ class CallCounter:
 
     def __exit__(self, *exc: object) -> None:
         BaseClient._make_api_call = self._original  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def moto_process() -> Iterator[str]:
+    """moto's server in its own process (the functions and the emulator do not share one interpreter)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("moto's server did not start")
+            time.sleep(0.1)
+        with patched_environ({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", **CREDENTIALS}):
+            yield f"http://127.0.0.1:{port}"
+    finally:
+        server.kill()  # its state is thrown away: no need to wait for a graceful stop
+        server.wait()
 
 
 def seed(accounts: list[str], regions: list[str]) -> None:
@@ -196,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     for count in (int(n) for n in args.accounts.split(",")):
         run = sweep(count, regions, controls)
-        print(json.dumps({k: v for k, v in run.items() if k != "calls_by_action"}), flush=True)
+        print(json.dumps({k: v for k, v in run.items() if k != "calls_by_action"}), file=sys.stderr, flush=True)
         runs.append(run)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "organization.json").write_text(json.dumps(runs, indent=2) + "\n")
