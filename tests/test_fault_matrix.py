@@ -291,11 +291,6 @@ def test_a_fix_whose_report_fails_is_not_applied_twice(aws, stack, faults, servi
     assert stack.queue_depth("FixQueue") == 0 and writes.calls == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Service.fix writes the audit record after the Security Hub import: a failed import after an "
-    "applied fix loses the record, and the retry finds nothing left to fix (docs/reliability.md)",
-)
 def test_a_fix_whose_report_fails_is_still_in_the_audit_trail(aws, stack, faults):
     faults.fail("before-call.securityhub.BatchImportFindings", SECURITY_HUB_DOWN, times=1, role="remediator")
     aws("logs").create_log_group(logGroupName=GROUP)
@@ -409,11 +404,6 @@ def test_a_batch_of_messages_that_are_not_events_is_dead_lettered_after_bounded_
     assert sorted(dead_letters(stack)) == sorted(ENVELOPE_BROKEN)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a body that fails the EventRecord model fails inside Powertools' BatchProcessor, before the record "
-    "handler: in a batch that partly succeeds nothing is logged at WARNING or above (docs/reliability.md)",
-)
 def test_a_message_that_is_not_an_event_says_why_in_the_log(aws, stack, service_log):
     aws("logs").create_log_group(logGroupName=GROUP)
     send_raw(stack, ["not json", json.dumps(log_group_event(GROUP, "evt-good"))])

@@ -6,23 +6,12 @@ Not in the default run: `.venv/bin/pytest -m soak tests/test_soak.py`. The full 
 
 from __future__ import annotations
 
-import tomllib
-
 import pytest
 
 from benchmarks import soak
-from tests.conftest import ROOT
-
-_markers = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"].get("markers", [])
-# --strict-markers refuses an unregistered mark: until pyproject.toml registers `soak`, skip instead.
-soak_mark = (
-    pytest.mark.soak
-    if any(m.split(":")[0] == "soak" for m in _markers)
-    else pytest.mark.skip(reason="register the soak marker in pyproject.toml")
-)
 
 
-@soak_mark
+@pytest.mark.soak
 def test_a_short_soak_loses_nothing_and_fixes_each_gap_once(aws):
     summary = soak.run(events=300, seed_value=1, wave_size=100)
     print("\n".join(summary.lines()))

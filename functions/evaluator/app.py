@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from logbaseline.engine.runtime import EventRecord, account_of, count_outcomes, service
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
-processor = BatchProcessor(event_type=EventType.SQS, model=EventRecord)
+processor = BatchProcessor(event_type=EventType.SQS, model=EventRecord, logger=logger)  # logs a body it rejects
 
 
 @tracer.capture_method

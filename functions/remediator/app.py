@@ -10,7 +10,7 @@ from logbaseline.engine import FixRequest
 from logbaseline.engine.runtime import FixRecord, account_of, count_outcomes, service
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
-processor = BatchProcessor(event_type=EventType.SQS, model=FixRecord)
+processor = BatchProcessor(event_type=EventType.SQS, model=FixRecord, logger=logger)  # logs a body it rejects
 # The same request delivered again (same gap, same triggering event) is answered from its record, not redone.
 idempotency = IdempotencyConfig(
     event_key_jmespath="[control_id, account_id, region, resource_id, trigger]", expires_after_seconds=3600

@@ -136,12 +136,12 @@ class Service:
             self._report_unreachable(error, request.region)
             raise
         outcomes = apply_fix(request, clients, self.settings, self.history, self.fix_limit)
-        if any(o.fix or not o.present for o in outcomes):
-            self.report(outcomes)  # otherwise nothing changed since the evaluator (or an earlier fix) reported
-        if self.history:
+        if self.history:  # first: a failed import below retries the message, which finds nothing left to fix
             for outcome in outcomes:
                 if outcome.fix:
                     self.history.record(outcome, request.actor)
+        if any(o.fix or not o.present for o in outcomes):
+            self.report(outcomes)  # otherwise nothing changed since the evaluator (or an earlier fix) reported
         return outcomes
 
     def sweep(self, account_id: str, default_region: str) -> int:
