@@ -25,6 +25,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -98,9 +99,11 @@ def moto_process() -> Iterator[str]:
 
 
 def seed(accounts: list[str], regions: list[str]) -> None:
+    """Each member's gaps, made with its own credentials (in threads: the emulator is another process)."""
     loader = botocore.session.get_session().get_component("data_loader")
     sts = boto3.client("sts", region_name=REGION)
-    for account in accounts:
+
+    def seed_account(account: str) -> None:
         credentials = sts.assume_role(
             RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="seeding"
         )["Credentials"]
@@ -110,6 +113,9 @@ def seed(accounts: list[str], regions: list[str]) -> None:
         session = boto3.Session(botocore_session=member)
         for region in regions:
             Clients(region, session)("logs").create_log_group(logGroupName=f"/app/{account}")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(seed_account, accounts))
 
 
 def sweep(count: int, regions: list[str], controls: tuple[str, ...]) -> dict[str, Any]:
