@@ -45,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(["python -m benchmarks.peers", *(argv if argv is not None else sys.argv[1:])]),
         "machine": _machine(),
+        "source": _source(),
         "versions": {
             "logbaseline": version("logbaseline"),
             "boto3 (logbaseline)": version("boto3"),
@@ -255,6 +256,15 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "met": worst_import <= 1.3,
         },
     }
+
+
+def _source() -> dict[str, Any]:
+    """The commit measured, and whether tracked files differed from it."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=tools.ROOT, capture_output=True, text=True).stdout.strip()
+
+    return {"commit": git("rev-parse", "--short", "HEAD"), "changed": bool(git("status", "--porcelain", "-uno"))}
 
 
 def _machine() -> dict[str, Any]:

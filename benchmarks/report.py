@@ -14,13 +14,19 @@ def _by_control(reads: dict[str, int]) -> str:
     return ", ".join(f"{control} {count}" for control, count in reads.items())
 
 
+def _source(source: dict[str, Any] | None) -> str:
+    if not source:
+        return ""
+    return f"Commit {source['commit']}{' with uncommitted changes' if source['changed'] else ''}. "
+
+
 def markdown(results: dict[str, Any]) -> str:
     inventory, parameters = results["inventory"], results["parameters"]
     lines = [
         "# logbaseline against its peers",
         "",
         f"Generated {results['generated']} by `{results['command']}` in {results.get('elapsed_seconds', '?')} s.",
-        f"Machine: {results['machine']['cpu']}, {results['machine']['cores']} cores, "
+        _source(results.get("source")) + f"Machine: {results['machine']['cpu']}, {results['machine']['cores']} cores, "
         f"{results['machine']['memory_gib']} GiB, Python {results['machine']['python']}.",
         "Versions: " + ", ".join(f"{name} {v}" for name, v in results["versions"].items()) + ".",
         f"Load average (1, 5, 15 min) at start {results['load_average_at_start']}, "
