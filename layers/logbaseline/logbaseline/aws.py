@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import boto3
@@ -17,6 +21,45 @@ def partition(region: str) -> str:
     if region.startswith("us-gov-"):
         return "aws-us-gov"
     return "aws"
+
+
+# Reads made once per evaluation: an event or a sweep reaches several controls that list the same things
+# (log groups, trails, buckets). None outside `reads_shared()`, so a fix's verifying re-read is always fresh.
+_shared_reads: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("logbaseline_shared_reads", default=None)
+READ_OPERATIONS = ("Describe", "List", "Get")
+
+
+@contextmanager
+def reads_shared() -> Iterator[None]:
+    """Within the block, an identical read (same client, operation and request) goes to AWS once."""
+    token = _shared_reads.set({})
+    try:
+        yield
+    finally:
+        _shared_reads.reset(token)
+
+
+def _share_reads(client: Any) -> None:
+    owner = object()  # a key of this client: its account, region and service
+
+    def answer_again(model: Any, params: Any, context: dict[str, Any], **kwargs: Any) -> Any:
+        reads = _shared_reads.get()
+        if reads is None or not model.name.startswith(READ_OPERATIONS):
+            return None
+        key = (owner, model.name, params.get("url_path"), repr(params.get("query_string")), repr(params.get("body")))
+        if key in reads:
+            http_response, parsed = reads[key]
+            return http_response, copy.deepcopy(parsed)
+        context["logbaseline_read"] = key
+        return None
+
+    def remember(http_response: Any, parsed: Any, context: dict[str, Any], **kwargs: Any) -> None:
+        reads, key = _shared_reads.get(), context.get("logbaseline_read")
+        if reads is not None and key is not None and http_response.status_code < 300:
+            reads[key] = (http_response, copy.deepcopy(parsed))
+
+    client.meta.events.register("before-call", answer_again)
+    client.meta.events.register("after-call", remember)
 
 
 class Clients:
@@ -35,7 +78,9 @@ class Clients:
     def __call__(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.region)
         if key not in self._cache:
-            self._cache[key] = self._session.client(service, region_name=key[1], config=self._config)
+            client = self._session.client(service, region_name=key[1], config=self._config)
+            _share_reads(client)
+            self._cache[key] = client
         return self._cache[key]
 
     def resource(self, service: str) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from logbaseline.aws import Clients
+from logbaseline.aws import Clients, reads_shared
 from logbaseline.controls import all_controls, load
 from logbaseline.engine.accounts import AccountClients, AccountUnreachable, Coverage, MemberClients, UnknownAccount
 from logbaseline.engine.evaluation import ClientsFactory, Outcome, evaluate_scope, with_exemptions
@@ -108,16 +108,17 @@ class Service:
             speaks_of_itself(event, targets)
         report = Report()
         try:
-            for target in targets:
-                clients = self.clients_for(target.scope.account_id, target.scope.region)
-                try:
-                    report.outcomes += evaluate_scope(target.control, target.scope, clients, self.settings)
-                except (ClientError, EndpointConnectionError) as error:
-                    if not unreadable(error):
-                        raise  # throttling or a fault: the message is retried
-                    scope, control_id = target.scope, target.control.id
-                    report.read_failures.append(ReadFailure(control_id, scope.account_id, scope.region, str(error)))
-            report.outcomes = with_exemptions(report.outcomes, self.clients_for, date.today())
+            with reads_shared():  # the event's controls often list the same things
+                for target in targets:
+                    clients = self.clients_for(target.scope.account_id, target.scope.region)
+                    try:
+                        report.outcomes += evaluate_scope(target.control, target.scope, clients, self.settings)
+                    except (ClientError, EndpointConnectionError) as error:
+                        if not unreadable(error):
+                            raise  # throttling or a fault: the message is retried
+                        scope, control_id = target.scope, target.control.id
+                        report.read_failures.append(ReadFailure(control_id, scope.account_id, scope.region, str(error)))
+                report.outcomes = with_exemptions(report.outcomes, self.clients_for, date.today())
         except AccountUnreachable as error:
             self._report_unreachable(error, event.get("region") or self.home.region)
             return Report(unreachable=[error])
@@ -251,10 +252,11 @@ def scan(
     """Evaluate every (or the chosen) control in each region, read-only."""
     settings = settings or Settings.from_env()
     controls = [load(c) for c in control_ids] if control_ids else [c for c in all_controls() if settings.evaluates(c)]
-    outcomes = [
-        outcome
-        for region in regions
-        for control in controls
-        for outcome in evaluate_scope(control, Scope(account_id, region), clients_for(account_id, region), settings)
-    ]
-    return with_exemptions(outcomes, clients_for, date.today())
+    with reads_shared():
+        outcomes = [
+            outcome
+            for region in regions
+            for control in controls
+            for outcome in evaluate_scope(control, Scope(account_id, region), clients_for(account_id, region), settings)
+        ]
+        return with_exemptions(outcomes, clients_for, date.today())

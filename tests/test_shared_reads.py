@@ -1,0 +1,63 @@
+"""One evaluation reads each thing once: the controls an event reaches share identical reads, and
+nothing is shared outside an evaluation (a fix's verifying re-read always goes to AWS)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import boto3
+from logbaseline.aws import Clients, reads_shared
+from logbaseline.controls import REGISTRY
+from logbaseline.engine import AccountClients, Service
+from logbaseline.engine.routing import route
+from logbaseline.engine.settings import Settings
+
+from tests.conftest import NO_RETRY, REGION, load_event
+
+TRAIL = "management-events"
+
+
+def counting_session() -> tuple[boto3.Session, Counter[str], Counter[str]]:
+    """A session that counts the reads the code asks for, and the HTTP requests that reach the emulator."""
+    session, asked, sent = boto3.Session(), Counter(), Counter()
+
+    def ask(model, context, **kwargs):
+        asked.update([model.name])
+        context["operation"] = model.name
+
+    session.events.register("before-call", ask)
+    session.events.register("before-send", lambda request, **kwargs: sent.update([request.context["operation"]]))
+    return session, asked, sent
+
+
+def test_the_controls_of_one_event_share_their_reads(aws, account_id):
+    aws("s3").create_bucket(Bucket="trail-logs")
+    aws("cloudtrail").create_trail(Name=TRAIL, S3BucketName="trail-logs", IsMultiRegionTrail=True)
+    event = load_event("cloudtrail/cloudtrail-UpdateTrail.json")
+    assert len(route(event)) == 6, "an event six controls answer"
+    session, asked, sent = counting_session()
+    settings = Settings.from_env({"LOGBASELINE_REMEDIATION_MODES": ",".join(f"{c}=off" for c in REGISTRY)})
+    service = Service(settings, AccountClients(account_id, session), Clients(REGION, config=NO_RETRY))
+    report = service.evaluate_event(event)
+    assert len({o.control.id for o in report.outcomes}) == 6
+    assert asked["DescribeTrails"] >= 5 and sent["DescribeTrails"] == 2, (asked, sent)  # with and without shadows
+    assert all(sent[operation] <= asked[operation] for operation in asked)
+    assert sent["BatchImportFindings"] == 1
+
+
+def test_reads_are_shared_only_inside_an_evaluation_and_writes_never(aws):
+    session, _, sent = counting_session()
+    logs = Clients(REGION, session, NO_RETRY)("logs")
+    logs.create_log_group(logGroupName="/app/one")
+    with reads_shared():
+        first = logs.describe_log_groups(logGroupNamePrefix="/app/")["logGroups"]
+        first.append({"changed": "by the caller"})  # a caller's change does not leak into the next answer
+        again = logs.describe_log_groups(logGroupNamePrefix="/app/")["logGroups"]
+        other = logs.describe_log_groups(logGroupNamePrefix="/other/")["logGroups"]
+        logs.put_retention_policy(logGroupName="/app/one", retentionInDays=30)
+        logs.put_retention_policy(logGroupName="/app/one", retentionInDays=30)
+    assert [g["logGroupName"] for g in again] == ["/app/one"] and other == []
+    assert sent["DescribeLogGroups"] == 2, "the same request once, a different request again"
+    assert sent["PutRetentionPolicy"] == 2, "writes always go to AWS"
+    fresh = logs.describe_log_groups(logGroupNamePrefix="/app/")["logGroups"]
+    assert fresh[0]["retentionInDays"] == 30 and sent["DescribeLogGroups"] == 3, "outside: always fresh"
