@@ -409,7 +409,7 @@ def test_a_message_that_is_not_an_event_says_why_in_the_log(aws, stack, service_
     send_raw(stack, ["not json", json.dumps(log_group_event(GROUP, "evt-good"))])
     assert len(stack.drain("EvaluationQueue", "evaluator").failed) == MAX_RECEIVES
     warnings = [r for r in service_log.records if r.name == "logbaseline" and r.levelno >= logging.WARNING]
-    assert len(warnings) == MAX_RECEIVES and all("Invalid JSON" in str(r.exc_info[1]) for r in warnings)
+    assert len(warnings) == MAX_RECEIVES and all("is not JSON" in str(r.exc_info[1]) for r in warnings)
 
 
 # --- huge payloads ------------------------------------------------------------------------

@@ -2,21 +2,23 @@
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from logbaseline.engine.runtime import EventRecord, account_of, count_outcomes, service
+from logbaseline.engine.runtime import account_of, count_outcomes, event_of, service
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
-processor = BatchProcessor(event_type=EventType.SQS, model=EventRecord, logger=logger)  # logs a body it rejects
+processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @tracer.capture_method
-def record_handler(record: EventRecord, lambda_context: LambdaContext) -> None:
-    event = record.body.model_dump(mode="json", by_alias=True)
-    logger.info("evaluating", extra={"event_id": event["id"], "detail_type": event["detail-type"]})
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    event: dict = {}
     try:
+        event = event_of(record.body)
+        logger.info("evaluating", extra={"event_id": event["id"], "detail_type": event["detail-type"]})
         report = service(account_of(lambda_context)).evaluate_event(event)
     except Exception:
-        logger.exception("could not evaluate", extra={"event_id": event["id"], "message_id": record.messageId})
+        logger.exception("could not evaluate", extra={"event_id": event.get("id"), "message_id": record.message_id})
         raise  # the message is retried, then dead-lettered
     for failure in report.read_failures:
         logger.warning("control could not read", extra=vars(failure))

@@ -4,13 +4,14 @@ import os
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from logbaseline.engine import FixRequest
-from logbaseline.engine.runtime import FixRecord, account_of, count_outcomes, service
+from logbaseline.engine.runtime import account_of, count_outcomes, fix_request_of, service
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
-processor = BatchProcessor(event_type=EventType.SQS, model=FixRecord, logger=logger)  # logs a body it rejects
+processor = BatchProcessor(event_type=EventType.SQS)
 # The same request delivered again (same gap, same triggering event) is answered from its record, not redone.
 idempotency = IdempotencyConfig(
     event_key_jmespath="[control_id, account_id, region, resource_id, trigger]", expires_after_seconds=3600
@@ -28,11 +29,11 @@ def fix_once(request: dict, account_id: str) -> list[dict]:
 
 
 @tracer.capture_method
-def record_handler(record: FixRecord, lambda_context: LambdaContext) -> None:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     try:
-        fix_once(request=record.body, account_id=account_of(lambda_context))
+        fix_once(request=fix_request_of(record.body), account_id=account_of(lambda_context))
     except Exception:
-        logger.exception("could not fix", extra={"request": record.body, "message_id": record.messageId})
+        logger.exception("could not fix", extra={"request": record.body, "message_id": record.message_id})
         raise  # the message is retried, then dead-lettered
 
 

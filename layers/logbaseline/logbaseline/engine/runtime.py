@@ -1,7 +1,8 @@
-"""What the Lambda handlers share: message models, the per-container service, metrics."""
+"""What the Lambda handlers share: reading their messages, the per-container service, metrics."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from functools import cache
@@ -10,21 +11,39 @@ from typing import Any
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsRecordModel
-from pydantic import Json
 
-from logbaseline.engine import Service
+from logbaseline.engine import InvalidEvent, Service
 from logbaseline.engine.evaluation import Outcome
 
-
-class EventRecord(SqsRecordModel):
-    """An evaluation-queue message: an EventBridge event (from a rule, or a sweep request)."""
-
-    body: Json[EventBridgeModel]  # type: ignore[assignment]
+# What every EventBridge event carries. Checked here, without a model library: the evaluator's cold start
+# pays for every import, and routing checks the rest of the event's shape.
+EVENT_FIELDS = ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
 
 
-class FixRecord(SqsRecordModel):
-    body: Json[dict[str, Any]]  # type: ignore[assignment]
+def json_object(body: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(body)
+    except ValueError as error:
+        raise InvalidEvent(f"the {what} is not JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise InvalidEvent(f"the {what} is not a JSON object")
+    return value
+
+
+def event_of(body: str) -> dict[str, Any]:
+    """The EventBridge event an evaluation-queue message holds (from a rule, or a sweep request)."""
+    event = json_object(body, "message body")
+    missing = [name for name in EVENT_FIELDS if name not in event]
+    if missing:
+        raise InvalidEvent(f"the message body is not an EventBridge event: no {', '.join(missing)}")
+    for name in ("id", "detail-type", "source", "account", "region"):
+        if not isinstance(event[name], str):
+            raise InvalidEvent(f"event.{name} must be a string")
+    return event
+
+
+def fix_request_of(body: str) -> dict[str, Any]:
+    return json_object(body, "fix request")
 
 
 def account_of(context: Any) -> str:
