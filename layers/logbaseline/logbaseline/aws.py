@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -23,16 +24,44 @@ def partition(region: str) -> str:
     return "aws"
 
 
+# Controls run in threads, and a boto3 session must not make two clients at once.
+CLIENT_CREATION = threading.RLock()
 # Reads made once per evaluation: an event or a sweep reaches several controls that list the same things
 # (log groups, trails, buckets). None outside `reads_shared()`, so a fix's verifying re-read is always fresh.
-_shared_reads: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("logbaseline_shared_reads", default=None)
 READ_OPERATIONS = ("Describe", "List", "Get")
+WAIT_FOR_SHARED_READ_SECONDS = 120  # then the control reads for itself
+
+
+class _Read:
+    """One read of an evaluation: made by the first control that asks, awaited by the others."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.answer: tuple[Any, Any] | None = None  # (HTTP response, parsed), when it succeeded
+
+
+class SharedReads:
+    def __init__(self) -> None:
+        self._reads: dict[tuple[Any, ...], _Read] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, key: tuple[Any, ...]) -> tuple[_Read, bool]:
+        """The read for this key, and whether the caller is the one to make it."""
+        with self._lock:
+            if key in self._reads:
+                return self._reads[key], False
+            read = self._reads[key] = _Read()
+            return read, True
+
+
+_shared_reads: ContextVar[SharedReads | None] = ContextVar("logbaseline_shared_reads", default=None)
 
 
 @contextmanager
 def reads_shared() -> Iterator[None]:
-    """Within the block, an identical read (same client, operation and request) goes to AWS once."""
-    token = _shared_reads.set({})
+    """Within the block (and the threads it starts with its context), an identical read (same client,
+    operation and request) goes to AWS once."""
+    token = _shared_reads.set(SharedReads())
     try:
         yield
     finally:
@@ -43,23 +72,34 @@ def _share_reads(client: Any) -> None:
     owner = object()  # a key of this client: its account, region and service
 
     def answer_again(model: Any, params: Any, context: dict[str, Any], **kwargs: Any) -> Any:
-        reads = _shared_reads.get()
-        if reads is None or not model.name.startswith(READ_OPERATIONS):
+        shared = _shared_reads.get()
+        if shared is None or not model.name.startswith(READ_OPERATIONS):
             return None
         key = (owner, model.name, params.get("url_path"), repr(params.get("query_string")), repr(params.get("body")))
-        if key in reads:
-            http_response, parsed = reads[key]
+        read, mine = shared.claim(key)
+        if mine:
+            context["logbaseline_read"] = read
+            return None
+        if read.done.wait(WAIT_FOR_SHARED_READ_SECONDS) and read.answer is not None:
+            http_response, parsed = read.answer
             return http_response, copy.deepcopy(parsed)
-        context["logbaseline_read"] = key
-        return None
+        return None  # the first attempt failed: this one reads for itself
 
     def remember(http_response: Any, parsed: Any, context: dict[str, Any], **kwargs: Any) -> None:
-        reads, key = _shared_reads.get(), context.get("logbaseline_read")
-        if reads is not None and key is not None and http_response.status_code < 300:
-            reads[key] = (http_response, copy.deepcopy(parsed))
+        read = context.pop("logbaseline_read", None)
+        if read is not None:
+            if http_response.status_code < 300:
+                read.answer = (http_response, copy.deepcopy(parsed))
+            read.done.set()
+
+    def release(context: dict[str, Any], **kwargs: Any) -> None:
+        read = context.pop("logbaseline_read", None)
+        if read is not None:
+            read.done.set()
 
     client.meta.events.register("before-call", answer_again)
     client.meta.events.register("after-call", remember)
+    client.meta.events.register("after-call-error", release)
 
 
 class Clients:
@@ -77,15 +117,17 @@ class Clients:
 
     def __call__(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.region)
-        if key not in self._cache:
-            client = self._session.client(service, region_name=key[1], config=self._config)
-            _share_reads(client)
-            self._cache[key] = client
-        return self._cache[key]
+        with CLIENT_CREATION:
+            if key not in self._cache:
+                client = self._session.client(service, region_name=key[1], config=self._config)
+                _share_reads(client)
+                self._cache[key] = client
+            return self._cache[key]
 
     def resource(self, service: str) -> Any:
         """A boto3 resource (DynamoDB's Table, for its type conversions) in the default region."""
-        return self._session.resource(service, region_name=self.region, config=self._config)
+        with CLIENT_CREATION:
+            return self._session.resource(service, region_name=self.region, config=self._config)
 
     def for_region(self, region: str) -> Clients:
         return Clients(region, self._session, self._config)

@@ -7,14 +7,16 @@ account, and refreshed before they expire (botocore refreshes 15 minutes ahead).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 import botocore.session
 from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshableCredentials
 from botocore.exceptions import ClientError
 
-from logbaseline.aws import CLIENT_CONFIG, Clients, partition
+from logbaseline.aws import CLIENT_CONFIG, CLIENT_CREATION, Clients, partition
 
 ORGANIZATION = "organization"  # sweep (and accept events from) every active account of the organization
 SESSION_NAME = "logbaseline"
@@ -82,12 +84,14 @@ class MemberClients:
         self._session = session or boto3.Session()
         self._sessions: dict[str, boto3.Session] = {coverage.home_account: self._session}
         self._clients: dict[tuple[str, str], Clients] = {}
+        self._lock = threading.RLock()  # the controls of one evaluation run in threads
 
     def __call__(self, account_id: str, region: str) -> Clients:
         key = (account_id, region)
-        if key not in self._clients:
-            self._clients[key] = Clients(region, self.session(account_id, region))
-        return self._clients[key]
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = Clients(region, self.session(account_id, region))
+            return self._clients[key]
 
     def role_arn(self, account_id: str, region: str) -> str:
         return f"arn:{partition(region)}:iam::{account_id}:role/{self.role_name}"
@@ -115,10 +119,15 @@ class MemberClients:
         return session
 
 
+def _client(source: boto3.Session, service: str, region: str, keys: dict[str, Any]) -> Any:
+    with CLIENT_CREATION:
+        return source.client(service, region_name=region, config=CLIENT_CONFIG, **keys)
+
+
 def assumed_session(source: boto3.Session, role_arn: str, region: str) -> boto3.Session:
     """A session whose credentials are the role's, assumed lazily and refreshed before they expire."""
     fetcher = AssumeRoleCredentialFetcher(
-        client_creator=lambda service, **keys: source.client(service, region_name=region, config=CLIENT_CONFIG, **keys),
+        client_creator=lambda service, **keys: _client(source, service, region, keys),
         source_credentials=source.get_credentials(),
         role_arn=role_arn,
         extra_args={"RoleSessionName": SESSION_NAME},
