@@ -61,3 +61,18 @@ def test_reads_are_shared_only_inside_an_evaluation_and_writes_never(aws):
     assert sent["PutRetentionPolicy"] == 2, "writes always go to AWS"
     fresh = logs.describe_log_groups(logGroupNamePrefix="/app/")["logGroups"]
     assert fresh[0]["retentionInDays"] == 30 and sent["DescribeLogGroups"] == 3, "outside: always fresh"
+
+
+def test_reads_of_different_resources_are_never_confused(aws):
+    """S3 puts the bucket in the host name, not the path: the shared read keys on the call's parameters."""
+    session, _, sent = counting_session()
+    s3 = Clients(REGION, session, NO_RETRY)("s3")
+    for bucket in ("logged", "silent", "logs"):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_logging(
+        Bucket="logged", BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "logs", "TargetPrefix": "x/"}}
+    )
+    with reads_shared():
+        answers = {b: "LoggingEnabled" in s3.get_bucket_logging(Bucket=b) for b in ("logged", "silent", "logged")}
+    assert answers == {"logged": True, "silent": False}
+    assert sent["GetBucketLogging"] == 2
