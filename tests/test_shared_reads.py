@@ -67,12 +67,10 @@ def test_reads_of_different_resources_are_never_confused(aws):
     """S3 puts the bucket in the host name, not the path: the shared read keys on the call's parameters."""
     session, _, sent = counting_session()
     s3 = Clients(REGION, session, NO_RETRY)("s3")
-    for bucket in ("logged", "silent", "logs"):
+    for bucket in ("versioned", "plain"):
         s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_logging(
-        Bucket="logged", BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "logs", "TargetPrefix": "x/"}}
-    )
+    s3.put_bucket_versioning(Bucket="versioned", VersioningConfiguration={"Status": "Enabled"})
     with reads_shared():
-        answers = {b: "LoggingEnabled" in s3.get_bucket_logging(Bucket=b) for b in ("logged", "silent", "logged")}
-    assert answers == {"logged": True, "silent": False}
-    assert sent["GetBucketLogging"] == 2
+        answers = {b: s3.get_bucket_versioning(Bucket=b).get("Status") for b in ("versioned", "plain", "versioned")}
+    assert answers == {"versioned": "Enabled", "plain": None}
+    assert sent["GetBucketVersioning"] == 2
