@@ -86,14 +86,16 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "## API calls of one drift sweep (every control, findings imported, fix requests queued)",
         "",
-        f"{calls['calls']} calls ({calls['reads']} reads, {calls['writes']} writes) for {calls['findings']} "
-        f"findings and {calls['fix_requests']} fix requests; lower bound {calls['lower_bound']} "
-        f"({calls['distinct_reads']} distinct reads + full batches of writes): **{calls['ratio_to_lower_bound']}x**; "
+        f"{calls['http_requests']} requests reached the emulator; the controls asked for {calls['calls']} calls "
+        f"({calls['reads']} reads, {calls['writes']} writes), the repeated reads answered within the evaluation, "
+        f"for {calls['findings']} findings and {calls['fix_requests']} fix requests; lower bound "
+        f"{calls['lower_bound']} ({calls['distinct_reads']} distinct reads + full batches of writes): "
+        f"**{calls['ratio_to_lower_bound']}x**; "
         f"{calls['ratio_if_each_read_once']}x if each distinct read were made once per evaluation; the read-memo "
         f"prototype made {calls['with_read_memo']['http_requests']} requests "
         f"({calls['with_read_memo']['http_requests'] / calls['lower_bound']:.3f}x).",
         "",
-        "Reads made more than once: "
+        "Reads asked for more than once (answered once): "
         + (", ".join(f"{op} +{n}" for op, n in calls["repeated_reads"].items()) or "none")
         + ".",
         "",
