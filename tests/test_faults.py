@@ -83,3 +83,37 @@ def test_access_denied_is_not_retried_and_the_other_controls_go_on(aws, account_
     assert report.read_failures and all("AccessDeniedException" in f.reason for f in report.read_failures)
     assert {f.control_id for f in report.read_failures} == {t.control.id for t in route(event)}
     assert report.outcomes == []
+
+
+def test_a_transient_failure_on_every_api_a_sweep_calls_is_retried_and_the_verdicts_stay_right(aws, account_id):
+    """The first request of every operation answers 503 (what AWS sends when a service is overloaded, in
+    every protocol); the retried sweep reaches the same verdicts as an undisturbed one."""
+    from logbaseline import demo
+    from logbaseline.controls import REGISTRY
+    from logbaseline.engine import sweep_event
+
+    demo.seed_gaps(aws)
+    off = Settings.from_env({"LOGBASELINE_REMEDIATION_MODES": ",".join(f"{c}=off" for c in REGISTRY)})
+    session, failed = boto3.Session(), set()
+
+    def first_attempt_unavailable(request, **kwargs):
+        operation = request.context.get("logbaseline_operation")
+        if operation and operation not in failed:
+            failed.add(operation)
+            return AWSResponse(request.url, 503, {"x-amzn-RequestId": "injected"}, _Raw(b""))
+        return None
+
+    session.events.register(
+        "before-call", lambda model, context, **kwargs: context.update(logbaseline_operation=model.name)
+    )
+    session.events.register("before-send", first_attempt_unavailable)
+
+    def verdicts(service: Service) -> set[tuple[str, str, str]]:
+        report = service.evaluate_event(sweep_event(account_id, REGION))
+        assert not report.read_failures
+        return {(o.control.id, o.resource_id, o.verdict.status.value) for o in report.outcomes}
+
+    disturbed = verdicts(Service(off, AccountClients(account_id, session), Clients(REGION)))
+    undisturbed = verdicts(Service(off, AccountClients(account_id), Clients(REGION)))
+    assert disturbed == undisturbed and len(undisturbed) >= len(REGISTRY)
+    assert len(failed) >= 25, f"every operation of the sweep failed once: {sorted(failed)}"
