@@ -135,7 +135,7 @@ def assumed_session(source: boto3.Session, role_arn: str, region: str) -> boto3.
     member = botocore.session.Session()
     # One loader for every account: service models are parsed once per container, not once per account.
     member.register_component("data_loader", source._session.get_component("data_loader"))
-    # botocore's documented pattern for refreshable credentials on a session (there is no public setter)
+    # Refreshable credentials on a session: botocore has no public setter for them (its own providers use this)
     member._credentials = DeferredRefreshableCredentials(refresh_using=fetcher.fetch_credentials, method="assume-role")
     return boto3.Session(botocore_session=member)
 
