@@ -135,7 +135,7 @@ def assumed_session(source: boto3.Session, role_arn: str, region: str) -> boto3.
     member = botocore.session.Session()
     # One loader for every account: service models are parsed once per container, not once per account.
     member.register_component("data_loader", source._session.get_component("data_loader"))
-    # Refreshable credentials on a session: botocore has no public setter for them (its own providers use this)
+    # Refreshable credentials on a session: no public setter takes them (botocore's set_credentials does this)
     member._credentials = DeferredRefreshableCredentials(refresh_using=fetcher.fetch_credentials, method="assume-role")
     return boto3.Session(botocore_session=member)
 
