@@ -1,6 +1,8 @@
 """Remediator: fix requests -> fix (or dry-run), verify by re-reading, report the finding."""
 
 import os
+from collections.abc import Callable
+from functools import cache
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -16,11 +18,9 @@ processor = BatchProcessor(event_type=EventType.SQS)
 idempotency = IdempotencyConfig(
     event_key_jmespath="[control_id, account_id, region, resource_id, trigger]", expires_after_seconds=3600
 )
-persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
 
 
-@idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=persistence)
-def fix_once(request: dict, account_id: str) -> list[dict]:
+def fix(request: dict, account_id: str) -> list[dict]:
     outcomes = service(account_id).fix(FixRequest.from_message(request))
     count_outcomes(metrics, outcomes)
     for outcome in outcomes:
@@ -28,10 +28,21 @@ def fix_once(request: dict, account_id: str) -> list[dict]:
     return [outcome.as_row() | {"fix": outcome.fix} for outcome in outcomes]
 
 
+@cache
+def fix_once(account_id: str) -> Callable[..., list[dict]]:
+    """`fix`, answered from its record when the request was seen. Made at the first message, with a DynamoDB
+    client of the service's own session: the container loads botocore's data once, and the import makes no client."""
+    table = DynamoDBPersistenceLayer(
+        table_name=os.environ["IDEMPOTENCY_TABLE"], boto3_client=service(account_id).home("dynamodb")
+    )
+    return idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=table)(fix)
+
+
 @tracer.capture_method
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     try:
-        fix_once(request=fix_request_of(record.body), account_id=account_of(lambda_context))
+        account_id = account_of(lambda_context)
+        fix_once(account_id)(request=fix_request_of(record.body), account_id=account_id)
     except Exception:
         logger.exception("could not fix", extra={"request": record.body, "message_id": record.message_id})
         raise  # the message is retried, then dead-lettered
