@@ -13,7 +13,6 @@ import boto3
 import click
 from tabulate import tabulate
 
-from logbaseline import sam_template
 from logbaseline.aws import Clients, caller_account_id
 from logbaseline.controls import REGISTRY, all_controls
 from logbaseline.engine import AccountClients, InvalidEvent, Outcome, UnknownAccount
@@ -263,6 +262,8 @@ def _matching_rules(template: Path, event: dict[str, Any]) -> list[tuple[str, tu
         ) from None
     if not template.is_file():
         raise click.UsageError(f"{template} not found: run from the checkout or pass --template")
+    from logbaseline import sam_template  # YAML: only the commands that read the template pay for it
+
     rules = sam_template.event_rules(sam_template.load(template))
     return [
         (r.logical_id, r.target_ids) for r in rules if EventPattern.load(json.dumps(r.pattern)).matches_event(event)
@@ -320,6 +321,7 @@ def controls_command() -> None:
 def docs_command(output: Path, parameters_output: Path, template: Path) -> None:
     """Write the control catalogue (docs/controls.md) from the controls' metadata, and the parameter
     reference (docs/parameters.md) from the template."""
+    from logbaseline import sam_template
     from logbaseline.catalogue import render, render_parameters
 
     if not template.is_file():

@@ -79,14 +79,17 @@ class Run:
         return cls(account_id, regions_, wanted or list(REGISTRY), settings, AccountClients(account_id))
 
     def evaluate(self) -> list[Outcome]:
-        """The engine's read-only scan, one (region, control) at a time for the progress bar."""
-        steps = [(region, control_id) for region in self.regions for control_id in self.control_ids]
-        outcomes: list[Outcome] = []
-        with _progress(len(steps)) as advance:
-            for region, control_id in steps:
-                outcomes += scan(self.clients_for, self.account_id, [region], [control_id], self.settings)
-                advance(f"{region} {control_id}")
-        return outcomes
+        """The engine's read-only scan: every (region, control) at once, as the evaluator judges them, so
+        the controls run in parallel and share their reads; the bar advances as each is judged."""
+        with _progress(len(self.regions) * len(self.control_ids)) as advance:
+            return scan(
+                self.clients_for,
+                self.account_id,
+                self.regions,
+                self.control_ids,
+                self.settings,
+                on_done=lambda target: advance(f"{target.scope.region} {target.control.id}"),
+            )
 
     def dry_run(self, outcome: Outcome) -> Planned:
         """What the control's fix would change, recorded by Changes in dry-run: no write call is made."""

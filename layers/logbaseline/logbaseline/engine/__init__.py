@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextvars import copy_context
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -241,16 +241,22 @@ def scan(
     regions: Sequence[str],
     control_ids: Sequence[str] = (),
     settings: Settings | None = None,
+    on_done: Callable[[Target], None] | None = None,
 ) -> list[Outcome]:
-    """Evaluate every (or the chosen) control in each region, read-only."""
+    """Evaluate every (or the chosen) control in each region, read-only; `on_done` is called (in this
+    thread) as each (control, region) is judged."""
     settings = settings or Settings.from_env()
     controls = [load(c) for c in control_ids] if control_ids else [c for c in all_controls() if settings.evaluates(c)]
     targets = [Target(control, Scope(account_id, region)) for region in regions for control in controls]
-    return judge(targets, clients_for, settings, tolerate_unreadable=False)[0]
+    return judge(targets, clients_for, settings, tolerate_unreadable=False, on_done=on_done)[0]
 
 
 def judge(
-    targets: Sequence[Target], clients_for: ClientsFactory, settings: Settings, tolerate_unreadable: bool = True
+    targets: Sequence[Target],
+    clients_for: ClientsFactory,
+    settings: Settings,
+    tolerate_unreadable: bool = True,
+    on_done: Callable[[Target], None] | None = None,
 ) -> tuple[list[Outcome], list[ReadFailure]]:
     """Collect and evaluate each target, then read the failing resources' exemptions. The controls run
     at once in threads (their time is spent waiting on AWS) and share identical reads."""
@@ -265,13 +271,20 @@ def judge(
                 raise  # throttling or a fault: the message is retried
             return [], ReadFailure(target.control.id, scope.account_id, scope.region, str(error))
 
+    done = on_done or (lambda target: None)
     with reads_shared():
         if len(targets) <= 1:
-            results = [one(t) for t in targets]
+            results = []
+            for target in targets:
+                results.append(one(target))
+                done(target)
         else:
             with ThreadPoolExecutor(max_workers=WORKERS) as pool:
                 # Each task runs in a copy of this context, which holds the shared reads.
-                futures = [pool.submit(copy_context().run, one, t) for t in targets]
+                futures = {pool.submit(copy_context().run, one, t): t for t in targets}
+                for future in as_completed(futures):
+                    future.result()  # the first failure stops the evaluation, as before
+                    done(futures[future])
                 results = [f.result() for f in futures]
         outcomes = [o for found, _ in results for o in found]
         return with_exemptions(outcomes, clients_for, date.today()), [f for _, f in results if f]
