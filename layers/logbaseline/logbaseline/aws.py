@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import json
+import pickle
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,7 +38,9 @@ class _Read:
 
     def __init__(self) -> None:
         self.done = threading.Event()
-        self.answer: tuple[Any, Any] | None = None  # (HTTP response, parsed), when it succeeded
+        # (HTTP response, parsed answer pickled), when it succeeded: each control gets its own copy to change,
+        # and pickling once is far cheaper than a deep copy of every page (a sweep reads thousands of items).
+        self.answer: tuple[Any, bytes] | None = None
 
 
 class SharedReads:
@@ -85,15 +87,18 @@ def _share_reads(client: Any) -> None:
             context["logbaseline_read"] = read
             return None
         if read.done.wait(WAIT_FOR_SHARED_READ_SECONDS) and read.answer is not None:
-            http_response, parsed = read.answer
-            return http_response, copy.deepcopy(parsed)
+            http_response, pickled = read.answer
+            return http_response, pickle.loads(pickled)
         return None  # the first attempt failed: this one reads for itself
 
     def remember(http_response: Any, parsed: Any, context: dict[str, Any], **kwargs: Any) -> None:
         read = context.pop("logbaseline_read", None)
         if read is not None:
             if http_response.status_code < 300:
-                read.answer = (http_response, copy.deepcopy(parsed))
+                try:
+                    read.answer = (http_response, pickle.dumps(parsed, pickle.HIGHEST_PROTOCOL))
+                except (pickle.PicklingError, TypeError):  # a streamed body: the others read for themselves
+                    pass
             read.done.set()
 
     def release(context: dict[str, Any], **kwargs: Any) -> None:
