@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from logbaseline import demo
+from logbaseline import demo, operations
 from logbaseline.aws import Clients
 from logbaseline.cli import main
 from logbaseline.controls import REGISTRY
+from logbaseline.engine import AccountClients
+from logbaseline.engine import scan as engine_scan
+
+from tests.test_shared_reads import counting_session
 
 FIELDS = {"control_id", "account_id", "region", "resource_type", "resource_id", "status", "reason"}
 
@@ -70,3 +74,35 @@ def test_controls_lists_the_catalogue():
     result = CliRunner().invoke(main, ["controls"])
     assert result.exit_code == 0
     assert all(control_id in result.output for control_id in REGISTRY)
+
+
+def test_scan_judges_the_controls_together_and_reads_each_page_once(aws, account_id, monkeypatch):
+    """Both log-group controls list the same log groups: one scan sends the listing once, as the evaluator does."""
+    for name in ("/app/one", "/app/two"):
+        aws("logs").create_log_group(logGroupName=name)
+    session, asked, sent = counting_session()
+    monkeypatch.setattr(operations, "AccountClients", lambda account: AccountClients(account, session))
+    controls = "logs_log_group_retention_bounded,logs_log_group_kms_encryption_enabled"
+    code, output = scan("--format", "json", "--controls", controls)
+    assert code == 0, output
+    assert {row["control_id"] for row in json.loads(output)} == set(controls.split(","))
+    assert asked["DescribeLogGroups"] == 2 and sent["DescribeLogGroups"] == 1, (asked, sent)
+
+
+def test_scan_reports_each_control_and_region_as_it_is_judged(aws, account_id):
+    judged = []
+    outcomes = engine_scan(
+        AccountClients(account_id),
+        account_id,
+        ["us-east-1", "eu-west-1"],
+        ["logs_log_group_retention_bounded", "guardduty_enabled"],
+        on_done=lambda target: judged.append((target.scope.region, target.control.id)),
+    )
+    assert sorted(judged) == sorted(
+        (region, control)
+        for region in ("us-east-1", "eu-west-1")
+        for control in ("logs_log_group_retention_bounded", "guardduty_enabled")
+    )
+    assert {(o.region, o.control.id) for o in outcomes} >= {
+        (r, "guardduty_enabled") for r in ("us-east-1", "eu-west-1")
+    }
