@@ -81,7 +81,7 @@ def test_scan_judges_the_controls_together_and_reads_each_page_once(aws, account
     for name in ("/app/one", "/app/two"):
         aws("logs").create_log_group(logGroupName=name)
     session, asked, sent = counting_session()
-    monkeypatch.setattr(operations, "AccountClients", lambda account: AccountClients(account, session))
+    monkeypatch.setattr(operations, "AccountClients", lambda account, _session: AccountClients(account, session))
     controls = "logs_log_group_retention_bounded,logs_log_group_kms_encryption_enabled"
     code, output = scan("--format", "json", "--controls", controls)
     assert code == 0, output

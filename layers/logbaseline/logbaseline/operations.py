@@ -76,7 +76,8 @@ class Run:
         settings = settings_from_env()
         account_id = caller_account_id(session)
         regions_ = csv_list(regions) or [session.region_name or "us-east-1"]
-        return cls(account_id, regions_, wanted or list(REGISTRY), settings, AccountClients(account_id))
+        # One session for every client: botocore's data files are loaded once per process, not once per session.
+        return cls(account_id, regions_, wanted or list(REGISTRY), settings, AccountClients(account_id, session))
 
     def evaluate(self) -> list[Outcome]:
         """The engine's read-only scan: every (region, control) at once, as the evaluator judges them, so

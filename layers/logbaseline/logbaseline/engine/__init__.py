@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import boto3
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from logbaseline.aws import Clients, reads_shared
@@ -79,7 +80,9 @@ class Service:
 
     @classmethod
     def from_env(cls, account_id: str) -> Service:
-        home = Clients(os.environ["AWS_REGION"])
+        # One session for the home account's and the members' clients: botocore's data is loaded once.
+        session = boto3.Session()
+        home = Clients(os.environ["AWS_REGION"], session)
         table = os.environ.get("LOGBASELINE_HISTORY_TABLE", "")
         retention_days = int(os.environ.get("LOGBASELINE_HISTORY_RETENTION_DAYS", "400"))
         limit = FixLimit(
@@ -89,7 +92,7 @@ class Service:
         coverage = Coverage.parse(account_id, os.environ.get("LOGBASELINE_ACCOUNTS", ""))
         return cls(
             settings=Settings.from_env(),
-            clients_for=MemberClients(coverage, os.environ.get("LOGBASELINE_MEMBER_ROLE_NAME", "")),
+            clients_for=MemberClients(coverage, os.environ.get("LOGBASELINE_MEMBER_ROLE_NAME", ""), session),
             home=home,
             fix_queue_url=os.environ.get("LOGBASELINE_FIX_QUEUE_URL", ""),
             evaluation_queue_url=os.environ.get("LOGBASELINE_EVALUATION_QUEUE_URL", ""),
