@@ -36,7 +36,8 @@ CLASSIC_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/
 ACL = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/orders-web-acl/a1b2c3d4-5678-40ab-9def-0123456789ab"
 BUCKET = "org-cloudtrail-logs-123456789012"
 TRAIL_CHANGE = {(TRAIL_LOGGING, None), (VALIDATION, TRAIL), (TRAIL_KMS, TRAIL), (TRAIL_CW, TRAIL)}
-TRAIL_BUCKETS = {(NOT_PUBLIC, None), (TRAIL_BUCKET_LOGGING, None)}  # a trail change may change its bucket
+# A trail change may move it to another bucket: the trail's bucket (responseElements.s3BucketName) is re-judged.
+TRAIL_BUCKETS = {(NOT_PUBLIC, BUCKET), (TRAIL_BUCKET_LOGGING, BUCKET)}
 VPC_CHANGE = {(FLOW_LOGS, VPC), (DNS, VPC)}
 
 # event file -> the (control, resource id or None for the whole region) it must reach
@@ -81,11 +82,12 @@ EXPECTED = {
     "cloudtrail/s3-PutBucketPolicy.json": {(NOT_PUBLIC, BUCKET)},
     "cloudtrail/s3-DeleteBucketPolicy.json": {(NOT_PUBLIC, BUCKET)},
     "cloudtrail/s3-PutBucketAcl.json": {(NOT_PUBLIC, BUCKET)},
-    # Logging turned off: no target bucket is named, so the lifecycle control re-reads the region.
+    # Logging turned off: no target bucket is named, so the lifecycle control judges the logged bucket (with the
+    # reads ACCESS_LOGGING makes for it) rather than re-reading every log source and bucket of the region.
     "cloudtrail/s3-PutBucketLogging.json": {
         (TRAIL_BUCKET_LOGGING, BUCKET),
         (ACCESS_LOGGING, BUCKET),
-        (LIFECYCLE, None),
+        (LIFECYCLE, BUCKET),
     },
     "cloudtrail/s3-PutBucketLifecycle.json": {(LIFECYCLE, BUCKET)},
     "cloudtrail/s3-DeleteBucketLifecycle.json": {(LIFECYCLE, BUCKET)},
@@ -252,3 +254,25 @@ def test_every_trigger_has_a_sample_event():
             assert {(trigger.event_source, n) for n in trigger.event_names} <= calls, control.id
         for trigger in control.config_triggers:
             assert trigger.resource_type in config_types, control.id
+
+
+@pytest.mark.parametrize(
+    ("request_bucket", "response", "expected"),
+    [
+        ("new-trail-logs", {"s3BucketName": "new-trail-logs"}, "new-trail-logs"),  # moved to another bucket
+        (None, {"s3BucketName": BUCKET}, BUCKET),  # UpdateTrail names the bucket in its request only when it changes
+        ("new-trail-logs", None, "new-trail-logs"),  # no response: the request's bucket
+        (None, None, None),  # neither names it: every trail bucket of the region
+    ],
+)
+def test_a_trail_change_reaches_the_trail_bucket_controls_for_its_bucket(request_bucket, response, expected):
+    event = copy.deepcopy(load_event("cloudtrail/cloudtrail-UpdateTrail.json"))
+    detail = event["detail"]
+    detail["requestParameters"].pop("s3BucketName", None)
+    if request_bucket:
+        detail["requestParameters"]["s3BucketName"] = request_bucket
+    detail["responseElements"] = response and (detail["responseElements"] | response)
+    buckets = {
+        (t.control.id, t.scope.resource_id) for t in route(event) if t.control.id in (NOT_PUBLIC, TRAIL_BUCKET_LOGGING)
+    }
+    assert buckets == {(NOT_PUBLIC, expected), (TRAIL_BUCKET_LOGGING, expected)}

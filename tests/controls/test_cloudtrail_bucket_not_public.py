@@ -173,3 +173,36 @@ def test_config_item_and_non_trail_bucket(aws, account_id):
     [outcome] = mine(service.evaluate_event(load_event("config/AWS-S3-Bucket.json")))
     assert (outcome.resource_id, outcome.verdict.status) == (ARN, Status.FAILED)
     assert [o.resource_id for o in mine(service.evaluate_event(sweep_event(account_id, REGION, [CONTROL.id])))] == [ARN]
+
+
+TRAIL_BUCKET_LOGGING = "cloudtrail_bucket_access_logging_enabled"
+
+
+def trail_event(name: str, bucket_name: str) -> dict:
+    """The sample CreateTrail event, for another trail and bucket."""
+    event = load_event("cloudtrail/cloudtrail-CreateTrail.json")
+    for part in ("requestParameters", "responseElements"):
+        event["detail"][part] |= {"name": name, "s3BucketName": bucket_name}
+    return event
+
+
+def test_create_trail_judges_its_own_bucket_only(aws, account_id):
+    """A new trail re-judges its bucket, not every trail bucket of the region (both trail-bucket controls)."""
+    seed_trail(aws)
+    aws("s3").create_bucket(Bucket="other-trail-logs")
+    aws("cloudtrail").create_trail(Name="other", S3BucketName="other-trail-logs")
+    report = observer(account_id).evaluate_event(load_event("cloudtrail/cloudtrail-CreateTrail.json"))
+    judged = {(o.control.id, o.resource_id) for o in report.outcomes if o.resource_id.startswith("arn:aws:s3:::")}
+    assert judged == {(CONTROL.id, ARN), (TRAIL_BUCKET_LOGGING, ARN)}
+
+
+def test_create_trail_with_another_regions_bucket_leaves_that_regions_finding(aws, account_id):
+    """The bucket lives in eu-west-1: the us-east-1 event reads ListBuckets only, and the eu-west-1 finding stays."""
+    seed_trail(aws, "eu-trail-logs", "eu-west-1")
+    service, eu_arn = observer(account_id), "arn:aws:s3:::eu-trail-logs"
+    service.evaluate_event(sweep_event(account_id, "eu-west-1", [CONTROL.id]))
+    report = service.evaluate_event(trail_event("management-events", "eu-trail-logs"))
+    [gone] = mine(report)
+    assert (gone.present, gone.region, gone.resource_id) == (False, REGION, eu_arn)
+    eu = findings_by_resource(aws.for_region("eu-west-1"))[(CONTROL.id, eu_arn)]
+    assert (eu["RecordState"], eu["Compliance"]["Status"], eu["Region"]) == ("ACTIVE", "FAILED", "eu-west-1")

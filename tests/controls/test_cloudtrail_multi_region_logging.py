@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+import boto3
 import pytest
 from logbaseline.aws import Clients
 from logbaseline.controls._trails import management_events
 from logbaseline.controls.base import Change, Changes, FixFailed
 from logbaseline.controls.cloudtrail_multi_region_logging import CONTROL
 from logbaseline.engine import FixRequest
-from logbaseline.models import Resource, Status
+from logbaseline.models import Resource, Scope, Status
 
 from tests.conftest import REGION, caller, findings_by_resource, load_event, make_service
 
@@ -186,3 +189,20 @@ def test_round_trip_gap_left_to_a_person(aws, account_id, seed, phrase):
     assert all_trails(aws) == before
     if arn is not None:
         assert aws("cloudtrail").get_trail_status(Name=arn)["IsLogging"] is bool(seed["logging"])
+
+
+def test_trails_after_the_first_that_passes_are_not_read(aws, account_id):
+    """Two logging multi-region trails: the verdict names the first, so the second is not read further."""
+    cloudtrail = aws("cloudtrail")
+    aws("s3").create_bucket(Bucket=BUCKET)
+    for name in ("first", "second"):
+        arn = cloudtrail.create_trail(Name=name, S3BucketName=BUCKET, IsMultiRegionTrail=True)["TrailARN"]
+        cloudtrail.put_event_selectors(TrailName=arn, EventSelectors=ALL)
+        cloudtrail.start_logging(Name=arn)
+    session, asked = boto3.Session(), Counter()
+    session.events.register("before-call", lambda model, **kwargs: asked.update([model.name]))
+    [resource] = CONTROL.collect(Clients(REGION, session), Scope(account_id, REGION))
+    verdict = CONTROL.evaluate(resource, {})
+    assert verdict.status is Status.PASSED and "multi-region trail first is logging" in verdict.reason
+    assert [t["name"] for t in resource.state["trails"]] == ["first"]
+    assert asked == Counter({"DescribeTrails": 1, "GetTrailStatus": 1, "GetEventSelectors": 1})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
+import boto3
 import pytest
 from logbaseline.aws import Clients
 from logbaseline.controls._log_buckets import LogBuckets, bucket_arn, bucket_name
@@ -118,3 +120,23 @@ def test_one_bucket_reads_only_what_it_must(aws, wanted, services):
     found = LogBuckets(clients, REGION).sources(wanted)
     assert set(found) == ({wanted} if wanted != "nope" else set())
     assert set(clients.services) == services
+
+
+def test_one_bucket_search_stops_at_the_first_bucket_logging_into_it(aws):
+    """Three buckets log into one: the region's search names all three, one bucket's stops at the first."""
+    for name in ("a-app", "b-app", "c-app", "z-access-logs"):
+        aws("s3").create_bucket(Bucket=name)
+    grant = {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject"}
+    policy = {"Version": "2012-10-17", "Statement": [grant | {"Resource": "arn:aws:s3:::z-access-logs/*"}]}
+    aws("s3").put_bucket_policy(Bucket="z-access-logs", Policy=json.dumps(policy))
+    for name in ("a-app", "b-app", "c-app"):
+        status = {"LoggingEnabled": {"TargetBucket": "z-access-logs", "TargetPrefix": f"{name}/"}}
+        aws("s3").put_bucket_logging(Bucket=name, BucketLoggingStatus=status)
+    assert LogBuckets(Clients(REGION, config=NO_RETRY), REGION).sources() == {
+        "z-access-logs": {"access_log": ["a-app", "b-app", "c-app"]}
+    }
+    session, asked = boto3.Session(), Counter()
+    session.events.register("before-call", lambda model, **kwargs: asked.update([model.name]))
+    found = LogBuckets(Clients(REGION, session, NO_RETRY), REGION).sources("z-access-logs")
+    assert found == {"z-access-logs": {"access_log": ["a-app"]}}
+    assert asked["GetBucketLogging"] == 1 and asked["ListBuckets"] == 1

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 
+import boto3
 import pytest
 from logbaseline.aws import Clients
+from logbaseline.controls import REGISTRY
 from logbaseline.controls.base import Changes, FixFailed
 from logbaseline.controls.s3_bucket_server_access_logging_enabled import CONTROL
-from logbaseline.engine import FixRequest, sweep_event
+from logbaseline.engine import AccountClients, FixRequest, Service, sweep_event
 from logbaseline.engine.routing import route
+from logbaseline.engine.settings import Settings
 from logbaseline.models import Resource, Status
 
-from tests.conftest import REGION, caller, findings_by_resource, load_event, make_service
+from tests.conftest import NO_RETRY, REGION, caller, findings_by_resource, load_event, make_service
 
 BUCKET, LOGS = "org-cloudtrail-logs-123456789012", "s3-access-logs-123456789012"
 ARN = f"arn:aws:s3:::{BUCKET}"
@@ -80,10 +84,12 @@ def logging_event(target: str | None) -> dict:
             },
         ),
         (
-            None,  # logging turned off: the old target is unknown, so the lifecycle control re-reads the region
+            # Logging turned off: the old target is unknown. The lifecycle control judges the logged bucket, with
+            # the reads this control makes for it, rather than re-reading every log source and bucket of the region.
+            None,
             {
                 (CONTROL.id, BUCKET),
-                ("s3_log_bucket_lifecycle_bounded", None),
+                ("s3_log_bucket_lifecycle_bounded", BUCKET),
                 ("cloudtrail_bucket_access_logging_enabled", BUCKET),
             },
         ),
@@ -161,3 +167,35 @@ def test_scope_decides_whether_other_buckets_count(aws, account_id):
         "arn:aws:s3:::app-data": Status.PASSED,
         "arn:aws:s3:::other-data": Status.FAILED,
     }
+
+
+def reads_sent(session: boto3.Session) -> Counter[str]:
+    """Count the read requests that reach the emulator through this session."""
+    sent: Counter[str] = Counter()
+
+    def note(model, context, **kwargs):
+        context["operation"] = model.name
+
+    def count(request, **kwargs):
+        if request.context["operation"].startswith(("Describe", "List", "Get")):
+            sent.update([request.context["operation"]])
+
+    session.events.register("before-call", note)
+    session.events.register("before-send", count)
+    return sent
+
+
+@pytest.mark.parametrize("target", [None, "their-logs"])
+def test_put_bucket_logging_on_a_bucket_not_the_accounts_makes_one_read(aws, account_id, target):
+    """Logging turned off or on in a bucket this account does not own here: one ListBuckets, and nothing else."""
+    seed(aws)
+    event = logging_event(target)
+    event["detail"]["requestParameters"]["bucketName"] = "their-bucket"
+    session = boto3.Session()
+    sent = reads_sent(session)
+    off = ",".join(f"{control}=off" for control in REGISTRY)
+    settings = Settings.from_env({"LOGBASELINE_REMEDIATION_MODES": off})
+    service = Service(settings, AccountClients(account_id, session), Clients(REGION, config=NO_RETRY))
+    report = service.evaluate_event(event)
+    assert {o.present for o in report.outcomes} == {False} and len(report.outcomes) == len(route(event))
+    assert sent == Counter({"ListBuckets": 1})

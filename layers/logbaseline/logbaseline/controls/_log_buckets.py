@@ -25,7 +25,7 @@ from logbaseline.controls._trails import describe_trails
 from logbaseline.controls.base import Changes, FixFailed, Parameter
 from logbaseline.models import Resource, Scope, Verdict, failed, passed
 
-# Kinds of log source, cheapest to read first: a search for one bucket stops at the first kind naming it.
+# Kinds of log source, cheapest to read first: a search for one bucket stops at the first source naming it.
 TRAIL, RESOLVER, FLOW_LOG, ELB, ELBV2, ACCESS_LOG = "trail", "resolver", "flow_log", "elb", "elbv2", "access_log"
 KINDS = (TRAIL, RESOLVER, FLOW_LOG, ELB, ELBV2, ACCESS_LOG)
 DESCRIBED = {
@@ -104,7 +104,11 @@ class LogBuckets:
     def sources(self, wanted: str | None = None, kinds: tuple[str, ...] = KINDS) -> dict[str, dict[str, list[str]]]:
         """Log bucket name -> {kind: [source ids]}, for this account's buckets in this region.
 
-        With `wanted` (a bucket name), only that bucket, and reading stops at the first kind that names it.
+        With `wanted` (a bucket name), only that bucket, and reading stops as soon as the answer is known: after
+        ListBuckets when it is not this account's bucket in this region, else at the first source naming it (no
+        further load balancer, bucket or kind). Its sources are then the first found, not all of them; but kinds
+        are read in order, so a bucket found through a later kind is named by no earlier one (one found through
+        server access logs, read last, receives no other logs).
         """
         owned = set(self.owned)
         if wanted is not None and wanted not in owned:
@@ -117,12 +121,12 @@ class LogBuckets:
                 ids = found.setdefault(bucket, {}).setdefault(kind, [])
                 if source not in ids:  # an Application LB may send access and connection logs alike
                     ids.append(source)
-            if wanted in found:
-                break
+                if wanted is not None:
+                    return found  # a log bucket: one source says so
         return found
 
     def _trail(self) -> Iterator[tuple[str, str]]:
-        for trail in describe_trails(self.clients, shadow=True):
+        for trail in describe_trails(self.clients):
             if trail.get("S3BucketName"):
                 yield trail["S3BucketName"], trail["Name"]
 

@@ -5,9 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from logbaseline.aws import Clients, partition
+from logbaseline.controls.base import CloudTrailTrigger
 from logbaseline.models import Scope
 
 TRAIL_EVENT_SOURCE = "cloudtrail.amazonaws.com"
+
+# The trail-bucket controls, on a trail created or updated (perhaps to another bucket), judge that trail's bucket
+# only: responseElements names it after the call (UpdateTrail's request names it only when it changes); an event
+# naming none judges every trail bucket of the region. A bucket this account does not own in this region ends with
+# ListBuckets: its owner's account and region judge it (by their own events and the drift sweep), and the archive the
+# engine makes here for a named resource not found carries this account's and region's finding id, never that of
+# the owner's finding. The bucket a trail moved away from is not named: its last finding stays until an event about
+# that bucket archives it (it is no longer a trail bucket); the drift sweep judges only current trail buckets.
+TRAIL_BUCKET_TRIGGERS = (
+    CloudTrailTrigger(
+        TRAIL_EVENT_SOURCE,
+        ("CreateTrail", "UpdateTrail"),
+        "responseElements.s3BucketName || requestParameters.s3BucketName",
+    ),
+)
 
 
 def trail_arn(scope: Scope) -> str:
@@ -17,16 +33,27 @@ def trail_arn(scope: Scope) -> str:
     return f"arn:{partition(scope.region)}:cloudtrail:{scope.region}:{scope.account_id}:trail/{name}"
 
 
-def describe_trails(clients: Clients, *, names: list[str] | None = None, shadow: bool) -> list[dict[str, Any]]:
-    query: dict[str, Any] = {"includeShadowTrails": shadow}
-    if names:
-        query["trailNameList"] = names
-    try:
-        trails = clients("cloudtrail").describe_trails(**query)["trailList"]
-    except clients("cloudtrail").exceptions.TrailNotFoundException:
-        return []
-    # Filtered here too: the emulator ignores trailNameList.
-    return [t for t in trails if not names or t["Name"] in names or t["TrailARN"] in names]
+def describe_trails(clients: Clients) -> list[dict[str, Any]]:
+    """Every trail the account sees in the clients' region, shadow copies included (multi-region trails of
+    other regions, organization trails of the management account).
+
+    Every control asks this one request and filters locally, so the evaluation's shared reads
+    (`logbaseline.aws.reads_shared`) answer all the CloudTrail and log-bucket controls of an event with one call.
+    """
+    return clients("cloudtrail").describe_trails(includeShadowTrails=True)["trailList"]
+
+
+def own_trails(clients: Clients, scope: Scope) -> list[dict[str, Any]]:
+    """The trails judged in this scope: those the scope's account owns and whose home region is the scope's
+    (each trail once, never through a shadow copy); only the named one when the scope names a trail."""
+    wanted = scope.resource_id
+    return [
+        trail
+        for trail in describe_trails(clients)
+        if trail.get("HomeRegion") == scope.region
+        and trail["TrailARN"].split(":")[4] == scope.account_id
+        and wanted in (None, trail["Name"], trail["TrailARN"])
+    ]
 
 
 def management_events(selectors: dict[str, Any]) -> list[str]:

@@ -16,7 +16,7 @@ from logbaseline.controls._log_buckets import (
     bucket_name,
     enable_access_logging,
 )
-from logbaseline.controls._trails import TRAIL_EVENT_SOURCE
+from logbaseline.controls._trails import TRAIL_BUCKET_TRIGGERS
 from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict
 
@@ -61,8 +61,7 @@ CONTROL = Control(
     config_triggers=(ConfigTrigger("AWS::S3::Bucket"),),
     cloudtrail_triggers=(
         CloudTrailTrigger("s3.amazonaws.com", ("PutBucketLogging",), "requestParameters.bucketName"),
-        # A trail change may move its logs to another bucket: re-evaluate every trail bucket of the region.
-        CloudTrailTrigger(TRAIL_EVENT_SOURCE, ("CreateTrail", "UpdateTrail")),
+        *TRAIL_BUCKET_TRIGGERS,
     ),
     parameters=(ACCESS_LOG_BUCKET, ACCESS_LOG_PREFIX),
     read_actions=("s3:ListAllMyBuckets", "cloudtrail:DescribeTrails", "s3:GetBucketLogging"),

@@ -7,7 +7,7 @@ from typing import Any
 
 from logbaseline.aws import Clients
 from logbaseline.controls._log_buckets import TRAIL, LogBuckets, bucket_arn, bucket_name, read
-from logbaseline.controls._trails import TRAIL_EVENT_SOURCE
+from logbaseline.controls._trails import TRAIL_BUCKET_TRIGGERS
 from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control, FixFailed
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
 
@@ -110,8 +110,7 @@ CONTROL = Control(
             ),
             "requestParameters.bucketName",
         ),
-        # A trail change may move its logs to another bucket: re-evaluate every trail bucket of the region.
-        CloudTrailTrigger(TRAIL_EVENT_SOURCE, ("CreateTrail", "UpdateTrail")),
+        *TRAIL_BUCKET_TRIGGERS,
     ),
     read_actions=(
         "s3:ListAllMyBuckets",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from logbaseline.aws import Clients
-from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, describe_trails, trail_arn
+from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, own_trails, trail_arn
 from logbaseline.controls.base import SEC04_BP01, CloudTrailTrigger, ConfigTrigger, Control
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
 
@@ -27,13 +27,9 @@ def _delivery(cloudtrail: Any, arn: str, now: datetime) -> dict[str, Any]:
 
 
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
-    names = [scope.resource_id] if scope.resource_id else None
     now = datetime.now(UTC)
     resources = []
-    for trail in describe_trails(clients, names=names, shadow=False):
-        # Judged once, in the account and home region that own the trail (not in shadow copies).
-        if trail.get("HomeRegion") != scope.region or trail["TrailARN"].split(":")[4] != scope.account_id:
-            continue
+    for trail in own_trails(clients, scope):  # judged once, in the account and home region that own it
         group = trail.get("CloudWatchLogsLogGroupArn") or None
         state = {"name": trail["Name"], "log_group_arn": group}
         if group:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients
-from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, describe_trails, trail_arn
+from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, own_trails, trail_arn
 from logbaseline.controls.base import (
     SEC04_BP01,
     Changes,
@@ -27,7 +27,6 @@ KMS_KEY = Parameter(
 
 
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
-    names = [scope.resource_id] if scope.resource_id else None
     return [
         Resource(
             scope.account_id,
@@ -35,9 +34,7 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
             trail["TrailARN"],
             {"name": trail["Name"], "kms_key_id": trail.get("KmsKeyId") or None},
         )
-        for trail in describe_trails(clients, names=names, shadow=False)
-        # Judged once, in the account and home region that own the trail (not in shadow copies).
-        if trail.get("HomeRegion") == scope.region and trail["TrailARN"].split(":")[4] == scope.account_id
+        for trail in own_trails(clients, scope)  # judged once, in the account and home region that own it
     ]
 
 

@@ -6,13 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients
-from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, describe_trails, trail_arn
+from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, own_trails, trail_arn
 from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control, FixFailed
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
 
 
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
-    names = [scope.resource_id] if scope.resource_id else None
     return [
         Resource(
             scope.account_id,
@@ -20,9 +19,7 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
             trail["TrailARN"],
             {"name": trail["Name"], "log_file_validation": bool(trail.get("LogFileValidationEnabled"))},
         )
-        for trail in describe_trails(clients, names=names, shadow=False)
-        # Judged once, in the account and home region that own the trail (not in shadow copies).
-        if trail.get("HomeRegion") == scope.region and trail["TrailARN"].split(":")[4] == scope.account_id
+        for trail in own_trails(clients, scope)  # judged once, in the account and home region that own it
     ]
 
 

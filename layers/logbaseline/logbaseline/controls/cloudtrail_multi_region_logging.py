@@ -18,22 +18,23 @@ def account_id(scope: Scope) -> str:
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
     trails = []
     # Shadow trails included: an organization trail of the management account covers this account too.
-    for trail in describe_trails(clients, shadow=True):
+    for trail in describe_trails(clients):
         if not trail.get("IsMultiRegionTrail"):
             continue
         arn, home = trail["TrailARN"], trail["HomeRegion"]
         cloudtrail = clients("cloudtrail", home)
-        trails.append(
-            {
-                "arn": arn,
-                "name": trail["Name"],
-                "home_region": home,
-                "owner_account": arn.split(":")[4],
-                "organization": bool(trail.get("IsOrganizationTrail")),
-                "logging": bool(cloudtrail.get_trail_status(Name=arn).get("IsLogging")),
-                "management_events": management_events(cloudtrail.get_event_selectors(TrailName=arn)),
-            }
-        )
+        found = {
+            "arn": arn,
+            "name": trail["Name"],
+            "home_region": home,
+            "owner_account": arn.split(":")[4],
+            "organization": bool(trail.get("IsOrganizationTrail")),
+            "logging": bool(cloudtrail.get_trail_status(Name=arn).get("IsLogging")),
+            "management_events": management_events(cloudtrail.get_event_selectors(TrailName=arn)),
+        }
+        trails.append(found)
+        if found["logging"] and _records_all(found):
+            break  # the verdict names the first such trail: the others cannot change it, so they are not read
     return [Resource(scope.account_id, scope.region, account_id(scope), {"trails": trails})]
 
 

@@ -33,7 +33,7 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
     # Every bucket of this account and region: which of them count depends on access_logging_scope.
     buckets = LogBuckets(clients, scope.region)
     wanted = bucket_name(scope.resource_id) if scope.resource_id else None
-    sources = buckets.sources(wanted)  # for one bucket, reading stops at the first kind of source naming it
+    sources = buckets.sources(wanted)  # for one bucket, reading stops at the first source naming it
     if wanted is None:
         names = buckets.owned
     else:
@@ -53,7 +53,11 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     sources = resource.state["sources"]
     if set(sources) == {ACCESS_LOG}:
         # Logging its own log deliveries would need yet another bucket, and so on: access-log buckets end the chain.
-        return not_applicable(f"it only receives {describe_sources(sources)}: access-log buckets are exempt")
+        # Found only through the last kind of source searched: it receives no other logs (see LogBuckets.sources).
+        found = describe_sources(sources)
+        return not_applicable(
+            f"it receives only server access logs (such as the {found}): access-log buckets are exempt"
+        )
     if params[SCOPE.name] == "log-buckets" and not sources:
         return not_applicable("not a log bucket, and access_logging_scope is log-buckets")
     return access_logging_verdict(resource.state, params)

@@ -131,11 +131,14 @@ CONTROL = Control(
         CloudTrailTrigger(
             "s3.amazonaws.com", ("PutBucketLifecycle", "DeleteBucketLifecycle"), "requestParameters.bucketName"
         ),
-        # The target becomes a log bucket; when logging is turned off, the region is re-evaluated.
+        # The target becomes a log bucket. Logging turned off names no target: the logged bucket is judged
+        # instead (the search s3_bucket_server_access_logging_enabled makes for it too, so the reads are shared).
+        # The former target keeps its last finding: the drift sweep re-judges it while it is still a log bucket,
+        # and an event about it archives it once it is not.
         CloudTrailTrigger(
             "s3.amazonaws.com",
             ("PutBucketLogging",),
-            "requestParameters.BucketLoggingStatus.LoggingEnabled.TargetBucket",
+            "requestParameters.BucketLoggingStatus.LoggingEnabled.TargetBucket || requestParameters.bucketName",
         ),
     ),
     parameters=(FLOOR, CEILING),
