@@ -2,10 +2,10 @@
 
 Each draws a `Case`: a Resource whose state has exactly the shape that control's collect() builds (the
 shapes of the hand-made resources in tests/controls/), every parameter the control declares, and the log
-groups that `ReadOnlyClients` answers DescribeLogGroups with. Names come from small pools, so the cases
-that matter turn up often: a bucket that is its own access_log_bucket, a trail that already has the
-configured key, a flow log or query log configuration to the configured destination, a log group that
-exists already (or one whose name only shares the destination's prefix).
+groups and Resolver query log configurations that `ReadOnlyClients` answers the fixes' reads with. Names
+come from small pools, so the cases that matter turn up often: a bucket that is its own access_log_bucket,
+a trail that already has the configured key, a flow log or query log configuration to the configured
+destination, a log group that exists already (or one whose name only shares the destination's prefix).
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from typing import Any
 from hypothesis import strategies as st
 from logbaseline.aws import partition
 from logbaseline.controls import load
+from logbaseline.controls._vpcs import vpc_arn
 from logbaseline.controls.cloudtrail_bucket_not_public import BLOCKS
 from logbaseline.controls.eks_control_plane_audit_logging_enabled import cluster_arn
 from logbaseline.controls.elb_access_logs_enabled import lb_arn
 from logbaseline.controls.logs_log_group_retention_bounded import RETENTION_DAYS, log_group_arn
-from logbaseline.controls.vpc_flow_logs_enabled import TRAFFIC_TYPE, vpc_arn
+from logbaseline.controls.vpc_dns_query_logging_enabled import CONFIG_NAME
+from logbaseline.controls.vpc_flow_logs_enabled import TRAFFIC_TYPE
 from logbaseline.models import Resource, Scope
 
 ME, OTHER = "123456789012", "210987654321"
@@ -51,25 +53,56 @@ class Case:
     resource: Resource
     params: Mapping[str, Any]
     log_groups: Mapping[str, int | None] = field(default_factory=dict)  # name -> retentionInDays (None: never)
+    # The account's Resolver query log configurations, as ListResolverQueryLogConfigs lists them.
+    query_log_configs: tuple[Mapping[str, Any], ...] = ()
 
 
 class ReadOnlyClients:
     """Stands in for Clients in remediate(): a read-only fake, shared by every control's property.
 
-    It answers only logs DescribeLogGroups (the one read a fix makes, through read_log_groups, for a
-    CloudWatch Logs destination), from the case's canned `log_groups`: filtered by logGroupNamePrefix as
-    AWS does, two groups a page. Anything else raises AssertionError: a fix reads nothing else, and writes
-    only through Changes.call, which in dry-run records the call and makes none.
+    It answers only the two reads fixes make: logs DescribeLogGroups (through read_log_groups, for a
+    CloudWatch Logs destination), from the case's canned `log_groups`, filtered by logGroupNamePrefix as
+    AWS does; and route53resolver ListResolverQueryLogConfigs (the DNS fix looking for the configuration
+    it created before), from `query_log_configs`, filtered by a Name filter as AWS does. Two items a page.
+    Anything else raises AssertionError: a fix reads nothing else, and writes only through Changes.call,
+    which in dry-run records the call and makes none.
     """
 
-    def __init__(self, region: str, log_groups: Mapping[str, int | None]):
-        self.region, self.log_groups = region, dict(log_groups)
+    def __init__(
+        self,
+        region: str,
+        log_groups: Mapping[str, int | None],
+        query_log_configs: tuple[Mapping[str, Any], ...] = (),
+    ):
+        self.region, self.log_groups, self.query_log_configs = region, dict(log_groups), query_log_configs
         self.reads: list[tuple[str, str]] = []
 
     def __call__(self, service: str, region: str | None = None) -> Any:
-        assert service == "logs", f"the fix reads through clients({service!r}): only logs DescribeLogGroups is faked"
-        assert region in (None, self.region), f"the fix reads log groups in {region}, not in {self.region}"
-        return _ReadOnlyLogs(self)
+        assert service in ("logs", "route53resolver"), f"the fix reads through clients({service!r}): not faked"
+        assert region in (None, self.region), f"the fix reads {service} in {region}, not in {self.region}"
+        return _ReadOnlyLogs(self) if service == "logs" else _ReadOnlyResolver(self)
+
+
+class _ReadOnlyResolver:
+    def __init__(self, owner: ReadOnlyClients):
+        self._owner = owner
+
+    def get_paginator(self, operation: str) -> _ReadOnlyResolver:
+        assert operation == "list_resolver_query_log_configs", f"the fix reads route53resolver {operation}"
+        return self
+
+    def paginate(self, **query: Any) -> list[dict[str, Any]]:
+        filters = query.get("Filters", [])
+        assert set(query) <= {"Filters"} and all(f["Name"] == "Name" for f in filters), query
+        names = {value for f in filters for value in f["Values"]}
+        self._owner.reads.append(("list_resolver_query_log_configs", ",".join(sorted(names))))
+        found = [dict(c) for c in self._owner.query_log_configs if not names or c["Name"] in names]
+        return [{"ResolverQueryLogConfigs": found[i : i + 2]} for i in range(0, len(found), 2)] or [
+            {"ResolverQueryLogConfigs": []}
+        ]
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the fix called route53resolver {name} on the client, not through Changes.call")
 
 
 class _ReadOnlyLogs:
@@ -227,18 +260,18 @@ def _dns(draw: Any, account: str, region: str) -> Case:
             "error": STATUS_WORDS,
         }
     )
-    baseline = st.fixed_dictionaries(
+    config = st.fixed_dictionaries(
         {
-            "id": QUERY_LOG_CONFIGS,
-            "destination": query_log_destinations(account, region).map(lambda d: d.removesuffix(":*")),
-            "status": st.sampled_from(("CREATED", "CREATING", "FAILED", "DELETING")),
+            "Id": QUERY_LOG_CONFIGS,
+            "Name": mostly(st.just(CONFIG_NAME), st.just("org-dns")),
+            "DestinationArn": query_log_destinations(account, region).map(lambda d: d.removesuffix(":*")),
+            "Status": st.sampled_from(("CREATED", "CREATING", "FAILED", "DELETING")),
+            "OwnerId": mostly(st.just(account), st.just(OTHER if account == ME else ME)),  # shared through RAM
         }
     )
-    state = {
-        "associations": draw(st.lists(association, max_size=2)),
-        "baseline": draw(st.lists(baseline, max_size=2, unique_by=lambda c: c["id"])),
-    }
-    return Case(_vpc(account, region, draw(VPC_IDS), state), {}, draw(CANNED_LOG_GROUPS))
+    state = {"associations": draw(st.lists(association, max_size=2))}
+    configs = tuple(draw(st.lists(config, max_size=2, unique_by=lambda c: c["Id"])))
+    return Case(_vpc(account, region, draw(VPC_IDS), state), {}, draw(CANNED_LOG_GROUPS), configs)
 
 
 def _trails_multi_region(draw: Any, account: str, region: str) -> Case:
@@ -393,4 +426,4 @@ def cases(draw: Any, control_id: str, overrides: Overrides | None = None) -> Cas
     case = BUILDERS[control_id](draw, account, region)
     params = draw(params_of(control_id, account, region))
     params |= {name: draw(strategy) for name, strategy in (overrides or (lambda a, r: {}))(account, region).items()}
-    return Case(case.resource, params, case.log_groups)
+    return Case(case.resource, params, case.log_groups, case.query_log_configs)

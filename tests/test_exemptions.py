@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from logbaseline.controls import load
+from logbaseline.aws import Clients
+from logbaseline.controls import REGISTRY, load
+from logbaseline.engine import AccountClients, Service
 from logbaseline.engine.exemptions import TAG_KEY, MalformedExemption, parse, rule
 from logbaseline.engine.settings import InvalidSettings, Settings
 from logbaseline.models import Mode
 
-from tests.conftest import findings_by_resource, load_event, make_service
+from tests.conftest import NO_RETRY, REGION, findings_by_resource, load_event, make_service
+from tests.test_shared_reads import counting_session
 
 RETENTION = "logs_log_group_retention_bounded"
 GROUP = "/aws/lambda/orders-api"
@@ -136,3 +139,21 @@ def test_account_lists_are_validated():
     assert settings.mode(load(RETENTION), "444455556666") is Mode.AUTO
     with pytest.raises(InvalidSettings, match="12-digit"):
         Settings.from_env({"LOGBASELINE_REMEDIATION_ACCOUNTS_ALLOW": "prod"})
+
+
+def test_an_exemption_tag_read_with_the_resource_is_not_read_again(aws, account_id):
+    """EC2 returns a VPC's tags with it: the exemption comes from there, with no tagging API call."""
+    vpc_id = aws("ec2").create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    tag = "vpc_flow_logs_enabled+vpc_dns_query_logging_enabled until=2099-01-01 reason=lab VPC"
+    aws("ec2").create_tags(Resources=[vpc_id], Tags=[{"Key": TAG_KEY, "Value": tag}])
+    event = load_event("cloudtrail/ec2-CreateVpc.json")
+    event["detail"]["responseElements"]["vpc"]["vpcId"] = vpc_id
+    session, asked, sent = counting_session()
+    settings = Settings.from_env({"LOGBASELINE_REMEDIATION_MODES": ",".join(f"{c}=off" for c in REGISTRY)})
+    service = Service(settings, AccountClients(account_id, session), Clients(REGION, config=NO_RETRY))
+    report = service.evaluate_event(event)
+    assert {o.control.id: o.exempt for o in report.outcomes} == {
+        "vpc_flow_logs_enabled": True,
+        "vpc_dns_query_logging_enabled": True,
+    }
+    assert asked["GetResources"] == 0 and sent["DescribeVpcs"] == 1, (asked, sent)

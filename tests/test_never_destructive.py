@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -34,12 +35,13 @@ from tests.strategies import BUILDERS, LOG_GROUPS, ME, OTHER, ROLE, Case, ReadOn
 FIXES = sorted(BUILDERS)
 READERS = {"vpc_flow_logs_enabled", "vpc_dns_query_logging_enabled"}  # the only fixes that read (log groups)
 FLOW, DNS, TRAILS = "vpc_flow_logs_enabled", "vpc_dns_query_logging_enabled", "cloudtrail_multi_region_logging"
-NEW_QUERY_LOG_CONFIG = "(the new logbaseline-query-logs)"  # the id a dry-run association names: no id yet
+NEW_QUERY_LOG_CONFIG_NAME = "logbaseline-query-logs"
+NEW_QUERY_LOG_CONFIG = f"(the new {NEW_QUERY_LOG_CONFIG_NAME})"  # the id a dry-run association names: no id yet
 EXAMPLES = settings(max_examples=100, deadline=None)
 
 
 def remediate(control: Control, case: Case) -> tuple[list[Change], ReadOnlyClients, FixFailed | None]:
-    clients = ReadOnlyClients(case.resource.region, case.log_groups)
+    clients = ReadOnlyClients(case.resource.region, case.log_groups, case.query_log_configs)
     changes = Changes(clients, dry_run=True)  # type: ignore[arg-type]
     try:
         control.remediate(changes, case.resource, case.params)  # type: ignore[misc]
@@ -166,7 +168,12 @@ def check_dns(case: Case, made: list[Change]) -> None:
             "logbaseline-query-logs",
             destination,
         )
-    usable = {c["id"] for c in state["baseline"] if c["destination"] == destination}
+    account = case.resource.account_id
+    usable = {
+        c["Id"]
+        for c in case.query_log_configs
+        if (c["Name"], c["DestinationArn"], c["OwnerId"]) == (NEW_QUERY_LOG_CONFIG_NAME, destination, account)
+    }
     allowed = {config_id} if config_id else usable | ({NEW_QUERY_LOG_CONFIG} if created else set())
     for change in made:
         if change.service == "route53resolver" and change not in created:
@@ -338,10 +345,13 @@ def test_a_fix_refuses_or_records_only_safe_changes(control_id, data):
     made, clients, refused = remediate(control, case)
     event("refused (FixFailed)" if refused else f"{len(made)} change(s) recorded")
     assert_safe(control, case, made)
-    if control_id in READERS:  # only the configured log group, by its name
+    if control_id in READERS:  # only the configured log group, by its name; its own query log configuration
         destination = case.params["flow_log_destination" if control_id == FLOW else "query_log_destination_arn"]
         group = configured_log_group(case, destination)
-        assert all(group and prefix == group[2] for _, prefix in clients.reads), (clients.reads, group)
+        reads = [(operation, name) for operation, name in clients.reads if operation == "describe_log_groups"]
+        assert all(group and name == group[2] for _, name in reads), (clients.reads, group)
+        configs = [name for operation, name in clients.reads if operation == "list_resolver_query_log_configs"]
+        assert configs == [] or (control_id == DNS and configs == [NEW_QUERY_LOG_CONFIG_NAME]), clients.reads
     else:
         assert clients.reads == []
 
@@ -349,6 +359,7 @@ def test_a_fix_refuses_or_records_only_safe_changes(control_id, data):
 def applied(case: Case, made: list[Change]) -> Case:
     """The case as the recorded changes leave it (what collect() would read after them)."""
     state, groups = copy.deepcopy(dict(case.resource.state)), dict(case.log_groups)
+    configs = list(case.query_log_configs)
     for change in made:
         p = change.parameters
         match change.operation:
@@ -363,9 +374,9 @@ def applied(case: Case, made: list[Change]) -> Case:
                 destination = {"destination": p.get("LogDestination"), "log_group": p.get("LogGroupName")}
                 state["flow_logs"].append(log | {"delivery_error": None} | destination)
             case "create_resolver_query_log_config":
-                state["baseline"].append(
-                    {"id": NEW_QUERY_LOG_CONFIG, "destination": p["DestinationArn"], "status": "CREATING"}
-                )
+                owner = case.resource.account_id
+                new = {"Id": NEW_QUERY_LOG_CONFIG, "Name": p["Name"], "DestinationArn": p["DestinationArn"]}
+                configs.append(new | {"Status": "CREATING", "OwnerId": owner})
             case "associate_resolver_query_log_config":
                 config_id = p["ResolverQueryLogConfigId"]
                 state["associations"].append(
@@ -406,7 +417,7 @@ def applied(case: Case, made: list[Change]) -> Case:
     resource = Resource(
         case.resource.account_id, case.resource.region, case.resource.resource_id, state, case.resource.resource_type
     )
-    return Case(resource, case.params, groups)
+    return Case(resource, case.params, groups, tuple(configs))
 
 
 def restartable(case: Case) -> list[dict[str, Any]]:
@@ -527,9 +538,7 @@ def another_accounts_log_group(account: str, region: str) -> dict[str, st.Search
 @given(cases(DNS, another_accounts_log_group))
 def test_dns_fix_creates_no_log_group_but_the_configured_one(case):
     control = load(DNS)
-    state = dict(case.resource.state) | {"baseline": []}  # no configuration to re-use, no such group yet
-    resource = Resource(case.resource.account_id, case.resource.region, case.resource.resource_id, state)
-    case = Case(resource, case.params, {})
+    case = Case(case.resource, case.params, {})  # no configuration to re-use, no such group yet
     made, _, _ = remediate(control, case)
     assert_safe(control, case, made)
 
@@ -567,6 +576,13 @@ def test_the_fake_answers_as_the_emulator_does(moto_endpoint, control_id, data):
         clients("logs").create_log_group(logGroupName=name)
         if days is not None:
             clients("logs").put_retention_policy(logGroupName=name, retentionInDays=days)
+    resolver = clients("route53resolver")
+    for n, config in enumerate(case.query_log_configs):
+        resolver.create_resolver_query_log_config(
+            Name=config["Name"], DestinationArn=config["DestinationArn"], CreatorRequestId=f"case-{n}"
+        )
+    # The fake answers with what the emulator holds (its ids, statuses and owner).
+    case = replace(case, query_log_configs=tuple(resolver.list_resolver_query_log_configs()["ResolverQueryLogConfigs"]))
     control, real = load(control_id), Changes(clients, dry_run=True)
     try:
         control.remediate(real, case.resource, case.params)  # type: ignore[misc]

@@ -6,12 +6,14 @@ import json
 
 import pytest
 from logbaseline.aws import Clients
+from logbaseline.controls import vpc_dns_query_logging_enabled
 from logbaseline.controls.base import Change, Changes, FixFailed
 from logbaseline.controls.vpc_dns_query_logging_enabled import CONFIG_NAME, CONTROL
 from logbaseline.engine import FixRequest
-from logbaseline.models import Resource, Status
+from logbaseline.models import Resource, Scope, Status
 
 from tests.conftest import REGION, caller, findings_by_resource, load_event, make_service
+from tests.test_shared_reads import counting_session
 
 SAMPLE_VPC = "vpc-0a1b2c3d4e5f67890"
 S3 = "arn:aws:s3:::dns-query-logs"
@@ -32,9 +34,14 @@ def assoc(status="ACTIVE", config="rqlc-1", error=None, id="rqlca-1"):
     return {"id": id, "config_id": config, "status": status, "error": error}
 
 
-def vpc(*associations, baseline=()) -> Resource:
-    state = {"vpc_id": "vpc-1", "associations": list(associations), "baseline": list(baseline)}
+def vpc(*associations) -> Resource:
+    state = {"vpc_id": "vpc-1", "associations": list(associations)}
     return Resource("123456789012", REGION, f"arn:aws:ec2:{REGION}:123456789012:vpc/vpc-1", state)
+
+
+def existing(monkeypatch, *configs):
+    """The logbaseline-query-logs configurations the fix finds (it reads them itself)."""
+    monkeypatch.setattr(vpc_dns_query_logging_enabled, "baseline_configs", lambda clients, account_id: list(configs))
 
 
 @pytest.mark.parametrize(
@@ -87,7 +94,6 @@ LOG_GROUP = [
     [
         (vpc(), NONE | {"query_log_config_id": "rqlc-9"}, [associate("rqlc-9")]),
         (vpc(), TO_S3, [create(S3), NEW]),
-        (vpc(baseline=[{"id": "rqlc-b", "destination": S3, "status": "CREATED"}]), TO_S3, [associate("rqlc-b")]),
         (vpc(assoc("FAILED", config="rqlc-x")), TO_S3, [create(S3), NEW]),
         (vpc(), to(f"{GROUP_ARN}:*") | {"retention_floor_days": 731}, [*LOG_GROUP, create(GROUP_ARN), NEW]),
     ],
@@ -104,8 +110,6 @@ def test_remediate_associates_and_creates_the_configuration_once(aws, resource, 
     ("resource", "params", "message"),
     [
         (vpc(assoc("FAILED", config="rqlc-9", error="no")), NONE | {"query_log_config_id": "rqlc-9"}, "FAILED: no"),
-        (vpc(baseline=[{"id": "rqlc-b", "destination": "arn:aws:s3:::other", "status": "CREATED"}]), TO_S3, "not to"),
-        (vpc(baseline=[{"id": "rqlc-b", "destination": S3, "status": "FAILED"}]), TO_S3, "exists, FAILED"),
         (vpc(), to(GROUP_ARN.replace(REGION, "eu-west-1")), "not in the VPC's region"),
         (vpc(), to("dns-bucket"), "set query_log_config_id"),
     ],
@@ -116,6 +120,38 @@ def test_remediate_refuses(resource, params, message):
     with pytest.raises(FixFailed, match=message):
         CONTROL.remediate(changes, resource, params)
     assert changes.made == []
+
+
+def test_remediate_reuses_the_configuration_it_created_before(monkeypatch):
+    existing(monkeypatch, {"id": "rqlc-b", "destination": S3, "status": "CREATED"})
+    changes = Changes(Clients(REGION), dry_run=True)
+    CONTROL.remediate(changes, vpc(), TO_S3)
+    assert changes.made == [associate("rqlc-b")]
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"id": "rqlc-b", "destination": "arn:aws:s3:::other", "status": "CREATED"}, "not to"),
+        ({"id": "rqlc-b", "destination": S3, "status": "FAILED"}, "exists, FAILED"),
+    ],
+)
+def test_remediate_refuses_a_same_named_configuration_it_cannot_use(monkeypatch, config, message):
+    existing(monkeypatch, config)
+    changes = Changes(Clients(REGION), dry_run=True)
+    with pytest.raises(FixFailed, match=message):
+        CONTROL.remediate(changes, vpc(), TO_S3)
+    assert changes.made == []
+
+
+def test_an_evaluation_reads_the_vpc_and_its_associations_only(aws, account_id):
+    """The configurations the fix may re-use are the fix's read; the exemption tag comes with the VPC."""
+    vpc_id = aws("ec2").create_vpc(CidrBlock="10.33.0.0/16")["Vpc"]["VpcId"]
+    aws("ec2").create_tags(Resources=[vpc_id], Tags=[{"Key": "team", "Value": "dns"}])
+    session, asked, _ = counting_session()
+    [resource] = CONTROL.collect(Clients(REGION, session), Scope(account_id, REGION, vpc_id))
+    assert sorted(asked) == ["DescribeVpcs", "ListResolverQueryLogConfigAssociations"]
+    assert resource.tags == {"team": "dns"} and resource.state["associations"] == []
 
 
 # --- round trips on the moto server -------------------------------------------------------

@@ -50,6 +50,9 @@ class Resource:
     resource_id: str  # the ARN, or AWS::::Account:<id> for account-level controls
     state: Mapping[str, Any] = field(default_factory=dict)
     resource_type: str = ""  # the ASFF type, when it is not the control's (a Classic Load Balancer)
+    # The resource's tags, when the control's own read returned them (EC2's Describe calls, EKS's DescribeCluster):
+    # the engine then takes the exemption tag from here. None: the engine reads it through the tagging API.
+    tags: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
                 scope.region,
                 cluster["arn"],
                 {"name": name, "status": cluster.get("status"), "enabled_types": enabled_types(cluster.get("logging"))},
+                tags=cluster.get("tags") or {},
             )
         )
     return resources

@@ -8,6 +8,7 @@ from typing import Any
 
 from logbaseline.aws import Clients
 from logbaseline.controls._destinations import LOG_GROUP_KMS_KEY, ensure_log_group
+from logbaseline.controls._vpcs import read_vpcs, vpc_arn
 from logbaseline.controls.base import (
     SEC04_BP01,
     Changes,
@@ -18,7 +19,6 @@ from logbaseline.controls.base import (
     Parameter,
 )
 from logbaseline.controls.logs_log_group_retention_bounded import FLOOR, log_group_name
-from logbaseline.controls.vpc_flow_logs_enabled import vpc_arn, vpc_id
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
 
 CONFIG_ID = Parameter("query_log_config_id", "", "Resolver query log configuration (rqlc-...) the fix associates.")
@@ -39,12 +39,10 @@ def _list(clients: Clients, operation: str, **query: Any) -> list[dict[str, Any]
 
 
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
-    ec2 = clients("ec2")
-    vpc_filter = {"Filters": [{"Name": "vpc-id", "Values": [vpc_id(scope.resource_id)]}]} if scope.resource_id else {}
-    vpcs = [v["VpcId"] for page in ec2.get_paginator("describe_vpcs").paginate(**vpc_filter) for v in page["Vpcs"]]
+    vpcs = read_vpcs(clients, scope)
     if not vpcs:
         return []
-    query = {"Filters": [{"Name": "ResourceId", "Values": vpcs}]} if scope.resource_id else {}
+    query = {"Filters": [{"Name": "ResourceId", "Values": list(vpcs)}]} if scope.resource_id else {}
     associations: dict[str, list[dict[str, Any]]] = {v: [] for v in vpcs}
     for a in _list(clients, "list_resolver_query_log_config_associations", **query):
         if a.get("ResourceId") in associations:
@@ -52,17 +50,21 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
             associations[a["ResourceId"]].append(
                 {"id": a["Id"], "config_id": a["ResolverQueryLogConfigId"], "status": a["Status"], "error": error}
             )
-    # The account's own configurations named like the one the fix creates (for the fix to re-use, never duplicate).
-    named = {"Filters": [{"Name": "Name", "Values": [CONFIG_NAME]}]}
-    baseline = [
-        {"id": c["Id"], "destination": c.get("DestinationArn"), "status": c.get("Status")}
-        for c in _list(clients, "list_resolver_query_log_configs", **named)
-        if c.get("Name") == CONFIG_NAME and c.get("OwnerId", scope.account_id) == scope.account_id
-    ]
     arn = vpc_arn(Scope(scope.account_id, scope.region, "{}"))
     return [
-        Resource(scope.account_id, scope.region, arn.format(v), {"vpc_id": v, "associations": a, "baseline": baseline})
+        Resource(scope.account_id, scope.region, arn.format(v), {"vpc_id": v, "associations": a}, tags=vpcs[v])
         for v, a in associations.items()
+    ]
+
+
+def baseline_configs(clients: Clients, account_id: str) -> list[dict[str, Any]]:
+    """The account's own configurations named like the one the fix creates (to re-use, never duplicate). Read
+    by the fix only: an evaluation does not need them."""
+    named = {"Filters": [{"Name": "Name", "Values": [CONFIG_NAME]}]}
+    return [
+        {"id": c["Id"], "destination": c.get("DestinationArn"), "status": c.get("Status")}
+        for c in _list(clients, "list_resolver_query_log_configs", **named)
+        if c.get("Name") == CONFIG_NAME and c.get("OwnerId", account_id) == account_id
     ]
 
 
@@ -96,11 +98,12 @@ def _baseline_config(changes: Changes, resource: Resource, params: Mapping[str, 
     kind = destination_kind(destination)
     if not kind:
         raise FixFailed("set query_log_config_id, or query_log_destination_arn to an S3, log group or Firehose ARN")
-    for config in resource.state["baseline"]:
+    existing = baseline_configs(changes.clients, resource.account_id)
+    for config in existing:
         if config["destination"] == destination and config["status"] in USABLE:
             return config["id"]
-    if resource.state["baseline"]:
-        other = resource.state["baseline"][0]
+    if existing:
+        other = existing[0]
         raise FixFailed(
             f"{CONFIG_NAME} ({other['id']}) exists, {other['status']}, to {other['destination']}, not to {destination}"
         )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from logbaseline.aws import Clients, partition
+from logbaseline.aws import Clients
 from logbaseline.controls._destinations import LOG_GROUP_KMS_KEY, ensure_log_group, in_account, is_s3_arn
+from logbaseline.controls._vpcs import read_vpcs, vpc_arn
 from logbaseline.controls.base import (
     SEC04_BP01,
     Changes,
@@ -45,21 +46,12 @@ FLOW_LOG_FIELDS = {
 }
 
 
-def vpc_id(resource_id: str) -> str:
-    return resource_id.rsplit("/", 1)[-1]  # vpc-... or arn:aws:ec2:region:account:vpc/vpc-...
-
-
-def vpc_arn(scope: Scope) -> str:
-    return f"arn:{partition(scope.region)}:ec2:{scope.region}:{scope.account_id}:vpc/{vpc_id(scope.resource_id or '')}"
-
-
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
     ec2 = clients("ec2")
-    vpc_filter = {"Filters": [{"Name": "vpc-id", "Values": [vpc_id(scope.resource_id)]}]} if scope.resource_id else {}
-    vpcs = [v["VpcId"] for page in ec2.get_paginator("describe_vpcs").paginate(**vpc_filter) for v in page["Vpcs"]]
+    vpcs = read_vpcs(clients, scope)
     if not vpcs:
         return []
-    log_filter = {"Filters": [{"Name": "resource-id", "Values": vpcs}]} if scope.resource_id else {}
+    log_filter = {"Filters": [{"Name": "resource-id", "Values": list(vpcs)}]} if scope.resource_id else {}
     flow_logs: dict[str, list[dict[str, Any]]] = {v: [] for v in vpcs}
     for page in ec2.get_paginator("describe_flow_logs").paginate(**log_filter):
         for log in page["FlowLogs"]:
@@ -67,7 +59,7 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
                 flow_logs[log["ResourceId"]].append({key: log.get(field) for key, field in FLOW_LOG_FIELDS.items()})
     arn = vpc_arn(Scope(scope.account_id, scope.region, "{}"))
     return [
-        Resource(scope.account_id, scope.region, arn.format(v), {"vpc_id": v, "flow_logs": logs})
+        Resource(scope.account_id, scope.region, arn.format(v), {"vpc_id": v, "flow_logs": logs}, tags=vpcs[v])
         for v, logs in flow_logs.items()
     ]
 

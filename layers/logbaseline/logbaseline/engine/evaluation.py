@@ -8,7 +8,7 @@ from datetime import date
 
 from logbaseline.aws import Clients
 from logbaseline.controls.base import Control
-from logbaseline.engine.exemptions import Ruling, read_exemption_tags, rule
+from logbaseline.engine.exemptions import TAG_KEY, Ruling, read_exemption_tags, rule
 from logbaseline.engine.settings import Settings
 from logbaseline.models import Resource, Scope, Status, Verdict, not_applicable
 
@@ -56,18 +56,23 @@ class Outcome:
 
 
 def with_exemptions(outcomes: list[Outcome], clients_for: ClientsFactory, today: date) -> list[Outcome]:
-    """Attach what each failing resource's exemption tag says (one tagging call per account and region)."""
-    failing: dict[tuple[str, str], list[int]] = {}
-    for index, outcome in enumerate(outcomes):
-        if outcome.present and outcome.verdict.status is Status.FAILED and outcome.resource_id.startswith("arn:"):
-            failing.setdefault((outcome.account_id, outcome.region), []).append(index)
+    """Attach what each failing resource's exemption tag says: from the tags the control read with the
+    resource, or else through the tagging API (one call per account and region, only when needed)."""
     result = list(outcomes)
-    for (account_id, region), indexes in failing.items():
+    unread: dict[tuple[str, str], list[int]] = {}
+    for index, outcome in enumerate(outcomes):
+        failing = outcome.verdict.status is Status.FAILED and outcome.resource_id.startswith("arn:")
+        if outcome.resource is None or not failing:
+            continue
+        if outcome.resource.tags is None:
+            unread.setdefault((outcome.account_id, outcome.region), []).append(index)
+        elif ruling := rule(outcome.resource.tags.get(TAG_KEY), outcome.control.id, today):
+            result[index] = replace(outcome, exemption=ruling)
+    for (account_id, region), indexes in unread.items():
         tags = read_exemption_tags(clients_for(account_id, region))
         for index in indexes:
             outcome = result[index]
-            ruling = rule(tags.get(outcome.resource_id), outcome.control.id, today)
-            if ruling:
+            if ruling := rule(tags.get(outcome.resource_id), outcome.control.id, today):
                 result[index] = replace(outcome, exemption=ruling)
     return result
 

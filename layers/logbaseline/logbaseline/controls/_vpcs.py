@@ -1,0 +1,22 @@
+"""Reading VPCs, shared by the VPC controls."""
+
+from __future__ import annotations
+
+from logbaseline.aws import Clients, partition
+from logbaseline.models import Scope
+
+
+def vpc_id(resource_id: str) -> str:
+    return resource_id.rsplit("/", 1)[-1]  # vpc-... or arn:aws:ec2:region:account:vpc/vpc-...
+
+
+def vpc_arn(scope: Scope) -> str:
+    return f"arn:{partition(scope.region)}:ec2:{scope.region}:{scope.account_id}:vpc/{vpc_id(scope.resource_id or '')}"
+
+
+def read_vpcs(clients: Clients, scope: Scope) -> dict[str, dict[str, str]]:
+    """VPC id -> its tags (EC2 returns them with the VPC, so the exemption tag needs no other read): the scope's
+    VPC, or every VPC of the region. Both VPC controls make this same request, which an evaluation shares."""
+    vpc_filter = {"Filters": [{"Name": "vpc-id", "Values": [vpc_id(scope.resource_id)]}]} if scope.resource_id else {}
+    pages = clients("ec2").get_paginator("describe_vpcs").paginate(**vpc_filter)
+    return {v["VpcId"]: {t["Key"]: t["Value"] for t in v.get("Tags", [])} for page in pages for v in page["Vpcs"]}
