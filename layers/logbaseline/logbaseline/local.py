@@ -83,7 +83,7 @@ class LocalStack:
         }
         self._handlers: dict[str, ModuleType] = {}
         self._last_role = ""
-        runtime.service.cache_clear()  # a new stack is a new Lambda container
+        runtime.new_container()  # a new stack is a new Lambda container
 
     def _create_queues(self) -> dict[str, str]:
         """The template's queues, each with the template's redrive policy (moto applies it)."""
@@ -173,7 +173,7 @@ class LocalStack:
 
     def invoke(self, role: str, event: Mapping[str, Any]) -> Any:
         if role != self._last_role:
-            runtime.service.cache_clear()  # each function is its own container, with its own environment
+            runtime.new_container()  # each function is its own container, with its own environment
             self._last_role = role
         with patched_environ({**self.function_environment(role), **self.environment}):
             return self.handler(role).lambda_handler(dict(event), self.context(role))

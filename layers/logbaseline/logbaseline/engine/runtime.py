@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -56,6 +57,23 @@ def service(account_id: str) -> Service:
     return Service.from_env(account_id)
 
 
+# What makes two fix requests the same request: the same gap (control, account, region, resource), the same trigger.
+FIX_REQUEST_KEY = "[control_id, account_id, region, resource_id, trigger]"
+
+
+@cache
+def idempotent(function: Callable[..., Any], config: Any, account_id: str) -> Callable[..., Any]:
+    """`function(request=...)`, answered from its record when the same request was seen (Powertools idempotency).
+    Its DynamoDB store is made at the first message with the service's own client: the import makes no client,
+    and the container loads botocore's data once."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
+
+    store = DynamoDBPersistenceLayer(
+        table_name=os.environ["IDEMPOTENCY_TABLE"], boto3_client=service(account_id).home("dynamodb")
+    )
+    return idempotent_function(data_keyword_argument="request", config=config, persistence_store=store)(function)
+
+
 FIX_METRICS = {
     "verified": "FixesVerified",
     "planned": "FixesPlanned",
@@ -79,3 +97,9 @@ def count_outcomes(metrics: Metrics, outcomes: Iterable[Outcome], **counters: in
                 metric.add_dimension(name="control", value=control_id)
     for name, value in (totals | {"".join(p.title() for p in k.split("_")): v for k, v in counters.items()}).items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def new_container() -> None:
+    """Forget what a container keeps between messages: the local pipeline starts a new one per stack and function."""
+    service.cache_clear()
+    idempotent.cache_clear()
