@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from logbaseline.aws import Clients
 from logbaseline.controls import REGISTRY, load
-from logbaseline.engine import AccountClients, Service
+from logbaseline.engine import AccountClients, Service, remediation
 from logbaseline.engine.exemptions import TAG_KEY, MalformedExemption, parse, rule
 from logbaseline.engine.settings import InvalidSettings, Settings
 from logbaseline.models import Mode
@@ -157,3 +157,24 @@ def test_an_exemption_tag_read_with_the_resource_is_not_read_again(aws, account_
         "vpc_dns_query_logging_enabled": True,
     }
     assert asked["GetResources"] == 0 and sent["DescribeVpcs"] == 1, (asked, sent)
+
+
+def test_a_vpc_tag_set_after_the_evaluation_stops_the_fix_without_a_tagging_call(aws, account_id, monkeypatch):
+    """The fix re-reads the VPC, and with it the VPC's tags: a tag set meanwhile is seen, with no tagging call."""
+    monkeypatch.setattr(remediation, "read_exemption_tags", lambda *a, **k: pytest.fail("tags come with the VPC"))
+    aws("s3").create_bucket(Bucket="flow-logs")
+    vpc_id = aws("ec2").create_vpc(CidrBlock="10.41.0.0/16")["Vpc"]["VpcId"]
+    service = service_with_queue(
+        aws,
+        account_id,
+        LOGBASELINE_FLOW_LOG_DESTINATION="arn:aws:s3:::flow-logs",
+        LOGBASELINE_REMEDIATION_MODES="vpc_flow_logs_enabled=auto",
+    )
+    event = load_event("cloudtrail/ec2-CreateVpc.json")
+    event["detail"]["responseElements"]["vpc"]["vpcId"] = vpc_id
+    [request] = [r for r in service.evaluate_event(event).fixes_requested if r.control_id == "vpc_flow_logs_enabled"]
+    tag = "vpc_flow_logs_enabled until=2099-01-01 reason=wait"
+    aws("ec2").create_tags(Resources=[vpc_id], Tags=[{"Key": TAG_KEY, "Value": tag}])
+    [refused] = service.fix(request)
+    assert refused.fix["Outcome"] == "refused" and "exempt until 2099-01-01" in refused.fix["Error"]
+    assert aws("ec2").describe_flow_logs()["FlowLogs"] == []

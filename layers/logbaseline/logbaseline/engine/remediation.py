@@ -14,7 +14,7 @@ from logbaseline.aws import Clients
 from logbaseline.controls import load
 from logbaseline.controls.base import Changes, FixFailed
 from logbaseline.engine.evaluation import Outcome, evaluate_scope
-from logbaseline.engine.exemptions import Ruling, read_exemption_tags, rule
+from logbaseline.engine.exemptions import TAG_KEY, Ruling, read_exemption_tags, rule
 from logbaseline.engine.findings import finding_id
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
 from logbaseline.engine.routing import InvalidEvent
@@ -168,6 +168,8 @@ def _suppressed(clients: Clients, outcome: Outcome) -> bool:
 def _exemption(clients: Clients, outcome: Outcome) -> Ruling | None:
     if not outcome.resource_id.startswith("arn:"):
         return None  # an account cannot carry a tag
+    if outcome.resource is not None and outcome.resource.tags is not None:  # read with the resource, just now
+        return rule(outcome.resource.tags.get(TAG_KEY), outcome.control.id, date.today())
     tags = read_exemption_tags(clients, [outcome.resource_id])
     return rule(tags.get(outcome.resource_id), outcome.control.id, date.today())
 
