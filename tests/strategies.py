@@ -264,7 +264,8 @@ def _dns(draw: Any, account: str, region: str) -> Case:
         {
             "Id": QUERY_LOG_CONFIGS,
             "Name": mostly(st.just(CONFIG_NAME), st.just("org-dns")),
-            "DestinationArn": query_log_destinations(account, region).map(lambda d: d.removesuffix(":*")),
+            # A configuration always has a destination (the fix's parameter may be empty; AWS's field never is).
+            "DestinationArn": query_log_destinations(account, region).map(lambda d: d.removesuffix(":*")).filter(bool),
             "Status": st.sampled_from(("CREATED", "CREATING", "FAILED", "DELETING")),
             "OwnerId": mostly(st.just(account), st.just(OTHER if account == ME else ME)),  # shared through RAM
         }
