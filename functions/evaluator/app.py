@@ -30,6 +30,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         fixes_requested=len(report.fixes_requested),
         reads_failed=len(report.read_failures),
         accounts_unreachable=len(report.unreachable),
+        findings_archived=len(report.archived),
     )
 
 

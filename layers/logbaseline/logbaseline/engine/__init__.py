@@ -19,12 +19,12 @@ from logbaseline.aws import Clients, reads_shared
 from logbaseline.controls import all_controls, load
 from logbaseline.engine.accounts import AccountClients, AccountUnreachable, Coverage, MemberClients, UnknownAccount
 from logbaseline.engine.evaluation import ClientsFactory, Outcome, evaluate_scope, with_exemptions
-from logbaseline.engine.findings import publish, reachability_finding, to_asff
+from logbaseline.engine.findings import finding_id, publish, reachability_finding, to_asff, unseen_findings
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
 from logbaseline.engine.remediation import FixRequest, apply_fix, approved_fix_requests, fix_requests
 from logbaseline.engine.routing import CUSTOM_ACTION, SWEEP_REQUEST, SWEEP_SOURCE, InvalidEvent, Target, route
 from logbaseline.engine.settings import Settings
-from logbaseline.models import Scope
+from logbaseline.models import Scope, not_applicable
 
 __all__ = [
     "AccountClients",
@@ -39,6 +39,9 @@ __all__ = [
 
 SEND_BATCH = 10  # SendMessageBatch takes at most 10 messages
 WORKERS = 8  # controls judged at once in one evaluation
+# A sweep leaves findings updated this recently: a resource just created may not be in a listing yet.
+ARCHIVE_GRACE = timedelta(minutes=15)
+NOT_FOUND_BY_SWEEP = "not found by the drift sweep: the resource is gone, or no longer in the control's scope"
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Report:
     fixes_requested: list[FixRequest] = field(default_factory=list)
     read_failures: list[ReadFailure] = field(default_factory=list)
     unreachable: list[AccountUnreachable] = field(default_factory=list)
+    archived: list[Outcome] = field(default_factory=list)  # a sweep's: earlier findings it no longer finds
 
 
 @dataclass
@@ -110,16 +114,18 @@ class Service:
             self._send(self.fix_queue_url, [r.to_message() for r in approved], "fix")
             return Report([], approved)
         targets = [t for t in route(event) if self.settings.evaluates(t.control)]
-        if event.get("detail-type") != SWEEP_REQUEST:
+        sweeping = event.get("detail-type") == SWEEP_REQUEST
+        if not sweeping:
             speaks_of_itself(event, targets)
-        report = Report()
+        report, started = Report(), datetime.now(UTC)
         try:
             report.outcomes, report.read_failures = judge(targets, self.clients_for, self.settings)
         except AccountUnreachable as error:
             self._report_unreachable(error, event.get("region") or self.home.region)
             return Report(unreachable=[error])
         self.report(report.outcomes)
-        if event.get("detail-type") == SWEEP_REQUEST:
+        if sweeping:
+            report.archived = self._archive_unseen(targets, report, started - ARCHIVE_GRACE)
             self._report_reachable(targets)
         report.fixes_requested = fix_requests(report.outcomes, self.settings, str(event.get("id", "")), actor_of(event))
         self._send(self.fix_queue_url, [r.to_message() for r in report.fixes_requested], "fix")
@@ -153,6 +159,27 @@ class Service:
 
     def report(self, outcomes: Iterable[Outcome]) -> int:
         return publish((to_asff(o) for o in outcomes if o.reportable), self.clients_for, self.workflow)
+
+    def _archive_unseen(self, targets: Sequence[Target], report: Report, before: datetime) -> list[Outcome]:
+        """A drift sweep archives the earlier findings of the controls it judged on resources it no longer
+        finds (deleted, or out of a control's scope, with no event that said so). Never for a control that could
+        not read, and never a finding updated since `before`: AWS's listings are eventually consistent."""
+        unread = {(f.control_id, f.account_id, f.region) for f in report.read_failures}
+        judged: dict[tuple[str, str], set[str]] = {}
+        for target in targets:
+            scope = target.scope
+            if (target.control.id, scope.account_id, scope.region) not in unread:
+                judged.setdefault((scope.account_id, scope.region), set()).add(target.control.id)
+        seen = {finding_id(o.control.id, o.account_id, o.region, o.resource_id) for o in report.outcomes if o.present}
+        gone: list[Outcome] = []
+        for (account_id, region), control_ids in judged.items():
+            securityhub = self.clients_for(account_id, region)("securityhub")
+            for finding in unseen_findings(securityhub, account_id, region, control_ids, seen, before):
+                control = load(finding["GeneratorId"].removeprefix("logbaseline/"))
+                resource_id = finding["Resources"][0]["Id"]
+                gone.append(Outcome(control, account_id, region, resource_id, not_applicable(NOT_FOUND_BY_SWEEP)))
+        self.report(gone)
+        return gone
 
     def _report_unreachable(self, error: AccountUnreachable, region: str) -> None:
         """A finding in the deployment's own account: the member account cannot hold one of ours."""

@@ -114,6 +114,35 @@ def publish(findings: Iterable[Mapping[str, Any]], clients_for: ClientsFactory, 
     return imported
 
 
+def unseen_findings(
+    securityhub: Any, account_id: str, region: str, control_ids: Iterable[str], seen: set[str], before: datetime
+) -> list[Mapping[str, Any]]:
+    """This deployment's active findings of these controls in one account and region, last updated before
+    `before`, whose ids are not in `seen`: the resources a drift sweep no longer finds."""
+    generators = {f"logbaseline/{c}" for c in control_ids}
+    equals = {
+        "ProductArn": product_arn(account_id, region),
+        "AwsAccountId": account_id,
+        "Region": region,
+        "RecordState": "ACTIVE",
+    }
+    filters: dict[str, Any] = {name: [{"Value": value, "Comparison": "EQUALS"}] for name, value in equals.items()}
+    filters["GeneratorId"] = [{"Value": "logbaseline/", "Comparison": "PREFIX"}]
+    # Both ends given, as AWS's examples of a DateFilter do: from before Security Hub existed.
+    end = before.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    filters["UpdatedAt"] = [{"Start": "2018-01-01T00:00:00.000Z", "End": end}]
+    pages = securityhub.get_paginator("get_findings").paginate(Filters=filters, MaxResults=100)
+    return [  # filtered here too: the emulator ignores Filters
+        finding
+        for page in pages
+        for finding in page["Findings"]
+        if all(finding.get(name) == value for name, value in equals.items())
+        and finding.get("GeneratorId") in generators
+        and datetime.fromisoformat(finding["UpdatedAt"]) < before
+        and finding["Id"] not in seen
+    ]
+
+
 REACHABILITY_CONTROL = "member_role_reachable"
 
 
