@@ -93,7 +93,10 @@ def markdown(results: dict[str, Any]) -> str:
         f"**{calls['ratio_to_lower_bound']}x**; "
         f"{calls['ratio_if_each_read_once']}x if each distinct read were made once per evaluation; the read-memo "
         f"prototype made {calls['with_read_memo']['http_requests']} requests "
-        f"({calls['with_read_memo']['http_requests'] / calls['lower_bound']:.3f}x).",
+        f"({calls['with_read_memo']['http_requests'] / calls['lower_bound']:.3f}x). "
+        f"{calls['by_operation'].get('securityhub:GetFindings', 0)} of the reads are GetFindings pages of the "
+        "sweep's reconciliation: the emulator ignores GetFindings' filters and pages through every finding of the "
+        "account, where AWS answers with the findings to archive only (usually one page).",
         "",
         "Reads asked for more than once (answered once): "
         + (", ".join(f"{op} +{n}" for op, n in calls["repeated_reads"].items()) or "none")
