@@ -98,9 +98,15 @@ def make_service(account_id: str, **environ: str) -> Service:
     return Service(Settings.from_env(environ), AccountClients(account_id), Clients(REGION, config=NO_RETRY))
 
 
+# A person reading findings shares the account's GetFindings quota with the service: their client retries as the
+# AWS SDKs do when the emulator throttles it.
+PATIENT = Config(retries={"mode": "standard", "max_attempts": 10})
+
+
 def findings_by_resource(clients: Clients) -> dict[tuple[str, str], dict[str, Any]]:
     """Security Hub findings keyed by (control id, resource id)."""
-    pages = clients("securityhub").get_paginator("get_findings").paginate()
+    patient = Clients(clients.region, clients._session, PATIENT)  # noqa: SLF001 - the same identity, retrying
+    pages = patient("securityhub").get_paginator("get_findings").paginate()
     return {
         (f["ProductFields"]["logbaseline/ControlId"], f["Resources"][0]["Id"]): f
         for page in pages

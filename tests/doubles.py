@@ -11,98 +11,44 @@ import botocore.session
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
-from logbaseline.aws import Clients
+from logbaseline.aws import Clients, partition
+from logbaseline.emulation.asff import finding_shape
+from logbaseline.emulation.securityhub import FindingsStore, SecurityHubError
 
-REQUIRED = (
-    "AwsAccountId", "CreatedAt", "Description", "GeneratorId", "Id", "ProductArn",
-    "Resources", "SchemaVersion", "Severity", "Title", "Types", "UpdatedAt",
-)  # fmt: skip
+REQUIRED = tuple(finding_shape().required_members)
 
 
 class SecurityHubDouble:
-    """BatchImportFindings as the Security Hub API reference describes it.
-
-    - at most 100 findings per call (InvalidInputException otherwise);
-    - each finding has the required attributes and is at most 240 KB;
-    - with the default product ARN, the finding's AwsAccountId must be the caller's
-      account and the ARN's region the client's region; otherwise the finding fails.
-    """
-
-    class InvalidInputException(Exception):
-        pass
+    """A Security Hub client for one account and region, without HTTP: the emulator's own finding operations
+    (logbaseline/emulation/securityhub.py), which validate, keep and filter findings as AWS documents, with errors
+    raised as botocore raises them. It notes each call, for tests that count them."""
 
     def __init__(self, account_id: str, region: str):
-        self.account_id, self.region = account_id, region
-        self.calls: list[list[dict[str, Any]]] = []
-        self.stored: dict[str, dict[str, Any]] = {}
+        self.store = FindingsStore(account_id, region, partition(region))
+        self.stored = self.store.findings
+        self.calls: list[list[dict[str, Any]]] = []  # the findings of each import
         self.updates: list[dict[str, Any]] = []
-        self.lookups: list[list[str]] = []
+        self.lookups: list[dict[str, Any]] = []  # the filters of each GetFindings
+
+    def _answer(self, operation: str, call: Any) -> Any:
+        try:
+            return call()
+        except SecurityHubError as error:
+            response = {"Error": {"Code": error.code, "Message": error.message}, "ResponseMetadata": {}}
+            response["ResponseMetadata"]["HTTPStatusCode"] = error.status
+            raise ClientError(response, operation) from None  # type: ignore[arg-type]
 
     def batch_import_findings(self, Findings: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803 - boto3's name
-        if not 1 <= len(Findings) <= 100:
-            raise self.InvalidInputException("Findings must contain between 1 and 100 items")
         self.calls.append(Findings)
-        failed = []
-        for finding in Findings:
-            error = self._error(finding)
-            if error:
-                failed.append({"Id": finding.get("Id"), "ErrorCode": error[0], "ErrorMessage": error[1]})
-            elif finding["Id"] in self.stored:
-                # Import cannot change Workflow or Note once the finding exists.
-                kept = {
-                    k: self.stored[finding["Id"]][k] for k in ("Workflow", "Note") if k in self.stored[finding["Id"]]
-                }
-                self.stored[finding["Id"]] = {**finding, **kept}
-            else:
-                self.stored[finding["Id"]] = {"Workflow": {"Status": "NEW"}, **finding}
-        return {"FailedCount": len(failed), "SuccessCount": len(Findings) - len(failed), "FailedFindings": failed}
+        return self._answer("BatchImportFindings", lambda: self.store.batch_import_findings(Findings))
 
-    def batch_update_findings(self, FindingIdentifiers, Workflow=None, Note=None):  # noqa: N803
-        """BatchUpdateFindings: up to 100 identifiers; Workflow.Status one of the four; Note text up to 512."""
-        if not 1 <= len(FindingIdentifiers) <= 100:
-            raise self.InvalidInputException("FindingIdentifiers must contain between 1 and 100 items")
-        if Workflow and Workflow.get("Status") not in ("NEW", "NOTIFIED", "RESOLVED", "SUPPRESSED"):
-            raise self.InvalidInputException(f"invalid workflow status {Workflow}")
-        if Note and not (0 < len(Note["Text"]) <= 512 and 0 < len(Note["UpdatedBy"]) <= 128):
-            raise self.InvalidInputException("Note.Text is 1-512 characters, Note.UpdatedBy 1-128")
-        self.updates.append({"FindingIdentifiers": FindingIdentifiers, "Workflow": Workflow, "Note": Note})
-        processed, unprocessed = [], []
-        for identifier in FindingIdentifiers:
-            finding = self.stored.get(identifier["Id"])
-            if finding is None or finding["ProductArn"] != identifier["ProductArn"]:
-                unprocessed.append({"FindingIdentifier": identifier, "ErrorCode": "FindingNotFound"})
-                continue
-            if Workflow:
-                finding["Workflow"] = dict(Workflow)
-            if Note:
-                finding["Note"] = dict(Note)
-            processed.append(identifier)
-        return {"ProcessedFindings": processed, "UnprocessedFindings": unprocessed}
+    def batch_update_findings(self, **request: Any) -> dict[str, Any]:
+        self.updates.append(request)
+        return self._answer("BatchUpdateFindings", lambda: self.store.batch_update_findings(request))
 
-    def get_paginator(self, operation: str) -> Any:
-        assert operation == "get_findings"
-        hub = self
-
-        class Paginator:
-            def paginate(self, Filters):  # noqa: N803
-                """Only the Id EQUALS filter, as AWS applies it (at most 20 values per filter)."""
-                values = [v["Value"] for v in Filters["Id"] if v["Comparison"] == "EQUALS"]
-                assert len(values) <= 20, "AWS accepts at most 20 values per filter"
-                hub.lookups.append(values)
-                yield {"Findings": [f for i, f in hub.stored.items() if i in values]}
-
-        return Paginator()
-
-    def _error(self, finding: dict[str, Any]) -> tuple[str, str] | None:
-        missing = [k for k in REQUIRED if k not in finding]
-        if missing:
-            return "InvalidInput", f"missing {', '.join(missing)}"
-        if len(json.dumps(finding).encode()) > 240 * 1024:
-            return "InvalidInput", "finding larger than 240 KB"
-        expected = f"arn:aws:securityhub:{self.region}:{self.account_id}:product/{self.account_id}/default"
-        if finding["ProductArn"] != expected or finding["AwsAccountId"] != self.account_id:
-            return "AccessDeniedException", "the caller cannot import findings for another account or region"
-        return None
+    def get_findings(self, **request: Any) -> dict[str, Any]:
+        self.lookups.append(request.get("Filters", {}))
+        return self._answer("GetFindings", lambda: self.store.get_findings(request))
 
 
 class ClientsDouble:

@@ -39,7 +39,7 @@ def test_scan_json_has_one_object_per_control_and_resource(aws, account_id):
         "PASSED",
         "eu-west-1",
         account_id,
-        "AwsLogsLogGroup",
+        "Other",
     )
 
 

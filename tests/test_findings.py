@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from logbaseline.controls import load
+from botocore.exceptions import ClientError
+from logbaseline.controls import all_controls, load
+from logbaseline.emulation import asff
 from logbaseline.engine.evaluation import Outcome
-from logbaseline.engine.findings import ImportFailed, finding_id, publish, to_asff
+from logbaseline.engine.exemptions import Ruling
+from logbaseline.engine.findings import ImportFailed, finding_id, publish, reachability_finding, to_asff
 from logbaseline.models import Resource, Status, failed, not_applicable, passed
 
 from tests.doubles import REQUIRED, ClientsDouble, SecurityHubDouble
@@ -48,8 +51,9 @@ def test_failed_finding_has_what_security_hub_and_people_need():
     assert finding["Compliance"]["Status"] == "FAILED"
     assert "AWS Well-Architected SEC04-BP01" in finding["Compliance"]["RelatedRequirements"]
     assert "Security Hub CloudWatch.16" in finding["Compliance"]["RelatedRequirements"]
-    assert finding["Severity"] == {"Label": "MEDIUM"}
-    assert finding["Resources"] == [{"Type": "AwsLogsLogGroup", "Id": ARN, "Partition": "aws", "Region": "eu-west-1"}]
+    assert finding["Severity"] == {"Label": "MEDIUM", "Original": "MEDIUM"}
+    assert finding["FindingProviderFields"]["Severity"] == finding["Severity"], "a provider's severity goes here"
+    assert finding["Resources"] == [{"Type": "Other", "Id": ARN, "Partition": "aws", "Region": "eu-west-1"}]
     assert finding["ProductFields"]["logbaseline/ControlId"] == "logs_log_group_retention_bounded"
     assert finding["ProductFields"]["logbaseline/Fix/Outcome"] == "verified"
     assert finding["Remediation"]["Recommendation"]["Url"].startswith("https://")
@@ -61,7 +65,7 @@ def test_failed_finding_has_what_security_hub_and_people_need():
 
 
 def test_passed_is_informational_and_gone_resources_are_archived():
-    assert to_asff(outcome(passed("ok")))["Severity"] == {"Label": "INFORMATIONAL"}
+    assert to_asff(outcome(passed("ok")))["Severity"]["Label"] == "INFORMATIONAL"
     gone = to_asff(outcome(not_applicable("the resource no longer exists"), present=False))
     assert gone["RecordState"] == "ARCHIVED"
     assert (gone["Compliance"]["Status"], gone["Severity"]["Label"]) == ("NOT_AVAILABLE", "INFORMATIONAL")
@@ -76,7 +80,8 @@ def test_not_applicable_outcomes_are_not_reported_but_gone_ones_are():
 def test_long_reasons_are_cut_to_asff_limits():
     finding = to_asff(outcome(failed("x" * 5000)))
     assert len(finding["Description"]) <= 1024 and len(finding["Title"]) <= 256
-    assert len(finding["ProductFields"]["logbaseline/Reason"]) <= 2000
+    assert len(finding["ProductFields"]["logbaseline/Reason"]) == 2048
+    assert asff.problems(finding) == []
 
 
 def test_publish_sends_batches_of_at_most_100_from_each_findings_own_account_and_region():
@@ -84,13 +89,71 @@ def test_publish_sends_batches_of_at_most_100_from_each_findings_own_account_and
     findings = [to_asff(outcome(resource_id=f"{ARN}-{i}")) for i in range(250)]
     findings += [to_asff(outcome(account="444455556666", resource_id=f"{ARN}-{i}")) for i in range(3)]
     findings += [to_asff(outcome(region="us-east-1", resource_id=f"{ARN}-{i}")) for i in range(2)]
-    assert publish(findings, clients) == 255
+    assert publish(findings, clients).imported == 255
     assert [len(c) for c in clients.hubs[("111122223333", "eu-west-1")].calls] == [100, 100, 50]
     assert [len(c) for c in clients.hubs[("444455556666", "eu-west-1")].calls] == [3]
     assert [len(c) for c in clients.hubs[("111122223333", "us-east-1")].calls] == [2]
 
 
 def test_refused_findings_raise_so_the_message_is_retried():
-    hub = SecurityHubDouble("999999999999", "eu-west-1")  # not the finding's account: AWS refuses it
-    with pytest.raises(ImportFailed, match="AccessDeniedException"):
+    hub = SecurityHubDouble("111122223333", "eu-west-1")
+    good = to_asff(outcome())
+    bad = {**to_asff(outcome(resource_id=ARN + "-2")), "Title": "   "}  # a blank NonEmptyString
+    with pytest.raises(ImportFailed, match="Title"):
+        publish([good, bad], lambda account, region: lambda service, region=None: hub)
+    assert list(hub.stored) == [good["Id"]], "the valid finding is imported; the message is retried for the other"
+
+
+def test_a_finding_of_another_account_fails_the_whole_call():
+    hub = SecurityHubDouble("999999999999", "eu-west-1")  # not the finding's account: AWS refuses the call
+    with pytest.raises(ClientError, match="AccessDeniedException"):
         publish([to_asff(outcome())], lambda account, region: lambda service, region=None: hub)
+
+
+@pytest.mark.parametrize("control", all_controls(), ids=lambda c: c.id)
+def test_every_finding_a_control_can_make_is_one_security_hub_accepts(control):
+    account, region = "111122223333", "eu-west-1"
+    resource_id = f"arn:aws:logs:{region}:{account}:log-group:/x"
+
+    def of(verdict, present=True, fix=None, exemption=None):
+        resource = Resource(account, region, resource_id, {}) if present else None
+        return to_asff(Outcome(control, account, region, resource_id, verdict, resource, fix, exemption))
+
+    stopped = {"Mode": "auto", "Outcome": "stopped", "At": "2026-12-01T00:00:00+00:00", "Error": ""}
+    findings = [
+        of(failed("never expires", fixable=True)),
+        of(passed("365 days")),
+        of(not_applicable("the resource no longer exists"), present=False),
+        of(failed("x"), exemption=Ruling(True, "exempt until 2027-01-01: legacy")),
+        of(failed("x"), fix=stopped),
+    ]
+    for finding in findings:
+        assert asff.problems(finding) == [], finding
+    assert control.resource_type in asff.documented_resource_types()
+
+
+def test_the_reachability_findings_are_ones_security_hub_accepts():
+    reachable = reachability_finding("111122223333", "eu-west-1", "444455556666", "", "")
+    unreachable = reachability_finding("111122223333", "eu-west-1", "444455556666", "arn:aws:iam::4:role/r", "denied")
+    assert asff.problems(reachable) == [] and asff.problems(unreachable) == []
+    assert "logbaseline/Reason" not in reachable["ProductFields"], "an empty value is refused, so it is left out"
+
+
+@pytest.mark.parametrize(
+    ("change", "refused"),
+    [
+        ({"ProductFields": {"logbaseline/Reason": ""}}, "ProductFields.logbaseline/Reason"),
+        ({"Title": "t" * 257}, "Title is longer than 256"),
+        ({"Severity": {"Label": "URGENT"}}, "Severity.Label must be one of"),
+        ({"Resources": [{"Type": "Other", "Id": f"r{i}"} for i in range(33)]}, "Resources has more than 32"),
+        ({"Types": ["Made Up/Thing"]}, "not in a documented namespace"),
+        ({"UpdatedAt": "yesterday"}, "UpdatedAt is not an ISO 8601"),
+        ({"Colour": "red"}, "Colour is not an ASFF attribute"),
+    ],
+)
+def test_the_double_refuses_what_security_hub_refuses(change, refused):
+    hub = SecurityHubDouble("111122223333", "eu-west-1")
+    response = hub.batch_import_findings(Findings=[to_asff(outcome()) | change])
+    assert response["FailedCount"] == 1 and refused in response["FailedFindings"][0]["ErrorMessage"]
+    with pytest.raises(ClientError, match="between 1 and 100"):
+        hub.batch_import_findings(Findings=[to_asff(outcome(resource_id=f"{ARN}{i}")) for i in range(101)])

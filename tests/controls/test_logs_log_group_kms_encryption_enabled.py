@@ -103,7 +103,7 @@ def test_round_trip_verdict_and_finding(aws, account_id, key, event, status):
     assert [r for r in report.fixes_requested if r.control_id == CONTROL.id] == []
     finding = findings_by_resource(aws)[(CONTROL.id, ARN)]
     assert finding["Compliance"]["Status"] == status.value
-    assert finding["Resources"][0]["Type"] == "AwsLogsLogGroup"
+    assert finding["Resources"][0]["Type"] == "Other"
     assert finding["Severity"]["Label"] == ("LOW" if status is Status.FAILED else "INFORMATIONAL")
 
 

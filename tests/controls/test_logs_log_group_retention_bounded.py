@@ -121,7 +121,7 @@ def test_round_trip_sets_the_floor(aws, account_id, environ, seeded, event, expe
     assert finding["Compliance"]["Status"] == "FAILED"
     assert finding["GeneratorId"] == f"logbaseline/{CONTROL.id}"
     assert finding["ProductFields"]["logbaseline/ControlId"] == CONTROL.id
-    assert finding["Resources"][0]["Type"] == "AwsLogsLogGroup"
+    assert finding["Resources"][0]["Type"] == "Other"
     assert [r.resource_id for r in report.fixes_requested] == [arn(account_id)]
     assert queued(aws, service) == report.fixes_requested  # the remediator receives exactly what was asked
 

@@ -106,7 +106,7 @@ class Control:
     title: str
     description: str
     severity: Severity
-    resource_type: str  # the ASFF resource type, e.g. AwsLogsLogGroup
+    resource_type: str  # the ASFF resource type (one Security Hub documents, else Other)
     related_requirements: tuple[str, ...]
     collect: Collect
     evaluate: Evaluate

@@ -38,7 +38,7 @@ CONTROL = Control(
         "Only events ingested after the association are encrypted with the key."
     ),
     severity=Severity.LOW,
-    resource_type="AwsLogsLogGroup",
+    resource_type="Other",  # Security Hub documents no log-group type
     related_requirements=(SEC04_BP01,),
     collect=collect,
     evaluate=evaluate,

@@ -113,7 +113,7 @@ CONTROL = Control(
         "Never-expire fails: logs kept forever are an anti-pattern of SEC04-BP01."
     ),
     severity=Severity.MEDIUM,
-    resource_type="AwsLogsLogGroup",
+    resource_type="Other",  # Security Hub documents no log-group type
     related_requirements=(SEC04_BP01, "Security Hub CloudWatch.16"),
     collect=collect,
     evaluate=evaluate,

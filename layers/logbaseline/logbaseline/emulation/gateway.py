@@ -1,0 +1,147 @@
+"""The emulator's front door: AWS's request rates and Security Hub's finding operations, in front of moto.
+
+Every request to the emulator passes here (a WSGI middleware around moto's server), from any client or process:
+- a request over the account's published rate for its operation (quotas.py) is throttled with the service's own
+  error, per account, region and operation, as AWS does, and the client's retry policy deals with it;
+- Security Hub's finding operations are answered by emulation/securityhub.py, which validates and filters as AWS
+  does; everything else goes on to moto.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from logbaseline.emulation.securityhub import Hubs, SecurityHubError
+from logbaseline.quotas import THROTTLED, TokenBucket, rate_of
+
+CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
+SECURITY_HUB_OPERATIONS = {
+    ("POST", "/findings"): "GetFindings",
+    ("POST", "/findings/import"): "BatchImportFindings",
+    ("PATCH", "/findings/batchupdate"): "BatchUpdateFindings",
+}
+StartResponse = Callable[..., Any]
+
+
+class Gateway:
+    def __init__(self, app: Callable[..., Iterable[bytes]], throttling: bool = True) -> None:
+        self.app = app
+        self.throttling = throttling
+        self.hubs = Hubs()
+        self.calls: Counter[tuple[str, str]] = Counter()  # (service, operation)
+        self.throttled: Counter[tuple[str, str]] = Counter()
+        self.seconds = 0.0  # spent answering (moto's work and the Security Hub store's), for benchmarks
+        self.clock: Callable[[], float] = time.monotonic  # the buckets' time (a test may stop it)
+        self._buckets: dict[tuple[str, str, str, str], TokenBucket] = {}
+        self._accounts: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        """Forget findings, counts and spent tokens: a new test starts with full buckets."""
+        with self._lock:
+            self.hubs.reset()
+            self._buckets.clear()
+            self.calls.clear()
+            self.throttled.clear()
+            self.seconds = 0.0
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+        if path == "/moto-api/reset" and method == "POST":
+            self.reset()
+        match = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if not match:
+            return self.app(environ, start_response)
+        access_key, region, service = match.groups()
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        operation = self._operation(service, method, path, environ, body)
+        account_id = self._account_of(access_key)
+        with self._lock:
+            self.calls[(service, operation)] += 1
+        if self.throttling and not self._take(account_id, region, service, operation):
+            with self._lock:
+                self.throttled[(service, operation)] += 1
+            return _throttled(service, start_response)
+        started = time.monotonic()
+        try:
+            if service == "securityhub" and operation in SECURITY_HUB_OPERATIONS.values():
+                return self._security_hub(account_id, region, operation, body, start_response)
+            return list(self.app(environ, start_response))  # answered in full here, so that it is timed
+        finally:
+            with self._lock:
+                self.seconds += time.monotonic() - started
+
+    def _operation(self, service: str, method: str, path: str, environ: dict[str, Any], body: bytes) -> str:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target:
+            return target.rsplit(".", 1)[-1]
+        if service == "securityhub":
+            return SECURITY_HUB_OPERATIONS.get((method, path.rstrip("/") or "/"), "*")
+        if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            return parse_qs(body.decode()).get("Action", ["*"])[0]
+        return "*"
+
+    def _account_of(self, access_key: str) -> str:
+        account_id = self._accounts.get(access_key)
+        if account_id is None:
+            from moto.iam.models import get_account_id_from  # as moto itself decides the caller's account
+
+            account_id = self._accounts[access_key] = get_account_id_from(access_key)
+        return account_id
+
+    def _take(self, account_id: str, region: str, service: str, operation: str) -> bool:
+        rate = rate_of(service, operation)
+        if rate is None:
+            return True
+        key = (account_id, region, service, operation)
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = TokenBucket(rate, self.clock)
+        return bucket.take()
+
+    def _security_hub(
+        self, account_id: str, region: str, operation: str, body: bytes, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        request = json.loads(body or b"{}")
+        store = self.hubs(account_id, region)
+        try:
+            if operation == "BatchImportFindings":
+                answer = store.batch_import_findings(request.get("Findings") or [])
+            elif operation == "BatchUpdateFindings":
+                answer = store.batch_update_findings(request)
+            else:
+                answer = store.get_findings(request)
+        except SecurityHubError as error:
+            return _respond(start_response, error.status, {"message": error.message}, error.code)
+        return _respond(start_response, 200, answer)
+
+
+def _respond(start_response: StartResponse, status: int, body: Any, error_code: str = "") -> Iterable[bytes]:
+    payload = json.dumps(body).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
+    if error_code:
+        headers.append(("x-amzn-ErrorType", error_code))
+    start_response(f"{status} {'OK' if status == 200 else 'Error'}", headers)
+    return [payload]
+
+
+def _throttled(service: str, start_response: StartResponse) -> Iterable[bytes]:
+    code, status = THROTTLED.get(service, ("ThrottlingException", 400))
+    if service == "ec2":  # the EC2 query protocol answers in XML
+        payload = (
+            f"<Response><Errors><Error><Code>{code}</Code><Message>Request limit exceeded.</Message></Error>"
+            "</Errors><RequestID>throttled</RequestID></Response>"
+        ).encode()
+        start_response(f"{status} Error", [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))])
+        return [payload]
+    return _respond(start_response, status, {"message": "Rate exceeded"}, code)
