@@ -40,8 +40,9 @@ def test_a_finding_a_person_suppressed_is_never_auto_fixed_but_can_be_approved(a
         if r.control_id == RETENTION
     ]
     finding = findings_by_resource(aws)[(RETENTION, arn(account_id))]
-    # A person suppresses it (BatchUpdateFindings; moto lacks it, so the stored finding is re-imported so).
-    aws("securityhub").batch_import_findings(Findings=[finding | {"Workflow": {"Status": "SUPPRESSED"}}])
+    # A person suppresses it in the console (BatchUpdateFindings).
+    identifier = {"Id": finding["Id"], "ProductArn": finding["ProductArn"]}
+    aws("securityhub").batch_update_findings(FindingIdentifiers=[identifier], Workflow={"Status": "SUPPRESSED"})
     [refused] = service.fix(request)
     assert refused.fix["Outcome"] == "refused" and "suppressed" in refused.fix["Error"]
     assert "retentionInDays" not in aws("logs").describe_log_groups()["logGroups"][0]

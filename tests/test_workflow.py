@@ -1,12 +1,16 @@
-"""Finding workflow kept in step through BatchUpdateFindings (a double: the emulator lacks the API)."""
+"""Finding workflow kept in step within Security Hub's quotas (the double answers as AWS documents)."""
 
 from __future__ import annotations
 
+import pytest
 from logbaseline.controls import load
+from logbaseline.engine import findings as findings_module
 from logbaseline.engine.evaluation import Outcome
 from logbaseline.engine.exemptions import Ruling
 from logbaseline.engine.findings import publish, to_asff
+from logbaseline.engine.workflow import SUPPRESSED_FOR
 from logbaseline.models import Resource, failed, passed
+from logbaseline.quotas import Pacer
 
 from tests.doubles import ClientsDouble
 
@@ -20,26 +24,64 @@ def finding(verdict, resource_id=ARN, fix=None, exemption=None) -> dict:
     return to_asff(Outcome(RETENTION, ACCOUNT, REGION, resource_id, verdict, resource, fix, exemption))
 
 
+class Clock:
+    """Time for the pacer: its waits pass at once, and each publication comes ten seconds after the last."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(findings_module, "PACER", Pacer(clock=lambda: clock.now, sleep=clock.sleep))
+    return clock
+
+
 def run(clients: ClientsDouble, *findings: dict) -> dict:
     publish(list(findings), clients, workflow=True)
+    findings_module.PACER.sleep(10)
     return clients.hubs[(ACCOUNT, REGION)].stored
 
 
+def hub(clients: ClientsDouble):
+    return clients.hubs[(ACCOUNT, REGION)]
+
+
 def status(clients: ClientsDouble, finding_id: str) -> str:
-    return clients.hubs[(ACCOUNT, REGION)].stored[finding_id]["Workflow"]["Status"]
+    return hub(clients).stored[finding_id]["Workflow"]["Status"]
 
 
-def test_passed_is_resolved_and_a_regression_goes_back_to_new_even_after_a_person_resolved_it():
+def person(clients: ClientsDouble, finding_id: str, **change) -> None:
+    """A person's BatchUpdateFindings in the console."""
+    product = hub(clients).stored[finding_id]["ProductArn"]
+    hub(clients).store.batch_update_findings(
+        {"FindingIdentifiers": [{"Id": finding_id, "ProductArn": product}]} | change
+    )
+
+
+def test_a_new_finding_is_imported_with_its_workflow_and_needs_no_update():
+    clients = ClientsDouble()
+    failing, passing = finding(failed("never expires")), finding(passed("365 days"), f"{ARN}-2")
+    run(clients, failing, passing)
+    assert (status(clients, failing["Id"]), status(clients, passing["Id"])) == ("NEW", "RESOLVED")
+    assert hub(clients).updates == []
+
+
+def test_passed_is_resolved_a_regression_is_reopened_by_security_hub_and_a_person_resolving_a_failure_is_undone():
     clients = ClientsDouble()
     first = finding(failed("never expires", fixable=True))
     run(clients, first)
-    assert status(clients, first["Id"]) == "NEW"
     run(clients, finding(passed("365 days")))
     assert status(clients, first["Id"]) == "RESOLVED"
+    updates_before = len(hub(clients).updates)
     run(clients, finding(failed("never expires", fixable=True)))
-    assert status(clients, first["Id"]) == "NEW", "regressed"
-    hub = clients.hubs[(ACCOUNT, REGION)]
-    hub.stored[first["Id"]]["Workflow"] = {"Status": "RESOLVED"}  # a person resolved it, but it still fails
+    assert status(clients, first["Id"]) == "NEW", "Security Hub reopens a finding whose compliance turns FAILED"
+    assert len(hub(clients).updates) == updates_before, "so logbaseline sends nothing for it"
+    person(clients, first["Id"], Workflow={"Status": "RESOLVED"})  # resolved, but it still fails
     run(clients, finding(failed("never expires", fixable=True)))
     assert status(clients, first["Id"]) == "NEW"
 
@@ -48,44 +90,77 @@ def test_a_person_suppressed_finding_stays_suppressed_but_an_exemption_that_ends
     clients = ClientsDouble()
     first = finding(failed("never expires"))
     run(clients, first)
-    clients.hubs[(ACCOUNT, REGION)].stored[first["Id"]]["Workflow"] = {"Status": "SUPPRESSED"}  # a person
+    person(clients, first["Id"], Workflow={"Status": "SUPPRESSED"})
     run(clients, finding(failed("never expires")))
-    assert status(clients, first["Id"]) == "SUPPRESSED"
+    run(clients, finding(passed("365 days")))
+    assert status(clients, first["Id"]) == "SUPPRESSED", "a person's suppression is theirs to lift"
 
     other = f"{ARN}-2"
+    other_id = finding(failed("x"), other)["Id"]
     run(clients, finding(failed("x"), other))
     run(clients, finding(failed("x"), other, exemption=Ruling(True, "exempt until 2027-01-01: legacy")))
-    other_id = finding(failed("x"), other)["Id"]
     assert status(clients, other_id) == "SUPPRESSED"
+    assert hub(clients).stored[other_id]["UserDefinedFields"][SUPPRESSED_FOR] == "exemption"
     run(clients, finding(failed("x"), other, exemption=Ruling(False, "tag ignored: expired on 2027-01-01 (legacy)")))
     assert status(clients, other_id) == "NEW", "the exemption that suppressed it ended"
 
 
-def test_a_fix_is_noted_on_the_finding():
+def test_a_fix_is_noted_and_a_fix_that_keeps_being_undone_escalates_even_over_a_persons_severity():
     clients = ClientsDouble()
-    run(clients, finding(failed("never expires", fixable=True)))
-    fix = {
-        "Mode": "auto",
-        "Outcome": "verified",
-        "At": "2026-11-29T02:00:00+00:00",
-        "Changes": "logs:put_retention_policy(...)",
-    }
+    first = finding(failed("never expires", fixable=True))
+    run(clients, first)
+    fix = {"Mode": "auto", "Outcome": "verified", "At": "2026-11-29T02:00:00+00:00", "Changes": "put_retention(365)"}
     stored = run(clients, finding(passed("365 days"), fix=fix))
-    [only] = stored.values()
-    assert only["Workflow"]["Status"] == "RESOLVED"
-    assert only["Note"] == {
-        "Text": "logbaseline auto fix verified at 2026-11-29T02:00:00+00:00: logs:put_retention_policy(...)",
-        "UpdatedBy": "logbaseline",
-    }
+    assert stored[first["Id"]]["Workflow"]["Status"] == "RESOLVED"
+    assert (
+        stored[first["Id"]]["Note"]["Text"]
+        == "logbaseline auto fix verified at 2026-11-29T02:00:00+00:00: put_retention(365)"
+    )
+    person(clients, first["Id"], Severity={"Label": "LOW"})
+    stopped = {"Mode": "auto", "Outcome": "stopped", "At": "2026-11-29T03:00:00+00:00", "Error": "undone 3 times"}
+    stored = run(clients, finding(failed("never expires", fixable=True), fix=stopped))
+    assert stored[first["Id"]]["Severity"]["Label"] == "CRITICAL"
 
 
-def test_lookups_and_updates_are_batched_as_aws_allows():
+def test_a_sweep_sized_publication_asks_security_hub_a_fixed_number_of_questions():
     clients = ClientsDouble()
-    many = [finding(failed("x"), f"{ARN}-{i}") for i in range(250)]
-    run(clients, *many)
-    hub = clients.hubs[(ACCOUNT, REGION)]
-    assert hub.updates == [], "new findings need no update"
-    assert max(len(lookup) for lookup in hub.lookups) == 20
-    run(clients, *[finding(passed("ok"), f"{ARN}-{i}") for i in range(250)])
-    assert [len(u["FindingIdentifiers"]) for u in hub.updates] == [100, 100, 50]
-    assert all(u["Workflow"] == {"Status": "RESOLVED"} for u in hub.updates)
+    many = 2_000
+    run(clients, *[finding(failed("x"), f"{ARN}-{i}") for i in range(many)])
+    assert hub(clients).updates == [], "new findings need no update"
+    first_lookups = len(hub(clients).lookups)
+    assert first_lookups == 4, "four filtered queries, each one page: none of the 2,000 findings needs a change"
+    run(clients, *[finding(passed("ok"), f"{ARN}-{i}") for i in range(many)])
+    assert all(s["Workflow"]["Status"] == "RESOLVED" for s in hub(clients).stored.values())
+    assert [len(u["FindingIdentifiers"]) for u in hub(clients).updates] == [100] * 20
+    # The queries page through what needs a change (20 pages of 100 here) instead of looking up each of 2,000
+    # findings (100 lookups of 20 ids).
+    assert len(hub(clients).lookups) - first_lookups == 4 + 19
+
+
+def test_a_small_publication_looks_its_findings_up_in_one_call():
+    clients = ClientsDouble()
+    run(clients, *[finding(failed("x"), f"{ARN}-{i}") for i in range(20)])
+    assert len(hub(clients).lookups) == 1
+
+
+def test_an_update_security_hub_could_not_process_is_tried_again_then_reported(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(findings_module, "UNPROCESSED_RETRY_SECONDS", 0)
+    clients = ClientsDouble()
+    first = finding(failed("x"))
+    run(clients, first)
+    double = hub(clients)
+    original, refusals = double.store.batch_update_findings, iter([True, True])
+
+    def not_yet_visible(request):
+        if next(refusals, False):
+            return {"ProcessedFindings": [], "UnprocessedFindings": [
+                {"FindingIdentifier": i, "ErrorCode": "FindingNotFound", "ErrorMessage": "not found"}
+                for i in request["FindingIdentifiers"]
+            ]}  # fmt: skip
+        return original(request)
+
+    double.store.batch_update_findings = not_yet_visible
+    result = publish([finding(passed("ok"))], clients, workflow=True)
+    assert len(double.updates) == 2 and [u["ErrorCode"] for u in result.unprocessed] == ["FindingNotFound"]
+    result = publish([finding(passed("still ok"))], clients, workflow=True)
+    assert result.unprocessed == [] and status(clients, first["Id"]) == "RESOLVED"

@@ -7,19 +7,36 @@ control id, the account, the region and the resource id.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from logbaseline.aws import partition
 from logbaseline.engine.evaluation import ClientsFactory, Outcome
-from logbaseline.engine.workflow import apply, current_findings, updates
+from logbaseline.engine.workflow import (
+    EXEMPTION_FIELD,
+    FOR_EXEMPTION,
+    LOOKUP_BATCH,
+    SUPPRESSED_FOR,
+    Update,
+    apply,
+    current_findings,
+    fix_note,
+    pages,
+    reconcile,
+    reconcile_later,
+    updates,
+)
 from logbaseline.models import Status
+from logbaseline.quotas import Pacer
 
 SCHEMA_VERSION = "2018-10-08"
 FINDING_TYPE = "Software and Configuration Checks/AWS Security Best Practices"
 BATCH_SIZE = 100  # BatchImportFindings takes at most 100 findings per call
+MAX_PRODUCT_FIELD = 2048  # characters of a ProductFields value (ASFF)
 
 
 class ImportFailed(RuntimeError):
@@ -39,11 +56,13 @@ def to_asff(outcome: Outcome, now: datetime | None = None) -> dict[str, Any]:
     control, verdict = outcome.control, outcome.verdict
     stamp = (now or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     compliance = {Status.PASSED: "PASSED", Status.FAILED: "FAILED"}.get(verdict.status, "NOT_AVAILABLE")
-    product_fields = {"logbaseline/ControlId": control.id, "logbaseline/Reason": verdict.reason[:2000]}
-    product_fields.update({f"logbaseline/Fix/{k}": str(v)[:2000] for k, v in (outcome.fix or {}).items()})
-    if outcome.exemption:
-        product_fields["logbaseline/Exemption"] = outcome.exemption.note[:2000]
-    return {
+    product_fields = _product_fields(
+        {"logbaseline/ControlId": control.id, "logbaseline/Reason": verdict.reason}
+        | {f"logbaseline/Fix/{k}": str(v) for k, v in (outcome.fix or {}).items()}
+        | ({EXEMPTION_FIELD: outcome.exemption.note} if outcome.exemption else {})
+    )
+    severity = {"Label": _severity(outcome, compliance), "Original": control.severity.value}
+    finding = {
         "SchemaVersion": SCHEMA_VERSION,
         "Id": finding_id(control.id, outcome.account_id, outcome.region, outcome.resource_id),
         "ProductArn": product_arn(outcome.account_id, outcome.region),
@@ -53,7 +72,8 @@ def to_asff(outcome: Outcome, now: datetime | None = None) -> dict[str, Any]:
         "Types": [FINDING_TYPE],
         "CreatedAt": stamp,
         "UpdatedAt": stamp,
-        "Severity": {"Label": _severity(outcome, compliance)},
+        "Severity": severity,
+        "FindingProviderFields": {"Severity": severity, "Types": [FINDING_TYPE]},
         "Title": f"{control.title}: {compliance} for {_short_name(outcome.resource_id)}"[:256],
         "Description": (
             f"{verdict.reason[:1].upper()}{verdict.reason[1:]}. Resource: {outcome.resource_id}. "
@@ -76,7 +96,29 @@ def to_asff(outcome: Outcome, now: datetime | None = None) -> dict[str, Any]:
             }
         ],
         "RecordState": "ACTIVE" if outcome.present else "ARCHIVED",
-    } | ({"Workflow": {"Status": "SUPPRESSED"}} if outcome.exempt else {})
+    }
+    return finding | _on_creation(finding, outcome.exempt, stamp)
+
+
+def _product_fields(fields: Mapping[str, str]) -> dict[str, str]:
+    """ProductFields values are NonEmptyString (pattern `.*\\S.*`, at most 2048 characters): an empty value makes
+    Security Hub refuse the finding, so it is left out."""
+    return {key: value[:MAX_PRODUCT_FIELD] for key, value in fields.items() if value.strip()}
+
+
+def _on_creation(finding: Mapping[str, Any], exempt: bool, stamp: str) -> dict[str, Any]:
+    """What only the import that creates a finding can set (later imports leave them as they are): its workflow,
+    the note of a fix, and the mark of a suppression for an exemption (engine/workflow.py)."""
+    extra: dict[str, Any] = {}
+    if exempt:
+        extra["Workflow"] = {"Status": "SUPPRESSED"}
+        extra["UserDefinedFields"] = {SUPPRESSED_FOR: FOR_EXEMPTION}
+    elif finding["Compliance"]["Status"] == "PASSED":
+        extra["Workflow"] = {"Status": "RESOLVED"}
+    note = fix_note(finding)
+    if note:
+        extra["Note"] = {"Text": note, "UpdatedBy": "logbaseline", "UpdatedAt": stamp}
+    return extra
 
 
 def _short_name(resource_id: str) -> str:
@@ -92,26 +134,99 @@ def _severity(outcome: Outcome, compliance: str) -> str:
     return outcome.control.severity.value
 
 
-def publish(findings: Iterable[Mapping[str, Any]], clients_for: ClientsFactory, workflow: bool = False) -> int:
-    """Import findings in batches of 100, each from its own account and region; then, with `workflow`,
-    set the workflow statuses and notes that import cannot change (engine/workflow.py)."""
+@dataclass
+class Publication:
+    """What one publication did: findings imported, and what Security Hub refused or left undone."""
+
+    imported: int = 0
+    refused: list[Mapping[str, Any]] = field(default_factory=list)  # BatchImportFindings' FailedFindings
+    unprocessed: list[Mapping[str, Any]] = field(default_factory=list)  # workflow updates left after a retry
+    left: list[Mapping[str, Any]] = field(default_factory=list)  # not imported before the deadline
+    lookups: int = 0  # GetFindings calls made
+    # (account, region) whose workflow was not kept in step now, to reconcile later (GetFindings was busy)
+    deferred: set[tuple[str, str]] = field(default_factory=set)
+
+
+# Each container keeps to AWS's published Security Hub rates (quotas.py); containers that meet on one account's
+# quota are throttled and retried by the client's retry policy.
+PACER = Pacer()
+UNPROCESSED_RETRY_SECONDS = 2.0  # an update may find a just-imported finding not yet visible
+
+
+def publish(
+    findings: Iterable[Mapping[str, Any]],
+    clients_for: ClientsFactory,
+    workflow: bool = False,
+    deadline: float | None = None,
+    reconcile_in: Iterable[tuple[str, str]] = (),
+    defer_when_busy: bool = True,
+) -> Publication:
+    """Import findings in batches of 100, each from its own account and region, paced below Security Hub's quota;
+    then, with `workflow`, set what import cannot (engine/workflow.py). Stops importing at `deadline` (a
+    time.monotonic() value) and returns the rest in `left`. With `defer_when_busy`, a small publication that finds
+    GetFindings busy leaves its workflow to a reconciliation (`deferred`) instead of waiting. Raises ImportFailed
+    when Security Hub refused any."""
     groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
     for finding in findings:
         groups[(finding["AwsAccountId"], finding["Region"])].append(finding)
-    imported = 0
+    for scope in reconcile_in:  # nothing to import: the reconciliation alone
+        groups.setdefault(scope, [])
+    result = Publication()
     for (account_id, region), batch in groups.items():
+        if result.left:
+            result.left.extend(batch)
+            continue
         securityhub = clients_for(account_id, region)("securityhub")
-        current = current_findings(securityhub, [f["Id"] for f in batch]) if workflow else {}
+
+        def wait(operation: str, account_id: str = account_id, region: str = region) -> None:
+            if operation == "GetFindings":
+                result.lookups += 1
+            PACER.wait(account_id, region, "securityhub", operation)
+
+        small = 0 < len(batch) <= LOOKUP_BATCH
+        # A small publication looks its findings up when GetFindings is free now; when it is busy (a burst of
+        # events in one account), waiting would hold every event behind the scarcest quota, so the workflow of
+        # this account and region is reconciled a little later instead (four queries, whatever the burst's size).
+        look_up = (
+            workflow
+            and small
+            and (not defer_when_busy or PACER.ready(account_id, region, "securityhub", "GetFindings"))
+        )
+        current = current_findings(securityhub, [f["Id"] for f in batch], wait) if look_up else {}
+        imported: list[Mapping[str, Any]] = []
         for start in range(0, len(batch), BATCH_SIZE):
-            response = securityhub.batch_import_findings(Findings=list(batch[start : start + BATCH_SIZE]))
-            if response.get("FailedCount"):
-                raise ImportFailed(
-                    f"Security Hub refused findings in {account_id}/{region}: {response.get('FailedFindings')}"
-                )
-            imported += response.get("SuccessCount", 0)
-        if workflow:
-            apply(securityhub, updates(batch, current))
-    return imported
+            if deadline is not None and start > 0 and time.monotonic() > deadline:  # each call makes progress
+                result.left.extend(batch[start:])
+                break
+            chunk = batch[start : start + BATCH_SIZE]
+            wait("BatchImportFindings")
+            response = securityhub.batch_import_findings(Findings=list(chunk))
+            result.imported += response.get("SuccessCount", 0)
+            result.refused.extend(response.get("FailedFindings", []))
+            imported.extend(chunk)
+        if workflow and (imported or not batch):
+            if look_up:
+                pending = updates(imported, current)
+            elif small:
+                pending = reconcile_later(imported)
+                result.deferred.add((account_id, region))
+            else:
+                pending = reconcile(securityhub, account_id, region, product_arn(account_id, region), imported, wait)
+            result.unprocessed.extend(_apply_with_retry(securityhub, pending, wait))
+    if result.refused:
+        raise ImportFailed(f"Security Hub refused {len(result.refused)} findings: {result.refused[:3]}")
+    return result
+
+
+def _apply_with_retry(securityhub: Any, pending: list[Update], wait: Any) -> list[Mapping[str, Any]]:
+    """Apply the updates; what Security Hub could not process is tried once more, then returned."""
+    unprocessed = apply(securityhub, pending, wait)
+    if not unprocessed:
+        return []
+    by_id = {u.finding_id: u for u in pending}
+    again = [by_id[u["FindingIdentifier"]["Id"]] for u in unprocessed if u["FindingIdentifier"]["Id"] in by_id]
+    time.sleep(UNPROCESSED_RETRY_SECONDS)
+    return apply(securityhub, again, wait)
 
 
 def unseen_findings(
@@ -131,11 +246,10 @@ def unseen_findings(
     # Both ends given, as AWS's examples of a DateFilter do: from before Security Hub existed.
     end = before.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     filters["UpdatedAt"] = [{"Start": "2018-01-01T00:00:00.000Z", "End": end}]
-    pages = securityhub.get_paginator("get_findings").paginate(Filters=filters, MaxResults=100)
-    return [  # filtered here too: the emulator ignores Filters
+    wait = lambda operation: PACER.wait(account_id, region, "securityhub", operation)  # noqa: E731
+    return [  # filtered here too, as a guard
         finding
-        for page in pages
-        for finding in page["Findings"]
+        for finding in pages(securityhub, filters, wait)
         if all(finding.get(name) == value for name, value in equals.items())
         and finding.get("GeneratorId") in generators
         and datetime.fromisoformat(finding["UpdatedAt"]) < before
@@ -184,7 +298,7 @@ def reachability_finding(
                 )[:512]
             }
         },
-        "ProductFields": {"logbaseline/ControlId": REACHABILITY_CONTROL, "logbaseline/Reason": reason[:2000]},
+        "ProductFields": _product_fields({"logbaseline/ControlId": REACHABILITY_CONTROL, "logbaseline/Reason": reason}),
         "Compliance": {"Status": "PASSED" if reachable else "FAILED"},
         "Resources": [{"Type": "AwsAccount", "Id": member, "Partition": partition(region), "Region": region}],
         "RecordState": "ARCHIVED" if reachable else "ACTIVE",

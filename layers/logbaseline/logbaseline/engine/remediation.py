@@ -15,10 +15,11 @@ from logbaseline.controls import load
 from logbaseline.controls.base import Changes, FixFailed
 from logbaseline.engine.evaluation import Outcome, evaluate_scope
 from logbaseline.engine.exemptions import TAG_KEY, Ruling, read_exemption_tags, rule
-from logbaseline.engine.findings import finding_id
+from logbaseline.engine.findings import PACER, finding_id
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
 from logbaseline.engine.routing import InvalidEvent
 from logbaseline.engine.settings import Settings
+from logbaseline.engine.workflow import pages
 from logbaseline.models import Mode, Scope, Status
 
 
@@ -155,13 +156,12 @@ def apply_fix(
 def _suppressed(clients: Clients, outcome: Outcome) -> bool:
     """Whether the finding's workflow is SUPPRESSED (read, not trusted from the request)."""
     wanted = finding_id(outcome.control.id, outcome.account_id, outcome.region, outcome.resource_id)
-    pages = (
-        clients("securityhub")
-        .get_paginator("get_findings")
-        .paginate(Filters={"Id": [{"Value": wanted, "Comparison": "EQUALS"}]})
-    )
-    # Filtered here too: the emulator ignores Filters.
-    found = (f for page in pages for f in page["Findings"] if f["Id"] == wanted)
+
+    def wait(operation: str) -> None:
+        PACER.wait(outcome.account_id, outcome.region, "securityhub", operation)
+
+    filters = {"Id": [{"Value": wanted, "Comparison": "EQUALS"}]}
+    found = (f for f in pages(clients("securityhub"), filters, wait) if f["Id"] == wanted)
     return any(f.get("Workflow", {}).get("Status") == "SUPPRESSED" for f in found)
 
 
