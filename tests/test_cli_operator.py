@@ -206,7 +206,8 @@ def test_plan_and_fix_leave_an_exempt_resource_alone(aws, log_groups):
 @pytest.mark.parametrize(
     ("sample", "rule", "control", "resource"),
     [
-        ("cloudtrail/logs-PutRetentionPolicy.json", "CloudTrailApiCallRule", RETENTION, "/aws/lambda/orders-api"),
+        ("cloudtrail/logs-CreateLogGroup.json", "CloudTrailApiCallRule", RETENTION, "/aws/lambda/orders-api"),
+        ("cloudtrail/logs-PutRetentionPolicy.json", "TamperEventRule", RETENTION, "/aws/lambda/orders-api"),
         (
             "config/oversized-AWS-EC2-VPC.json",
             "ConfigOversizedItemChangeRule",
@@ -218,7 +219,8 @@ def test_plan_and_fix_leave_an_exempt_resource_alone(aws, log_groups):
 def test_replay_routes_a_sample_event_through_the_templates_rules(sample, rule, control, resource):
     result = cli("replay", str(EVENTS / sample), "--template", str(ROOT / "template.yaml"))
     assert result.exit_code == 0, result.output
-    assert f"rule {rule} matches -> EvaluationQueue" in result.stdout
+    queue = "PriorityEvaluationQueue" if rule == "TamperEventRule" else "EvaluationQueue"
+    assert f"rule {rule} matches -> {queue}" in result.stdout
     targets = result.stdout.split("Targets")[1]
     assert any(control in line and resource in line for line in targets.splitlines())
 

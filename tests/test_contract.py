@@ -10,6 +10,7 @@ import pytest
 from logbaseline import sam_template
 from logbaseline.aws import IMPLIED_ACTIONS
 from logbaseline.controls import REGISTRY, all_controls, load
+from logbaseline.engine.routing import TAMPER_EVENTS
 from logbaseline.models import Mode
 
 from tests.conftest import ROOT
@@ -78,13 +79,17 @@ def test_metadata_is_complete(control):
     assert control.config_triggers or control.cloudtrail_triggers
 
 
-def test_every_cloudtrail_trigger_is_in_the_template_pattern_and_nothing_more():
-    pattern = RULES["CloudTrailApiCallRule"].pattern
+def test_every_cloudtrail_trigger_is_in_one_template_pattern_and_nothing_more():
+    pattern, tamper = RULES["CloudTrailApiCallRule"].pattern, RULES["TamperEventRule"].pattern
     triggers = {(t.event_source, name) for c in all_controls() for t in c.cloudtrail_triggers for name in t.event_names}
-    assert {name for _, name in triggers} == set(pattern["detail"]["eventName"])
-    assert {source for source, _ in triggers} == set(pattern["detail"]["eventSource"])
-    assert {"aws." + source.split(".")[0] for source, _ in triggers} == set(pattern["source"])
-    assert pattern["detail"]["errorCode"] == [{"exists": False}], "failed calls change nothing"
+    names, tamper_names = set(pattern["detail"]["eventName"]), set(tamper["detail"]["eventName"])
+    assert tamper_names == TAMPER_EVENTS, "the priority rule matches exactly the tamper events"
+    assert not names & tamper_names, "each call reaches one queue"
+    assert {name for _, name in triggers} == names | tamper_names
+    for rule in (pattern, tamper):
+        assert {source for source, _ in triggers} == set(rule["detail"]["eventSource"])
+        assert {"aws." + source.split(".")[0] for source, _ in triggers} == set(rule["source"])
+        assert rule["detail"]["errorCode"] == [{"exists": False}], "failed calls change nothing"
 
 
 def test_issue_trigger_list_is_covered():
@@ -92,7 +97,8 @@ def test_issue_trigger_list_is_covered():
         "CreateLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy", "CreateVpc", "CreateFlowLogs",
         "DeleteFlowLogs", "CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging",
     }  # fmt: skip
-    assert required <= set(RULES["CloudTrailApiCallRule"].pattern["detail"]["eventName"])
+    both = (RULES[r].pattern["detail"]["eventName"] for r in ("CloudTrailApiCallRule", "TamperEventRule"))
+    assert required <= {name for names in both for name in names}
 
 
 def test_every_config_trigger_is_in_both_config_patterns_and_nothing_more():
@@ -105,15 +111,34 @@ def test_every_config_trigger_is_in_both_config_patterns_and_nothing_more():
     assert summary["messageType"] == ["OversizedConfigurationItemChangeNotification"]
 
 
-def test_rules_deliver_to_the_evaluation_queue_with_a_dead_letter_queue():
+def test_rules_deliver_to_an_evaluation_queue_with_a_dead_letter_queue():
     for logical_id, rule in RULES.items():
-        assert rule.target_ids == ("EvaluationQueue",), logical_id
+        queue = "PriorityEvaluationQueue" if logical_id == "TamperEventRule" else "EvaluationQueue"
+        assert rule.target_ids == (queue,), logical_id
         (target,) = TEMPLATE["Resources"][logical_id]["Properties"]["Targets"]
         assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["EvaluationDeadLetterQueue", "Arn"]}
-    for queue in ("EvaluationQueue", "FixQueue"):
+    alarmed = {
+        alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for alarm in TEMPLATE["Resources"].values()
+        if alarm["Type"] == "AWS::CloudWatch::Alarm"
+        and alarm["Properties"].get("MetricName") == "ApproximateAgeOfOldestMessage"
+    }
+    for queue in ("EvaluationQueue", "PriorityEvaluationQueue", "FixQueue"):
         properties = TEMPLATE["Resources"][queue]["Properties"]
         assert properties["SqsManagedSseEnabled"] is True
         assert 1 <= properties["RedrivePolicy"]["maxReceiveCount"] <= 5
+        assert properties["MessageRetentionPeriod"] == 14 * 24 * 3600, "SQS's longest: nothing expires unseen"
+        assert queue in alarmed, f"{queue}: an alarm on the age of its oldest message"
+
+
+def test_tamper_events_have_concurrency_no_flood_can_take():
+    evaluator = TEMPLATE["Resources"]["EvaluatorFunction"]["Properties"]
+    events = evaluator["Events"]
+    assert events["PriorityEvaluation"]["Properties"]["ScalingConfig"]["MaximumConcurrency"] == 2
+    assert events["Evaluation"]["Properties"]["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "EvaluatorConcurrency"}
+    reserved = TEMPLATE["Mappings"]["EvaluatorConcurrency"]
+    allowed = TEMPLATE["Parameters"]["EvaluatorConcurrency"]["AllowedValues"]
+    assert {str(v): {"Reserved": v + 2} for v in allowed} == reserved, "the queue's share plus the priority's 2"
 
 
 def needed_actions(function_id: str) -> set[str]:

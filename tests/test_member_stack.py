@@ -29,7 +29,7 @@ MEMBER_ROLES = {
     "MemberReadRole": ("logbaseline-member-read", "EvaluatorFunction"),
     "MemberRemediationRole": ("logbaseline-member-remediation", "RemediatorFunction"),
 }
-FORWARDED_RULES = ("ConfigItemChangeRule", "ConfigOversizedItemChangeRule", "CloudTrailApiCallRule")
+FORWARDED_RULES = ("ConfigItemChangeRule", "ConfigOversizedItemChangeRule", "CloudTrailApiCallRule", "TamperEventRule")
 
 Grant = tuple[str, str, str]  # (action, resource, condition), the last two as canonical JSON
 

@@ -4,7 +4,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from logbaseline.engine.runtime import account_of, count_outcomes, event_of, service
+from logbaseline.engine.runtime import account_of, count_outcomes, deadline_of, event_of, service
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -16,7 +16,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     try:
         event = event_of(record.body)
         logger.info("evaluating", extra={"event_id": event["id"], "detail_type": event["detail-type"]})
-        report = service(account_of(lambda_context)).evaluate_event(event)
+        report = service(account_of(lambda_context)).evaluate_event(event, deadline_of(lambda_context))
     except Exception:
         logger.exception("could not evaluate", extra={"event_id": event.get("id"), "message_id": record.message_id})
         raise  # the message is retried, then dead-lettered
@@ -31,6 +31,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         reads_failed=len(report.read_failures),
         accounts_unreachable=len(report.unreachable),
         findings_archived=len(report.archived),
+        sweep_pages_continued=int(report.continued),
     )
 
 

@@ -24,9 +24,6 @@ from logbaseline.emulator import patched_environ
 from logbaseline.engine import runtime
 
 HANDLERS = {"evaluator": "EvaluatorFunction", "remediator": "RemediatorFunction", "sweeper": "SweeperFunction"}
-# Workflow updates need BatchUpdateFindings, which moto lacks (docs/emulator-gaps.md); tests/test_workflow.py
-# covers them with a double that follows AWS's documentation.
-EMULATOR_LIMITS = {"LOGBASELINE_WORKFLOW_UPDATES": "false"}
 QUIET = {
     "POWERTOOLS_SERVICE_NAME": "logbaseline",
     "POWERTOOLS_METRICS_NAMESPACE": "logbaseline",
@@ -73,12 +70,7 @@ class LocalStack:
         self._create_rules()
         self.environment = {
             **QUIET,
-            "LOGBASELINE_FIX_QUEUE_URL": self.queues["FixQueue"],
-            "LOGBASELINE_EVALUATION_QUEUE_URL": self.queues["EvaluationQueue"],
             "LOGBASELINE_FLOW_LOG_DELIVERY_ROLE_ARN": self.delivery_role_arn,
-            **EMULATOR_LIMITS,
-            "IDEMPOTENCY_TABLE": self.table,
-            "LOGBASELINE_HISTORY_TABLE": self.tables["HistoryTable"],
             **(environment or {}),
         }
         self._handlers: dict[str, ModuleType] = {}
@@ -179,17 +171,41 @@ class LocalStack:
             return self.handler(role).lambda_handler(dict(event), self.context(role))
 
     def function_environment(self, role: str) -> dict[str, str]:
-        """The function's own literal variables in the template (its member role, for one)."""
+        """The function's own variables in the template: its literals (its member role, for one), and its queues
+        and tables (`!Ref`), as the emulator named them. A function sees only the queues the template gives it."""
         variables = self.template["Resources"][HANDLERS[role]]["Properties"].get("Environment", {}).get("Variables", {})
-        return {name: value for name, value in variables.items() if isinstance(value, str)}
+        named = {**self.queues, **self.tables}
+        environment = {name: value for name, value in variables.items() if isinstance(value, str)}
+        for name, value in variables.items():
+            if isinstance(value, dict) and value.get("Ref") in named:
+                environment[name] = named[value["Ref"]]
+        return environment
 
-    def drain(self, queue: str, role: str) -> Delivery:
-        """Deliver every message of a queue to a handler, in batches, as the SQS event source does.
+    def sources(self, role: str) -> list[str]:
+        """The queues feeding a function (its SQS events), in the template's order."""
+        events = self.template["Resources"][HANDLERS[role]]["Properties"].get("Events", {})
+        return [e["Properties"]["Queue"]["Fn::GetAtt"][0] for e in events.values() if e["Type"] == "SQS"]
+
+    def drain(self, queue: str, role: str, only_this_queue: bool = False) -> Delivery:
+        """Deliver every message of a queue to a handler, in batches, as the SQS event source does; a function fed
+        by several queues (the evaluator: tamper events first) is given all of them, each in the template's order,
+        until every one is empty (`only_this_queue`: the one queue, as its own poller would).
 
         A message the handler reports as failed stays on the queue and comes back at once; after
         the template's maxReceiveCount receives, the queue's redrive policy moves it to the dead-letter queue.
         """
-        sqs, url, result = self.clients("sqs"), self.queues[queue], Delivery()
+        feeding = self.sources(role)
+        queues = feeding if queue in feeding and not only_this_queue else [queue]
+        result = Delivery()
+        while True:
+            before = result.delivered + len(result.failed)
+            for name in queues:
+                self._drain_one(name, role, result)
+            if result.delivered + len(result.failed) == before:
+                return result
+
+    def _drain_one(self, queue: str, role: str, result: Delivery) -> None:
+        sqs, url = self.clients("sqs"), self.queues[queue]
         arn = self.queue_arn(url)
         while messages := sqs.receive_message(
             QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, AttributeNames=["All"]
@@ -204,7 +220,6 @@ class LocalStack:
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             result.delivered += len(messages) - len(failed)
             result.failed.extend(failed)
-        return result
 
     def _record(self, message: Mapping[str, Any], queue_arn: str) -> dict[str, Any]:
         body = message["Body"]

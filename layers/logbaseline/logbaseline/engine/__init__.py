@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import nullcontext
 from contextvars import copy_context
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -19,16 +21,33 @@ from logbaseline.aws import Clients, reads_shared
 from logbaseline.controls import all_controls, load
 from logbaseline.engine.accounts import AccountClients, AccountUnreachable, Coverage, MemberClients, UnknownAccount
 from logbaseline.engine.evaluation import ClientsFactory, Outcome, evaluate_scope, with_exemptions
-from logbaseline.engine.findings import finding_id, publish, reachability_finding, to_asff, unseen_findings
+from logbaseline.engine.findings import (
+    Publication,
+    finding_id,
+    publish,
+    reachability_finding,
+    to_asff,
+    unseen_findings,
+)
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
+from logbaseline.engine.locks import FixInProgress, FixLocks
 from logbaseline.engine.remediation import FixRequest, apply_fix, approved_fix_requests, fix_requests
-from logbaseline.engine.routing import CUSTOM_ACTION, SWEEP_REQUEST, SWEEP_SOURCE, InvalidEvent, Target, route
+from logbaseline.engine.routing import (
+    CUSTOM_ACTION,
+    RECONCILE_REQUEST,
+    SWEEP_REQUEST,
+    SWEEP_SOURCE,
+    InvalidEvent,
+    Target,
+    route,
+)
 from logbaseline.engine.settings import Settings
 from logbaseline.models import Scope, not_applicable
 
 __all__ = [
     "AccountClients",
     "AccountUnreachable",
+    "FixInProgress",
     "FixRequest",
     "InvalidEvent",
     "Outcome",
@@ -41,6 +60,8 @@ SEND_BATCH = 10  # SendMessageBatch takes at most 10 messages
 WORKERS = 8  # controls judged at once in one evaluation
 # A sweep leaves findings updated this recently: a resource just created may not be in a listing yet.
 ARCHIVE_GRACE = timedelta(minutes=15)
+# A burst of events whose workflow could not be kept in step at once is reconciled this much later.
+RECONCILE_DELAY_SECONDS = 60
 NOT_FOUND_BY_SWEEP = "not found by the drift sweep: the resource is gone, or no longer in the control's scope"
 
 
@@ -61,6 +82,7 @@ class Report:
     read_failures: list[ReadFailure] = field(default_factory=list)
     unreachable: list[AccountUnreachable] = field(default_factory=list)
     archived: list[Outcome] = field(default_factory=list)  # a sweep's: earlier findings it no longer finds
+    continued: bool = False  # a sweep's: its publication goes on in another message
 
 
 @dataclass
@@ -77,6 +99,8 @@ class Service:
     workflow: bool = False  # keep findings' workflow and notes in step (BatchUpdateFindings)
     fix_limit: FixLimit = DEFAULT_FIX_LIMIT
     coverage: Coverage | None = None  # the accounts a sweep visits; None: the home account only
+    locks: FixLocks | None = None  # one fix of a gap at a time (the remediator's)
+    _reconciliations: dict[tuple[str, str], float] = field(default_factory=dict)  # asked for, when
 
     def __post_init__(self) -> None:
         if self.coverage is None and isinstance(self.clients_for, MemberClients):
@@ -105,14 +129,22 @@ class Service:
             workflow=os.environ.get("LOGBASELINE_WORKFLOW_UPDATES", "true") == "true",
             fix_limit=limit,
             coverage=coverage,
+            locks=FixLocks(os.environ["IDEMPOTENCY_TABLE"], home("dynamodb"))
+            if "IDEMPOTENCY_TABLE" in os.environ
+            else None,
         )
 
-    def evaluate_event(self, event: Mapping[str, Any]) -> Report:
-        """Evaluator: route the event, re-read and judge, report, ask for fixes."""
+    def evaluate_event(self, event: Mapping[str, Any], deadline: float | None = None) -> Report:
+        """Evaluator: route the event, re-read and judge, report, ask for fixes. `deadline` (a time.monotonic()
+        value) bounds a sweep's publication: what is left goes on in another message."""
         if event.get("detail-type") == CUSTOM_ACTION:
             approved = approved_fix_requests(event)
             self._send(self.fix_queue_url, [r.to_message() for r in approved], "fix")
             return Report([], approved)
+        if event.get("detail-type") == RECONCILE_REQUEST and event.get("source") == SWEEP_SOURCE:
+            account_id, region = reconcile_scope(event)
+            self.reconcile(account_id, region)
+            return Report()
         targets = [t for t in route(event) if self.settings.evaluates(t.control)]
         sweeping = event.get("detail-type") == SWEEP_REQUEST
         if not sweeping:
@@ -123,13 +155,55 @@ class Service:
         except AccountUnreachable as error:
             self._report_unreachable(error, event.get("region") or self.home.region)
             return Report(unreachable=[error])
-        self.report(report.outcomes)
-        if sweeping:
-            report.archived = self._archive_unseen(targets, report, started - ARCHIVE_GRACE)
-            self._report_reachable(targets)
-        report.fixes_requested = fix_requests(report.outcomes, self.settings, str(event.get("id", "")), actor_of(event))
+        if not sweeping:
+            self.report(report.outcomes)
+            published = report.outcomes
+        else:
+            published = self._sweep_page(event, targets, report, started, deadline)
+        trigger = str(event.get("id", ""))
+        report.fixes_requested = fix_requests(published, self.settings, trigger, actor_of(event))
         self._send(self.fix_queue_url, [r.to_message() for r in report.fixes_requested], "fix")
         return report
+
+    def _sweep_page(
+        self,
+        event: Mapping[str, Any],
+        targets: Sequence[Target],
+        report: Report,
+        started: datetime,
+        deadline: float | None,
+    ) -> list[Outcome]:
+        """Publish a sweep's findings in a fixed order (control, then finding id) from where an earlier page of the
+        same sweep stopped. When the deadline comes first, the rest goes on in another sweep message that names
+        only the controls left (they are read again there); the controls finished here are reconciled now."""
+        page = SweepPage.of(event)
+        ordered = sorted(report.outcomes, key=lambda o: (o.control.id, finding_id(o.control.id, *o.scope_and_id)))
+        pending, skipped = [], 0
+        for outcome in ordered:
+            if not outcome.reportable or not page.includes(outcome.control.id):
+                continue
+            if outcome.control.id == page.control_id and skipped < page.offset:
+                skipped += 1  # published by an earlier page of this sweep
+                continue
+            pending.append(outcome)
+        publication = self.report(pending, deadline)
+        done = pending[: len(pending) - len(publication.left)]
+        finished = {t.control.id for t in targets}
+        if publication.left:
+            next_control = publication.left[0]["GeneratorId"].removeprefix("logbaseline/")
+            finished = {c for c in finished if c < next_control}
+            earlier = sum(1 for o in done if o.control.id == next_control)
+            offset = (page.offset if page.control_id == next_control else 0) + earlier
+            remaining = sorted({t.control.id for t in targets} - finished)
+            account_id, region = event["detail"]["account_id"], event["detail"]["region"]
+            follow_up = sweep_event(account_id, region, remaining, SweepPage(next_control, offset))
+            self._send(self.evaluation_queue_url, [json.dumps(follow_up)], "evaluation", group=account_id)
+            report.continued = True
+        judged = [t for t in targets if t.control.id in finished]
+        report.archived = self._archive_unseen(judged, report, started - ARCHIVE_GRACE)
+        if not publication.left:
+            self._report_reachable(targets)
+        return done
 
     def fix(self, request: FixRequest) -> list[Outcome]:
         """Remediator: apply one fix, verify it, report the result."""
@@ -138,11 +212,13 @@ class Service:
         except AccountUnreachable as error:
             self._report_unreachable(error, request.region)
             raise
-        outcomes = apply_fix(request, clients, self.settings, self.history, self.fix_limit)
-        if self.history:  # first: a failed import below retries the message, which finds nothing left to fix
-            for outcome in outcomes:
-                if outcome.fix:
-                    self.history.record(outcome, request.actor)
+        gap = finding_id(request.control_id, request.account_id, request.region, request.resource_id)
+        with self.locks.hold(gap) if self.locks else nullcontext():
+            outcomes = apply_fix(request, clients, self.settings, self.history, self.fix_limit)
+            if self.history:  # first: a failed import below retries the message, which finds nothing left to fix
+                for outcome in outcomes:
+                    if outcome.fix:
+                        self.history.record(outcome, request.actor)
         if any(o.fix or not o.present for o in outcomes):
             self.report(outcomes)  # otherwise nothing changed since the evaluator (or an earlier fix) reported
         return outcomes
@@ -153,12 +229,42 @@ class Service:
         coverage = self.coverage or Coverage(account_id)
         accounts = coverage.sweep_accounts(self.home)
         regions = self.regions or [default_region]
-        messages = [json.dumps(sweep_event(account, region)) for account in accounts for region in regions]
-        self._send(self.evaluation_queue_url, messages, "evaluation")
-        return len(messages)
+        for account in accounts:
+            messages = [json.dumps(sweep_event(account, region)) for region in regions]
+            self._send(self.evaluation_queue_url, messages, "evaluation", group=account)
+        return len(accounts) * len(regions)
 
-    def report(self, outcomes: Iterable[Outcome]) -> int:
-        return publish((to_asff(o) for o in outcomes if o.reportable), self.clients_for, self.workflow)
+    def report(self, outcomes: Iterable[Outcome], deadline: float | None = None) -> Publication:
+        findings = (to_asff(o) for o in outcomes if o.reportable)
+        # Only a function that can queue a reconciliation (the evaluator) leaves a busy lookup for later.
+        deferring = bool(self.evaluation_queue_url)
+        publication = publish(findings, self.clients_for, self.workflow, deadline, defer_when_busy=deferring)
+        self._reconcile_later(publication.deferred)
+        return publication
+
+    def reconcile(self, account_id: str, region: str) -> None:
+        """Bring the workflow of this deployment's findings in one account and region in step with their state."""
+        publish([], self.clients_for, self.workflow, reconcile_in=[(account_id, region)])
+
+    def _reconcile_later(self, scopes: Iterable[tuple[str, str]]) -> None:
+        """Ask for a reconciliation a minute from now, once per account and region and minute in this container
+        (a burst of events asks once, not once per event)."""
+        now = time.monotonic()
+        due = [
+            s for s in scopes if now - self._reconciliations.get(s, -RECONCILE_DELAY_SECONDS) >= RECONCILE_DELAY_SECONDS
+        ]
+        if not due:
+            return
+        for scope in due:
+            self._reconciliations[scope] = now
+            account_id, region = scope
+            self._send(
+                self.evaluation_queue_url,
+                [json.dumps(reconcile_event(account_id, region))],
+                "evaluation",
+                group=account_id,
+                delay=RECONCILE_DELAY_SECONDS,
+            )
 
     def _archive_unseen(self, targets: Sequence[Target], report: Report, before: datetime) -> list[Outcome]:
         """A drift sweep archives the earlier findings of the controls it judged on resources it no longer
@@ -196,16 +302,21 @@ class Service:
         if findings:
             publish(findings, self.clients_for)
 
-    def _send(self, queue_url: str, bodies: list[str], what: str) -> None:
+    def _send(self, queue_url: str, bodies: list[str], what: str, group: str = "", delay: int = 0) -> None:
+        """Send in batches of 10. `group` (an account id) makes the message a fair-queue tenant's: SQS keeps one
+        account's flood from delaying the others' messages. `delay` holds it back that many seconds."""
         if not bodies:
             return
         if not queue_url:
             raise RuntimeError(f"no {what} queue configured")
         sqs = self.home("sqs")
+        extra: dict[str, Any] = ({"MessageGroupId": group} if group else {}) | (
+            {"DelaySeconds": delay} if delay else {}
+        )
         for start in range(0, len(bodies), SEND_BATCH):
             chunk = bodies[start : start + SEND_BATCH]
             response = sqs.send_message_batch(
-                QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(chunk)]
+                QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": b, **extra} for i, b in enumerate(chunk)]
             )
             if response.get("Failed"):
                 raise RuntimeError(f"could not queue {len(response['Failed'])} {what} messages: {response['Failed']}")
@@ -250,18 +361,60 @@ def actor_of(event: Mapping[str, Any]) -> str:
     return actor if isinstance(actor, str) else ""
 
 
-def sweep_event(account_id: str, region: str, control_ids: Sequence[str] = ()) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SweepPage:
+    """Where a sweep message starts publishing: the first control's findings from `offset` on."""
+
+    control_id: str = ""
+    offset: int = 0
+
+    @classmethod
+    def of(cls, event: Mapping[str, Any]) -> SweepPage:
+        page = event.get("detail", {}).get("page") or {}
+        control_id, offset = page.get("control_id", ""), page.get("offset", 0)
+        if not isinstance(control_id, str) or not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+            raise InvalidEvent("detail.page holds a control_id and a non-negative offset")
+        return cls(control_id, offset if control_id else 0)
+
+    def includes(self, control_id: str) -> bool:
+        return not self.control_id or control_id >= self.control_id
+
+
+def sweep_event(
+    account_id: str, region: str, control_ids: Sequence[str] = (), page: SweepPage | None = None
+) -> dict[str, Any]:
     """A sweep request in the EventBridge envelope, so one parser reads every message."""
+    detail: dict[str, Any] = {"account_id": account_id, "region": region, "control_ids": list(control_ids)}
+    if page:
+        detail["page"] = {"control_id": page.control_id, "offset": page.offset}
+    return _own_event(SWEEP_REQUEST, account_id, region, detail)
+
+
+def reconcile_event(account_id: str, region: str) -> dict[str, Any]:
+    """A request to reconcile the workflow of this deployment's findings in one account and region."""
+    return _own_event(RECONCILE_REQUEST, account_id, region, {"account_id": account_id, "region": region})
+
+
+def reconcile_scope(event: Mapping[str, Any]) -> tuple[str, str]:
+    detail = event.get("detail")
+    account_id = detail.get("account_id") if isinstance(detail, Mapping) else None
+    region = detail.get("region") if isinstance(detail, Mapping) else None
+    if not (isinstance(account_id, str) and account_id and isinstance(region, str) and region):
+        raise InvalidEvent("a reconcile request names detail.account_id and detail.region")
+    return account_id, region
+
+
+def _own_event(detail_type: str, account_id: str, region: str, detail: dict[str, Any]) -> dict[str, Any]:
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
-        "detail-type": SWEEP_REQUEST,
+        "detail-type": detail_type,
         "source": SWEEP_SOURCE,
         "account": account_id,
         "time": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "region": region,
         "resources": [],
-        "detail": {"account_id": account_id, "region": region, "control_ids": list(control_ids)},
+        "detail": detail,
     }
 
 

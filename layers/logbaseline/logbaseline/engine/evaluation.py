@@ -27,6 +27,11 @@ class Outcome:
     exemption: Ruling | None = None  # what the resource's exemption tag says, when it has one
 
     @property
+    def scope_and_id(self) -> tuple[str, str, str]:
+        """(account, region, resource id): with the control id, what names the finding."""
+        return self.account_id, self.region, self.resource_id
+
+    @property
     def exempt(self) -> bool:
         return self.exemption is not None and self.exemption.applies
 

@@ -19,8 +19,32 @@ from logbaseline.models import Scope
 CONFIG_CHANGE = "Config Configuration Item Change"
 CLOUDTRAIL_CALL = "AWS API Call via CloudTrail"
 SWEEP_REQUEST = "logbaseline Sweep Request"
+RECONCILE_REQUEST = "logbaseline Reconcile Request"  # the workflow of one account and region, later
 CUSTOM_ACTION = "Security Hub Findings - Custom Action"  # a person chose findings to fix
 SWEEP_SOURCE = "logbaseline.sweeper"
+# Calls that switch logging off, or destroy or expose logs: the template's TamperEventRule sends them to a queue of
+# their own, so that a flood of other events cannot delay the response (tests/test_contract.py checks the two agree).
+TAMPER_EVENTS = frozenset(
+    {
+        "DeleteBucketPublicAccessBlock",
+        "DeleteConfigurationRecorder",
+        "DeleteDeliveryChannel",
+        "DeleteDetector",
+        "DeleteFlowLogs",
+        "DeleteLoggingConfiguration",
+        "DeleteResolverQueryLogConfig",
+        "DeleteTrail",
+        "DisassociateResolverQueryLogConfig",
+        "PutBucketAcl",
+        "PutBucketPolicy",
+        "PutEventSelectors",
+        "PutRetentionPolicy",
+        "StopConfigurationRecorder",
+        "StopLogging",
+        "UpdateDetector",
+        "UpdateTrail",
+    }
+)
 
 
 class InvalidEvent(ValueError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -49,6 +50,15 @@ def fix_request_of(body: str) -> dict[str, Any]:
 
 def account_of(context: Any) -> str:
     return context.invoked_function_arn.split(":")[4]
+
+
+# What a sweep message keeps for the work after its publication (fix requests, archiving, the next page's message).
+PUBLICATION_MARGIN_SECONDS = 15.0
+
+
+def deadline_of(context: Any) -> float:
+    """When a sweep message must stop importing (time.monotonic()), from the time the invocation has left."""
+    return time.monotonic() + context.get_remaining_time_in_millis() / 1000 - PUBLICATION_MARGIN_SECONDS
 
 
 @cache
