@@ -123,7 +123,7 @@ def test_rules_deliver_to_an_evaluation_queue_with_a_dead_letter_queue():
         if alarm["Type"] == "AWS::CloudWatch::Alarm"
         and alarm["Properties"].get("MetricName") == "ApproximateAgeOfOldestMessage"
     }
-    for queue in ("EvaluationQueue", "PriorityEvaluationQueue", "FixQueue"):
+    for queue in ("EvaluationQueue", "PriorityEvaluationQueue", "FixQueue", "PriorityFixQueue"):
         properties = TEMPLATE["Resources"][queue]["Properties"]
         assert properties["SqsManagedSseEnabled"] is True
         assert 1 <= properties["RedrivePolicy"]["maxReceiveCount"] <= 5
@@ -131,14 +131,25 @@ def test_rules_deliver_to_an_evaluation_queue_with_a_dead_letter_queue():
         assert queue in alarmed, f"{queue}: an alarm on the age of its oldest message"
 
 
-def test_tamper_events_have_concurrency_no_flood_can_take():
-    evaluator = TEMPLATE["Resources"]["EvaluatorFunction"]["Properties"]
-    events = evaluator["Events"]
-    assert events["PriorityEvaluation"]["Properties"]["ScalingConfig"]["MaximumConcurrency"] == 2
-    assert events["Evaluation"]["Properties"]["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "EvaluatorConcurrency"}
-    reserved = TEMPLATE["Mappings"]["EvaluatorConcurrency"]
-    allowed = TEMPLATE["Parameters"]["EvaluatorConcurrency"]["AllowedValues"]
+@pytest.mark.parametrize(
+    ("function", "priority", "ordinary", "parameter"),
+    [
+        ("EvaluatorFunction", "PriorityEvaluation", "Evaluation", "EvaluatorConcurrency"),
+        ("RemediatorFunction", "PriorityFixes", "Fixes", "RemediatorConcurrency"),
+    ],
+)
+def test_tamper_events_and_their_fixes_have_concurrency_no_flood_can_take(function, priority, ordinary, parameter):
+    properties = TEMPLATE["Resources"][function]["Properties"]
+    events = properties["Events"]
+    assert list(events)[0] == priority, "listed first: the local stack drains in this order"
+    assert events[priority]["Properties"]["ScalingConfig"]["MaximumConcurrency"] == 2
+    assert events[ordinary]["Properties"]["ScalingConfig"]["MaximumConcurrency"] == {"Ref": parameter}
+    reserved = TEMPLATE["Mappings"][parameter]
+    allowed = TEMPLATE["Parameters"][parameter]["AllowedValues"]
     assert {str(v): {"Reserved": v + 2} for v in allowed} == reserved, "the queue's share plus the priority's 2"
+    assert properties["ReservedConcurrentExecutions"]["Fn::If"][1] == {
+        "Fn::FindInMap": [parameter, {"Ref": parameter}, "Reserved"]
+    }
 
 
 def needed_actions(function_id: str) -> set[str]:

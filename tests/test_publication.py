@@ -88,3 +88,28 @@ def test_one_fix_of_a_gap_at_a_time(aws: Clients, account_id: str):
     assert fixed.fix["Outcome"] == "verified"
     with locks.hold(gap):
         pass  # and the fix released it in turn
+
+
+def test_the_fix_a_tamper_event_asks_for_goes_to_the_priority_fix_queue(aws: Clients, account_id: str):
+    aws("logs").create_log_group(logGroupName=GROUP)
+    aws("s3").create_bucket(Bucket="trail-logs")
+    aws("cloudtrail").create_trail(Name="management-events", S3BucketName="trail-logs", IsMultiRegionTrail=True)
+    aws("cloudtrail").put_event_selectors(  # as a new trail has in AWS (docs/emulator-gaps.md)
+        TrailName="management-events", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
+    )
+    service = make_service(account_id)
+    queues = {name: aws("sqs").create_queue(QueueName=name)["QueueUrl"] for name in ("fixes", "priority-fixes")}
+    service.fix_queue_url, service.priority_fix_queue_url = queues["fixes"], queues["priority-fixes"]
+
+    def depth(name: str) -> int:
+        attributes = aws("sqs").get_queue_attributes(
+            QueueUrl=queues[name], AttributeNames=["ApproximateNumberOfMessages"]
+        )
+        return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+    service.evaluate_event(load_event("cloudtrail/logs-CreateLogGroup.json"))  # a gap opened, not a tamper
+    assert (depth("fixes"), depth("priority-fixes")) == (1, 0)
+    stop = load_event("cloudtrail/cloudtrail-StopLogging.json")
+    stop["detail"]["requestParameters"]["name"] = f"arn:aws:cloudtrail:{REGION}:{account_id}:trail/management-events"
+    assert service.evaluate_event(stop).fixes_requested, "the stopped trail is to be restarted"
+    assert (depth("fixes"), depth("priority-fixes")) == (1, 1)

@@ -33,10 +33,12 @@ from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
 from logbaseline.engine.locks import FixInProgress, FixLocks
 from logbaseline.engine.remediation import FixRequest, apply_fix, approved_fix_requests, fix_requests
 from logbaseline.engine.routing import (
+    CLOUDTRAIL_CALL,
     CUSTOM_ACTION,
     RECONCILE_REQUEST,
     SWEEP_REQUEST,
     SWEEP_SOURCE,
+    TAMPER_EVENTS,
     InvalidEvent,
     Target,
     route,
@@ -93,6 +95,7 @@ class Service:
     clients_for: ClientsFactory
     home: Clients  # the deployment's own account and region, for its queues
     fix_queue_url: str = ""
+    priority_fix_queue_url: str = ""  # fixes asked for by tamper events; the fix queue when not set
     evaluation_queue_url: str = ""
     regions: Sequence[str] = ()
     history: History | None = None  # the audit trail (the remediator's)
@@ -123,6 +126,7 @@ class Service:
             clients_for=MemberClients(coverage, os.environ.get("LOGBASELINE_MEMBER_ROLE_NAME", ""), session),
             home=home,
             fix_queue_url=os.environ.get("LOGBASELINE_FIX_QUEUE_URL", ""),
+            priority_fix_queue_url=os.environ.get("LOGBASELINE_PRIORITY_FIX_QUEUE_URL", ""),
             evaluation_queue_url=os.environ.get("LOGBASELINE_EVALUATION_QUEUE_URL", ""),
             regions=[r for r in os.environ.get("LOGBASELINE_REGIONS", "").split(",") if r],
             history=History(table, home, retention_days) if table else None,
@@ -162,7 +166,8 @@ class Service:
             published = self._sweep_page(event, targets, report, started, deadline)
         trigger = str(event.get("id", ""))
         report.fixes_requested = fix_requests(published, self.settings, trigger, actor_of(event))
-        self._send(self.fix_queue_url, [r.to_message() for r in report.fixes_requested], "fix")
+        queue = (self.priority_fix_queue_url or self.fix_queue_url) if tampered(event) else self.fix_queue_url
+        self._send(queue, [r.to_message() for r in report.fixes_requested], "fix")
         return report
 
     def _sweep_page(
@@ -350,6 +355,16 @@ def speaks_of_itself(event: Mapping[str, Any], targets: Sequence[Target]) -> Non
     others = sorted({t.scope.account_id for t in targets} - {sender})
     if sender and others:
         raise InvalidEvent(f"an event of account {sender} names resources of account {', '.join(others)}")
+
+
+def tampered(event: Mapping[str, Any]) -> bool:
+    """Whether the event is a call that switches logging off or destroys or exposes logs (its fix goes first)."""
+    detail = event.get("detail")
+    return (
+        event.get("detail-type") == CLOUDTRAIL_CALL
+        and isinstance(detail, Mapping)
+        and (detail.get("eventName") in TAMPER_EVENTS)
+    )
 
 
 def actor_of(event: Mapping[str, Any]) -> str:
