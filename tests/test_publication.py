@@ -113,3 +113,19 @@ def test_the_fix_a_tamper_event_asks_for_goes_to_the_priority_fix_queue(aws: Cli
     stop["detail"]["requestParameters"]["name"] = f"arn:aws:cloudtrail:{REGION}:{account_id}:trail/management-events"
     assert service.evaluate_event(stop).fixes_requested, "the stopped trail is to be restarted"
     assert (depth("fixes"), depth("priority-fixes")) == (1, 1)
+
+
+def test_a_sweep_does_not_queue_again_the_dry_run_plans_findings_already_carry(aws: Clients, account_id: str):
+    for name in ("/app/a", "/app/b"):
+        aws("logs").create_log_group(logGroupName=name)  # never expire: each calls for a plan
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{RETENTION}=dry-run")
+    service.workflow = True
+    service.fix_queue_url = aws("sqs").create_queue(QueueName="fixes")["QueueUrl"]
+    from logbaseline.engine import sweep_event
+
+    first = service.evaluate_event(sweep_event(account_id, REGION, [RETENTION])).fixes_requested
+    assert len(first) == 2
+    [planned] = service.fix(first[0])  # the remediator records the plan: its note stays on the finding
+    assert planned.fix["Outcome"] == "planned"
+    again = service.evaluate_event(sweep_event(account_id, REGION, [RETENTION])).fixes_requested
+    assert [r.resource_id for r in again] == [first[1].resource_id], "only the gap without a plan yet"

@@ -41,6 +41,7 @@ STRING_FIELDS: dict[str, tuple[str, ...]] = {
     "WorkflowStatus": ("Workflow", "Status"),
     "SeverityLabel": ("Severity", "Label"),
     "Title": ("Title",),
+    "NoteText": ("Note", "Text"),
     "ResourceId": ("Resources", "0", "Id"),
     "ResourceType": ("Resources", "0", "Type"),
 }

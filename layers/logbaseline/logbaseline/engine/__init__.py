@@ -22,8 +22,10 @@ from logbaseline.controls import all_controls, load
 from logbaseline.engine.accounts import AccountClients, AccountUnreachable, Coverage, MemberClients, UnknownAccount
 from logbaseline.engine.evaluation import ClientsFactory, Outcome, evaluate_scope, with_exemptions
 from logbaseline.engine.findings import (
+    PACER,
     Publication,
     finding_id,
+    product_arn,
     publish,
     reachability_finding,
     to_asff,
@@ -44,7 +46,8 @@ from logbaseline.engine.routing import (
     route,
 )
 from logbaseline.engine.settings import Settings
-from logbaseline.models import Scope, not_applicable
+from logbaseline.engine.workflow import already_planned
+from logbaseline.models import Mode, Scope, not_applicable
 
 __all__ = [
     "AccountClients",
@@ -166,6 +169,8 @@ class Service:
             published = self._sweep_page(event, targets, report, started, deadline)
         trigger = str(event.get("id", ""))
         report.fixes_requested = fix_requests(published, self.settings, trigger, actor_of(event))
+        if sweeping:
+            report.fixes_requested = self._without_repeated_plans(report.fixes_requested)
         queue = (self.priority_fix_queue_url or self.fix_queue_url) if tampered(event) else self.fix_queue_url
         self._send(queue, [r.to_message() for r in report.fixes_requested], "fix")
         return report
@@ -270,6 +275,23 @@ class Service:
                 group=account_id,
                 delay=RECONCILE_DELAY_SECONDS,
             )
+
+    def _without_repeated_plans(self, requests: list[FixRequest]) -> list[FixRequest]:
+        """A sweep asks for a dry-run plan only where the finding does not carry one already: every sweep would
+        otherwise queue the same plans again (the fix queue is shared with fixes that matter now)."""
+        dry_run = [r for r in requests if self.settings.mode(load(r.control_id), r.account_id) is Mode.DRY_RUN]
+        if not dry_run:
+            return requests
+        planned: set[str] = set()
+        for account_id, region in {(r.account_id, r.region) for r in dry_run}:
+            securityhub = self.clients_for(account_id, region)("securityhub")
+            wait = lambda op, a=account_id, r=region: PACER.wait(a, r, "securityhub", op)  # noqa: E731
+            planned |= already_planned(securityhub, account_id, region, product_arn(account_id, region), wait)
+        return [
+            r
+            for r in requests
+            if r not in dry_run or finding_id(r.control_id, r.account_id, r.region, r.resource_id) not in planned
+        ]
 
     def _archive_unseen(self, targets: Sequence[Target], report: Report, before: datetime) -> list[Outcome]:
         """A drift sweep archives the earlier findings of the controls it judged on resources it no longer

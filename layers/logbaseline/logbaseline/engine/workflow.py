@@ -164,6 +164,24 @@ def reconcile(
     return list(pending.values())
 
 
+PLANNED_NOTE = "logbaseline dry-run fix planned"  # how fix_note begins for a dry-run plan
+
+
+def already_planned(securityhub: Any, account_id: str, region: str, product_arn: str, wait: Wait) -> set[str]:
+    """This deployment's failing findings in one account and region that carry a dry-run plan already: a later
+    import cannot change a finding's note, so the plan outlives every re-evaluation until a person or a fix
+    changes it (one query, usually one page)."""
+    filters = {
+        "ProductArn": _equals(product_arn),
+        "AwsAccountId": _equals(account_id),
+        "Region": _equals(region),
+        "RecordState": _equals("ACTIVE"),
+        "ComplianceStatus": _equals("FAILED"),
+        "NoteText": [{"Value": PLANNED_NOTE, "Comparison": "PREFIX"}],
+    }
+    return {f["Id"] for f in pages(securityhub, filters, wait)}
+
+
 def reconcile_later(imported: Iterable[Mapping[str, Any]]) -> list[Update]:
     """What can be set without knowing what Security Hub holds (notes and escalations); the rest waits for a
     reconciliation."""
