@@ -17,6 +17,7 @@ from typing import Any
 
 from logbaseline import emulator
 from logbaseline.aws import Clients
+from logbaseline.controls import REGISTRY
 from logbaseline.local import LocalStack
 from logbaseline.quotas import rate_of
 
@@ -60,7 +61,12 @@ def large_account(endpoint: str, log_groups: int, vpcs: int, buckets: int, workf
     clients = Clients(REGION)
     inventory = seed(clients, log_groups, vpcs)
     _extra_buckets(clients, max(0, buckets - len(inventory.buckets)), inventory.account_id)
-    local = stack({"LOGBASELINE_WORKFLOW_UPDATES": "true" if workflow else "false"})
+    # Fixes off: the question is Security Hub's publication; thousands of fix requests would measure moto's SQS,
+    # whose every send scans the whole queue (AWS's does not).
+    fixes_off = ",".join(f"{control_id}=off" for control_id in REGISTRY)
+    local = stack(
+        {"LOGBASELINE_WORKFLOW_UPDATES": "true" if workflow else "false", "LOGBASELINE_REMEDIATION_MODES": fixes_off}
+    )
     gateway = emulator.GATEWAY
     assert gateway is not None
     sweeps = []
