@@ -239,10 +239,10 @@ class Service:
         coverage = self.coverage or Coverage(account_id)
         accounts = coverage.sweep_accounts(self.home)
         regions = self.regions or [default_region]
-        for account in accounts:
-            messages = [json.dumps(sweep_event(account, region)) for region in regions]
-            self._send(self.evaluation_queue_url, messages, "evaluation", group=account)
-        return len(accounts) * len(regions)
+        scopes = [(account, region) for account in accounts for region in regions]
+        messages = [json.dumps(sweep_event(account, region)) for account, region in scopes]
+        self._send(self.evaluation_queue_url, messages, "evaluation", groups=[account for account, _ in scopes])
+        return len(messages)
 
     def report(self, outcomes: Iterable[Outcome], deadline: float | None = None) -> Publication:
         findings = (to_asff(o) for o in outcomes if o.reportable)
@@ -329,21 +329,33 @@ class Service:
         if findings:
             publish(findings, self.clients_for)
 
-    def _send(self, queue_url: str, bodies: list[str], what: str, group: str = "", delay: int = 0) -> None:
-        """Send in batches of 10. `group` (an account id) makes the message a fair-queue tenant's: SQS keeps one
-        account's flood from delaying the others' messages. `delay` holds it back that many seconds."""
+    def _send(
+        self,
+        queue_url: str,
+        bodies: list[str],
+        what: str,
+        group: str = "",
+        delay: int = 0,
+        groups: Sequence[str] = (),
+    ) -> None:
+        """Send in batches of 10. `group` (an account id; `groups`, one per body) makes a message a fair-queue
+        tenant's: SQS keeps one account's flood from delaying the others' messages. `delay` holds it back."""
         if not bodies:
             return
         if not queue_url:
             raise RuntimeError(f"no {what} queue configured")
         sqs = self.home("sqs")
-        extra: dict[str, Any] = ({"MessageGroupId": group} if group else {}) | (
-            {"DelaySeconds": delay} if delay else {}
-        )
-        for start in range(0, len(bodies), SEND_BATCH):
-            chunk = bodies[start : start + SEND_BATCH]
+        tenants = list(groups) or [group] * len(bodies)
+        entries = [
+            {"MessageBody": body}
+            | ({"MessageGroupId": tenant} if tenant else {})
+            | ({"DelaySeconds": delay} if delay else {})
+            for body, tenant in zip(bodies, tenants, strict=True)
+        ]
+        for start in range(0, len(entries), SEND_BATCH):
+            chunk = entries[start : start + SEND_BATCH]
             response = sqs.send_message_batch(
-                QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": b, **extra} for i, b in enumerate(chunk)]
+                QueueUrl=queue_url, Entries=[{"Id": str(i), **entry} for i, entry in enumerate(chunk)]
             )
             if response.get("Failed"):
                 raise RuntimeError(f"could not queue {len(response['Failed'])} {what} messages: {response['Failed']}")
