@@ -147,9 +147,10 @@ class Publication:
     deferred: set[tuple[str, str]] = field(default_factory=set)
 
 
-# Each container keeps to AWS's published Security Hub rates (quotas.py); containers that meet on one account's
-# quota are throttled and retried by the client's retry policy.
-PACER = Pacer()
+# Each container keeps to 90% of AWS's published Security Hub rates (quotas.py): at the full rate, calls that
+# arrive bunched are throttled now and then. Containers that meet on one account's quota are throttled and retried
+# by the client's retry policy.
+PACER = Pacer(share=0.9)
 UNPROCESSED_RETRY_SECONDS = 2.0  # an update may find a just-imported finding not yet visible
 
 
