@@ -276,3 +276,14 @@ def test_a_trail_change_reaches_the_trail_bucket_controls_for_its_bucket(request
         (t.control.id, t.scope.resource_id) for t in route(event) if t.control.id in (NOT_PUBLIC, TRAIL_BUCKET_LOGGING)
     }
     assert buckets == {(NOT_PUBLIC, expected), (TRAIL_BUCKET_LOGGING, expected)}
+
+
+@pytest.mark.parametrize("resource_id", ["subnet-0123456789abcdef0", "eni-0123456789abcdef0", "tgw-0123456789abcdef0"])
+def test_a_flow_log_of_another_kind_of_resource_reaches_no_vpc_control(resource_id, caplog):
+    config = load_event("config/AWS-EC2-FlowLog.json")
+    config["detail"]["configurationItem"]["configuration"]["resourceId"] = resource_id
+    call = load_event("cloudtrail/ec2-CreateFlowLogs.json")
+    call["detail"]["requestParameters"]["CreateFlowLogsRequest"]["ResourceId"] = {"tag": 1, "content": resource_id}
+    with caplog.at_level("INFO", logger="logbaseline.engine.routing"):
+        assert route(config) == [] and route(call) == []
+    assert f"{FLOW_LOGS}: ignoring {resource_id}" in caplog.text

@@ -5,6 +5,8 @@ from __future__ import annotations
 from logbaseline.aws import Clients, partition
 from logbaseline.models import Scope
 
+VPC_ID = r"vpc-[0-9a-f]+"  # a flow log's resource may also be subnet-..., eni-..., tgw-..., tgw-attach-...
+
 
 def vpc_id(resource_id: str) -> str:
     return resource_id.rsplit("/", 1)[-1]  # vpc-... or arn:aws:ec2:region:account:vpc/vpc-...

@@ -44,11 +44,20 @@ class CloudTrailTrigger:
 
     `resource_path` is a JMESPath into the event's `detail` that yields the
     resource id (a string or a list); None re-evaluates the whole account and region.
+    `id_pattern` (a regular expression) keeps only the ids naming the control's kind of resource: the
+    others are ignored (and logged), and a path that yielded ids but none of that kind routes nothing.
+    `every_region`: the change reaches beyond the event's region (a multi-region or organization trail
+    is changed in its home region only), so the account-level control is re-judged in every covered region.
+    `destination`: the path names where logs go (a bucket that may be another account's), not a resource the
+    call changed; when this account has no such resource, nothing is archived.
     """
 
     event_source: str
     event_names: tuple[str, ...]
     resource_path: str | None = None
+    id_pattern: str = ""
+    every_region: bool = False
+    destination: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,9 @@ class ConfigTrigger:
 
     resource_type: str
     resource_path: str | None = "resourceId"
+    id_pattern: str = ""  # as CloudTrailTrigger's
+    every_region: bool = False
+    destination: bool = False
 
 
 @dataclass(frozen=True)

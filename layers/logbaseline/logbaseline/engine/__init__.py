@@ -149,7 +149,7 @@ class Service:
             account_id, region = reconcile_scope(event)
             self.reconcile(account_id, region)
             return Report()
-        targets = [t for t in route(event) if self.settings.evaluates(t.control)]
+        targets = [t for t in route(event, self.regions) if self.settings.evaluates(t.control)]
         sweeping = event.get("detail-type") == SWEEP_REQUEST
         if not sweeping:
             speaks_of_itself(event, targets)
@@ -463,7 +463,7 @@ def judge(
         scope = target.scope
         try:
             clients = clients_for(scope.account_id, scope.region)
-            return evaluate_scope(target.control, scope, clients, settings), None
+            return evaluate_scope(target.control, scope, clients, settings, target.archive_missing), None
         except (ClientError, EndpointConnectionError) as error:
             if not tolerate_unreadable or not unreadable(error):
                 raise  # throttling or a fault: the message is retried

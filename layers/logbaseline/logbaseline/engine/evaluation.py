@@ -82,13 +82,16 @@ def with_exemptions(outcomes: list[Outcome], clients_for: ClientsFactory, today:
     return result
 
 
-def evaluate_scope(control: Control, scope: Scope, clients: Clients, settings: Settings) -> list[Outcome]:
+def evaluate_scope(
+    control: Control, scope: Scope, clients: Clients, settings: Settings, archive_missing: bool = True
+) -> list[Outcome]:
+    """The outcomes of the control on the scope; a named resource not found is archived when `archive_missing`."""
     params = settings.params(control)
     outcomes = [
         Outcome(control, r.account_id, r.region, r.resource_id, control.evaluate(r, params), r)
         for r in control.collect(clients, scope)
     ]
-    if scope.resource_id and not outcomes:
+    if scope.resource_id and not outcomes and archive_missing:
         gone = not_applicable("the resource no longer exists")
         outcomes.append(Outcome(control, scope.account_id, scope.region, control.resource_id(scope), gone))
     return outcomes
