@@ -287,3 +287,31 @@ def test_a_flow_log_of_another_kind_of_resource_reaches_no_vpc_control(resource_
     with caplog.at_level("INFO", logger="logbaseline.engine.routing"):
         assert route(config) == [] and route(call) == []
     assert f"{FLOW_LOGS}: ignoring {resource_id}" in caplog.text
+
+
+FOREIGN = "999988887777"
+
+
+@pytest.mark.parametrize(
+    ("name", "arn"),
+    [
+        ("cloudtrail/wafv2-DeleteLoggingConfiguration.json", ACL),
+        ("cloudtrail/elasticloadbalancing-ModifyLoadBalancerAttributes.json", ALB),
+        ("cloudtrail/eks-CreateCluster.json", CLUSTER_ARN),
+        ("config/AWS-WAFv2-WebACL.json", ACL),
+        ("config/AWS-CloudTrail-Trail.json", TRAIL_ARN),
+    ],
+)
+def test_an_event_naming_another_accounts_arn_is_refused_never_routed(name, arn):
+    """Before, the foreign ARN was routed, and its finding imported into the sender's account."""
+    foreign = arn.replace("123456789012", FOREIGN)
+    event = json.loads(json.dumps(load_event(name)).replace(arn, foreign))
+    assert matched(event)
+    with pytest.raises(InvalidEvent, match=f"refused: the event of account 123456789012 names .*{FOREIGN}"):
+        route(event)
+
+
+def test_an_s3_arn_names_no_account_and_is_routed():
+    event = load_event("cloudtrail/s3-PutBucketPolicy.json")
+    event["detail"]["requestParameters"]["bucketName"] = f"arn:aws:s3:::{BUCKET}"
+    assert {t.scope.resource_id for t in route(event)} == {f"arn:aws:s3:::{BUCKET}"}

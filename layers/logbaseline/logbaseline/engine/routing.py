@@ -118,7 +118,9 @@ def _own(ids: Iterable[str], account: str) -> None:
     for resource_id in ids:
         parts = resource_id.split(":", 5)
         if resource_id.startswith("arn:") and len(parts) == 6 and parts[4] and parts[4] != account:
-            raise InvalidEvent(f"the event of account {account} names {resource_id:.200}, a resource of account {parts[4]}")
+            raise InvalidEvent(
+                f"refused: the event of account {account} names {resource_id:.200}, a resource of account {parts[4]}"
+            )
 
 
 def _of_kind(ids: list[str], trigger: Trigger, control: Control) -> list[str]:
