@@ -149,3 +149,22 @@ def test_round_trip_bounded_bucket_passes_and_other_buckets_are_not_judged(aws, 
     event["detail"]["requestParameters"]["bucketName"] = "app-data"
     [gone] = mine(service.evaluate_event(event))
     assert (gone.present, gone.resource_id) == (False, "arn:aws:s3:::app-data")
+
+
+def test_a_bucket_becoming_a_trails_destination_is_judged_at_once(aws, account_id):
+    """CreateTrail to a bucket with no lifecycle: judged by this control on the event (before: at the next sweep)."""
+    seed_trail_bucket(aws)
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{CONTROL.id}=off")  # no fix requests
+    [outcome] = mine(service.evaluate_event(load_event("cloudtrail/cloudtrail-CreateTrail.json")))
+    assert (outcome.resource_id, outcome.verdict.status) == (ARN, Status.FAILED)
+    assert (
+        "no lifecycle configuration"
+        in findings_by_resource(aws)[(CONTROL.id, ARN)]["ProductFields"]["logbaseline/Reason"]
+    )
+
+
+def test_a_flow_log_to_another_accounts_bucket_archives_nothing(aws, account_id):
+    """A central log bucket of another account is not this account's to judge: no finding, not even an archive."""
+    event = load_event("cloudtrail/ec2-CreateFlowLogs-s3.json")
+    assert mine(make_service(account_id).evaluate_event(event)) == []
+    assert not [key for key in findings_by_resource(aws) if key[0] == CONTROL.id]

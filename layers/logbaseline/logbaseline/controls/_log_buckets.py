@@ -21,8 +21,8 @@ from botocore.exceptions import ClientError
 
 from logbaseline.aws import Clients, partition
 from logbaseline.controls._destinations import is_s3_arn
-from logbaseline.controls._trails import describe_trails
-from logbaseline.controls.base import Changes, FixFailed, Parameter
+from logbaseline.controls._trails import BUCKET_ID, TRAIL_BUCKET_PATH, TRAIL_EVENT_SOURCE, describe_trails
+from logbaseline.controls.base import Changes, CloudTrailTrigger, FixFailed, Parameter
 from logbaseline.models import Resource, Scope, Verdict, failed, passed
 
 # Kinds of log source, cheapest to read first: a search for one bucket stops at the first source naming it.
@@ -46,6 +46,39 @@ KIND_ACTIONS = {
     ACCESS_LOG: ("s3:GetBucketLogging",),
 }
 ALL_SOURCE_ACTIONS = ("s3:ListAllMyBuckets", *dict.fromkeys(a for k in KINDS for a in KIND_ACTIONS[k]))
+
+# Calls that make a bucket a log destination: the log-bucket controls judge that bucket at once, not at the next
+# sweep. Only S3 destinations are kept (BUCKET_ID): a log group or Firehose stream is not a bucket. A destination
+# may be another account's bucket (a central log archive): not found here, nothing is archived (`destination`).
+_ELBV2_BUCKETS = "attributes[?key=='access_logs.s3.bucket' || key=='connection_logs.s3.bucket'].value"
+LOG_DESTINATION_TRIGGERS = (
+    CloudTrailTrigger(
+        TRAIL_EVENT_SOURCE, ("CreateTrail", "UpdateTrail"), TRAIL_BUCKET_PATH, BUCKET_ID, destination=True
+    ),
+    CloudTrailTrigger(
+        "ec2.amazonaws.com",
+        ("CreateFlowLogs",),
+        "requestParameters.CreateFlowLogsRequest.LogDestination",
+        BUCKET_ID,
+        destination=True,
+    ),
+    # The request names the bucket when it sets it; otherwise the response lists every attribute, the bucket too.
+    CloudTrailTrigger(
+        "elasticloadbalancing.amazonaws.com",
+        ("ModifyLoadBalancerAttributes",),
+        f"requestParameters.{_ELBV2_BUCKETS} || responseElements.{_ELBV2_BUCKETS} "
+        "|| requestParameters.loadBalancerAttributes.accessLog.s3BucketName",
+        BUCKET_ID,
+        destination=True,
+    ),
+    CloudTrailTrigger(
+        "route53resolver.amazonaws.com",
+        ("CreateResolverQueryLogConfig",),
+        "requestParameters.destinationArn",
+        BUCKET_ID,
+        destination=True,
+    ),
+)
 
 ACCESS_LOG_BUCKET = Parameter(
     "access_log_bucket",

@@ -10,20 +10,20 @@ from logbaseline.models import Scope
 
 TRAIL_EVENT_SOURCE = "cloudtrail.amazonaws.com"
 
+# A bucket name, or an S3 ARN with an optional key prefix (a log destination): never a log group or stream ARN.
+BUCKET_ID = r"(arn:aws[a-z-]*:s3:::)?[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?"
+# The bucket a trail delivers to after CreateTrail or UpdateTrail: responseElements names it after the call
+# (UpdateTrail's request names it only when it changes); an event naming none judges every such bucket of the region.
+TRAIL_BUCKET_PATH = "responseElements.s3BucketName || requestParameters.s3BucketName"
+
 # The trail-bucket controls, on a trail created or updated (perhaps to another bucket), judge that trail's bucket
-# only: responseElements names it after the call (UpdateTrail's request names it only when it changes); an event
-# naming none judges every trail bucket of the region. A bucket this account does not own in this region ends with
-# ListBuckets: its owner's account and region judge it (by their own events and the drift sweep), and the archive the
-# engine makes here for a named resource not found carries this account's and region's finding id, never that of
-# the owner's finding. The bucket a trail moved away from is not named: its last finding stays until an event about
-# that bucket archives it (it is no longer a trail bucket); the drift sweep judges only current trail buckets.
-TRAIL_BUCKET_TRIGGERS = (
-    CloudTrailTrigger(
-        TRAIL_EVENT_SOURCE,
-        ("CreateTrail", "UpdateTrail"),
-        "responseElements.s3BucketName || requestParameters.s3BucketName",
-    ),
-)
+# only; an event naming none judges every trail bucket of the region. A bucket this account does not own in this
+# region ends with ListBuckets: its owner's account and region judge it (by their own events and the drift sweep), and
+# the archive the engine makes here for a named resource not found carries this account's and region's finding id,
+# never that of the owner's finding. The bucket a trail moved away from is not named: its last finding stays until an
+# event about that bucket archives it (it is no longer a trail bucket); the drift sweep judges only current trail
+# buckets.
+TRAIL_BUCKET_TRIGGERS = (CloudTrailTrigger(TRAIL_EVENT_SOURCE, ("CreateTrail", "UpdateTrail"), TRAIL_BUCKET_PATH),)
 
 
 def trail_arn(scope: Scope) -> str:

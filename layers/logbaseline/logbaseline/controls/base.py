@@ -49,7 +49,8 @@ class CloudTrailTrigger:
     `every_region`: the change reaches beyond the event's region (a multi-region or organization trail
     is changed in its home region only), so the account-level control is re-judged in every covered region.
     `destination`: the path names where logs go (a bucket that may be another account's), not a resource the
-    call changed; when this account has no such resource, nothing is archived.
+    call changed: when this account has no such resource nothing is archived, and when the path names none
+    (logs sent elsewhere) nothing is routed.
     """
 
     event_source: str

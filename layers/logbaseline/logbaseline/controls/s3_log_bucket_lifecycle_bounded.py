@@ -8,6 +8,7 @@ from typing import Any
 from logbaseline.aws import Clients
 from logbaseline.controls._log_buckets import (
     ALL_SOURCE_ACTIONS,
+    LOG_DESTINATION_TRIGGERS,
     LogBuckets,
     bucket_arn,
     bucket_name,
@@ -140,6 +141,7 @@ CONTROL = Control(
             ("PutBucketLogging",),
             "requestParameters.BucketLoggingStatus.LoggingEnabled.TargetBucket || requestParameters.bucketName",
         ),
+        *LOG_DESTINATION_TRIGGERS,
     ),
     parameters=(FLOOR, CEILING),
     read_actions=(*ALL_SOURCE_ACTIONS, "s3:GetLifecycleConfiguration"),

@@ -1,10 +1,4 @@
-"""Every VPC has an active flow log that captures the configured traffic.
-
-Only a flow log on the VPC itself counts. Flow logs on its subnets, network interfaces or transit gateways do
-not, even when every subnet has one: a subnet or interface added later is not logged, which a VPC flow log
-covers as it is created (Security Hub EC2.6 and the AWS Config rule vpc-flow-logs-enabled judge alike). Events
-about those other flow logs are ignored by this control (logged by the routing), never judged as a VPC.
-"""
+"""Every VPC has an active flow log of its own that captures the configured traffic (see the description)."""
 
 from __future__ import annotations
 
@@ -13,7 +7,7 @@ from typing import Any
 
 from logbaseline.aws import Clients
 from logbaseline.controls._destinations import LOG_GROUP_KMS_KEY, ensure_log_group, in_account, is_s3_arn
-from logbaseline.controls._vpcs import VPC_ID, read_vpcs, vpc_arn
+from logbaseline.controls._vpcs import NOT_SUBNETS, VPC_FLOW_LOGS_ONLY, VPC_ID, read_vpcs, vpc_arn
 from logbaseline.controls.base import (
     SEC04_BP01,
     Changes,
@@ -95,10 +89,7 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     logs = resource.state["flow_logs"]
     fixable = not _unusable(params, resource)
     if not logs:
-        return failed(
-            "the VPC has no flow log of its own (flow logs on its subnets or network interfaces do not count)",
-            fixable=fixable,
-        )
+        return failed(f"the VPC has no flow log of its own ({NOT_SUBNETS})", fixable=fixable)
     capturing = [log for log in logs if _captures(log["traffic_type"], wanted)]
     if not capturing:
         return failed(f"no flow log captures {wanted} traffic", fixable=fixable)
@@ -143,12 +134,8 @@ def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -
 CONTROL = Control(
     id="vpc_flow_logs_enabled",
     title="VPCs have an active flow log",
-    description=(
-        "Every VPC has a flow log that is active, delivers without error and captures the configured traffic. Only "
-        "a flow log on the VPC itself counts: flow logs on its subnets or network interfaces do not, even on every "
-        "subnet, since a subnet added later would not be logged (as Security Hub EC2.6 judges). Events about flow "
-        "logs of subnets, network interfaces and transit gateways are ignored (the routing logs why)."
-    ),
+    description="Every VPC has a flow log that is active, delivers without error and captures the configured "
+    f"traffic. {VPC_FLOW_LOGS_ONLY}",
     severity=Severity.MEDIUM,
     resource_type="AwsEc2Vpc",
     related_requirements=(SEC04_BP01, "Security Hub EC2.6", "CIS AWS Foundations 3.9"),

@@ -37,6 +37,7 @@ TAMPER_EVENTS = frozenset(
         "DeleteResolverQueryLogConfig",
         "DeleteTrail",
         "DisassociateResolverQueryLogConfig",
+        "DisassociateResourceTypes",  # AWS Config stops recording those types
         "PutBucketAcl",
         "PutBucketPolicy",
         "PutEventSelectors",
@@ -143,10 +144,11 @@ def _targets(
     for control, trigger in pairs:
         path = trigger.resource_path
         found = _ids(jmespath.search(path, body)) if path else []
-        _own(found, account)
+        if not trigger.destination:  # a destination may be another account's (a central log archive)
+            _own(found, account)
         ids = _of_kind(found, trigger, control)
-        if found and not ids:
-            continue  # it named only resources of another kind (a subnet's flow log for a VPC control)
+        if (found or trigger.destination) and not ids:
+            continue  # only resources of another kind (a subnet flow log, for a VPC control), or no destination
         if trigger.every_region:
             scopes = [Scope(account, r) for r in dict.fromkeys([region, *regions])]
         else:
@@ -163,7 +165,7 @@ def route(event: Mapping[str, Any], regions: Sequence[str] = ()) -> list[Target]
     if not isinstance(detail, Mapping):
         raise InvalidEvent("event.detail is missing or not an object")
     if detail_type == CONFIG_CHANGE:
-        return _route_config(detail)
+        return _route_config(detail, regions)
     if detail_type == CLOUDTRAIL_CALL:
         return _route_cloudtrail(event, detail, regions)
     if detail_type == SWEEP_REQUEST and event.get("source") == SWEEP_SOURCE:
@@ -175,7 +177,7 @@ def route(event: Mapping[str, Any], regions: Sequence[str] = ()) -> list[Target]
     raise InvalidEvent(f"unknown detail-type {detail_type!r}")
 
 
-def _route_config(detail: Mapping[str, Any]) -> list[Target]:
+def _route_config(detail: Mapping[str, Any], regions: Sequence[str]) -> list[Target]:
     # An oversized notification carries only a summary; the control re-reads the resource anyway.
     item = detail.get("configurationItem") or detail.get("configurationItemSummary")
     if not isinstance(item, Mapping):
@@ -183,7 +185,7 @@ def _route_config(detail: Mapping[str, Any]) -> list[Target]:
     resource_type = _field(item, "resourceType", "configurationItem")
     account = _field(item, "awsAccountId", "configurationItem")
     region = _field(item, "awsRegion", "configurationItem")
-    return _targets(routes().config.get(resource_type, ()), item, account, region)
+    return _targets(routes().config.get(resource_type, ()), item, account, region, regions)
 
 
 def _route_cloudtrail(event: Mapping[str, Any], detail: Mapping[str, Any], regions: Sequence[str]) -> list[Target]:
