@@ -14,7 +14,7 @@ trail of another region that delivers into this region's bucket is not seen.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from logbaseline.aws import Clients, partition
 from logbaseline.controls._destinations import is_s3_arn
 from logbaseline.controls._trails import BUCKET_ID, TRAIL_BUCKET_PATH, TRAIL_EVENT_SOURCE, describe_trails
-from logbaseline.controls.base import Changes, CloudTrailTrigger, FixFailed, Parameter
+from logbaseline.controls.base import Changes, CloudTrailTrigger, FixFailed, Parameter, denied
 from logbaseline.models import Resource, Scope, Verdict, failed, passed
 
 # Kinds of log source, cheapest to read first: a search for one bucket stops at the first source naming it.
@@ -111,6 +111,18 @@ def read(clients: Clients, operation: str, missing: tuple[str, ...], **params: A
         raise
 
 
+def bucket_resource(scope: Scope, name: str, read_state: Callable[[], dict[str, Any]]) -> Resource:
+    """One bucket of the scope, its state read by `read_state`. A read that the bucket's own policy denies makes it
+    unreadable, reported as its own read failure: the other buckets of the region keep their verdicts."""
+    arn = bucket_arn(Scope(scope.account_id, scope.region, name))
+    try:
+        return Resource(scope.account_id, scope.region, arn, read_state())
+    except ClientError as error:
+        if not denied(error):
+            raise
+        return Resource(scope.account_id, scope.region, arn, {"name": name}, unreadable=str(error))
+
+
 class LogBuckets:
     """The log buckets of one account and region, read lazily and each API at most once."""
 
@@ -118,6 +130,7 @@ class LogBuckets:
         self.clients, self.region = clients, region
         self._owned: list[str] | None = None
         self._logging: dict[str, dict[str, Any] | None] = {}
+        self._denied: dict[str, ClientError] = {}  # buckets whose logging their own policy denies to us
 
     @property
     def owned(self) -> list[str]:
@@ -128,9 +141,17 @@ class LogBuckets:
         return self._owned
 
     def logging(self, bucket: str) -> dict[str, Any] | None:
-        """The bucket's server access logging ({TargetBucket, TargetPrefix, ...}), or None when off."""
+        """The bucket's server access logging ({TargetBucket, TargetPrefix, ...}), or None when off; a denied read
+        raises (once read, never asked again)."""
+        if bucket in self._denied:
+            raise self._denied[bucket]
         if bucket not in self._logging:
-            found = read(self.clients, "get_bucket_logging", ("NoSuchBucket",), Bucket=bucket) or {}
+            try:
+                found = read(self.clients, "get_bucket_logging", ("NoSuchBucket",), Bucket=bucket) or {}
+            except ClientError as error:
+                if denied(error):
+                    self._denied[bucket] = error
+                raise
             self._logging[bucket] = found.get("LoggingEnabled")
         return self._logging[bucket]
 
@@ -200,7 +221,13 @@ class LogBuckets:
 
     def _access_log(self) -> Iterator[tuple[str, str]]:
         for bucket in self.owned:
-            target = (self.logging(bucket) or {}).get("TargetBucket")
+            try:
+                logging = self.logging(bucket)
+            except ClientError as error:
+                if not denied(error):
+                    raise
+                continue  # that bucket is reported unreadable where it is judged; where it logs to is not known
+            target = (logging or {}).get("TargetBucket")
             if target and target != bucket:  # logging into itself makes no log bucket: it is a fault
                 yield target, bucket
 

@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from logbaseline.aws import Clients
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict
 
@@ -87,6 +89,14 @@ class Change:
     def __str__(self) -> str:
         args = ", ".join(f"{k}={v}" for k, v in self.parameters.items())
         return f"{self.service}:{self.operation}({args}) in {self.region}"
+
+
+# Error codes of a read denied on one resource (an S3 bucket policy, say), as opposed to throttling or a fault.
+DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "AllAccessDisabled", "UnauthorizedOperation"})
+
+
+def denied(error: Exception) -> bool:
+    return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in DENIED_CODES
 
 
 class FixFailed(Exception):

@@ -16,6 +16,7 @@ from logbaseline.controls._log_buckets import (
     access_logging_verdict,
     bucket_arn,
     bucket_name,
+    bucket_resource,
     describe_sources,
     enable_access_logging,
 )
@@ -40,11 +41,10 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
     else:
         names = [wanted] if wanted in buckets.owned else []
     return [
-        Resource(
-            scope.account_id,
-            scope.region,
-            bucket_arn(Scope(scope.account_id, scope.region, name)),
-            {"name": name, "sources": sources.get(name, {}), "logging": buckets.logging(name)},
+        bucket_resource(
+            scope,
+            name,
+            lambda name=name: {"name": name, "sources": sources.get(name, {}), "logging": buckets.logging(name)},
         )
         for name in names
     ]

@@ -12,6 +12,7 @@ from logbaseline.controls._log_buckets import (
     LogBuckets,
     bucket_arn,
     bucket_name,
+    bucket_resource,
     describe_sources,
     read,
 )
@@ -27,8 +28,8 @@ FIX_RULE_ID = "logbaseline-archive-logs"
 
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
     wanted = bucket_name(scope.resource_id) if scope.resource_id else None
-    resources = []
-    for name, sources in LogBuckets(clients, scope.region).sources(wanted).items():
+
+    def state(name: str, sources: dict[str, list[str]]) -> dict[str, Any]:
         found = read(clients, "get_bucket_lifecycle_configuration", ("NoSuchLifecycleConfiguration",), Bucket=name)
         lifecycle = None
         if found is not None:
@@ -36,11 +37,12 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
                 "rules": found.get("Rules", []),
                 "minimum_size": found.get("TransitionDefaultMinimumObjectSize"),
             }
-        arn = bucket_arn(Scope(scope.account_id, scope.region, name))
-        resources.append(
-            Resource(scope.account_id, scope.region, arn, {"name": name, "sources": sources, "lifecycle": lifecycle})
-        )
-    return resources
+        return {"name": name, "sources": sources, "lifecycle": lifecycle}
+
+    return [
+        bucket_resource(scope, name, lambda name=name, sources=sources: state(name, sources))
+        for name, sources in LogBuckets(clients, scope.region).sources(wanted).items()
+    ]
 
 
 def _applies_to_logs(rule: Mapping[str, Any]) -> bool:
