@@ -355,3 +355,16 @@ def test_a_trail_change_re_judges_the_account_level_trail_control_in_every_cover
     assert {(s.region, s.resource_id) for s in account_level} == {(r, None) for r in regions}
     assert {t.scope.region for t in targets if t.control.id != TRAIL_LOGGING} <= {"us-east-1"}
     assert {t.scope.region for t in route(load_event(name)) if t.control.id == TRAIL_LOGGING} == {"us-east-1"}
+
+
+def test_waf_logging_to_a_bucket_routes_the_bucket_to_the_log_bucket_controls():
+    event = load_event("cloudtrail/wafv2-PutLoggingConfiguration.json")
+    assert {(t.control.id, t.scope.resource_id) for t in route(event)} == {(WAF, ACL)}  # to a log group
+    event["detail"]["requestParameters"]["loggingConfiguration"]["logDestinationConfigs"] = [
+        "arn:aws:s3:::aws-waf-logs-orders"
+    ]
+    assert {(t.control.id, t.scope.resource_id) for t in route(event)} == {
+        (WAF, ACL),
+        (LIFECYCLE, "arn:aws:s3:::aws-waf-logs-orders"),
+        (ACCESS_LOGGING, "arn:aws:s3:::aws-waf-logs-orders"),
+    }

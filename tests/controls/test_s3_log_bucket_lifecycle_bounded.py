@@ -168,3 +168,22 @@ def test_a_flow_log_to_another_accounts_bucket_archives_nothing(aws, account_id)
     event = load_event("cloudtrail/ec2-CreateFlowLogs-s3.json")
     assert mine(make_service(account_id).evaluate_event(event)) == []
     assert not [key for key in findings_by_resource(aws) if key[0] == CONTROL.id]
+
+
+def test_a_waf_log_bucket_is_a_log_bucket(aws, account_id):
+    """A bucket that only a web ACL logs to is judged (before, WAF was not among the log sources read)."""
+    aws("s3").create_bucket(Bucket="aws-waf-logs-orders")
+    wafv2 = aws("wafv2")
+    acl = wafv2.create_web_acl(
+        Name="orders",
+        Scope="REGIONAL",
+        DefaultAction={"Allow": {}},
+        VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "orders"},
+    )["Summary"]
+    wafv2.put_logging_configuration(
+        LoggingConfiguration={"ResourceArn": acl["ARN"], "LogDestinationConfigs": ["arn:aws:s3:::aws-waf-logs-orders"]}
+    )
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{CONTROL.id}=off")  # no fix requests
+    [outcome] = mine(service.evaluate_event(sweep_event(account_id, REGION, [CONTROL.id])))
+    assert (outcome.resource_id, outcome.verdict.status) == ("arn:aws:s3:::aws-waf-logs-orders", Status.FAILED)
+    assert "WAF web ACL orders" in outcome.verdict.reason

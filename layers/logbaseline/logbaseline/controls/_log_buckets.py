@@ -6,10 +6,11 @@ its BucketRegion filter keeps the scope's region; so a central organization log 
 account is never judged here, and no GetBucketLocation is needed.
 
 Log sources are read in the scope's region: its trails (shadow copies included, so every
-multi-region and organization trail counts), VPC flow logs to S3, Classic and v2 load balancer
-logs, Route 53 Resolver query logs, and the server access logs of its buckets (AWS requires the
-target of those, of load balancer and of query logs to be in the source's region). A single-region
-trail of another region that delivers into this region's bucket is not seen.
+multi-region and organization trail counts), VPC flow logs to S3, WAF web ACL logs to S3 (the
+CLOUDFRONT web ACLs read in us-east-1 only), Classic and v2 load balancer logs, Route 53 Resolver
+query logs, and the server access logs of its buckets (AWS requires the target of those, of load
+balancer and of query logs to be in the source's region). A single-region trail of another region,
+or a CLOUDFRONT web ACL, that delivers into another region's bucket is not seen there.
 """
 
 from __future__ import annotations
@@ -23,15 +24,18 @@ from logbaseline.aws import Clients, partition
 from logbaseline.controls._destinations import is_s3_arn
 from logbaseline.controls._trails import BUCKET_ID, TRAIL_BUCKET_PATH, TRAIL_EVENT_SOURCE, describe_trails
 from logbaseline.controls.base import Changes, CloudTrailTrigger, FixFailed, Parameter, denied
+from logbaseline.controls.wafv2_web_acl_logging_enabled import logging_configuration, waf_scopes, web_acls
 from logbaseline.models import Resource, Scope, Verdict, failed, passed
 
 # Kinds of log source, cheapest to read first: a search for one bucket stops at the first source naming it.
-TRAIL, RESOLVER, FLOW_LOG, ELB, ELBV2, ACCESS_LOG = "trail", "resolver", "flow_log", "elb", "elbv2", "access_log"
-KINDS = (TRAIL, RESOLVER, FLOW_LOG, ELB, ELBV2, ACCESS_LOG)
+TRAIL, RESOLVER, FLOW_LOG, WAF = "trail", "resolver", "flow_log", "waf"
+ELB, ELBV2, ACCESS_LOG = "elb", "elbv2", "access_log"
+KINDS = (TRAIL, RESOLVER, FLOW_LOG, WAF, ELB, ELBV2, ACCESS_LOG)
 DESCRIBED = {
     TRAIL: "CloudTrail trail",
     RESOLVER: "Route 53 Resolver query log config",
     FLOW_LOG: "VPC flow log",
+    WAF: "WAF web ACL",
     ELB: "Classic Load Balancer",
     ELBV2: "load balancer",
     ACCESS_LOG: "server access logs of",
@@ -41,6 +45,7 @@ KIND_ACTIONS = {
     TRAIL: ("cloudtrail:DescribeTrails",),
     RESOLVER: ("route53resolver:ListResolverQueryLogConfigs",),
     FLOW_LOG: ("ec2:DescribeFlowLogs",),
+    WAF: ("wafv2:ListWebACLs", "wafv2:GetLoggingConfiguration"),  # the WAF control's own reads, shared
     ELB: ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes"),
     ELBV2: ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes"),
     ACCESS_LOG: ("s3:GetBucketLogging",),
@@ -75,6 +80,13 @@ LOG_DESTINATION_TRIGGERS = (
         "route53resolver.amazonaws.com",
         ("CreateResolverQueryLogConfig",),
         "requestParameters.destinationArn",
+        BUCKET_ID,
+        destination=True,
+    ),
+    CloudTrailTrigger(
+        "wafv2.amazonaws.com",
+        ("PutLoggingConfiguration",),
+        "requestParameters.loggingConfiguration.logDestinationConfigs",
         BUCKET_ID,
         destination=True,
     ),
@@ -196,6 +208,14 @@ class LogBuckets:
             for log in page["FlowLogs"]:
                 if log.get("LogDestinationType") == "s3" and log.get("LogDestination"):
                     yield bucket_name(log["LogDestination"]), log["FlowLogId"]
+
+    def _waf(self) -> Iterator[tuple[str, str]]:
+        wafv2 = self.clients("wafv2")
+        for waf_scope in waf_scopes(self.region):  # CLOUDFRONT web ACLs: read in us-east-1 only
+            for acl in web_acls(wafv2, waf_scope):
+                for destination in logging_configuration(wafv2, acl["ARN"]).get("LogDestinationConfigs") or []:
+                    if is_s3_arn(destination):
+                        yield bucket_name(destination), acl["Name"]
 
     def _elb(self) -> Iterator[tuple[str, str]]:
         elb = self.clients("elb")

@@ -114,9 +114,9 @@ CONTROL = Control(
     id="s3_log_bucket_lifecycle_bounded",
     title="S3 log buckets delete or archive logs between a floor and a ceiling",
     description=(
-        "Every bucket that receives logs (from trails, VPC flow logs, load balancers, Route 53 Resolver query "
-        "logs or other buckets' server access logs) has an enabled lifecycle rule that deletes or archives "
-        "(to Glacier Flexible Retrieval or Deep Archive) its objects no later than the ceiling, and no rule "
+        "Every bucket that receives logs (from trails, VPC flow logs, WAF web ACLs, load balancers, Route 53 "
+        "Resolver query logs or other buckets' server access logs) has an enabled lifecycle rule that deletes or "
+        "archives (to Glacier Flexible Retrieval or Deep Archive) its objects no later than the ceiling, and no rule "
         "deletes them before the floor. Logs kept forever are an anti-pattern of SEC04-BP01."
     ),
     severity=Severity.MEDIUM,

@@ -18,7 +18,7 @@ def web_acl_id(scope: Scope) -> str:
     return scope.resource_id or ""
 
 
-def _web_acls(wafv2: Any, waf_scope: str) -> Iterator[dict[str, Any]]:
+def web_acls(wafv2: Any, waf_scope: str) -> Iterator[dict[str, Any]]:
     """ListWebACLs has no paginator in botocore: follow NextMarker by hand."""
     query: dict[str, Any] = {"Scope": waf_scope, "Limit": 100}
     while True:
@@ -29,19 +29,26 @@ def _web_acls(wafv2: Any, waf_scope: str) -> Iterator[dict[str, Any]]:
         query["NextMarker"] = page["NextMarker"]
 
 
+def waf_scopes(region: str) -> tuple[str, ...]:
+    return ("REGIONAL", "CLOUDFRONT") if region == CLOUDFRONT_REGION else ("REGIONAL",)
+
+
+def logging_configuration(wafv2: Any, arn: str) -> dict[str, Any]:
+    try:
+        return wafv2.get_logging_configuration(ResourceArn=arn)["LoggingConfiguration"]
+    except wafv2.exceptions.WAFNonexistentItemException:  # no logging configuration
+        return {}
+
+
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
     wafv2 = clients("wafv2")
-    waf_scopes = ("REGIONAL", "CLOUDFRONT") if scope.region == CLOUDFRONT_REGION else ("REGIONAL",)
     given = scope.resource_id
     resources = []
-    for waf_scope in waf_scopes:
-        for acl in _web_acls(wafv2, waf_scope):
+    for waf_scope in waf_scopes(scope.region):
+        for acl in web_acls(wafv2, waf_scope):
             if given and given not in (acl["ARN"], acl["Name"], acl["Id"]):
                 continue
-            try:
-                logging = wafv2.get_logging_configuration(ResourceArn=acl["ARN"])["LoggingConfiguration"]
-            except wafv2.exceptions.WAFNonexistentItemException:  # no logging configuration
-                logging = {}
+            logging = logging_configuration(wafv2, acl["ARN"])
             state = {
                 "name": acl["Name"],
                 "id": acl["Id"],
