@@ -142,7 +142,8 @@ def matched(event: dict) -> bool:
 
 
 def test_every_sample_event_has_an_expectation():
-    samples = {str(p.relative_to(EVENTS)) for p in EVENTS.glob("*/*.json")}
+    # real/ holds CloudTrail records of others, with their own test (tests/test_real_events.py)
+    samples = {str(p.relative_to(EVENTS)) for p in EVENTS.glob("*/*.json") if p.parent.name != "real"}
     assert samples - {"schedule/scheduled-event.json", "securityhub/custom-action.json"} == set(EXPECTED)
 
 
