@@ -26,6 +26,15 @@ TRAIL_BUCKET_PATH = "responseElements.s3BucketName || requestParameters.s3Bucket
 TRAIL_BUCKET_TRIGGERS = (CloudTrailTrigger(TRAIL_EVENT_SOURCE, ("CreateTrail", "UpdateTrail"), TRAIL_BUCKET_PATH),)
 
 
+# UpdateTrail on an organization trail also needs the dependent actions the Service Authorization Reference lists
+# (iam:CreateServiceLinkedRole, iam:GetRole, organizations:ListAWSServiceAccessForOrganization): the fixes do not get
+# them, and leave an organization trail to a person of its management account.
+ORGANIZATION_TRAIL_REFUSAL = (
+    "refused: an organization trail is changed by its management account (or delegated administrator), with "
+    "Organizations and IAM permissions the fix does not have; left to a person"
+)
+
+
 def trail_arn(scope: Scope) -> str:
     name = scope.resource_id or ""
     if name.startswith("arn:"):
