@@ -64,3 +64,59 @@ def test_a_scan_shows_the_denied_bucket_as_not_read(aws, account_id, locked_buck
     outcomes = scan(AccountClients(account_id), account_id, [REGION], ["s3_log_bucket_lifecycle_bounded"], Settings())
     locked = [o for o in outcomes if o.resource_id == f"arn:aws:s3:::{LOCKED}"]
     assert [o.verdict.reason.split(":")[0] for o in locked] == ["could not read the resource"]
+
+
+@pytest.fixture
+def deny(monkeypatch):
+    """deny(operation, key, value): AWS answers AccessDenied to that operation for that one resource."""
+    original, refused = BaseClient._make_api_call, set()
+
+    def make_api_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if any(operation == op and params.get(key) == value for op, key, value in refused):
+            code = "AccessDeniedException"
+            raise ClientError({"Error": {"Code": code, "Message": "not authorized on this resource"}}, operation)
+        return original(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", make_api_call)
+    return lambda operation, key, value: refused.add((operation, key, value))
+
+
+def sweep(account_id: str, control_id: str):
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{control_id}=off")
+    return service.evaluate_event(sweep_event(account_id, REGION, [control_id]))
+
+
+def test_a_denied_cluster_is_its_own_read_failure(aws, account_id, deny):
+    eks = aws("eks")
+    for name in ("locked", "open"):
+        eks.create_cluster(
+            name=name,
+            roleArn="arn:aws:iam::123456789012:role/eks-cluster-role",
+            resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"]},
+        )
+    deny("DescribeCluster", "name", "locked")
+    report = sweep(account_id, "eks_control_plane_audit_logging_enabled")
+    arn = f"arn:aws:eks:{REGION}:{account_id}:cluster/"
+    assert [o.resource_id for o in report.outcomes] == [arn + "open"]
+    assert [(f.resource_id, f.reason.split(")")[0]) for f in report.read_failures] == [
+        (arn + "locked", "An error occurred (AccessDeniedException")
+    ]
+
+
+def test_a_denied_web_acl_is_its_own_read_failure_and_blinds_no_log_bucket(aws, account_id, deny):
+    wafv2 = aws("wafv2")
+    visibility = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "m"}
+    acls = {
+        name: wafv2.create_web_acl(
+            Name=name, Scope="REGIONAL", DefaultAction={"Allow": {}}, VisibilityConfig=visibility
+        )["Summary"]["ARN"]
+        for name in ("locked", "open")
+    }
+    deny("GetLoggingConfiguration", "ResourceArn", acls["locked"])
+    report = sweep(account_id, "wafv2_web_acl_logging_enabled")
+    assert [o.resource_id for o in report.outcomes] == [acls["open"]]
+    assert [f.resource_id for f in report.read_failures] == [acls["locked"]]
+    aws("s3").create_bucket(Bucket=OPEN)
+    aws("cloudtrail").create_trail(Name="trail", S3BucketName=OPEN)
+    lifecycle = sweep(account_id, "s3_log_bucket_lifecycle_bounded")  # reads the web ACLs' logging as sources
+    assert lifecycle.read_failures == [] and [o.resource_id for o in lifecycle.outcomes] == [f"arn:aws:s3:::{OPEN}"]

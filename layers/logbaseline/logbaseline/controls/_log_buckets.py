@@ -213,7 +213,13 @@ class LogBuckets:
         wafv2 = self.clients("wafv2")
         for waf_scope in waf_scopes(self.region):  # CLOUDFRONT web ACLs: read in us-east-1 only
             for acl in web_acls(wafv2, waf_scope):
-                for destination in logging_configuration(wafv2, acl["ARN"]).get("LogDestinationConfigs") or []:
+                try:
+                    logging = logging_configuration(wafv2, acl["ARN"])
+                except ClientError as error:
+                    if not denied(error):
+                        raise
+                    continue  # that web ACL is reported unreadable where it is judged
+                for destination in logging.get("LogDestinationConfigs") or []:
                     if is_s3_arn(destination):
                         yield bucket_name(destination), acl["Name"]
 

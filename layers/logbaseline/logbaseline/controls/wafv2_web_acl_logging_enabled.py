@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from logbaseline.aws import Clients
-from logbaseline.controls.base import SEC04_BP01, CloudTrailTrigger, ConfigTrigger, Control
+from logbaseline.controls.base import SEC04_BP01, CloudTrailTrigger, ConfigTrigger, Control, denied
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
 
 # CloudFront web ACLs are managed, recorded by CloudTrail and judged in us-east-1 only.
@@ -48,7 +50,16 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
         for acl in web_acls(wafv2, waf_scope):
             if given and given not in (acl["ARN"], acl["Name"], acl["Id"]):
                 continue
-            logging = logging_configuration(wafv2, acl["ARN"])
+            try:
+                logging = logging_configuration(wafv2, acl["ARN"])
+            except ClientError as error:
+                if not denied(error):
+                    raise
+                unread = Resource(
+                    scope.account_id, scope.region, acl["ARN"], {"name": acl["Name"]}, unreadable=str(error)
+                )
+                resources.append(unread)  # its own read failure; the other web ACLs keep their verdicts
+                continue
             state = {
                 "name": acl["Name"],
                 "id": acl["Id"],
