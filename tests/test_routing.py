@@ -35,9 +35,12 @@ ALB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/orde
 CLASSIC_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/legacy-web"
 ACL = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/orders-web-acl/a1b2c3d4-5678-40ab-9def-0123456789ab"
 BUCKET = "org-cloudtrail-logs-123456789012"
+FLOW_LOG_BUCKET = "arn:aws:s3:::vpc-flow-logs-123456789012/flow/"
 TRAIL_CHANGE = {(TRAIL_LOGGING, None), (VALIDATION, TRAIL), (TRAIL_KMS, TRAIL), (TRAIL_CW, TRAIL)}
 # A trail change may move it to another bucket: the trail's bucket (responseElements.s3BucketName) is re-judged.
 TRAIL_BUCKETS = {(NOT_PUBLIC, BUCKET), (TRAIL_BUCKET_LOGGING, BUCKET)}
+# ... and it becomes a log bucket: the log-bucket controls judge it at once, not at the next sweep.
+LOG_BUCKET_OF_A_TRAIL = {(LIFECYCLE, BUCKET), (ACCESS_LOGGING, BUCKET)}
 VPC_CHANGE = {(FLOW_LOGS, VPC), (DNS, VPC)}
 
 # event file -> the (control, resource id or None for the whole region) it must reach
@@ -49,10 +52,17 @@ EXPECTED = {
     "cloudtrail/logs-AssociateKmsKey.json": {(GROUP_KMS, GROUP)},
     "cloudtrail/logs-DisassociateKmsKey.json": {(GROUP_KMS, GROUP)},
     "cloudtrail/ec2-CreateVpc.json": VPC_CHANGE,
-    "cloudtrail/ec2-CreateFlowLogs.json": {(FLOW_LOGS, VPC)},
+    "cloudtrail/ec2-CreateFlowLogs.json": {(FLOW_LOGS, VPC)},  # to a log group: no bucket to judge
+    "cloudtrail/ec2-CreateFlowLogs-s3.json": {
+        (FLOW_LOGS, VPC),
+        (LIFECYCLE, FLOW_LOG_BUCKET),
+        (ACCESS_LOGGING, FLOW_LOG_BUCKET),
+    },
+    # A subnet's flow log: no VPC is judged, but its bucket becomes a log bucket all the same.
+    "cloudtrail/ec2-CreateFlowLogs-subnet.json": {(LIFECYCLE, FLOW_LOG_BUCKET), (ACCESS_LOGGING, FLOW_LOG_BUCKET)},
     "cloudtrail/ec2-DeleteFlowLogs.json": {(FLOW_LOGS, None)},
-    "cloudtrail/cloudtrail-CreateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS,
-    "cloudtrail/cloudtrail-UpdateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS,
+    "cloudtrail/cloudtrail-CreateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS | LOG_BUCKET_OF_A_TRAIL,
+    "cloudtrail/cloudtrail-UpdateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS | LOG_BUCKET_OF_A_TRAIL,
     "cloudtrail/cloudtrail-DeleteTrail.json": TRAIL_CHANGE,
     "cloudtrail/cloudtrail-StartLogging.json": {(TRAIL_LOGGING, None)},
     "cloudtrail/cloudtrail-StopLogging.json": {(TRAIL_LOGGING, None)},
@@ -64,15 +74,27 @@ EXPECTED = {
     "cloudtrail/config-PutConfigurationRecorder.json": {(RECORDER, None)},
     "cloudtrail/config-DeleteConfigurationRecorder.json": {(RECORDER, None)},
     "cloudtrail/config-DeleteDeliveryChannel.json": {(RECORDER, None)},
+    "cloudtrail/config-PutDeliveryChannel.json": {(RECORDER, None)},
+    "cloudtrail/config-AssociateResourceTypes.json": {(RECORDER, None)},
+    "cloudtrail/config-DisassociateResourceTypes.json": {(RECORDER, None)},
     "cloudtrail/guardduty-CreateDetector.json": {(GUARDDUTY, None)},
     "cloudtrail/guardduty-UpdateDetector.json": {(GUARDDUTY, None)},
     "cloudtrail/guardduty-DeleteDetector.json": {(GUARDDUTY, None)},
     "cloudtrail/route53resolver-AssociateResolverQueryLogConfig.json": {(DNS, VPC)},
     "cloudtrail/route53resolver-DisassociateResolverQueryLogConfig.json": {(DNS, VPC)},
     "cloudtrail/route53resolver-DeleteResolverQueryLogConfig.json": {(DNS, None)},
+    "cloudtrail/route53resolver-CreateResolverQueryLogConfig.json": {
+        (LIFECYCLE, "arn:aws:s3:::dns-query-logs-123456789012"),
+        (ACCESS_LOGGING, "arn:aws:s3:::dns-query-logs-123456789012"),
+    },
     "cloudtrail/elasticloadbalancing-CreateLoadBalancer.json": {(ELB, ALB)},
     "cloudtrail/elasticloadbalancing-CreateLoadBalancer-classic.json": {(ELB, "legacy-web")},
-    "cloudtrail/elasticloadbalancing-ModifyLoadBalancerAttributes.json": {(ELB, ALB)},
+    # The response lists every attribute, the access-log bucket too: it is judged as a log bucket.
+    "cloudtrail/elasticloadbalancing-ModifyLoadBalancerAttributes.json": {
+        (ELB, ALB),
+        (LIFECYCLE, "elb-access-logs-123456789012"),
+        (ACCESS_LOGGING, "elb-access-logs-123456789012"),
+    },
     "cloudtrail/elasticloadbalancing-ModifyLoadBalancerAttributes-classic.json": {(ELB, "legacy-web")},
     "cloudtrail/wafv2-CreateWebACL.json": {(WAF, ACL)},
     "cloudtrail/wafv2-PutLoggingConfiguration.json": {(WAF, ACL)},
@@ -120,7 +142,8 @@ def matched(event: dict) -> bool:
 
 
 def test_every_sample_event_has_an_expectation():
-    samples = {str(p.relative_to(EVENTS)) for p in EVENTS.glob("*/*.json")}
+    # real/ holds CloudTrail records of others, with their own test (tests/test_real_events.py)
+    samples = {str(p.relative_to(EVENTS)) for p in EVENTS.glob("*/*.json") if p.parent.name != "real"}
     assert samples - {"schedule/scheduled-event.json", "securityhub/custom-action.json"} == set(EXPECTED)
 
 
@@ -276,3 +299,73 @@ def test_a_trail_change_reaches_the_trail_bucket_controls_for_its_bucket(request
         (t.control.id, t.scope.resource_id) for t in route(event) if t.control.id in (NOT_PUBLIC, TRAIL_BUCKET_LOGGING)
     }
     assert buckets == {(NOT_PUBLIC, expected), (TRAIL_BUCKET_LOGGING, expected)}
+
+
+@pytest.mark.parametrize("resource_id", ["subnet-0123456789abcdef0", "eni-0123456789abcdef0", "tgw-0123456789abcdef0"])
+def test_a_flow_log_of_another_kind_of_resource_reaches_no_vpc_control(resource_id, caplog):
+    config = load_event("config/AWS-EC2-FlowLog.json")
+    config["detail"]["configurationItem"]["configuration"]["resourceId"] = resource_id
+    call = load_event("cloudtrail/ec2-CreateFlowLogs.json")
+    call["detail"]["requestParameters"]["CreateFlowLogsRequest"]["ResourceId"] = {"tag": 1, "content": resource_id}
+    with caplog.at_level("INFO", logger="logbaseline.engine.routing"):
+        assert route(config) == [] and route(call) == []
+    assert f"{FLOW_LOGS}: ignoring {resource_id}" in caplog.text
+
+
+FOREIGN = "999988887777"
+
+
+@pytest.mark.parametrize(
+    ("name", "arn"),
+    [
+        ("cloudtrail/wafv2-DeleteLoggingConfiguration.json", ACL),
+        ("cloudtrail/elasticloadbalancing-ModifyLoadBalancerAttributes.json", ALB),
+        ("cloudtrail/eks-CreateCluster.json", CLUSTER_ARN),
+        ("config/AWS-WAFv2-WebACL.json", ACL),
+        ("config/AWS-CloudTrail-Trail.json", TRAIL_ARN),
+    ],
+)
+def test_an_event_naming_another_accounts_arn_is_refused_never_routed(name, arn):
+    """Before, the foreign ARN was routed, and its finding imported into the sender's account."""
+    foreign = arn.replace("123456789012", FOREIGN)
+    event = json.loads(json.dumps(load_event(name)).replace(arn, foreign))
+    assert matched(event)
+    with pytest.raises(InvalidEvent, match=f"refused: the event of account 123456789012 names .*{FOREIGN}"):
+        route(event)
+
+
+def test_an_s3_arn_names_no_account_and_is_routed():
+    event = load_event("cloudtrail/s3-PutBucketPolicy.json")
+    event["detail"]["requestParameters"]["bucketName"] = f"arn:aws:s3:::{BUCKET}"
+    assert {t.scope.resource_id for t in route(event)} == {f"arn:aws:s3:::{BUCKET}"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "cloudtrail/cloudtrail-StopLogging.json",
+        "cloudtrail/cloudtrail-UpdateTrail.json",
+        "config/AWS-CloudTrail-Trail.json",
+    ],
+)
+def test_a_trail_change_re_judges_the_account_level_trail_control_in_every_covered_region(name):
+    """A multi-region trail is changed in its home region only; before, only that region's finding was re-judged."""
+    regions = ["eu-west-1", "us-east-1", "ap-southeast-2"]
+    targets = route(load_event(name), regions)
+    account_level = {t.scope for t in targets if t.control.id == TRAIL_LOGGING}
+    assert {(s.region, s.resource_id) for s in account_level} == {(r, None) for r in regions}
+    assert {t.scope.region for t in targets if t.control.id != TRAIL_LOGGING} <= {"us-east-1"}
+    assert {t.scope.region for t in route(load_event(name)) if t.control.id == TRAIL_LOGGING} == {"us-east-1"}
+
+
+def test_waf_logging_to_a_bucket_routes_the_bucket_to_the_log_bucket_controls():
+    event = load_event("cloudtrail/wafv2-PutLoggingConfiguration.json")
+    assert {(t.control.id, t.scope.resource_id) for t in route(event)} == {(WAF, ACL)}  # to a log group
+    event["detail"]["requestParameters"]["loggingConfiguration"]["logDestinationConfigs"] = [
+        "arn:aws:s3:::aws-waf-logs-orders"
+    ]
+    assert {(t.control.id, t.scope.resource_id) for t in route(event)} == {
+        (WAF, ACL),
+        (LIFECYCLE, "arn:aws:s3:::aws-waf-logs-orders"),
+        (ACCESS_LOGGING, "arn:aws:s3:::aws-waf-logs-orders"),
+    }

@@ -187,13 +187,15 @@ def trail_event(name: str, bucket_name: str) -> dict:
 
 
 def test_create_trail_judges_its_own_bucket_only(aws, account_id):
-    """A new trail re-judges its bucket, not every trail bucket of the region (both trail-bucket controls)."""
+    """A new trail re-judges its bucket, not every trail bucket of the region (both trail-bucket controls, and the
+    log-bucket controls, for which it becomes a log bucket)."""
     seed_trail(aws)
     aws("s3").create_bucket(Bucket="other-trail-logs")
     aws("cloudtrail").create_trail(Name="other", S3BucketName="other-trail-logs")
     report = observer(account_id).evaluate_event(load_event("cloudtrail/cloudtrail-CreateTrail.json"))
     judged = {(o.control.id, o.resource_id) for o in report.outcomes if o.resource_id.startswith("arn:aws:s3:::")}
-    assert judged == {(CONTROL.id, ARN), (TRAIL_BUCKET_LOGGING, ARN)}
+    log_bucket_controls = {"s3_log_bucket_lifecycle_bounded", "s3_bucket_server_access_logging_enabled"}
+    assert judged == {(c, ARN) for c in {CONTROL.id, TRAIL_BUCKET_LOGGING, *log_bucket_controls}}
 
 
 def test_create_trail_with_another_regions_bucket_leaves_that_regions_finding(aws, account_id):

@@ -6,6 +6,7 @@ from collections import Counter
 
 import boto3
 import pytest
+from logbaseline import sam_template
 from logbaseline.aws import Clients
 from logbaseline.controls._trails import management_events
 from logbaseline.controls.base import Change, Changes, FixFailed
@@ -13,7 +14,7 @@ from logbaseline.controls.cloudtrail_multi_region_logging import CONTROL
 from logbaseline.engine import FixRequest
 from logbaseline.models import Resource, Scope, Status
 
-from tests.conftest import REGION, caller, findings_by_resource, load_event, make_service
+from tests.conftest import REGION, ROOT, caller, findings_by_resource, load_event, make_service
 
 ME, OTHER = "123456789012", "210987654321"  # the sample account (moto's default) and a management account
 ALL = [{"ReadWriteType": "All", "IncludeManagementEvents": True}]
@@ -206,3 +207,19 @@ def test_trails_after_the_first_that_passes_are_not_read(aws, account_id):
     assert verdict.status is Status.PASSED and "multi-region trail first is logging" in verdict.reason
     assert [t["name"] for t in resource.state["trails"]] == ["first"]
     assert asked == Counter({"DescribeTrails": 1, "GetTrailStatus": 1, "GetEventSelectors": 1})
+
+
+def test_a_stopped_multi_region_trail_is_judged_in_every_covered_region_at_once(aws, account_id):
+    """StopLogging arrives in the trail's home region only; before, the other regions' findings waited for the sweep."""
+    seed_trail(aws, logging=False)
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{CONTROL.id}=off")
+    service.regions = [REGION, "eu-west-1"]  # the template gives the evaluator SweepRegions as LOGBASELINE_REGIONS
+    report = service.evaluate_event(load_event("cloudtrail/cloudtrail-StopLogging.json"))
+    judged = {(o.region, o.verdict.status) for o in report.outcomes if o.control is CONTROL}
+    assert judged == {(REGION, Status.FAILED), ("eu-west-1", Status.FAILED)}
+
+
+def test_the_evaluator_knows_the_covered_regions():
+    template = sam_template.load(ROOT / "template.yaml")
+    variables = template["Resources"]["EvaluatorFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["LOGBASELINE_REGIONS"] == {"Ref": "SweepRegions"}

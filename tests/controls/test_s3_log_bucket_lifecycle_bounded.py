@@ -149,3 +149,41 @@ def test_round_trip_bounded_bucket_passes_and_other_buckets_are_not_judged(aws, 
     event["detail"]["requestParameters"]["bucketName"] = "app-data"
     [gone] = mine(service.evaluate_event(event))
     assert (gone.present, gone.resource_id) == (False, "arn:aws:s3:::app-data")
+
+
+def test_a_bucket_becoming_a_trails_destination_is_judged_at_once(aws, account_id):
+    """CreateTrail to a bucket with no lifecycle: judged by this control on the event (before: at the next sweep)."""
+    seed_trail_bucket(aws)
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{CONTROL.id}=off")  # no fix requests
+    [outcome] = mine(service.evaluate_event(load_event("cloudtrail/cloudtrail-CreateTrail.json")))
+    assert (outcome.resource_id, outcome.verdict.status) == (ARN, Status.FAILED)
+    assert (
+        "no lifecycle configuration"
+        in findings_by_resource(aws)[(CONTROL.id, ARN)]["ProductFields"]["logbaseline/Reason"]
+    )
+
+
+def test_a_flow_log_to_another_accounts_bucket_archives_nothing(aws, account_id):
+    """A central log bucket of another account is not this account's to judge: no finding, not even an archive."""
+    event = load_event("cloudtrail/ec2-CreateFlowLogs-s3.json")
+    assert mine(make_service(account_id).evaluate_event(event)) == []
+    assert not [key for key in findings_by_resource(aws) if key[0] == CONTROL.id]
+
+
+def test_a_waf_log_bucket_is_a_log_bucket(aws, account_id):
+    """A bucket that only a web ACL logs to is judged (before, WAF was not among the log sources read)."""
+    aws("s3").create_bucket(Bucket="aws-waf-logs-orders")
+    wafv2 = aws("wafv2")
+    acl = wafv2.create_web_acl(
+        Name="orders",
+        Scope="REGIONAL",
+        DefaultAction={"Allow": {}},
+        VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "orders"},
+    )["Summary"]
+    wafv2.put_logging_configuration(
+        LoggingConfiguration={"ResourceArn": acl["ARN"], "LogDestinationConfigs": ["arn:aws:s3:::aws-waf-logs-orders"]}
+    )
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{CONTROL.id}=off")  # no fix requests
+    [outcome] = mine(service.evaluate_event(sweep_event(account_id, REGION, [CONTROL.id])))
+    assert (outcome.resource_id, outcome.verdict.status) == ("arn:aws:s3:::aws-waf-logs-orders", Status.FAILED)
+    assert "WAF web ACL orders" in outcome.verdict.reason

@@ -206,7 +206,7 @@ def round_trip(aws, account_id, vpc_id, **environ):
     finding = findings_by_resource(aws)[(CONTROL.id, arn)]
     assert finding["Compliance"]["Status"] == "FAILED"
     assert finding["GeneratorId"] == f"logbaseline/{CONTROL.id}"
-    assert finding["ProductFields"]["logbaseline/Reason"] == "the VPC has no flow log"
+    assert finding["ProductFields"]["logbaseline/Reason"].startswith("the VPC has no flow log of its own")
     assert report.fixes_requested == [FixRequest(CONTROL.id, account_id, REGION, arn, event["id"], caller(event))]
 
     [fixed] = service.fix(report.fixes_requested[0])
@@ -282,3 +282,46 @@ def test_round_trip_broken_flow_log_is_not_duplicated(aws, account_id):
     finding = findings_by_resource(aws)[(CONTROL.id, outcome.resource_id)]
     assert finding["ProductFields"]["logbaseline/Fix/Outcome"] == "failed"
     assert len(flow_logs(aws, vpc_id)) == 1
+
+
+def subnet_flow_log_event(resource_type: str, resource_id: str) -> dict:
+    """The CreateFlowLogs record with another kind of resource, as EC2 logs it (ResourceType, ResourceId)."""
+    event = load_event("cloudtrail/ec2-CreateFlowLogs.json")
+    request = event["detail"]["requestParameters"]["CreateFlowLogsRequest"]
+    request["ResourceType"], request["ResourceId"] = resource_type, {"tag": 1, "content": resource_id}
+    return event
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "resource_id"),
+    [
+        ("Subnet", "subnet-0123456789abcdef0"),
+        ("NetworkInterface", "eni-0123456789abcdef0"),
+        ("TransitGateway", "tgw-0123456789abcdef0"),
+        ("TransitGatewayAttachment", "tgw-attach-0123456789abcdef0"),
+    ],
+)
+def test_a_flow_log_on_another_kind_of_resource_is_not_judged_as_a_vpc(aws, account_id, resource_type, resource_id):
+    """Before, the subnet's id was judged as a VPC: DescribeVpcs found nothing and a 'resource gone' finding named
+    vpc/subnet-... was imported. Now the control ignores it (and the routing logs why)."""
+    service = make_service(account_id)
+    report = service.evaluate_event(subnet_flow_log_event(resource_type, resource_id))
+    assert ours(report) == []
+    assert not [key for key in findings_by_resource(aws) if key[0] == CONTROL.id]
+
+
+def test_a_vpc_whose_subnets_all_have_flow_logs_fails_without_its_own(aws, account_id):
+    """Subnet flow logs do not count: a subnet added later would not be logged (as Security Hub EC2.6 judges)."""
+    ec2, vpc_id, role = aws("ec2"), seeded_vpc(aws), delivery_role(aws)
+    subnets = [ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.20.{i}.0/24")["Subnet"]["SubnetId"] for i in (1, 2)]
+    ec2.create_flow_logs(
+        ResourceType="Subnet",
+        ResourceIds=subnets,
+        TrafficType="ALL",
+        LogGroupName=DEST,
+        DeliverLogsPermissionArn=role,
+    )
+    report = make_service(account_id).evaluate_event(sample("cloudtrail/ec2-CreateVpc.json", vpc_id))
+    [outcome] = ours(report)
+    assert outcome.verdict.status is Status.FAILED
+    assert outcome.verdict.reason.startswith("the VPC has no flow log of its own")

@@ -163,6 +163,7 @@ IMPLIED_ACTIONS: dict[str, tuple[str, ...]] = {
         "logs:DescribeResourcePolicies",
         "s3:GetBucketPolicy",
         "s3:PutBucketPolicy",
+        "iam:CreateServiceLinkedRole",  # Resolver's own role (AWSServiceRoleForRoute53Resolver), the first time
     ),
     # The first detector creates GuardDuty's service-linked role.
     "guardduty:CreateDetector": ("iam:CreateServiceLinkedRole",),

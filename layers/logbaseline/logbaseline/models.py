@@ -53,6 +53,9 @@ class Resource:
     # The resource's tags, when the control's own read returned them (EC2's Describe calls, EKS's DescribeCluster):
     # the engine then takes the exemption tag from here. None: the engine reads it through the tagging API.
     tags: Mapping[str, str] | None = None
+    # Why this one resource could not be read (its own policy denies the read): the engine reports a read failure
+    # for it, not a verdict, and the control's other resources keep theirs.
+    unreadable: str = ""
 
 
 @dataclass(frozen=True)

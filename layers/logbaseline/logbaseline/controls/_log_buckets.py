@@ -6,32 +6,36 @@ its BucketRegion filter keeps the scope's region; so a central organization log 
 account is never judged here, and no GetBucketLocation is needed.
 
 Log sources are read in the scope's region: its trails (shadow copies included, so every
-multi-region and organization trail counts), VPC flow logs to S3, Classic and v2 load balancer
-logs, Route 53 Resolver query logs, and the server access logs of its buckets (AWS requires the
-target of those, of load balancer and of query logs to be in the source's region). A single-region
-trail of another region that delivers into this region's bucket is not seen.
+multi-region and organization trail counts), VPC flow logs to S3, WAF web ACL logs to S3 (the
+CLOUDFRONT web ACLs read in us-east-1 only), Classic and v2 load balancer logs, Route 53 Resolver
+query logs, and the server access logs of its buckets (AWS requires the target of those, of load
+balancer and of query logs to be in the source's region). A single-region trail of another region,
+or a CLOUDFRONT web ACL, that delivers into another region's bucket is not seen there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from logbaseline.aws import Clients, partition
 from logbaseline.controls._destinations import is_s3_arn
-from logbaseline.controls._trails import describe_trails
-from logbaseline.controls.base import Changes, FixFailed, Parameter
+from logbaseline.controls._trails import BUCKET_ID, TRAIL_BUCKET_PATH, TRAIL_EVENT_SOURCE, describe_trails
+from logbaseline.controls.base import Changes, CloudTrailTrigger, FixFailed, Parameter, denied
+from logbaseline.controls.wafv2_web_acl_logging_enabled import logging_configuration, waf_scopes, web_acls
 from logbaseline.models import Resource, Scope, Verdict, failed, passed
 
 # Kinds of log source, cheapest to read first: a search for one bucket stops at the first source naming it.
-TRAIL, RESOLVER, FLOW_LOG, ELB, ELBV2, ACCESS_LOG = "trail", "resolver", "flow_log", "elb", "elbv2", "access_log"
-KINDS = (TRAIL, RESOLVER, FLOW_LOG, ELB, ELBV2, ACCESS_LOG)
+TRAIL, RESOLVER, FLOW_LOG, WAF = "trail", "resolver", "flow_log", "waf"
+ELB, ELBV2, ACCESS_LOG = "elb", "elbv2", "access_log"
+KINDS = (TRAIL, RESOLVER, FLOW_LOG, WAF, ELB, ELBV2, ACCESS_LOG)
 DESCRIBED = {
     TRAIL: "CloudTrail trail",
     RESOLVER: "Route 53 Resolver query log config",
     FLOW_LOG: "VPC flow log",
+    WAF: "WAF web ACL",
     ELB: "Classic Load Balancer",
     ELBV2: "load balancer",
     ACCESS_LOG: "server access logs of",
@@ -41,11 +45,52 @@ KIND_ACTIONS = {
     TRAIL: ("cloudtrail:DescribeTrails",),
     RESOLVER: ("route53resolver:ListResolverQueryLogConfigs",),
     FLOW_LOG: ("ec2:DescribeFlowLogs",),
+    WAF: ("wafv2:ListWebACLs", "wafv2:GetLoggingConfiguration"),  # the WAF control's own reads, shared
     ELB: ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes"),
     ELBV2: ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes"),
     ACCESS_LOG: ("s3:GetBucketLogging",),
 }
 ALL_SOURCE_ACTIONS = ("s3:ListAllMyBuckets", *dict.fromkeys(a for k in KINDS for a in KIND_ACTIONS[k]))
+
+# Calls that make a bucket a log destination: the log-bucket controls judge that bucket at once, not at the next
+# sweep. Only S3 destinations are kept (BUCKET_ID): a log group or Firehose stream is not a bucket. A destination
+# may be another account's bucket (a central log archive): not found here, nothing is archived (`destination`).
+_ELBV2_BUCKETS = "attributes[?key=='access_logs.s3.bucket' || key=='connection_logs.s3.bucket'].value"
+LOG_DESTINATION_TRIGGERS = (
+    CloudTrailTrigger(
+        TRAIL_EVENT_SOURCE, ("CreateTrail", "UpdateTrail"), TRAIL_BUCKET_PATH, BUCKET_ID, destination=True
+    ),
+    CloudTrailTrigger(
+        "ec2.amazonaws.com",
+        ("CreateFlowLogs",),
+        "requestParameters.CreateFlowLogsRequest.LogDestination",
+        BUCKET_ID,
+        destination=True,
+    ),
+    # The request names the bucket when it sets it; otherwise the response lists every attribute, the bucket too.
+    CloudTrailTrigger(
+        "elasticloadbalancing.amazonaws.com",
+        ("ModifyLoadBalancerAttributes",),
+        f"requestParameters.{_ELBV2_BUCKETS} || responseElements.{_ELBV2_BUCKETS} "
+        "|| requestParameters.loadBalancerAttributes.accessLog.s3BucketName",
+        BUCKET_ID,
+        destination=True,
+    ),
+    CloudTrailTrigger(
+        "route53resolver.amazonaws.com",
+        ("CreateResolverQueryLogConfig",),
+        "requestParameters.destinationArn",
+        BUCKET_ID,
+        destination=True,
+    ),
+    CloudTrailTrigger(
+        "wafv2.amazonaws.com",
+        ("PutLoggingConfiguration",),
+        "requestParameters.loggingConfiguration.logDestinationConfigs",
+        BUCKET_ID,
+        destination=True,
+    ),
+)
 
 ACCESS_LOG_BUCKET = Parameter(
     "access_log_bucket",
@@ -78,6 +123,18 @@ def read(clients: Clients, operation: str, missing: tuple[str, ...], **params: A
         raise
 
 
+def bucket_resource(scope: Scope, name: str, read_state: Callable[[], dict[str, Any]]) -> Resource:
+    """One bucket of the scope, its state read by `read_state`. A read that the bucket's own policy denies makes it
+    unreadable, reported as its own read failure: the other buckets of the region keep their verdicts."""
+    arn = bucket_arn(Scope(scope.account_id, scope.region, name))
+    try:
+        return Resource(scope.account_id, scope.region, arn, read_state())
+    except ClientError as error:
+        if not denied(error):
+            raise
+        return Resource(scope.account_id, scope.region, arn, {"name": name}, unreadable=str(error))
+
+
 class LogBuckets:
     """The log buckets of one account and region, read lazily and each API at most once."""
 
@@ -85,6 +142,7 @@ class LogBuckets:
         self.clients, self.region = clients, region
         self._owned: list[str] | None = None
         self._logging: dict[str, dict[str, Any] | None] = {}
+        self._denied: dict[str, ClientError] = {}  # buckets whose logging their own policy denies to us
 
     @property
     def owned(self) -> list[str]:
@@ -95,9 +153,17 @@ class LogBuckets:
         return self._owned
 
     def logging(self, bucket: str) -> dict[str, Any] | None:
-        """The bucket's server access logging ({TargetBucket, TargetPrefix, ...}), or None when off."""
+        """The bucket's server access logging ({TargetBucket, TargetPrefix, ...}), or None when off; a denied read
+        raises (once read, never asked again)."""
+        if bucket in self._denied:
+            raise self._denied[bucket]
         if bucket not in self._logging:
-            found = read(self.clients, "get_bucket_logging", ("NoSuchBucket",), Bucket=bucket) or {}
+            try:
+                found = read(self.clients, "get_bucket_logging", ("NoSuchBucket",), Bucket=bucket) or {}
+            except ClientError as error:
+                if denied(error):
+                    self._denied[bucket] = error
+                raise
             self._logging[bucket] = found.get("LoggingEnabled")
         return self._logging[bucket]
 
@@ -143,6 +209,20 @@ class LogBuckets:
                 if log.get("LogDestinationType") == "s3" and log.get("LogDestination"):
                     yield bucket_name(log["LogDestination"]), log["FlowLogId"]
 
+    def _waf(self) -> Iterator[tuple[str, str]]:
+        wafv2 = self.clients("wafv2")
+        for waf_scope in waf_scopes(self.region):  # CLOUDFRONT web ACLs: read in us-east-1 only
+            for acl in web_acls(wafv2, waf_scope):
+                try:
+                    logging = logging_configuration(wafv2, acl["ARN"])
+                except ClientError as error:
+                    if not denied(error):
+                        raise
+                    continue  # that web ACL is reported unreadable where it is judged
+                for destination in logging.get("LogDestinationConfigs") or []:
+                    if is_s3_arn(destination):
+                        yield bucket_name(destination), acl["Name"]
+
     def _elb(self) -> Iterator[tuple[str, str]]:
         elb = self.clients("elb")
         for page in elb.get_paginator("describe_load_balancers").paginate():
@@ -167,7 +247,13 @@ class LogBuckets:
 
     def _access_log(self) -> Iterator[tuple[str, str]]:
         for bucket in self.owned:
-            target = (self.logging(bucket) or {}).get("TargetBucket")
+            try:
+                logging = self.logging(bucket)
+            except ClientError as error:
+                if not denied(error):
+                    raise
+                continue  # that bucket is reported unreadable where it is judged; where it logs to is not known
+            target = (logging or {}).get("TargetBucket")
             if target and target != bucket:  # logging into itself makes no log bucket: it is a fault
                 yield target, bucket
 

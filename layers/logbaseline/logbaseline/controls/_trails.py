@@ -10,19 +10,28 @@ from logbaseline.models import Scope
 
 TRAIL_EVENT_SOURCE = "cloudtrail.amazonaws.com"
 
+# A bucket name, or an S3 ARN with an optional key prefix (a log destination): never a log group or stream ARN.
+BUCKET_ID = r"(arn:aws[a-z-]*:s3:::)?[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?"
+# The bucket a trail delivers to after CreateTrail or UpdateTrail: responseElements names it after the call
+# (UpdateTrail's request names it only when it changes); an event naming none judges every such bucket of the region.
+TRAIL_BUCKET_PATH = "responseElements.s3BucketName || requestParameters.s3BucketName"
+
 # The trail-bucket controls, on a trail created or updated (perhaps to another bucket), judge that trail's bucket
-# only: responseElements names it after the call (UpdateTrail's request names it only when it changes); an event
-# naming none judges every trail bucket of the region. A bucket this account does not own in this region ends with
-# ListBuckets: its owner's account and region judge it (by their own events and the drift sweep), and the archive the
-# engine makes here for a named resource not found carries this account's and region's finding id, never that of
-# the owner's finding. The bucket a trail moved away from is not named: its last finding stays until an event about
-# that bucket archives it (it is no longer a trail bucket); the drift sweep judges only current trail buckets.
-TRAIL_BUCKET_TRIGGERS = (
-    CloudTrailTrigger(
-        TRAIL_EVENT_SOURCE,
-        ("CreateTrail", "UpdateTrail"),
-        "responseElements.s3BucketName || requestParameters.s3BucketName",
-    ),
+# only; an event naming none judges every trail bucket of the region. A bucket this account does not own in this
+# region ends with ListBuckets: its owner's account and region judge it (by their own events and the drift sweep), and
+# the archive the engine makes here for a named resource not found carries this account's and region's finding id,
+# never that of the owner's finding. The bucket a trail moved away from is not named: its last finding stays until an
+# event about that bucket archives it (it is no longer a trail bucket); the drift sweep judges only current trail
+# buckets.
+TRAIL_BUCKET_TRIGGERS = (CloudTrailTrigger(TRAIL_EVENT_SOURCE, ("CreateTrail", "UpdateTrail"), TRAIL_BUCKET_PATH),)
+
+
+# UpdateTrail on an organization trail also needs the dependent actions the Service Authorization Reference lists
+# (iam:CreateServiceLinkedRole, iam:GetRole, organizations:ListAWSServiceAccessForOrganization): the fixes do not get
+# them, and leave an organization trail to a person of its management account.
+ORGANIZATION_TRAIL_REFUSAL = (
+    "refused: an organization trail is changed by its management account (or delegated administrator), with "
+    "Organizations and IAM permissions the fix does not have; left to a person"
 )
 
 

@@ -5,6 +5,14 @@ from __future__ import annotations
 from logbaseline.aws import Clients, partition
 from logbaseline.models import Scope
 
+VPC_ID = r"vpc-[0-9a-f]+"  # a flow log's resource may also be subnet-..., eni-..., tgw-..., tgw-attach-...
+NOT_SUBNETS = "flow logs on its subnets or network interfaces do not count"
+VPC_FLOW_LOGS_ONLY = (
+    "Only a flow log on the VPC itself counts: flow logs on its subnets or network interfaces do not, even on every "
+    "subnet, since a subnet added later would not be logged (as Security Hub EC2.6 judges). Events about flow logs "
+    "of subnets, network interfaces and transit gateways are ignored (the routing logs why)."
+)
+
 
 def vpc_id(resource_id: str) -> str:
     return resource_id.rsplit("/", 1)[-1]  # vpc-... or arn:aws:ec2:region:account:vpc/vpc-...

@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from logbaseline.aws import Clients
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict
 
@@ -44,11 +46,21 @@ class CloudTrailTrigger:
 
     `resource_path` is a JMESPath into the event's `detail` that yields the
     resource id (a string or a list); None re-evaluates the whole account and region.
+    `id_pattern` (a regular expression) keeps only the ids naming the control's kind of resource: the
+    others are ignored (and logged), and a path that yielded ids but none of that kind routes nothing.
+    `every_region`: the change reaches beyond the event's region (a multi-region or organization trail
+    is changed in its home region only), so the account-level control is re-judged in every covered region.
+    `destination`: the path names where logs go (a bucket that may be another account's), not a resource the
+    call changed: when this account has no such resource nothing is archived, and when the path names none
+    (logs sent elsewhere) nothing is routed.
     """
 
     event_source: str
     event_names: tuple[str, ...]
     resource_path: str | None = None
+    id_pattern: str = ""
+    every_region: bool = False
+    destination: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,9 @@ class ConfigTrigger:
 
     resource_type: str
     resource_path: str | None = "resourceId"
+    id_pattern: str = ""  # as CloudTrailTrigger's
+    every_region: bool = False
+    destination: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,14 @@ class Change:
     def __str__(self) -> str:
         args = ", ".join(f"{k}={v}" for k, v in self.parameters.items())
         return f"{self.service}:{self.operation}({args}) in {self.region}"
+
+
+# Error codes of a read denied on one resource (an S3 bucket policy, say), as opposed to throttling or a fault.
+DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "AllAccessDisabled", "UnauthorizedOperation"})
+
+
+def denied(error: Exception) -> bool:
+    return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in DENIED_CODES
 
 
 class FixFailed(Exception):

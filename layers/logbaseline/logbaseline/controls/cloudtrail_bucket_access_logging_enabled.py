@@ -14,6 +14,7 @@ from logbaseline.controls._log_buckets import (
     access_logging_verdict,
     bucket_arn,
     bucket_name,
+    bucket_resource,
     enable_access_logging,
 )
 from logbaseline.controls._trails import TRAIL_BUCKET_TRIGGERS
@@ -26,11 +27,10 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
     buckets = LogBuckets(clients, scope.region)
     # Only this account's buckets in this region: a central log bucket is judged by the account that owns it.
     return [
-        Resource(
-            scope.account_id,
-            scope.region,
-            bucket_arn(Scope(scope.account_id, scope.region, name)),
-            {"name": name, "trails": sources[TRAIL], "logging": buckets.logging(name)},
+        bucket_resource(
+            scope,
+            name,
+            lambda name=name, trails=sources[TRAIL]: {"name": name, "trails": trails, "logging": buckets.logging(name)},
         )
         for name, sources in buckets.sources(wanted, kinds=(TRAIL,)).items()
     ]

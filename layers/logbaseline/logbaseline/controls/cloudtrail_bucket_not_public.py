@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients
-from logbaseline.controls._log_buckets import TRAIL, LogBuckets, bucket_arn, bucket_name, read
+from logbaseline.controls._log_buckets import TRAIL, LogBuckets, bucket_arn, bucket_name, bucket_resource, read
 from logbaseline.controls._trails import TRAIL_BUCKET_TRIGGERS
 from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control, FixFailed
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
@@ -42,11 +42,14 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
     # Only this account's buckets in this region: a central log bucket is judged by the account that owns it.
     trail_buckets = LogBuckets(clients, scope.region).sources(wanted, kinds=(TRAIL,))
     return [
-        Resource(
-            scope.account_id,
-            scope.region,
-            bucket_arn(Scope(scope.account_id, scope.region, name)),
-            {"name": name, "trails": sources[TRAIL], **read_public_access(clients, name)},
+        bucket_resource(
+            scope,
+            name,
+            lambda name=name, trails=sources[TRAIL]: {
+                "name": name,
+                "trails": trails,
+                **read_public_access(clients, name),
+            },
         )
         for name, sources in trail_buckets.items()
     ]

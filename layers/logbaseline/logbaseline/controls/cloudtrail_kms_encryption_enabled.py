@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients
-from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, own_trails, trail_arn
+from logbaseline.controls._trails import ORGANIZATION_TRAIL_REFUSAL, TRAIL_EVENT_SOURCE, own_trails, trail_arn
 from logbaseline.controls.base import (
     SEC04_BP01,
     Changes,
@@ -32,7 +32,11 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
             scope.account_id,
             scope.region,
             trail["TrailARN"],
-            {"name": trail["Name"], "kms_key_id": trail.get("KmsKeyId") or None},
+            {
+                "name": trail["Name"],
+                "kms_key_id": trail.get("KmsKeyId") or None,
+                "organization": bool(trail.get("IsOrganizationTrail")),
+            },
         )
         for trail in own_trails(clients, scope)  # judged once, in the account and home region that own it
     ]
@@ -46,11 +50,13 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     reason = "log files are not encrypted with a KMS key: only the bucket's own encryption protects them"
     if not configured:
         reason += f"; no key is configured for the fix ({KMS_KEY.name})"
-    return failed(reason, fixable=configured)
+    return failed(reason, fixable=configured and not resource.state.get("organization"))
 
 
 def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:
     key = params[KMS_KEY.name]
+    if resource.state.get("organization"):
+        raise FixFailed(ORGANIZATION_TRAIL_REFUSAL)
     if not key:
         # UpdateTrail with KmsKeyId="" would turn encryption off: never send an empty key.
         raise FixFailed(f"no KMS key configured ({KMS_KEY.name})")

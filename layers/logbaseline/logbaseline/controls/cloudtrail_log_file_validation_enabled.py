@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients
-from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, own_trails, trail_arn
+from logbaseline.controls._trails import ORGANIZATION_TRAIL_REFUSAL, TRAIL_EVENT_SOURCE, own_trails, trail_arn
 from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control, FixFailed
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
 
@@ -17,7 +17,11 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
             scope.account_id,
             scope.region,
             trail["TrailARN"],
-            {"name": trail["Name"], "log_file_validation": bool(trail.get("LogFileValidationEnabled"))},
+            {
+                "name": trail["Name"],
+                "log_file_validation": bool(trail.get("LogFileValidationEnabled")),
+                "organization": bool(trail.get("IsOrganizationTrail")),
+            },
         )
         for trail in own_trails(clients, scope)  # judged once, in the account and home region that own it
     ]
@@ -27,11 +31,14 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     if resource.state["log_file_validation"]:
         return passed("log file validation is enabled")
     return failed(
-        "log file validation is disabled: tampering with delivered log files would go unnoticed", fixable=True
+        "log file validation is disabled: tampering with delivered log files would go unnoticed",
+        fixable=not resource.state.get("organization"),
     )
 
 
 def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:
+    if resource.state.get("organization"):
+        raise FixFailed(ORGANIZATION_TRAIL_REFUSAL)
     if resource.state["log_file_validation"]:
         raise FixFailed("log file validation is already enabled")
     changes.call("cloudtrail", "update_trail", Name=resource.resource_id, EnableLogFileValidation=True)

@@ -99,11 +99,14 @@ CONTROL = Control(
     evaluate=evaluate,
     resource_id=account_id,
     remediation_text="Start logging on the account's stopped multi-region trail (StopLogging is a tamper signal).",
-    config_triggers=(ConfigTrigger("AWS::CloudTrail::Trail", None),),
+    # A multi-region trail is changed in its home region only, so the event arrives there only: the verdict of
+    # every covered region is re-judged (one DescribeTrails and GetTrailStatus each), not left to the sweep.
+    config_triggers=(ConfigTrigger("AWS::CloudTrail::Trail", None, every_region=True),),
     cloudtrail_triggers=(
         CloudTrailTrigger(
             TRAIL_EVENT_SOURCE,
             ("CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging", "PutEventSelectors"),
+            every_region=True,
         ),
     ),
     read_actions=("cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"),

@@ -106,6 +106,9 @@ CONTROL = Control(
                 "PutConfigurationRecorder",
                 "DeleteConfigurationRecorder",
                 "DeleteDeliveryChannel",
+                "PutDeliveryChannel",  # where it delivers
+                "AssociateResourceTypes",  # what it records
+                "DisassociateResourceTypes",
             ),
         ),
     ),

@@ -5,8 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from logbaseline.aws import Clients, partition
-from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control, FixFailed
+from logbaseline.controls.base import (
+    SEC04_BP01,
+    Changes,
+    CloudTrailTrigger,
+    ConfigTrigger,
+    Control,
+    FixFailed,
+    denied,
+)
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
 
 # The log types the baseline requires; controllerManager and scheduler are left to each team.
@@ -43,6 +53,12 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
             cluster = eks.describe_cluster(name=name)["cluster"]
         except eks.exceptions.ResourceNotFoundException:
             continue  # deleted since the event (or the listing)
+        except ClientError as error:
+            if not denied(error):
+                raise
+            arn = cluster_arn(Scope(scope.account_id, scope.region, name))  # its own read failure; the others go on
+            resources.append(Resource(scope.account_id, scope.region, arn, {"name": name}, unreadable=str(error)))
+            continue
         resources.append(
             Resource(
                 scope.account_id,

@@ -11,10 +11,12 @@ from logbaseline.controls._log_buckets import (
     ACCESS_LOG_BUCKET,
     ACCESS_LOG_PREFIX,
     ALL_SOURCE_ACTIONS,
+    LOG_DESTINATION_TRIGGERS,
     LogBuckets,
     access_logging_verdict,
     bucket_arn,
     bucket_name,
+    bucket_resource,
     describe_sources,
     enable_access_logging,
 )
@@ -39,11 +41,10 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
     else:
         names = [wanted] if wanted in buckets.owned else []
     return [
-        Resource(
-            scope.account_id,
-            scope.region,
-            bucket_arn(Scope(scope.account_id, scope.region, name)),
-            {"name": name, "sources": sources.get(name, {}), "logging": buckets.logging(name)},
+        bucket_resource(
+            scope,
+            name,
+            lambda name=name: {"name": name, "sources": sources.get(name, {}), "logging": buckets.logging(name)},
         )
         for name in names
     ]
@@ -90,6 +91,7 @@ CONTROL = Control(
             ("PutBucketLogging",),
             "[requestParameters.bucketName, requestParameters.BucketLoggingStatus.LoggingEnabled.TargetBucket][?@]",
         ),
+        *LOG_DESTINATION_TRIGGERS,
     ),
     parameters=(SCOPE, ACCESS_LOG_BUCKET, ACCESS_LOG_PREFIX),
     read_actions=ALL_SOURCE_ACTIONS,

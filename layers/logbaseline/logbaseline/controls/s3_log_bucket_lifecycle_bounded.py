@@ -8,9 +8,11 @@ from typing import Any
 from logbaseline.aws import Clients
 from logbaseline.controls._log_buckets import (
     ALL_SOURCE_ACTIONS,
+    LOG_DESTINATION_TRIGGERS,
     LogBuckets,
     bucket_arn,
     bucket_name,
+    bucket_resource,
     describe_sources,
     read,
 )
@@ -26,8 +28,8 @@ FIX_RULE_ID = "logbaseline-archive-logs"
 
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
     wanted = bucket_name(scope.resource_id) if scope.resource_id else None
-    resources = []
-    for name, sources in LogBuckets(clients, scope.region).sources(wanted).items():
+
+    def state(name: str, sources: dict[str, list[str]]) -> dict[str, Any]:
         found = read(clients, "get_bucket_lifecycle_configuration", ("NoSuchLifecycleConfiguration",), Bucket=name)
         lifecycle = None
         if found is not None:
@@ -35,11 +37,12 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
                 "rules": found.get("Rules", []),
                 "minimum_size": found.get("TransitionDefaultMinimumObjectSize"),
             }
-        arn = bucket_arn(Scope(scope.account_id, scope.region, name))
-        resources.append(
-            Resource(scope.account_id, scope.region, arn, {"name": name, "sources": sources, "lifecycle": lifecycle})
-        )
-    return resources
+        return {"name": name, "sources": sources, "lifecycle": lifecycle}
+
+    return [
+        bucket_resource(scope, name, lambda name=name, sources=sources: state(name, sources))
+        for name, sources in LogBuckets(clients, scope.region).sources(wanted).items()
+    ]
 
 
 def _applies_to_logs(rule: Mapping[str, Any]) -> bool:
@@ -111,9 +114,9 @@ CONTROL = Control(
     id="s3_log_bucket_lifecycle_bounded",
     title="S3 log buckets delete or archive logs between a floor and a ceiling",
     description=(
-        "Every bucket that receives logs (from trails, VPC flow logs, load balancers, Route 53 Resolver query "
-        "logs or other buckets' server access logs) has an enabled lifecycle rule that deletes or archives "
-        "(to Glacier Flexible Retrieval or Deep Archive) its objects no later than the ceiling, and no rule "
+        "Every bucket that receives logs (from trails, VPC flow logs, WAF web ACLs, load balancers, Route 53 "
+        "Resolver query logs or other buckets' server access logs) has an enabled lifecycle rule that deletes or "
+        "archives (to Glacier Flexible Retrieval or Deep Archive) its objects no later than the ceiling, and no rule "
         "deletes them before the floor. Logs kept forever are an anti-pattern of SEC04-BP01."
     ),
     severity=Severity.MEDIUM,
@@ -140,6 +143,7 @@ CONTROL = Control(
             ("PutBucketLogging",),
             "requestParameters.BucketLoggingStatus.LoggingEnabled.TargetBucket || requestParameters.bucketName",
         ),
+        *LOG_DESTINATION_TRIGGERS,
     ),
     parameters=(FLOOR, CEILING),
     read_actions=(*ALL_SOURCE_ACTIONS, "s3:GetLifecycleConfiguration"),

@@ -1,4 +1,4 @@
-"""Every VPC has an active flow log that captures the configured traffic."""
+"""Every VPC has an active flow log of its own that captures the configured traffic (see the description)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from logbaseline.aws import Clients
 from logbaseline.controls._destinations import LOG_GROUP_KMS_KEY, ensure_log_group, in_account, is_s3_arn
-from logbaseline.controls._vpcs import read_vpcs, vpc_arn
+from logbaseline.controls._vpcs import NOT_SUBNETS, VPC_FLOW_LOGS_ONLY, VPC_ID, read_vpcs, vpc_arn
 from logbaseline.controls.base import (
     SEC04_BP01,
     Changes,
@@ -89,7 +89,7 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     logs = resource.state["flow_logs"]
     fixable = not _unusable(params, resource)
     if not logs:
-        return failed("the VPC has no flow log", fixable=fixable)
+        return failed(f"the VPC has no flow log of its own ({NOT_SUBNETS})", fixable=fixable)
     capturing = [log for log in logs if _captures(log["traffic_type"], wanted)]
     if not capturing:
         return failed(f"no flow log captures {wanted} traffic", fixable=fixable)
@@ -134,7 +134,8 @@ def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -
 CONTROL = Control(
     id="vpc_flow_logs_enabled",
     title="VPCs have an active flow log",
-    description="Every VPC has a flow log that is active, delivers without error and captures the configured traffic.",
+    description="Every VPC has a flow log that is active, delivers without error and captures the configured "
+    f"traffic. {VPC_FLOW_LOGS_ONLY}",
     severity=Severity.MEDIUM,
     resource_type="AwsEc2Vpc",
     related_requirements=(SEC04_BP01, "Security Hub EC2.6", "CIS AWS Foundations 3.9"),
@@ -144,13 +145,14 @@ CONTROL = Control(
     remediation_text="Create a flow log to the configured destination and check that it delivers.",
     config_triggers=(
         ConfigTrigger("AWS::EC2::VPC"),
-        # A flow log's configuration names its VPC; a deleted one no longer does.
-        ConfigTrigger("AWS::EC2::FlowLog", "configuration.resourceId"),
+        # A flow log's configuration names its VPC (or subnet, interface, transit gateway: ignored); a deleted
+        # one names nothing.
+        ConfigTrigger("AWS::EC2::FlowLog", "configuration.resourceId", VPC_ID),
     ),
     cloudtrail_triggers=(
         CloudTrailTrigger("ec2.amazonaws.com", ("CreateVpc",), "responseElements.vpc.vpcId"),
         CloudTrailTrigger(
-            "ec2.amazonaws.com", ("CreateFlowLogs",), "requestParameters.CreateFlowLogsRequest.ResourceId"
+            "ec2.amazonaws.com", ("CreateFlowLogs",), "requestParameters.CreateFlowLogsRequest.ResourceId", VPC_ID
         ),
         # DeleteFlowLogs names flow logs, not VPCs: re-evaluate every VPC of the region.
         CloudTrailTrigger("ec2.amazonaws.com", ("DeleteFlowLogs",)),

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from logbaseline.aws import Clients
-from logbaseline.controls.base import SEC04_BP01, CloudTrailTrigger, ConfigTrigger, Control
+from logbaseline.controls.base import SEC04_BP01, CloudTrailTrigger, ConfigTrigger, Control, denied
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
 
 # CloudFront web ACLs are managed, recorded by CloudTrail and judged in us-east-1 only.
@@ -18,7 +20,7 @@ def web_acl_id(scope: Scope) -> str:
     return scope.resource_id or ""
 
 
-def _web_acls(wafv2: Any, waf_scope: str) -> Iterator[dict[str, Any]]:
+def web_acls(wafv2: Any, waf_scope: str) -> Iterator[dict[str, Any]]:
     """ListWebACLs has no paginator in botocore: follow NextMarker by hand."""
     query: dict[str, Any] = {"Scope": waf_scope, "Limit": 100}
     while True:
@@ -29,19 +31,35 @@ def _web_acls(wafv2: Any, waf_scope: str) -> Iterator[dict[str, Any]]:
         query["NextMarker"] = page["NextMarker"]
 
 
+def waf_scopes(region: str) -> tuple[str, ...]:
+    return ("REGIONAL", "CLOUDFRONT") if region == CLOUDFRONT_REGION else ("REGIONAL",)
+
+
+def logging_configuration(wafv2: Any, arn: str) -> dict[str, Any]:
+    try:
+        return wafv2.get_logging_configuration(ResourceArn=arn)["LoggingConfiguration"]
+    except wafv2.exceptions.WAFNonexistentItemException:  # no logging configuration
+        return {}
+
+
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
     wafv2 = clients("wafv2")
-    waf_scopes = ("REGIONAL", "CLOUDFRONT") if scope.region == CLOUDFRONT_REGION else ("REGIONAL",)
     given = scope.resource_id
     resources = []
-    for waf_scope in waf_scopes:
-        for acl in _web_acls(wafv2, waf_scope):
+    for waf_scope in waf_scopes(scope.region):
+        for acl in web_acls(wafv2, waf_scope):
             if given and given not in (acl["ARN"], acl["Name"], acl["Id"]):
                 continue
             try:
-                logging = wafv2.get_logging_configuration(ResourceArn=acl["ARN"])["LoggingConfiguration"]
-            except wafv2.exceptions.WAFNonexistentItemException:  # no logging configuration
-                logging = {}
+                logging = logging_configuration(wafv2, acl["ARN"])
+            except ClientError as error:
+                if not denied(error):
+                    raise
+                unread = Resource(
+                    scope.account_id, scope.region, acl["ARN"], {"name": acl["Name"]}, unreadable=str(error)
+                )
+                resources.append(unread)  # its own read failure; the other web ACLs keep their verdicts
+                continue
             state = {
                 "name": acl["Name"],
                 "id": acl["Id"],

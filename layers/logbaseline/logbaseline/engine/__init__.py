@@ -72,12 +72,14 @@ NOT_FOUND_BY_SWEEP = "not found by the drift sweep: the resource is gone, or no 
 
 @dataclass(frozen=True)
 class ReadFailure:
-    """A control that could not read its resources in one account and region (the others went on)."""
+    """A control that could not read its resources in one account and region (the others went on), or, with
+    `resource_id`, one resource it could not read (its other resources kept their verdicts)."""
 
     control_id: str
     account_id: str
     region: str
     reason: str
+    resource_id: str = ""
 
 
 @dataclass
@@ -152,7 +154,7 @@ class Service:
             account_id, region = reconcile_scope(event)
             self.reconcile(account_id, region)
             return Report()
-        targets = [t for t in route(event) if self.settings.evaluates(t.control)]
+        targets = [t for t in route(event, self.regions) if self.settings.evaluates(t.control)]
         sweeping = event.get("detail-type") == SWEEP_REQUEST
         if not sweeping:
             speaks_of_itself(event, targets)
@@ -493,15 +495,23 @@ def judge(
     """Collect and evaluate each target, then read the failing resources' exemptions. The controls run
     at once in threads (their time is spent waiting on AWS) and share identical reads."""
 
-    def one(target: Target) -> tuple[list[Outcome], ReadFailure | None]:
+    def one(target: Target) -> tuple[list[Outcome], list[ReadFailure]]:
         scope = target.scope
         try:
             clients = clients_for(scope.account_id, scope.region)
-            return evaluate_scope(target.control, scope, clients, settings), None
+            found = evaluate_scope(target.control, scope, clients, settings, target.archive_missing)
         except (ClientError, EndpointConnectionError) as error:
             if not tolerate_unreadable or not unreadable(error):
                 raise  # throttling or a fault: the message is retried
-            return [], ReadFailure(target.control.id, scope.account_id, scope.region, str(error))
+            return [], [ReadFailure(target.control.id, scope.account_id, scope.region, str(error))]
+        if not tolerate_unreadable:
+            return found, []  # a scan shows them: not applicable, "could not read the resource: ..."
+        unread = [
+            ReadFailure(o.control.id, o.account_id, o.region, o.resource.unreadable, o.resource_id)
+            for o in found
+            if o.unread and o.resource is not None
+        ]
+        return [o for o in found if not o.unread], unread
 
     done = on_done or (lambda target: None)
     with reads_shared():
@@ -519,4 +529,4 @@ def judge(
                     done(futures[future])
                 results = [f.result() for f in futures]
         outcomes = [o for found, _ in results for o in found]
-        return with_exemptions(outcomes, clients_for, date.today()), [f for _, f in results if f]
+        return with_exemptions(outcomes, clients_for, date.today()), [f for _, failures in results for f in failures]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from logbaseline.aws import Clients
 from logbaseline.controls.base import Control
@@ -38,6 +39,11 @@ class Outcome:
     @property
     def present(self) -> bool:
         return self.resource is not None
+
+    @property
+    def unread(self) -> bool:
+        """The control found the resource but could not read it: a read failure, not a verdict."""
+        return self.resource is not None and bool(self.resource.unreadable)
 
     @property
     def resource_type(self) -> str:
@@ -82,13 +88,22 @@ def with_exemptions(outcomes: list[Outcome], clients_for: ClientsFactory, today:
     return result
 
 
-def evaluate_scope(control: Control, scope: Scope, clients: Clients, settings: Settings) -> list[Outcome]:
+def _judged(control: Control, resource: Resource, params: Mapping[str, Any]) -> Verdict:
+    if resource.unreadable:  # not applicable: no finding, no fix; the engine reports it as a read failure
+        return not_applicable(f"could not read the resource: {resource.unreadable}")
+    return control.evaluate(resource, params)
+
+
+def evaluate_scope(
+    control: Control, scope: Scope, clients: Clients, settings: Settings, archive_missing: bool = True
+) -> list[Outcome]:
+    """The outcomes of the control on the scope; a named resource not found is archived when `archive_missing`."""
     params = settings.params(control)
     outcomes = [
-        Outcome(control, r.account_id, r.region, r.resource_id, control.evaluate(r, params), r)
+        Outcome(control, r.account_id, r.region, r.resource_id, _judged(control, r, params), r)
         for r in control.collect(clients, scope)
     ]
-    if scope.resource_id and not outcomes:
+    if scope.resource_id and not outcomes and archive_missing:
         gone = not_applicable("the resource no longer exists")
         outcomes.append(Outcome(control, scope.account_id, scope.region, control.resource_id(scope), gone))
     return outcomes

