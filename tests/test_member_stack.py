@@ -183,15 +183,24 @@ def test_member_roles_trust_only_their_function_in_the_security_account_of_the_o
     (statement,) = trust_statements(role_id)
     assert statement["Effect"] == "Allow" and statement["Action"] == "sts:AssumeRole"
     assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${SecurityAccountId}:root"}}
+    role = TEMPLATE["Resources"][sam_template.role_id(TEMPLATE, function_id)]["Properties"]
+    # The exact ARN of the function's role as the stack names it, with the stack's name as SecurityStackName.
+    stack_role_name = role["RoleName"]["Fn::Sub"].replace("${AWS::StackName}", "${SecurityStackName}")
+    expected_arn = f"arn:${{AWS::Partition}}:iam::${{SecurityAccountId}}:role{role['Path']}{stack_role_name}"
     assert statement["Condition"] == {
-        "ArnLike": {
-            "aws:PrincipalArn": {
-                "Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{SecurityAccountId}}:role/"
-                f"${{SecurityStackName}}-{function_id}Role-*"
-            }
-        },
-        "StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}},
+        "StringEquals": {
+            "aws:PrincipalArn": {"Fn::Sub": expected_arn},
+            "aws:PrincipalOrgID": {"Ref": "OrganizationId"},
+        }
     }
+    assert "*" not in expected_arn and "?" not in expected_arn
+
+
+def test_the_function_role_names_fit_iam_for_every_stack_name_the_member_stack_accepts():
+    longest = "s" * MEMBER["Parameters"]["SecurityStackName"]["MaxLength"]
+    for function_id in ("EvaluatorFunction", "RemediatorFunction"):
+        role = TEMPLATE["Resources"][sam_template.role_id(TEMPLATE, function_id)]["Properties"]
+        assert len(role["RoleName"]["Fn::Sub"].replace("${AWS::StackName}", longest)) <= 64  # IAM's limit
 
 
 def test_every_trust_policy_is_pinned_to_an_account():
@@ -202,8 +211,9 @@ def test_every_trust_policy_is_pinned_to_an_account():
             condition = statement["Condition"]
             if "AWS" in statement["Principal"]:
                 assert condition["StringEquals"]["aws:PrincipalOrgID"] == {"Ref": "OrganizationId"}, role_id
-                arn = condition["ArnLike"]["aws:PrincipalArn"]["Fn::Sub"]
-                assert arn.startswith("arn:${AWS::Partition}:iam::${SecurityAccountId}:role/"), role_id
+                arn = condition["StringEquals"]["aws:PrincipalArn"]["Fn::Sub"]
+                assert arn.startswith("arn:${AWS::Partition}:iam::${SecurityAccountId}:role/logbaseline/"), role_id
+                assert set(condition) == {"StringEquals"}, "no ArnLike or StringLike: exact ARNs only"
             else:  # a service acting for this account only (confused deputy)
                 assert condition["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}, role_id
 
