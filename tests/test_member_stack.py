@@ -11,6 +11,7 @@ import boto3
 import pytest
 from logbaseline import emulator, sam_template
 
+from tests.cfn import Resolver
 from tests.conftest import ROOT
 
 TEMPLATE = sam_template.load(ROOT / "template.yaml")
@@ -44,7 +45,7 @@ def canonical(value: Any) -> str:
 
 def role_statements(logical_id: str) -> list[dict[str, Any]]:
     policies = RESOURCES[logical_id]["Properties"].get("Policies", [])
-    return [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+    return [s for p in policies for s in sam_template.unconditional(p["PolicyDocument"]["Statement"])]
 
 
 def all_statements(document: Any) -> Iterator[dict[str, Any]]:
@@ -312,16 +313,15 @@ STACK_VALUES = {
 
 
 def resolve(value: Any) -> Any:
-    """The member stack's `!Sub` and `!Ref` as CloudFormation would resolve them in MEMBER_ACCOUNT."""
-    if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
-        return re.sub(r"\$\{([^}]+)\}", lambda m: STACK_VALUES[m.group(1)], value["Fn::Sub"])
-    if isinstance(value, dict) and set(value) == {"Ref"}:
-        return STACK_VALUES[value["Ref"]]
-    if isinstance(value, dict):
-        return {k: resolve(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve(v) for v in value]
-    return value
+    """The member stack's intrinsic functions as CloudFormation would resolve them in MEMBER_ACCOUNT, with every
+    destination set (so that every conditional grant is there to be validated)."""
+    parameters = {k: v for k, v in STACK_VALUES.items() if not k.startswith("AWS::")} | {
+        "FlowLogDestination": "/vpc/flow-logs",
+        "QueryLogDestinationArn": "arn:aws:s3:::query-logs",
+        "ElbAccessLogBucket": "elb-logs",
+        "AccessLogBucket": "access-logs",
+    }
+    return Resolver(MEMBER, parameters, MEMBER_ACCOUNT, STACK_VALUES["AWS::Region"]).value(value)
 
 
 def session_in(sts: Any, role_arn: str, name: str) -> boto3.Session:

@@ -81,11 +81,23 @@ def _role_policies(template: dict[str, Any], function_id: str) -> list[dict[str,
     return template["Resources"][role_id(template, function_id)]["Properties"]["Policies"]
 
 
+def unconditional(statements: list[Any]) -> Iterator[dict[str, Any]]:
+    """Statements with their `!If [Condition, statement, !Ref AWS::NoValue]` taken as if every condition held:
+    the most a role can be granted (a grant that needs a configured destination included)."""
+    for statement in statements:
+        if isinstance(statement, dict) and set(statement) == {"Fn::If"}:
+            _, when_true, _ = statement["Fn::If"]
+            if when_true != {"Ref": "AWS::NoValue"}:
+                yield when_true
+        else:
+            yield statement
+
+
 def policy_statements(template: dict[str, Any], function_id: str) -> Iterator[dict[str, Any]]:
     """The statements of the calls a function's code makes (its role's policies but the Lambda runtime's)."""
     for policy in _role_policies(template, function_id):
         if policy["PolicyName"] != RUNTIME_POLICY:
-            yield from policy["PolicyDocument"]["Statement"]
+            yield from unconditional(policy["PolicyDocument"]["Statement"])
 
 
 def runtime_statements(template: dict[str, Any], function_id: str) -> list[dict[str, Any]]:
