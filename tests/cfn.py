@@ -108,8 +108,11 @@ class Resolver:
         return re.sub(r"\$\{([^}!]+)\}", replace, text)
 
     def _getatt(self, logical_id: str, attribute: str) -> str:
+        at = f"{self.region}:{self.account_id}"
+        if logical_id not in self.template["Resources"]:  # the rule SAM makes for a function's Schedule event
+            return f"arn:aws:events:{at}:rule/{logical_id}"
         resource = self.template["Resources"][logical_id]
-        kind, at = resource["Type"], f"{self.region}:{self.account_id}"
+        kind = resource["Type"]
         if kind == "AWS::SQS::Queue":
             return logical_id if attribute == "QueueName" else f"arn:aws:sqs:{at}:{logical_id}"
         if kind == "AWS::Logs::LogGroup":
@@ -124,8 +127,6 @@ class Resolver:
             return f"arn:aws:iam::{self.account_id}:role{properties.get('Path', '/')}{name}"
         if kind == "AWS::Serverless::Function":
             return f"arn:aws:lambda:{at}:function:{logical_id}"
-        if logical_id.endswith("DriftSweep"):  # the schedule rule SAM makes for SweeperFunction's event
-            return f"arn:aws:events:{at}:rule/{logical_id}"
         raise NotImplementedError(f"{kind}.{attribute}")
 
     # --- IAM ----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ ENGINE_ACTIONS = {
         "securityhub:BatchUpdateFindings",
         "securityhub:GetFindings",
         "sqs:SendMessage",
+        "dynamodb:PutItem",  # approvals from the custom action
         "sts:AssumeRole",  # the member read role only (test_member_roles_are_the_only_roles_assumed)
         "tag:GetResources",
     },

@@ -351,3 +351,72 @@ def test_the_flow_log_delivery_role_writes_only_to_the_configured_log_group(temp
         assert not allowed(Request("logs:PutLogEvents", f"{group}:{other}:log-stream:x"), identity), other
     for configuration in ("nothing", "everything"):  # no destination, or flow logs to S3: no grant at all
         assert delivery_policies(configuration) == []
+
+
+# --- queues accept only their producers; approvals are the evaluator's -------------------------------------------
+
+STACK = Resolver(TEMPLATE, {}, SECURITY)
+ADMIN = f"arn:aws:iam::{SECURITY}:role/Admin"
+EVERYTHING_ALLOWED = [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]
+
+
+def as_role(name: str) -> tuple[str, list[dict[str, Any]]]:
+    """(ARN, policies) of one of the stack's function roles, or of an administrator allowed everything."""
+    if name == "admin":
+        return ADMIN, EVERYTHING_ALLOWED
+    logical_id = f"{name.title()}Role"
+    return STACK.role_arn(logical_id), STACK.role_policies(logical_id)
+
+
+def send(queue: str, role: str) -> str:
+    arn, identity = as_role(role)
+    policy = next(
+        STACK.value(r["Properties"]["PolicyDocument"])
+        for r in TEMPLATE["Resources"].values()
+        if r["Type"] == "AWS::SQS::QueuePolicy" and {"Ref": queue} in r["Properties"]["Queues"]
+    )
+    request = Request("sqs:SendMessage", STACK.value({"Fn::GetAtt": [queue, "Arn"]}), {"aws:PrincipalArn": arn}, arn)
+    return decide(request, identity, resource_policy=policy)
+
+
+def test_only_the_evaluator_may_send_fix_requests():
+    assert send("FixQueue", "evaluator") == "allow"
+    for role in ("remediator", "sweeper", "admin"):
+        assert send("FixQueue", role) == "explicit deny", role
+
+
+def test_only_the_stacks_rules_and_the_sweeper_may_send_evaluation_requests():
+    assert send("EvaluationQueue", "sweeper") == "allow"
+    for role in ("evaluator", "remediator", "admin"):
+        assert send("EvaluationQueue", role) == "explicit deny", role
+    policy = STACK.value(TEMPLATE["Resources"]["EvaluationQueuePolicy"]["Properties"]["PolicyDocument"])
+    queue = STACK.value({"Fn::GetAtt": ["EvaluationQueue", "Arn"]})
+    for rule in ("ConfigItemChangeRule", "ConfigOversizedItemChangeRule", "CloudTrailApiCallRule", "CustomActionRule"):
+        source = {"aws:SourceArn": STACK.value({"Fn::GetAtt": [rule, "Arn"]})}
+        by_rule = Request("sqs:SendMessage", queue, source, principal_service="events.amazonaws.com")
+        assert decide(by_rule, [], resource_policy=policy) == "allow", rule
+    foreign = {"aws:SourceArn": f"arn:aws:events:eu-west-1:{SECURITY}:rule/someone-elses"}
+    by_other_rule = Request("sqs:SendMessage", queue, foreign, principal_service="events.amazonaws.com")
+    assert decide(by_other_rule, [], resource_policy=policy) != "allow"
+
+
+def test_only_the_evaluator_may_write_approvals_and_the_remediator_may_read_them():
+    table = STACK.value({"Fn::GetAtt": ["ApprovalTable", "Arn"]})
+    policy = STACK.value(TEMPLATE["Resources"]["ApprovalTable"]["Properties"]["ResourcePolicy"]["PolicyDocument"])
+
+    def attempt(action: str, role: str) -> str:
+        arn, identity = as_role(role)
+        return decide(Request(action, table, {"aws:PrincipalArn": arn}, arn), identity, resource_policy=policy)
+
+    assert attempt("dynamodb:PutItem", "evaluator") == "allow"
+    assert attempt("dynamodb:GetItem", "remediator") == "allow"
+    for role in ("remediator", "sweeper", "admin"):
+        for action in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"):
+            assert attempt(action, role) == "explicit deny", (role, action)
+
+
+def test_the_dead_letter_queues_take_nothing_from_anyone_else():
+    assert send("SweepDeadLetterQueue", "sweeper") == "allow"  # Lambda's failed invocations, with the sweeper's role
+    for role in ("evaluator", "remediator", "admin"):
+        assert send("SweepDeadLetterQueue", role) == "explicit deny", role
+        assert send("FixDeadLetterQueue", role) != "allow", role
