@@ -257,7 +257,8 @@ def test_functions_use_the_layer_and_their_own_log_groups_with_retention():
     assert TEMPLATE["Globals"]["Function"]["Layers"] == [{"Ref": "LogbaselineLayer"}]
     assert TEMPLATE["Globals"]["Function"]["Runtime"] == "python3.13"
     assert TEMPLATE["Globals"]["Function"]["Architectures"] == ["arm64"]
-    assert TEMPLATE["Resources"]["LogbaselineLayer"]["Metadata"]["BuildMethod"] == "python3.13"
+    assert TEMPLATE["Resources"]["LogbaselineLayer"]["Metadata"]["BuildMethod"] == "makefile"  # tests/test_layer.py
+    assert TEMPLATE["Resources"]["LogbaselineLayer"]["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     for function_id in ENGINE_ACTIONS:
         group = TEMPLATE["Resources"][function_id]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
         assert TEMPLATE["Resources"][group]["Properties"]["RetentionInDays"] == {"Ref": "RetentionFloorDays"}
