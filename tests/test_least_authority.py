@@ -420,3 +420,16 @@ def test_the_dead_letter_queues_take_nothing_from_anyone_else():
     for role in ("evaluator", "remediator", "admin"):
         assert send("SweepDeadLetterQueue", role) == "explicit deny", role
         assert send("FixDeadLetterQueue", role) != "allow", role
+
+
+def test_the_security_review_lists_every_write_statement_of_the_remediator_and_no_other():
+    """docs/security.md's table of the remediator's writes names exactly the statements the role holds."""
+    review = (ROOT / "docs/security.md").read_text()
+    after = review.split("The remediator's writes, statement by statement", 1)[1]
+    table = after.split("| statement |", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    documented = {row.split("|")[1].strip().strip("`") for row in table}
+    reads_and_engine = {"ReadLoggingState", "ReadExemptionTags", "ReadTrails", "ReadClusters", "ReadBuckets",
+                        "ImportFindings", "FindingWorkflow", "ReadFindings", "FixMemberAccounts", "AuditTrail",
+                        "CheckApprovals", "Idempotency"}  # fmt: skip
+    statements = {s["Sid"] for s in sam_template.policy_statements(TEMPLATE, "RemediatorFunction")}
+    assert documented == statements - reads_and_engine
