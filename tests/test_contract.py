@@ -180,9 +180,9 @@ def test_member_roles_are_the_only_roles_assumed():
 
 # What Lambda does with each role on the function's behalf: its own log group, traces, its event source.
 RUNTIME = {
-    "EvaluatorFunction": ("EvaluatorLogGroup", "EvaluationQueue", None),
-    "RemediatorFunction": ("RemediatorLogGroup", "FixQueue", None),
-    "SweeperFunction": ("SweeperLogGroup", None, "SweepDeadLetterQueue"),
+    "EvaluatorFunction": ("EvaluatorLogGroup", ("EvaluationQueue", "PriorityEvaluationQueue"), None),
+    "RemediatorFunction": ("RemediatorLogGroup", ("FixQueue", "PriorityFixQueue"), None),
+    "SweeperFunction": ("SweeperLogGroup", (), "SweepDeadLetterQueue"),
 }
 
 
@@ -195,15 +195,18 @@ def test_each_function_has_its_own_named_role_and_the_runtime_grants_only_its_ow
     assert role["Properties"]["RoleName"]["Fn::Sub"].startswith("${AWS::StackName}-")
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "lambda.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
-    log_group, queue, dead_letter = RUNTIME[function_id]
+    log_group, queues, dead_letter = RUNTIME[function_id]
+    sources = [e["Properties"]["Queue"]["Fn::GetAtt"][0] for e in properties.get("Events", {}).values()
+               if e["Type"] == "SQS"]  # fmt: skip
+    assert sorted(sources) == sorted(queues), "the runtime may poll exactly the function's event sources"
     expected = {
         ("logs:CreateLogStream", str({"Fn::GetAtt": [log_group, "Arn"]})),
         ("logs:PutLogEvents", str({"Fn::GetAtt": [log_group, "Arn"]})),
         ("xray:PutTelemetryRecords", "*"),
         ("xray:PutTraceSegments", "*"),
     }
-    if queue:
-        expected |= {(a, str({"Fn::GetAtt": [queue, "Arn"]})) for a in RECEIVE_ACTIONS}
+    if queues:
+        expected |= {(a, str([{"Fn::GetAtt": [q, "Arn"]} for q in queues])) for a in RECEIVE_ACTIONS}
     if dead_letter:
         expected.add(("sqs:SendMessage", str({"Fn::GetAtt": [dead_letter, "Arn"]})))
     granted = {

@@ -385,19 +385,31 @@ def test_only_the_evaluator_may_send_fix_requests():
         assert send("FixQueue", role) == "explicit deny", role
 
 
-def test_only_the_stacks_rules_and_the_sweeper_may_send_evaluation_requests():
+def test_only_the_stacks_rules_the_sweeper_and_the_evaluators_own_work_reach_the_evaluation_queues():
     assert send("EvaluationQueue", "sweeper") == "allow"
-    for role in ("evaluator", "remediator", "admin"):
+    assert send("EvaluationQueue", "evaluator") == "allow"  # a sweep's next page, a later reconciliation
+    for role in ("remediator", "admin"):
         assert send("EvaluationQueue", role) == "explicit deny", role
+    for role in ("sweeper", "evaluator", "remediator", "admin"):
+        assert send("PriorityEvaluationQueue", role) != "allow", role
     policy = STACK.value(TEMPLATE["Resources"]["EvaluationQueuePolicy"]["Properties"]["PolicyDocument"])
-    queue = STACK.value({"Fn::GetAtt": ["EvaluationQueue", "Arn"]})
-    for rule in ("ConfigItemChangeRule", "ConfigOversizedItemChangeRule", "CloudTrailApiCallRule", "CustomActionRule"):
-        source = {"aws:SourceArn": STACK.value({"Fn::GetAtt": [rule, "Arn"]})}
-        by_rule = Request("sqs:SendMessage", queue, source, principal_service="events.amazonaws.com")
-        assert decide(by_rule, [], resource_policy=policy) == "allow", rule
-    foreign = {"aws:SourceArn": f"arn:aws:events:eu-west-1:{SECURITY}:rule/someone-elses"}
-    by_other_rule = Request("sqs:SendMessage", queue, foreign, principal_service="events.amazonaws.com")
-    assert decide(by_other_rule, [], resource_policy=policy) != "allow"
+    rules = [i for i, r in TEMPLATE["Resources"].items() if r["Type"] == "AWS::Events::Rule"]
+    assert len(rules) >= 5
+    for queue_id in ("EvaluationQueue", "PriorityEvaluationQueue"):
+        queue = STACK.value({"Fn::GetAtt": [queue_id, "Arn"]})
+        for rule in rules:
+            source = {"aws:SourceArn": STACK.value({"Fn::GetAtt": [rule, "Arn"]})}
+            by_rule = Request("sqs:SendMessage", queue, source, principal_service="events.amazonaws.com")
+            assert decide(by_rule, [], resource_policy=policy) == "allow", rule
+        foreign = {"aws:SourceArn": f"arn:aws:events:eu-west-1:{SECURITY}:rule/someone-elses"}
+        by_other_rule = Request("sqs:SendMessage", queue, foreign, principal_service="events.amazonaws.com")
+        assert decide(by_other_rule, [], resource_policy=policy) == "explicit deny"
+
+
+def test_only_the_evaluator_may_send_priority_fix_requests():
+    assert send("PriorityFixQueue", "evaluator") == "allow"
+    for role in ("remediator", "sweeper", "admin"):
+        assert send("PriorityFixQueue", role) == "explicit deny", role
 
 
 def test_only_the_evaluator_may_write_approvals_and_the_remediator_may_read_them():
