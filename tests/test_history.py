@@ -100,3 +100,52 @@ def test_the_history_command_shows_the_trail_newest_first(aws, account_id):
     assert "verified" in result.output and "jane.doe" in result.output and "retentionInDays=365" in result.output
     nothing = CliRunner().invoke(main, ["history", "--table", "history", "--control", "guardduty_enabled"])
     assert nothing.exit_code == 0 and "verified" not in nothing.output
+
+
+def test_a_record_is_never_overwritten_even_at_the_same_millisecond(aws, account_id, monkeypatch):
+    from datetime import UTC, datetime
+
+    import logbaseline.engine.history as history_module
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):  # every record at the same instant: the same sort key
+            return datetime(2026, 12, 4, 12, 0, 0, tzinfo=UTC)
+
+    monkeypatch.setattr(history_module, "datetime", Frozen)
+    aws("logs").create_log_group(logGroupName=GROUP)
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{RETENTION}=auto")
+    table = history_table(aws)
+    service.history = History(table, aws)
+    arn = f"arn:aws:logs:us-east-1:{account_id}:log-group:{GROUP}"
+    for actor in ("first", "second"):
+        service.fix(FixRequest(RETENTION, account_id, "us-east-1", arn, "event-1", actor))
+        aws("logs").delete_retention_policy(logGroupName=GROUP)  # undone, so the second request fixes again
+    records = items(aws, table)
+    assert [r["actor"] for r in records] == ["first", "second"], "the second record did not replace the first"
+    assert records[0]["at"] == "2026-12-04T12:00:00.000+00:00#event-1"
+
+
+def test_the_table_keeps_the_trail_deletion_protection_and_a_policy_against_changes():
+    from tests.cfn import Resolver
+    from tests.iam_policy import Request, decide
+
+    template = sam_template.load(ROOT / "template.yaml")
+    table = template["Resources"]["HistoryTable"]
+    assert table["DeletionPolicy"] == "Retain" and table["Properties"]["DeletionProtectionEnabled"] is True
+    stack = Resolver(template, {}, "111122223333")
+    policy = stack.value(table["Properties"]["ResourcePolicy"]["PolicyDocument"])
+    arn = stack.value({"Fn::GetAtt": ["HistoryTable", "Arn"]})
+    remediator = stack.role_arn("RemediatorRole")
+    admin = [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]
+
+    def attempt(action: str, principal: str, identity: list) -> str:
+        request = Request(action, arn, {"aws:PrincipalArn": principal}, principal)
+        return decide(request, identity, resource_policy=policy)
+
+    assert attempt("dynamodb:PutItem", remediator, stack.role_policies("RemediatorRole")) == "allow"
+    assert attempt("dynamodb:Query", remediator, stack.role_policies("RemediatorRole")) == "allow"
+    for principal, identity in ((remediator, admin), ("arn:aws:iam::111122223333:role/Admin", admin)):
+        for action in ("dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"):
+            assert attempt(action, principal, identity) == "explicit deny", (principal, action)
+    assert attempt("dynamodb:PutItem", "arn:aws:iam::111122223333:role/Admin", admin) == "explicit deny"

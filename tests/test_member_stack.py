@@ -11,6 +11,7 @@ import boto3
 import pytest
 from logbaseline import emulator, sam_template
 
+from tests.cfn import Resolver
 from tests.conftest import ROOT
 
 TEMPLATE = sam_template.load(ROOT / "template.yaml")
@@ -44,7 +45,7 @@ def canonical(value: Any) -> str:
 
 def role_statements(logical_id: str) -> list[dict[str, Any]]:
     policies = RESOURCES[logical_id]["Properties"].get("Policies", [])
-    return [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+    return [s for p in policies for s in sam_template.unconditional(p["PolicyDocument"]["Statement"])]
 
 
 def all_statements(document: Any) -> Iterator[dict[str, Any]]:
@@ -155,11 +156,12 @@ def test_the_member_stack_names_no_wildcard_principal():
         assert "NotPrincipal" not in granting and not is_wildcard(granting["Principal"]), granting
 
 
-def test_the_stack_names_a_wildcard_principal_only_for_the_organization():
+def test_the_stack_allows_a_wildcard_principal_only_for_the_organization():
     # An organization-wide bus policy can only say "anyone of the organization": * with aws:PrincipalOrgID.
+    # A Deny may name everyone: the queue and table policies deny all but their one writer.
     for granting in principals(TEMPLATE):
         assert "NotPrincipal" not in granting, granting
-        if is_wildcard(granting["Principal"]):
+        if is_wildcard(granting["Principal"]) and granting.get("Effect") != "Deny":
             assert limited_to_the_organization(granting), granting
 
 
@@ -183,15 +185,24 @@ def test_member_roles_trust_only_their_function_in_the_security_account_of_the_o
     (statement,) = trust_statements(role_id)
     assert statement["Effect"] == "Allow" and statement["Action"] == "sts:AssumeRole"
     assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${SecurityAccountId}:root"}}
+    role = TEMPLATE["Resources"][sam_template.role_id(TEMPLATE, function_id)]["Properties"]
+    # The exact ARN of the function's role as the stack names it, with the stack's name as SecurityStackName.
+    stack_role_name = role["RoleName"]["Fn::Sub"].replace("${AWS::StackName}", "${SecurityStackName}")
+    expected_arn = f"arn:${{AWS::Partition}}:iam::${{SecurityAccountId}}:role{role['Path']}{stack_role_name}"
     assert statement["Condition"] == {
-        "ArnLike": {
-            "aws:PrincipalArn": {
-                "Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{SecurityAccountId}}:role/"
-                f"${{SecurityStackName}}-{function_id}Role-*"
-            }
-        },
-        "StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}},
+        "StringEquals": {
+            "aws:PrincipalArn": {"Fn::Sub": expected_arn},
+            "aws:PrincipalOrgID": {"Ref": "OrganizationId"},
+        }
     }
+    assert "*" not in expected_arn and "?" not in expected_arn
+
+
+def test_the_function_role_names_fit_iam_for_every_stack_name_the_member_stack_accepts():
+    longest = "s" * MEMBER["Parameters"]["SecurityStackName"]["MaxLength"]
+    for function_id in ("EvaluatorFunction", "RemediatorFunction"):
+        role = TEMPLATE["Resources"][sam_template.role_id(TEMPLATE, function_id)]["Properties"]
+        assert len(role["RoleName"]["Fn::Sub"].replace("${AWS::StackName}", longest)) <= 64  # IAM's limit
 
 
 def test_every_trust_policy_is_pinned_to_an_account():
@@ -202,8 +213,9 @@ def test_every_trust_policy_is_pinned_to_an_account():
             condition = statement["Condition"]
             if "AWS" in statement["Principal"]:
                 assert condition["StringEquals"]["aws:PrincipalOrgID"] == {"Ref": "OrganizationId"}, role_id
-                arn = condition["ArnLike"]["aws:PrincipalArn"]["Fn::Sub"]
-                assert arn.startswith("arn:${AWS::Partition}:iam::${SecurityAccountId}:role/"), role_id
+                arn = condition["StringEquals"]["aws:PrincipalArn"]["Fn::Sub"]
+                assert arn.startswith("arn:${AWS::Partition}:iam::${SecurityAccountId}:role/logbaseline/"), role_id
+                assert set(condition) == {"StringEquals"}, "no ArnLike or StringLike: exact ARNs only"
             else:  # a service acting for this account only (confused deputy)
                 assert condition["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}, role_id
 
@@ -302,16 +314,15 @@ STACK_VALUES = {
 
 
 def resolve(value: Any) -> Any:
-    """The member stack's `!Sub` and `!Ref` as CloudFormation would resolve them in MEMBER_ACCOUNT."""
-    if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
-        return re.sub(r"\$\{([^}]+)\}", lambda m: STACK_VALUES[m.group(1)], value["Fn::Sub"])
-    if isinstance(value, dict) and set(value) == {"Ref"}:
-        return STACK_VALUES[value["Ref"]]
-    if isinstance(value, dict):
-        return {k: resolve(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve(v) for v in value]
-    return value
+    """The member stack's intrinsic functions as CloudFormation would resolve them in MEMBER_ACCOUNT, with every
+    destination set (so that every conditional grant is there to be validated)."""
+    parameters = {k: v for k, v in STACK_VALUES.items() if not k.startswith("AWS::")} | {
+        "FlowLogDestination": "/vpc/flow-logs",
+        "QueryLogDestinationArn": "arn:aws:s3:::query-logs",
+        "ElbAccessLogBucket": "elb-logs",
+        "AccessLogBucket": "access-logs",
+    }
+    return Resolver(MEMBER, parameters, MEMBER_ACCOUNT, STACK_VALUES["AWS::Region"]).value(value)
 
 
 def session_in(sts: Any, role_arn: str, name: str) -> boto3.Session:

@@ -176,6 +176,10 @@ def test_every_call_each_function_makes_is_granted_and_every_grant_is_used(aws, 
     stack.invoke("sweeper", load_event("schedule/scheduled-event.json"))
     stack.drain("EvaluationQueue", "evaluator")
     stack.drain("FixQueue", "remediator")
+    # A person's approval: the evaluator records it, the remediator reads it back.
+    stack.put_events([load_event("securityhub/custom-action.json")])
+    stack.drain("EvaluationQueue", "evaluator")
+    stack.drain("FixQueue", "remediator")
     # The other path of the GuardDuty fix: no detector at all.
     guardduty = aws("guardduty")
     guardduty.delete_detector(DetectorId=guardduty.list_detectors()["DetectorIds"][0])

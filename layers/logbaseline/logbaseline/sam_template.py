@@ -69,10 +69,44 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+RUNTIME_POLICY = "lambda-runtime"  # what Lambda itself does with a function's role (logs, traces, event source)
+
+
+def role_id(template: dict[str, Any], function_id: str) -> str:
+    """The logical id of the IAM role a function runs with (`Role: !GetAtt <id>.Arn`)."""
+    return template["Resources"][function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+
+
+def _role_policies(template: dict[str, Any], function_id: str) -> list[dict[str, Any]]:
+    return template["Resources"][role_id(template, function_id)]["Properties"]["Policies"]
+
+
+def unconditional(statements: list[Any]) -> Iterator[dict[str, Any]]:
+    """Statements with their `!If [Condition, statement, !Ref AWS::NoValue]` taken as if every condition held:
+    the most a role can be granted (a grant that needs a configured destination included)."""
+    for statement in statements:
+        if isinstance(statement, dict) and set(statement) == {"Fn::If"}:
+            _, when_true, _ = statement["Fn::If"]
+            if when_true != {"Ref": "AWS::NoValue"}:
+                yield when_true
+        else:
+            yield statement
+
+
 def policy_statements(template: dict[str, Any], function_id: str) -> Iterator[dict[str, Any]]:
-    for policy in template["Resources"][function_id]["Properties"].get("Policies", []):
-        if isinstance(policy, dict) and "Statement" in policy:
-            yield from policy["Statement"]
+    """The statements of the calls a function's code makes (its role's policies but the Lambda runtime's)."""
+    for policy in _role_policies(template, function_id):
+        if policy["PolicyName"] != RUNTIME_POLICY:
+            yield from unconditional(policy["PolicyDocument"]["Statement"])
+
+
+def runtime_statements(template: dict[str, Any], function_id: str) -> list[dict[str, Any]]:
+    return [
+        s
+        for policy in _role_policies(template, function_id)
+        if policy["PolicyName"] == RUNTIME_POLICY
+        for s in policy["PolicyDocument"]["Statement"]
+    ]
 
 
 def granted_actions(template: dict[str, Any], function_id: str) -> set[str]:

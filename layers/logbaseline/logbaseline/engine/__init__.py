@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import nullcontext
 from contextvars import copy_context
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from logbaseline.aws import Clients, reads_shared
 from logbaseline.controls import all_controls, load
 from logbaseline.engine.accounts import AccountClients, AccountUnreachable, Coverage, MemberClients, UnknownAccount
+from logbaseline.engine.approvals import Approvals
 from logbaseline.engine.evaluation import ClientsFactory, Outcome, evaluate_scope, with_exemptions
 from logbaseline.engine.findings import (
     PACER,
@@ -104,6 +105,7 @@ class Service:
     evaluation_queue_url: str = ""
     regions: Sequence[str] = ()
     history: History | None = None  # the audit trail (the remediator's)
+    approvals: Approvals | None = None  # approvals the evaluator recorded; without them, no request is approved
     workflow: bool = False  # keep findings' workflow and notes in step (BatchUpdateFindings)
     fix_limit: FixLimit = DEFAULT_FIX_LIMIT
     coverage: Coverage | None = None  # the accounts a sweep visits; None: the home account only
@@ -126,6 +128,7 @@ class Service:
             window=timedelta(hours=int(os.environ.get("LOGBASELINE_FIX_LIMIT_WINDOW_HOURS", "24"))),
         )
         coverage = Coverage.parse(account_id, os.environ.get("LOGBASELINE_ACCOUNTS", ""))
+        approval_table = os.environ.get("LOGBASELINE_APPROVAL_TABLE", "")
         return cls(
             settings=Settings.from_env(),
             clients_for=MemberClients(coverage, os.environ.get("LOGBASELINE_MEMBER_ROLE_NAME", ""), session),
@@ -135,6 +138,7 @@ class Service:
             evaluation_queue_url=os.environ.get("LOGBASELINE_EVALUATION_QUEUE_URL", ""),
             regions=[r for r in os.environ.get("LOGBASELINE_REGIONS", "").split(",") if r],
             history=History(table, home, retention_days) if table else None,
+            approvals=Approvals(approval_table, home) if approval_table else None,
             workflow=os.environ.get("LOGBASELINE_WORKFLOW_UPDATES", "true") == "true",
             fix_limit=limit,
             coverage=coverage,
@@ -148,6 +152,8 @@ class Service:
         value) bounds a sweep's publication: what is left goes on in another message."""
         if event.get("detail-type") == CUSTOM_ACTION:
             approved = approved_fix_requests(event)
+            for request in approved if self.approvals else ():
+                self.approvals.record(request, event)  # type: ignore[union-attr]
             self._send(self.fix_queue_url, [r.to_message() for r in approved], "fix")
             return Report([], approved)
         if event.get("detail-type") == RECONCILE_REQUEST and event.get("source") == SWEEP_SOURCE:
@@ -219,6 +225,7 @@ class Service:
 
     def fix(self, request: FixRequest) -> list[Outcome]:
         """Remediator: apply one fix, verify it, report the result."""
+        request = self._trusted(request)
         try:
             clients = self.clients_for(request.account_id, request.region)
         except AccountUnreachable as error:
@@ -234,6 +241,16 @@ class Service:
         if any(o.fix or not o.present for o in outcomes):
             self.report(outcomes)  # otherwise nothing changed since the evaluator (or an earlier fix) reported
         return outcomes
+
+    def _trusted(self, request: FixRequest) -> FixRequest:
+        """A request is approved only if the evaluator recorded the approval; who approved comes from that record,
+        never from the message (anyone who could send to the fix queue could write `approved` in it)."""
+        if not request.approved:
+            return request
+        approval = self.approvals.find(request) if self.approvals else None
+        if approval is None:
+            return replace(request, approved=False, actor="")
+        return replace(request, actor=approval.approved_by)
 
     def sweep(self, account_id: str, default_region: str) -> int:
         """Sweeper: one evaluation request per (account, region), for the evaluator's workers to work

@@ -1,17 +1,21 @@
 """The audit trail: every fix, dry-run and refusal, in a DynamoDB table that expires items by TTL.
 
 One item per fix attempt: partition key `finding_id` (the finding's frozen Id, so a
-resource's history is one query), sort key `at` (ISO time, then the trigger).
+resource's history is one query), sort key `at` (ISO time, then the trigger). A record is
+never overwritten: each put is conditional (`attribute_not_exists`), and the table's resource
+policy denies updates and deletes to everyone (template.yaml).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
 
 from logbaseline.aws import Clients
 from logbaseline.engine.evaluation import Outcome
@@ -39,25 +43,33 @@ class History:
     def record(self, outcome: Outcome, actor: str = "") -> None:
         fix = dict(outcome.fix or {})
         now = datetime.now(UTC)
-        self._table.put_item(
-            Item={
-                "finding_id": finding_id(outcome.control.id, outcome.account_id, outcome.region, outcome.resource_id),
-                "at": f"{now.isoformat(timespec='milliseconds')}#{fix.get('Trigger', '')}",
-                "control_id": outcome.control.id,
-                "account_id": outcome.account_id,
-                "region": outcome.region,
-                "resource_id": outcome.resource_id,
-                "mode": fix.get("Mode", ""),
-                "outcome": fix.get("Outcome", ""),
-                "changes": fix.get("Changes", ""),
-                "error": fix.get("Error", ""),
-                "before": fix.get("Before", ""),
-                "after": outcome.verdict.reason,
-                "trigger": fix.get("Trigger", ""),
-                "actor": actor,
-                "expires_at": int((now + self._retention).timestamp()),
-            }
-        )
+        item = {
+            "finding_id": finding_id(outcome.control.id, outcome.account_id, outcome.region, outcome.resource_id),
+            "at": f"{now.isoformat(timespec='milliseconds')}#{fix.get('Trigger', '')}",
+            "control_id": outcome.control.id,
+            "account_id": outcome.account_id,
+            "region": outcome.region,
+            "resource_id": outcome.resource_id,
+            "mode": fix.get("Mode", ""),
+            "outcome": fix.get("Outcome", ""),
+            "changes": fix.get("Changes", ""),
+            "error": fix.get("Error", ""),
+            "before": fix.get("Before", ""),
+            "after": outcome.verdict.reason,
+            "trigger": fix.get("Trigger", ""),
+            "actor": actor,
+            "expires_at": int((now + self._retention).timestamp()),
+        }
+        try:
+            self._put_new(item)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            # Another record of this finding, millisecond and trigger (two fixes of one resource at once): keep both.
+            self._put_new(item | {"at": f"{item['at']}#{uuid.uuid4().hex[:12]}"})
+
+    def _put_new(self, item: dict[str, Any]) -> None:
+        self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(finding_id)")
 
     def applied_since(self, outcome: Outcome, since: datetime) -> list[Mapping[str, Any]]:
         key = finding_id(outcome.control.id, outcome.account_id, outcome.region, outcome.resource_id)
