@@ -95,7 +95,8 @@ MEMBER = sam_template.load(ROOT / "stacksets/member.yaml")
 
 def member_remediation_actions() -> set[str]:
     policies = MEMBER["Resources"]["MemberRemediationRole"]["Properties"]["Policies"]
-    statements = [s for p in policies for s in p["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    every = (s for p in policies for s in sam_template.unconditional(p["PolicyDocument"]["Statement"]))
+    statements = [s for s in every if s["Effect"] == "Allow"]
     return {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
 
 
@@ -141,7 +142,7 @@ def test_a_service_linked_role_is_granted_for_its_own_service_only(action):
     member = [
         s
         for p in MEMBER["Resources"]["MemberRemediationRole"]["Properties"]["Policies"]
-        for s in p["PolicyDocument"]["Statement"]
+        for s in sam_template.unconditional(p["PolicyDocument"]["Statement"])
     ]
     for statements in (list(sam_template.policy_statements(TEMPLATE, "RemediatorFunction")), member):
         assert service_linked_roles(statements) == set(SERVICE_LINKED_ROLES.values())
