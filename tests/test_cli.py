@@ -64,7 +64,7 @@ def test_scan_table_is_for_people(aws):
 
 def test_unknown_control_or_bad_setting_is_a_usage_error(aws, monkeypatch):
     code, output = scan("--controls", "nope")
-    assert code == 2 and "unknown control ids: nope" in output
+    assert code == 2 and "--controls: unknown control id 'nope'" in output
     monkeypatch.setenv("LOGBASELINE_RETENTION_FLOOR_DAYS", "100")
     code, output = scan()
     assert code == 2 and "retention_floor_days" in output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -11,21 +12,24 @@ from typing import Any
 
 import boto3
 import click
+from botocore.exceptions import BotoCoreError, ClientError
 from tabulate import tabulate
 
 from logbaseline.aws import Clients, caller_account_id
-from logbaseline.controls import REGISTRY, all_controls
-from logbaseline.engine import AccountClients, InvalidEvent, Outcome, UnknownAccount
+from logbaseline.controls import REGISTRY, all_controls, load
+from logbaseline.engine import AccountClients, InvalidEvent, Outcome, ReadFailure, UnknownAccount
 from logbaseline.engine.evaluation import evaluate_scope
 from logbaseline.engine.findings import to_asff
 from logbaseline.engine.history import read_history
 from logbaseline.engine.routing import route
 from logbaseline.engine.settings import MODES_VARIABLE
+from logbaseline.errors import FAIL_ON_EXIT_CODE, BadInput, CouldNotRun, client_error_text, one_line
 from logbaseline.models import Mode, Status
-from logbaseline.operations import Planned, Run, settings_from_env
+from logbaseline.operations import ALL_REGIONS, Planned, Run, aws_session, csv_list, settings_from_env
 
 COLUMNS = ("control_id", "region", "resource_id", "status", "reason")
-FAIL_ON_EXIT_CODE = 3  # as Prowler: results with the --fail-on status were found
+ERROR = "ERROR"  # the status of a row whose control could not read in its region
+STATUSES = [s.value for s in Status] + [ERROR]
 FIX_OK = ("verified", "nothing to do", "refused")  # refused: a person's decision (off, suppressed, exempt)
 WHAT_FIX_DOES = {Mode.AUTO: "applies", Mode.DRY_RUN: "shows only", Mode.OFF: "never fixes"}  # `logbaseline fix`
 
@@ -89,26 +93,103 @@ def _fix_outcome(after: Outcome | None) -> tuple[str, str, str]:
     return after.fix["Outcome"], status, f"{after.fix.get('Changes', '')}\n{detail}".strip()
 
 
+def error_row(failure: ReadFailure) -> dict[str, str]:
+    """A control that could not read in a region, as a result row: the scan goes on without it."""
+    return {
+        "control_id": failure.control_id,
+        "account_id": failure.account_id,
+        "region": failure.region,
+        "resource_type": load(failure.control_id).resource_type,
+        "resource_id": "",
+        "status": ERROR,
+        "reason": f"could not read: {failure.reason}",
+    }
+
+
+def _say_read_failures(failures: Sequence[ReadFailure]) -> None:
+    for failure in failures:
+        click.echo(f"ERROR {failure.control_id} in {failure.region}: could not read: {failure.reason}", err=True)
+
+
+# --- the options every AWS command takes, as the AWS CLI's ----------------------------------------------
+
+META = "logbaseline."  # where the group's and the commands' --profile, --region and --debug are kept
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value not in (None, False):
+        ctx.meta[META + str(param.name)] = value
+    return value
+
+
+def debug_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--debug", is_flag=True, expose_value=False, callback=_remember, help="Show the traceback of an error."
+    )(command)
+
+
+def aws_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--region",
+        expose_value=False,
+        callback=_remember,
+        help="The AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's).",
+    )(command)
+    command = click.option(
+        "--profile", expose_value=False, callback=_remember, help="The AWS profile (default: AWS_PROFILE)."
+    )(command)
+    return debug_option(command)
+
+
+def session(regions: str | None = None) -> boto3.Session:
+    """The AWS session of --profile and --region; without a region, the first of --regions (not `all`)."""
+    meta = click.get_current_context().meta
+    first = next((r for r in csv_list(regions) if r.lower() != ALL_REGIONS), None)
+    return aws_session(meta.get(META + "profile"), meta.get(META + "region"), first)
+
+
 def scope_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "--exclude-controls", "exclude_control_ids", help="Comma-separated control ids to leave out."
+    )(command)
     command = click.option(
         "--controls", "control_ids", help=f"Comma-separated control ids (default: all {len(REGISTRY)})."
     )(command)
-    return click.option("--regions", help="Comma-separated regions (default: the current credentials' region).")(
-        command
-    )
+    command = click.option(
+        "--regions",
+        help="Comma-separated regions, or `all` for the account's enabled regions (default: --region's).",
+    )(command)
+    return aws_options(command)
 
 
-@click.group()
+class Main(click.Group):
+    """The command group: an AWS error becomes one line and an exit code, its traceback only with --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (BotoCoreError, ClientError) as error:
+            if ctx.meta.get(META + "debug"):
+                raise
+            raise one_line(error) from None
+
+
+@click.group(cls=Main)
 @click.version_option(package_name="logbaseline")
+@aws_options
 def main() -> None:
-    """Hold AWS accounts to the SEC04-BP01 logging baseline."""
+    """Hold AWS accounts to the SEC04-BP01 logging baseline.
+
+    Exit codes: 0 done; 1 could not run (no credentials, AWS unreachable, a refused call, a fix that failed);
+    2 a usage error (an unknown option value, profile, region or control); 3 results with the --fail-on status.
+    """
 
 
 @main.command("scan")
 @click.option(
     "--format",
     "output",
-    type=click.Choice(["json", "table", "asff", "html"]),
+    type=click.Choice(["json", "table", "asff", "html"], case_sensitive=False),
     default="table",
     show_default=True,
     help="json: one object per result; asff: the findings Security Hub would import; html: a report (needs --output).",
@@ -116,34 +197,63 @@ def main() -> None:
 @click.option("--output", "path", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE, not stdout.")
 @click.option(
     "--fail-on",
-    type=click.Choice([s.value for s in Status]),
+    type=click.Choice(STATUSES, case_sensitive=False),
     help=f"Exit with code {FAIL_ON_EXIT_CODE} when any result has this status (default: never).",
 )
 @scope_options
 def scan_command(
-    output: str, path: Path | None, fail_on: str | None, regions: str | None, control_ids: str | None
+    output: str,
+    path: Path | None,
+    fail_on: str | None,
+    regions: str | None,
+    control_ids: str | None,
+    exclude_control_ids: str | None,
 ) -> None:
     """Evaluate the controls for the current credentials' account, read-only.
 
-    Honours the standard AWS configuration (profiles, AWS_REGION, AWS_ENDPOINT_URL)
-    and the baseline's LOGBASELINE_* variables. Exit code 0 unless the scan could not run,
-    or 3 with --fail-on when a result has that status. A progress bar shows on stderr when it is a terminal.
+    Honours the standard AWS configuration as the AWS CLI does (--profile, AWS_PROFILE, --region, AWS_REGION,
+    AWS_DEFAULT_REGION, AWS_ENDPOINT_URL) and the baseline's LOGBASELINE_* variables. A control that cannot
+    read in a region (denied, not offered) is an ERROR row and the others go on. Exit code 0 unless the scan
+    could not run (1) or an option is wrong (2), or 3 with --fail-on when a result has that status.
+    A progress bar shows on stderr when it is a terminal.
     """
+    output = output.lower()
     if output == "html" and path is None:
         raise click.UsageError("--format html needs --output FILE")
-    outcomes = Run.from_options(regions, control_ids).evaluate()
-    text = _render(output, outcomes)
+    if path is not None:
+        check_writable(path)
+    run = Run.from_options(regions, control_ids, session(regions), exclude_control_ids)
+    outcomes = run.evaluate()
+    text = _render(output, outcomes, run.read_failures)
+    if output not in ("table", "json"):  # the findings and the report hold verdicts only
+        _say_read_failures(run.read_failures)
     if path is None:
         click.echo(text)
     else:
-        path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        try:
+            path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        except OSError as error:
+            raise CouldNotRun(f"--output: cannot write {path}: {error.strerror}") from None
         failed = sum(o.verdict.status is Status.FAILED for o in outcomes)
-        click.echo(f"wrote {path} ({path.stat().st_size} bytes): {len(outcomes)} results, {failed} FAILED", err=True)
-    if fail_on and any(o.verdict.status.value == fail_on for o in outcomes):
+        errors = f", {len(run.read_failures)} {ERROR}" if run.read_failures else ""
+        click.echo(
+            f"wrote {path} ({path.stat().st_size} bytes): {len(outcomes)} results, {failed} FAILED{errors}", err=True
+        )
+    statuses = {o.verdict.status.value for o in outcomes} | ({ERROR} if run.read_failures else set())
+    if fail_on and fail_on.upper() in statuses:
         sys.exit(FAIL_ON_EXIT_CODE)
 
 
-def _render(output: str, outcomes: Sequence[Outcome]) -> str:
+def check_writable(path: Path) -> None:
+    """--output is checked before the scan, not after it."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise BadInput(f"--output: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise BadInput(f"--output: {path} is not writable")
+
+
+def _render(output: str, outcomes: Sequence[Outcome], failures: Sequence[ReadFailure] = ()) -> str:
     if output == "asff":
         now = datetime.now(UTC)
         return json.dumps([to_asff(o, now) for o in outcomes if o.reportable], indent=2)
@@ -151,34 +261,37 @@ def _render(output: str, outcomes: Sequence[Outcome]) -> str:
         from logbaseline import report
 
         return report.render(outcomes)
-    rows = [o.as_row() for o in outcomes]
+    rows = [o.as_row() for o in outcomes] + [error_row(f) for f in failures]
     return json.dumps(rows, indent=2) if output == "json" else table(rows)
 
 
 @main.command("plan")
 @scope_options
-def plan_command(regions: str | None, control_ids: str | None) -> None:
+def plan_command(regions: str | None, control_ids: str | None, exclude_control_ids: str | None) -> None:
     """Show what each fix would change, read-only: every FAILED result's fix runs in dry-run.
 
     The mode column is the deployment's mode (LOGBASELINE_REMEDIATION_MODES, else each control's default):
     `logbaseline fix` applies the fixes in mode auto, only shows those in dry-run, never touches those off.
     """
-    click.echo(_plan_text(*Run.from_options(regions, control_ids).plan()))
+    run = Run.from_options(regions, control_ids, session(regions), exclude_control_ids)
+    click.echo(_plan_text(*run.plan()))
+    _say_read_failures(run.read_failures)
 
 
 @main.command("fix")
 @scope_options
 @click.option("--yes", is_flag=True, help="Apply without asking for confirmation.")
-def fix_command(regions: str | None, control_ids: str | None, yes: bool) -> None:
+def fix_command(regions: str | None, control_ids: str | None, exclude_control_ids: str | None, yes: bool) -> None:
     """Show the plan, ask, then apply the fixes in mode auto, and verify each by re-reading.
 
     A control in mode off is never fixed and one in dry-run is only shown; to apply one, set its mode
     explicitly, e.g. LOGBASELINE_REMEDIATION_MODES=vpc_flow_logs_enabled=auto. Exempt resources are left
     alone. Exit code 1 when a fix failed or could not be verified, or when the confirmation is declined.
     """
-    run = Run.from_options(regions, control_ids)
+    run = Run.from_options(regions, control_ids, session(regions), exclude_control_ids)
     planned, manual = run.plan()
     click.echo(_plan_text(planned, manual))
+    _say_read_failures(run.read_failures)
     todo = [p for p in planned if p.applicable]
     if not todo:
         held = sum(p.mode is not Mode.AUTO for p in planned)
@@ -216,6 +329,7 @@ def fix_command(regions: str | None, control_ids: str | None, yes: bool) -> None
     help="The SAM template whose EventBridge rules the event goes through.",
 )
 @click.option("--evaluate", is_flag=True, help="Also evaluate the targets with the current credentials (read-only).")
+@aws_options
 def replay_command(event_file: Path, template: Path, evaluate: bool) -> None:
     """Route a saved EventBridge event as the deployment would: which rule matches, which targets.
 
@@ -240,7 +354,8 @@ def replay_command(event_file: Path, template: Path, evaluate: bool) -> None:
         + tabulate(rows, headers=("control", "account", "region", "resource"), disable_numparse=True)
     )
     if evaluate:
-        settings, clients_for = settings_from_env(), AccountClients(caller_account_id())
+        settings, aws = settings_from_env(), session()
+        clients_for = AccountClients(caller_account_id(aws), aws)
         try:
             outcomes = [
                 o
@@ -275,9 +390,23 @@ def _matching_rules(template: Path, event: dict[str, Any]) -> list[tuple[str, tu
 @click.option("--control", "control_id", help="Only this control.")
 @click.option("--resource", "resource_id", help="Only this resource (its ARN).")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="The newest N entries.")
+@aws_options
 def history_command(table: str, control_id: str | None, resource_id: str | None, limit: int) -> None:
-    """The audit trail: every fix, dry-run, refusal and stop, newest first."""
-    items = read_history(Clients(boto3.Session().region_name or "us-east-1"), table, control_id, resource_id)
+    """The audit trail: every fix, dry-run, refusal and stop, newest first.
+
+    Reads the table in --region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's):
+    the region of the stack that holds it.
+    """
+    aws = session()
+    try:
+        items = read_history(Clients(aws.region_name, aws), table, control_id, resource_id)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        raise CouldNotRun(
+            f"no history table {table!r} in {aws.region_name}: pass the stack's HistoryTable output with --table "
+            f"(or LOGBASELINE_HISTORY_TABLE) and the stack's region with --region ({client_error_text(error)})"
+        ) from None
     rows = [
         [
             i["at"][:19],

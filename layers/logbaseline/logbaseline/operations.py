@@ -3,28 +3,90 @@ the dry-run plan of the fixes, and applying them through the engine."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 
 import boto3
+import botocore.loaders
 import click
 from botocore.exceptions import ClientError
 
-from logbaseline.aws import caller_account_id
-from logbaseline.controls import REGISTRY
+from logbaseline.aws import CLIENT_CONFIG, caller_account_id
+from logbaseline.controls import REGISTRY, all_controls, load
 from logbaseline.controls.base import Change, Changes, FixFailed
-from logbaseline.engine import AccountClients, Outcome, scan
+from logbaseline.engine import AccountClients, Outcome, ReadFailure, judge
 from logbaseline.engine.remediation import FixRequest, apply_fix
+from logbaseline.engine.routing import Target
 from logbaseline.engine.settings import InvalidSettings, Settings
-from logbaseline.models import Mode, Status
+from logbaseline.errors import NO_REGION, BadInput, did_you_mean
+from logbaseline.models import Mode, Scope, Status
 
 FIX_TRIGGER = "logbaseline-cli"  # the FixRequest trigger of a fix applied from the command line
 
 
 def csv_list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+ALL_REGIONS = "all"  # --regions all: the account's enabled regions
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    """Every region of every partition, as the installed botocore knows them (its partitions.json)."""
+    partitions = botocore.loaders.create_loader().load_data("partitions")["partitions"]
+    return frozenset(r for p in partitions for r in p["regions"] if not r.endswith("-global"))
+
+
+def check_region(region: str, option: str = "--region") -> str:
+    if region not in known_regions():
+        raise BadInput(f"{option}: {region!r} is not an AWS region{did_you_mean(region, known_regions())}")
+    return region
+
+
+def aws_session(profile: str | None = None, region: str | None = None, fallback: str | None = None) -> boto3.Session:
+    """Credentials and region as the AWS CLI finds them: --profile, else AWS_PROFILE, else the default chain;
+    --region, else AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region, else `fallback` (the first
+    of --regions). Checked before any call."""
+    wanted = region or os.environ.get("AWS_REGION") or None
+    if wanted:
+        check_region(wanted, "--region" if region else "AWS_REGION")
+    session = boto3.Session(profile_name=profile, region_name=wanted)  # ProfileNotFound: a usage error
+    if not session.region_name and fallback:
+        wanted = check_region(fallback, "--regions")
+        session = boto3.Session(profile_name=profile, region_name=wanted)
+    if not session.region_name:
+        raise BadInput(NO_REGION)
+    if not wanted:
+        check_region(session.region_name, "the region of AWS_DEFAULT_REGION or the profile")
+    return session
+
+
+def enabled_regions(session: boto3.Session) -> list[str]:
+    """The regions enabled for the account (EC2 DescribeRegions lists only those, without AllRegions)."""
+    answer = session.client("ec2", config=CLIENT_CONFIG).describe_regions()
+    return sorted(r["RegionName"] for r in answer["Regions"])
+
+
+def control_list(raw: str | None, option: str) -> list[str]:
+    """The control ids of a comma-separated option, in order, each once; an unknown id is a usage error."""
+    wanted = list(dict.fromkeys(csv_list(raw)))
+    for control_id in wanted:
+        if control_id not in REGISTRY:
+            raise BadInput(f"{option}: unknown control id {control_id!r}{did_you_mean(control_id, REGISTRY)}")
+    return wanted
+
+
+def region_list(raw: str | None, session: boto3.Session) -> list[str]:
+    """--regions: comma-separated regions, `all`, or (empty) the session's region; checked before any call."""
+    wanted = list(dict.fromkeys(csv_list(raw)))
+    if [r.lower() for r in wanted] == [ALL_REGIONS]:
+        return [ALL_REGIONS]
+    return [check_region(r, "--regions") for r in wanted] or [session.region_name]
 
 
 def settings_from_env() -> Settings:
@@ -65,32 +127,44 @@ class Run:
     control_ids: list[str]
     settings: Settings
     clients_for: AccountClients
+    read_failures: list[ReadFailure] = field(default_factory=list)  # of the latest evaluation
 
     @classmethod
-    def from_options(cls, regions: str | None, control_ids: str | None) -> Run:
-        session = boto3.Session()
-        wanted = csv_list(control_ids)
-        unknown = [c for c in wanted if c not in REGISTRY]
-        if unknown:
-            raise click.BadParameter(f"unknown control ids: {', '.join(unknown)}", param_hint="--controls")
+    def from_options(
+        cls,
+        regions: str | None,
+        control_ids: str | None,
+        session: boto3.Session | None = None,
+        exclude_control_ids: str | None = None,
+    ) -> Run:
+        """Every option is checked before the first AWS call; then the account, then (for `all`) its regions."""
+        session = session or aws_session()
+        wanted = control_list(control_ids, "--controls")
+        excluded = control_list(exclude_control_ids, "--exclude-controls")
         settings = settings_from_env()
+        regions_ = region_list(regions, session)
         account_id = caller_account_id(session)
-        regions_ = csv_list(regions) or [session.region_name or "us-east-1"]
+        if regions_ == [ALL_REGIONS]:
+            regions_ = enabled_regions(session)
+        chosen = wanted or [c.id for c in all_controls() if settings.evaluates(c)]
+        chosen = [c for c in chosen if c not in excluded]
         # One session for every client: botocore's data files are loaded once per process, not once per session.
-        return cls(account_id, regions_, wanted or list(REGISTRY), settings, AccountClients(account_id, session))
+        return cls(account_id, regions_, chosen, settings, AccountClients(account_id, session))
 
     def evaluate(self) -> list[Outcome]:
         """The engine's read-only scan: every (region, control) at once, as the evaluator judges them, so
-        the controls run in parallel and share their reads; the bar advances as each is judged."""
-        with _progress(len(self.regions) * len(self.control_ids)) as advance:
-            return scan(
+        the controls run in parallel and share their reads; the bar advances as each is judged. A control
+        that cannot read in a region (denied, not offered) goes to `read_failures` and the others go on."""
+        targets = [Target(load(c), Scope(self.account_id, r)) for r in self.regions for c in self.control_ids]
+        with _progress(len(targets)) as advance:
+            outcomes, self.read_failures = judge(
+                targets,
                 self.clients_for,
-                self.account_id,
-                self.regions,
-                self.control_ids,
                 self.settings,
                 on_done=lambda target: advance(f"{target.scope.region} {target.control.id}"),
+                tolerate_any_read_error=True,
             )
+        return outcomes
 
     def dry_run(self, outcome: Outcome) -> Planned:
         """What the control's fix would change, recorded by Changes in dry-run: no write call is made."""
