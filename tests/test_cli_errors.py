@@ -208,3 +208,55 @@ def test_a_denied_read_is_an_error_row_and_the_scan_goes_on(home, denied_describ
     table = run(home, "scan", "--fail-on", "error", **denied_describe_log_groups)
     assert table.returncode == FAIL_ON_EXIT_CODE
     assert sum(" ERROR " in line for line in table.stdout.splitlines()) == len(errors)
+
+
+# --- credentials and region, as the AWS CLI finds them ----------------------------------------------------
+
+
+def regions_of(result: subprocess.CompletedProcess[str]) -> set[str]:
+    assert result.returncode == 0, result.stderr
+    return {row["region"] for row in json.loads(result.stdout)}
+
+
+GUARDDUTY = ("scan", "--format", "json", "--controls", "guardduty_enabled")
+
+
+@pytest.mark.parametrize(
+    ("args", "environ", "region"),
+    [
+        ([], {"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "us-west-2"}, "eu-west-1"),
+        ([], {"AWS_REGION": "", "AWS_DEFAULT_REGION": "us-west-2"}, "us-west-2"),
+        (["--region", "ap-south-1"], {"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "us-west-2"}, "ap-south-1"),
+    ],
+)
+def test_region_precedence_is_the_aws_clis(home, moto_endpoint, aws, args, environ, region):
+    result = run(home, *GUARDDUTY, *args, **(emulator(moto_endpoint) | environ))
+    assert regions_of(result) == {region}
+
+
+def test_profile_gives_credentials_and_region(home, moto_endpoint, aws):
+    (home / ".aws/config").write_text("[profile audit]\nregion = eu-north-1\n")
+    (home / ".aws/credentials").write_text("[audit]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+    environ = {"AWS_ENDPOINT_URL": moto_endpoint}  # no key, no region in the environment: all from the profile
+    assert regions_of(run(home, *GUARDDUTY, "--profile", "audit", **environ)) == {"eu-north-1"}
+    assert regions_of(run(home, "--profile", "audit", *GUARDDUTY, **environ)) == {"eu-north-1"}
+    assert regions_of(run(home, *GUARDDUTY, **environ, AWS_PROFILE="audit")) == {"eu-north-1"}
+
+
+def test_regions_all_is_the_accounts_enabled_regions(home, moto_endpoint, aws):
+    enabled = {r["RegionName"] for r in aws("ec2").describe_regions()["Regions"]}
+    result = run(home, *GUARDDUTY, "--regions", "all", **emulator(moto_endpoint))
+    assert regions_of(result) == enabled and len(enabled) > 10
+
+
+def test_history_reads_the_table_in_aws_region(home, moto_endpoint, aws):
+    from logbaseline.aws import Clients
+
+    from tests.test_history import history_table
+
+    history_table(Clients("eu-west-1"))  # the stack's region, not the default one
+    result = run(home, "history", "--table", "history", **emulator(moto_endpoint, AWS_REGION="eu-west-1"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == ["at", "(UTC)"]
+    result = run(home, "history", "--table", "history", **emulator(moto_endpoint, AWS_REGION="us-east-1"))
+    one_line(result, COULD_NOT_RUN_EXIT_CODE, "no history table 'history' in us-east-1")
