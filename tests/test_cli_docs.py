@@ -30,7 +30,7 @@ def test_every_command_has_one_example():
 def test_every_example_parses():
     """Each example's options exist: --help after them parses them (an unknown option is exit 2)."""
     for args in examples():
-        result = CliRunner().invoke(main, [*[a for a in args if not a.startswith("<")], "--help"])
+        result = CliRunner().invoke(main, [*(re.sub(r"<[^>]+>", "placeholder", a) for a in args), "--help"])
         assert result.exit_code == 0, (args, result.output)
 
 

@@ -18,6 +18,7 @@ from logbaseline.engine.findings import finding_id
 
 from tests.conftest import CALL_LOG, EVENTS, ROOT, current_role, load_event
 from tests.doubles import REQUIRED, SecurityHubDouble
+from tests.test_history import history_table
 
 RETENTION = "logs_log_group_retention_bounded"
 HOSTILE = "/x/<script>alert(1)</script>"
@@ -146,7 +147,19 @@ def test_plan_with_nothing_failed(aws):
 # --- fix ------------------------------------------------------------------------------------
 
 
-def test_fix_yes_applies_verifies_and_a_second_run_has_nothing_to_do(aws, account_id, log_groups):
+@pytest.fixture
+def trail(aws, monkeypatch) -> str:
+    """The stack's audit trail, named as the deployment names it to the functions."""
+    table = history_table(aws)
+    monkeypatch.setenv("LOGBASELINE_HISTORY_TABLE", table)
+    return table
+
+
+def trail_items(aws, table: str) -> list[dict]:
+    return sorted(aws.resource("dynamodb").Table(table).scan()["Items"], key=lambda i: i["at"])
+
+
+def test_fix_yes_applies_verifies_and_a_second_run_has_nothing_to_do(aws, account_id, log_groups, trail):
     result, calls = calls_during("fix", "--yes", "--controls", RETENTION)
     assert result.exit_code == 0, result.output
     assert calls.count("logs:PutRetentionPolicy") == 1
@@ -160,7 +173,7 @@ def test_fix_yes_applies_verifies_and_a_second_run_has_nothing_to_do(aws, accoun
     assert "logs:PutRetentionPolicy" not in calls
 
 
-def test_fix_declined_changes_nothing(aws, log_groups):
+def test_fix_declined_changes_nothing(aws, log_groups, trail):
     result, calls = calls_during("fix", "--controls", RETENTION, input="n\n")
     assert result.exit_code == 1
     assert "Apply 1 fixes in account" in result.output and "Aborted!" in result.output
@@ -169,7 +182,7 @@ def test_fix_declined_changes_nothing(aws, log_groups):
 
 
 @pytest.mark.parametrize("mode", ["dry-run", "off"])
-def test_fix_holds_controls_not_in_auto(aws, log_groups, monkeypatch, mode):
+def test_fix_holds_controls_not_in_auto(aws, log_groups, monkeypatch, mode, trail):
     monkeypatch.setenv("LOGBASELINE_REMEDIATION_MODES", f"{RETENTION}={mode}")
     result, calls = calls_during("fix", "--yes", "--controls", RETENTION)
     assert result.exit_code == 0
@@ -179,7 +192,7 @@ def test_fix_holds_controls_not_in_auto(aws, log_groups, monkeypatch, mode):
     assert retention(aws, "/aws/lambda/orders-api") is None
 
 
-def test_fix_applies_a_control_set_to_auto_explicitly(aws, monkeypatch):
+def test_fix_applies_a_control_set_to_auto_explicitly(aws, monkeypatch, trail):
     aws("guardduty").create_detector(Enable=False)  # guardduty_enabled defaults to off: it costs
     assert "Nothing to apply" in cli("fix", "--yes", "--controls", "guardduty_enabled").stdout
     monkeypatch.setenv("LOGBASELINE_REMEDIATION_MODES", "guardduty_enabled=auto")
@@ -189,7 +202,7 @@ def test_fix_applies_a_control_set_to_auto_explicitly(aws, monkeypatch):
     assert aws("guardduty").get_detector(DetectorId=detector)["Status"] == "ENABLED"
 
 
-def test_plan_and_fix_leave_an_exempt_resource_alone(aws, log_groups):
+def test_plan_and_fix_leave_an_exempt_resource_alone(aws, log_groups, trail):
     tag = f"{RETENTION} until=2099-01-01 reason=archive app"
     aws("logs").tag_log_group(logGroupName="/aws/lambda/orders-api", tags={TAG_KEY: tag})
     planned, manual = cli("plan", "--controls", RETENTION).stdout.split("Not fixable")
@@ -280,3 +293,40 @@ def test_html_report_counts_failing_rows_and_escapes_names(aws, account_id, log_
     assert f'href="docs/controls.md#{RETENTION}"' in html
     assert "<svg" in html and "src=" not in html and "<link" not in html, "self-contained"
     assert "Set the retention to the floor" in html, "the control's fix description"
+
+
+def test_fix_records_every_fix_in_the_audit_trail(aws, account_id, log_groups, trail):
+    result = cli("fix", "--yes", "--controls", RETENTION)
+    assert result.exit_code == 0, result.output
+    [item] = trail_items(aws, trail)
+    assert item["resource_id"] == log_group_arn(account_id, "/aws/lambda/orders-api")
+    assert (item["control_id"], item["mode"], item["outcome"]) == (RETENTION, "auto", "verified")
+    assert "retentionInDays=365" in item["changes"] and item["before"].startswith("events never expire")
+    assert item["trigger"].startswith("logbaseline-cli arn:aws:"), "who ran the command"
+    assert f"Recorded in the audit trail {trail}" in result.stdout
+    shown = cli("history", "--table", trail)
+    assert shown.exit_code == 0 and "/aws/lambda/orders-api" in shown.stdout and "verified" in shown.stdout
+
+
+def test_fix_obeys_the_fix_limit_as_the_remediator(aws, log_groups, trail, monkeypatch):
+    monkeypatch.setenv("LOGBASELINE_FIX_LIMIT", "2")
+    for _ in range(2):  # fixed, then undone by someone
+        assert cli("fix", "--yes", "--controls", RETENTION).exit_code == 0
+        aws("logs").delete_retention_policy(logGroupName="/aws/lambda/orders-api")
+    result, calls = calls_during("fix", "--yes", "--controls", RETENTION)
+    assert result.exit_code == 1, "a stopped fix is not done"
+    assert "stopped" in result.stdout and "auto-fix stopped" in result.stdout
+    assert "logs:PutRetentionPolicy" not in calls
+    assert retention(aws, "/aws/lambda/orders-api") is None
+    assert [i["outcome"] for i in trail_items(aws, trail)] == ["verified", "verified", "stopped"]
+
+
+def test_fix_needs_the_audit_trail_or_says_it_goes_without(aws, log_groups):
+    result = cli("fix", "--yes", "--controls", RETENTION)
+    assert result.exit_code == 2 and "pass --table <HistoryTableName>" in result.output
+    assert retention(aws, "/aws/lambda/orders-api") is None
+    missing = cli("fix", "--yes", "--controls", RETENTION, "--table", "nope")
+    assert missing.exit_code == 1 and "no history table 'nope' in us-east-1" in missing.output
+    assert retention(aws, "/aws/lambda/orders-api") is None, "checked before any fix"
+    without = cli("fix", "--yes", "--controls", RETENTION, "--no-audit-trail")
+    assert without.exit_code == 0 and "verified" in without.stdout

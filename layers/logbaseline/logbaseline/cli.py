@@ -20,12 +20,22 @@ from logbaseline.controls import REGISTRY, all_controls, load
 from logbaseline.engine import AccountClients, InvalidEvent, Outcome, ReadFailure, UnknownAccount
 from logbaseline.engine.evaluation import evaluate_scope
 from logbaseline.engine.findings import to_asff
-from logbaseline.engine.history import read_history
+from logbaseline.engine.history import History, read_history
 from logbaseline.engine.routing import route
 from logbaseline.engine.settings import MODES_VARIABLE
 from logbaseline.errors import FAIL_ON_EXIT_CODE, BadInput, CouldNotRun, client_error_text, one_line
 from logbaseline.models import Mode, Status
-from logbaseline.operations import ALL_REGIONS, Planned, Run, aws_session, csv_list, settings_from_env
+from logbaseline.operations import (
+    ALL_REGIONS,
+    HISTORY_TABLE_VARIABLE,
+    Planned,
+    Run,
+    audit_trail,
+    aws_session,
+    csv_list,
+    fix_limit_from_env,
+    settings_from_env,
+)
 
 COLUMNS = ("control_id", "region", "resource_id", "status", "reason")
 ERROR = "ERROR"  # the status of a row whose control could not read in its region
@@ -280,15 +290,39 @@ def plan_command(regions: str | None, control_ids: str | None, exclude_control_i
 
 @main.command("fix")
 @scope_options
+@click.option(
+    "--table",
+    envvar=HISTORY_TABLE_VARIABLE,
+    help="The stack's HistoryTable output, in --region: every fix is recorded there and counts for the fix limit.",
+)
+@click.option("--no-audit-trail", is_flag=True, help="Fix without recording (and without the fix limit).")
 @click.option("--yes", is_flag=True, help="Apply without asking for confirmation.")
-def fix_command(regions: str | None, control_ids: str | None, exclude_control_ids: str | None, yes: bool) -> None:
+def fix_command(
+    regions: str | None,
+    control_ids: str | None,
+    exclude_control_ids: str | None,
+    table: str | None,
+    no_audit_trail: bool,
+    yes: bool,
+) -> None:
     """Show the plan, ask, then apply the fixes in mode auto, and verify each by re-reading.
 
-    A control in mode off is never fixed and one in dry-run is only shown; to apply one, set its mode
-    explicitly, e.g. LOGBASELINE_REMEDIATION_MODES=vpc_flow_logs_enabled=auto. Exempt resources are left
-    alone. Exit code 1 when a fix failed or could not be verified, or when the confirmation is declined.
+    As the remediator: each fix (and each refusal or stop) is recorded in the audit trail (--table, the stack's
+    HistoryTable; `logbaseline history` reads it), and a resource already fixed LOGBASELINE_FIX_LIMIT times
+    (default 3) within LOGBASELINE_FIX_LIMIT_WINDOW_HOURS (default 24) is not fixed again. A control in mode
+    off is never fixed and one in dry-run is only shown; to apply one, set its mode explicitly, e.g.
+    LOGBASELINE_REMEDIATION_MODES=vpc_flow_logs_enabled=auto. Exempt resources are left alone. Exit code 1
+    when a fix failed, was stopped by the limit or could not be verified, or when the confirmation is declined.
     """
-    run = Run.from_options(regions, control_ids, session(regions), exclude_control_ids)
+    if not table and not no_audit_trail:
+        raise BadInput(
+            f"fix records every fix in the stack's audit trail: pass --table <HistoryTableName> (or set "
+            f"{HISTORY_TABLE_VARIABLE}), or --no-audit-trail to fix without a record and without the fix limit"
+        )
+    limit = fix_limit_from_env()
+    aws = session(regions)
+    run = Run.from_options(regions, control_ids, aws, exclude_control_ids)
+    history = _audit_trail(table, aws) if table else None
     planned, manual = run.plan()
     click.echo(_plan_text(planned, manual))
     _say_read_failures(run.read_failures)
@@ -305,7 +339,7 @@ def fix_command(regions: str | None, control_ids: str | None, exclude_control_id
         click.confirm(f"\nApply {len(todo)} fixes in account {run.account_id}?", abort=True)
     results = []
     for p in todo:
-        outcome, status, detail = _fix_outcome(run.apply(p))
+        outcome, status, detail = _fix_outcome(run.apply(p, history, limit))
         results.append([p.outcome.control.id, p.outcome.region, p.outcome.resource_id, outcome, status, detail])
     click.echo(
         f"\nApplied ({len(results)}):\n"
@@ -315,6 +349,8 @@ def fix_command(regions: str | None, control_ids: str | None, exclude_control_id
             maxcolwidths=[None, None, 50, None, None, 70],
         )
     )
+    if history:
+        click.echo(f"\nRecorded in the audit trail {table} ({run.caller}): logbaseline history --table {table}")
     if any(r[3] not in FIX_OK for r in results):
         sys.exit(1)
 
@@ -386,7 +422,7 @@ def _matching_rules(template: Path, event: dict[str, Any]) -> list[tuple[str, tu
 
 
 @main.command("history")
-@click.option("--table", envvar="LOGBASELINE_HISTORY_TABLE", required=True, help="The stack's HistoryTable output.")
+@click.option("--table", envvar=HISTORY_TABLE_VARIABLE, required=True, help="The stack's HistoryTable output.")
 @click.option("--control", "control_id", help="Only this control.")
 @click.option("--resource", "resource_id", help="Only this resource (its ARN).")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="The newest N entries.")
@@ -401,12 +437,7 @@ def history_command(table: str, control_id: str | None, resource_id: str | None,
     try:
         items = read_history(Clients(aws.region_name, aws), table, control_id, resource_id)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-            raise
-        raise CouldNotRun(
-            f"no history table {table!r} in {aws.region_name}: pass the stack's HistoryTable output with --table "
-            f"(or LOGBASELINE_HISTORY_TABLE) and the stack's region with --region ({client_error_text(error)})"
-        ) from None
+        raise _no_table(error, table, aws) from None
     rows = [
         [
             i["at"][:19],
@@ -421,6 +452,23 @@ def history_command(table: str, control_id: str | None, resource_id: str | None,
     ]
     headers = ("at (UTC)", "control", "resource", "mode", "outcome", "actor", "changes or reason")
     click.echo(tabulate(rows, headers=headers, maxcolwidths=[None, None, 50, None, None, 40, 60]))
+
+
+def _no_table(error: ClientError, table: str, aws: boto3.Session) -> Exception:
+    """The one line for a history table that is not there; any other error as it is."""
+    if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+        return error
+    return CouldNotRun(
+        f"no history table {table!r} in {aws.region_name}: pass the stack's HistoryTable output with --table "
+        f"(or {HISTORY_TABLE_VARIABLE}) and the stack's region with --region ({client_error_text(error)})"
+    )
+
+
+def _audit_trail(table: str, aws: boto3.Session) -> History:
+    try:
+        return audit_trail(table, aws)
+    except ClientError as error:
+        raise _no_table(error, table, aws) from None
 
 
 @main.command("controls")

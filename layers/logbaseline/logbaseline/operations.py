@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 
 import boto3
@@ -15,10 +16,11 @@ import botocore.loaders
 import click
 from botocore.exceptions import ClientError
 
-from logbaseline.aws import CLIENT_CONFIG, caller_account_id
+from logbaseline.aws import CLIENT_CONFIG, Clients
 from logbaseline.controls import REGISTRY, all_controls, load
 from logbaseline.controls.base import Change, Changes, FixFailed
 from logbaseline.engine import AccountClients, Outcome, ReadFailure, judge
+from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
 from logbaseline.engine.remediation import FixRequest, apply_fix
 from logbaseline.engine.routing import Target
 from logbaseline.engine.settings import InvalidSettings, Settings
@@ -26,6 +28,9 @@ from logbaseline.errors import NO_REGION, BadInput, did_you_mean
 from logbaseline.models import Mode, Scope, Status
 
 FIX_TRIGGER = "logbaseline-cli"  # the FixRequest trigger of a fix applied from the command line
+# The remediator's fix limit, from the same variables (template parameters FixLimit and FixLimitWindowHours).
+FIX_LIMIT_VARIABLE, FIX_LIMIT_WINDOW_VARIABLE = "LOGBASELINE_FIX_LIMIT", "LOGBASELINE_FIX_LIMIT_WINDOW_HOURS"
+HISTORY_TABLE_VARIABLE, HISTORY_RETENTION_VARIABLE = "LOGBASELINE_HISTORY_TABLE", "LOGBASELINE_HISTORY_RETENTION_DAYS"
 
 
 def csv_list(value: str | None) -> list[str]:
@@ -89,6 +94,18 @@ def region_list(raw: str | None, session: boto3.Session) -> list[str]:
     return [check_region(r, "--regions") for r in wanted] or [session.region_name]
 
 
+def fix_limit_from_env() -> FixLimit:
+    """The remediator's limit: at most LOGBASELINE_FIX_LIMIT applied fixes of one resource within
+    LOGBASELINE_FIX_LIMIT_WINDOW_HOURS (defaults as the template's: 3 in 24 hours)."""
+    values = []
+    for name, default in ((FIX_LIMIT_VARIABLE, DEFAULT_FIX_LIMIT.fixes), (FIX_LIMIT_WINDOW_VARIABLE, 24)):
+        raw = os.environ.get(name, "").strip() or str(default)
+        if not raw.isdigit() or int(raw) < 1:
+            raise BadInput(f"{name}: {raw!r} is not a whole number of at least 1")
+        values.append(int(raw))
+    return FixLimit(values[0], timedelta(hours=values[1]))
+
+
 def settings_from_env() -> Settings:
     try:
         return Settings.from_env()
@@ -128,6 +145,7 @@ class Run:
     settings: Settings
     clients_for: AccountClients
     read_failures: list[ReadFailure] = field(default_factory=list)  # of the latest evaluation
+    caller: str = ""  # the ARN of the credentials' principal: who applies the fixes
 
     @classmethod
     def from_options(
@@ -143,13 +161,14 @@ class Run:
         excluded = control_list(exclude_control_ids, "--exclude-controls")
         settings = settings_from_env()
         regions_ = region_list(regions, session)
-        account_id = caller_account_id(session)
+        identity = session.client("sts", config=CLIENT_CONFIG).get_caller_identity()
+        account_id = identity["Account"]
         if regions_ == [ALL_REGIONS]:
             regions_ = enabled_regions(session)
         chosen = wanted or [c.id for c in all_controls() if settings.evaluates(c)]
         chosen = [c for c in chosen if c not in excluded]
         # One session for every client: botocore's data files are loaded once per process, not once per session.
-        return cls(account_id, regions_, chosen, settings, AccountClients(account_id, session))
+        return cls(account_id, regions_, chosen, settings, AccountClients(account_id, session), caller=identity["Arn"])
 
     def evaluate(self) -> list[Outcome]:
         """The engine's read-only scan: every (region, control) at once, as the evaluator judges them, so
@@ -182,9 +201,25 @@ class Run:
         fixable = [o for o in failed if o.verdict.fixable and o.control.remediate is not None and not o.exempt]
         return [self.dry_run(o) for o in fixable], [o for o in failed if not any(o is f for f in fixable)]
 
-    def apply(self, planned: Planned) -> Outcome | None:
-        """Fix through the engine (re-evaluate, fix, re-read); the resource's outcome after it."""
+    def apply(self, planned: Planned, history: History | None, limit: FixLimit = DEFAULT_FIX_LIMIT) -> Outcome | None:
+        """Fix through the engine as the remediator does (re-evaluate, hold to the fix limit, fix, re-read),
+        record it in the audit trail, and return the resource's outcome after it."""
         o = planned.outcome
-        request = FixRequest(o.control.id, o.account_id, o.region, o.resource_id, FIX_TRIGGER)
-        after = apply_fix(request, self.clients_for(o.account_id, o.region), self.settings)
+        trigger = f"{FIX_TRIGGER} {self.caller}".strip()  # who ran the command, in the trail's trigger
+        request = FixRequest(o.control.id, o.account_id, o.region, o.resource_id, trigger)
+        after = apply_fix(request, self.clients_for(o.account_id, o.region), self.settings, history, limit)
+        if history:
+            for outcome in after:
+                if outcome.fix:
+                    history.record(outcome, request.actor)
         return next((a for a in after if a.resource_id == o.resource_id), None)
+
+
+def audit_trail(table: str, session: boto3.Session) -> History:
+    """The stack's history table in the session's region; checked before any fix is applied."""
+    clients = Clients(session.region_name, session)
+    clients("dynamodb").describe_table(TableName=table)  # ResourceNotFoundException: said by the command
+    raw = os.environ.get(HISTORY_RETENTION_VARIABLE, "").strip() or "400"
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadInput(f"{HISTORY_RETENTION_VARIABLE}: {raw!r} is not a whole number of days of at least 1")
+    return History(table, clients, int(raw))
