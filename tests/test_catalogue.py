@@ -48,3 +48,27 @@ def test_each_mode_parameter_names_its_control():
     modes = text.split("## Remediation modes\n", 1)[1].split("\n## ", 1)[0]
     for control in all_controls():
         assert (f"(`{control.id}`)" in modes) == (control.remediate is not None), control.id
+
+
+def test_each_setting_has_one_name_per_place_and_the_stack_names_are_real():
+    """A control parameter's messages name it three ways: the parameter (flow_log_destination), the variable
+    the functions read (LOGBASELINE_FLOW_LOG_DESTINATION), and what the stack calls it (parameter
+    FlowLogDestination, or output FlowLogsDeliveryRoleArn). Each must be the template's."""
+    from logbaseline.controls.base import STACK_NAMES
+    from logbaseline.engine.settings import variable
+
+    environment = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    parameters = {p.name: p for c in all_controls() for p in c.parameters}
+    assert set(STACK_NAMES) == set(parameters), "one stack name per control parameter, none stale"
+    for parameter in parameters.values():
+        assert parameter.variable == variable(parameter.name)
+        assert parameter.variable in environment, f"the template sets no {parameter.variable}"
+        kind, _, name = parameter.stack_name.partition(" ")
+        value = environment[parameter.variable]
+        if kind == "parameter":
+            assert value == {"Ref": name} and name in TEMPLATE["Parameters"], parameter
+        else:  # the stack makes the value itself: a person reads it from the output of that name
+            assert kind == "output" and name in TEMPLATE["Outputs"], parameter
+            resource = value["Fn::GetAtt"][0] if isinstance(value.get("Fn::GetAtt"), list) else ""
+            output = TEMPLATE["Outputs"][name]["Value"]
+            assert resource and resource in str(output), (parameter, output)

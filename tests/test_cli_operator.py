@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from logbaseline import demo
-from logbaseline.cli import FAIL_ON_EXIT_CODE, main
+from logbaseline.cli import FAIL_ON_EXIT_CODE, main, why_not_fixable
 from logbaseline.engine.exemptions import TAG_KEY
 from logbaseline.engine.findings import finding_id
+from logbaseline.operations import Run
 
 from tests.conftest import CALL_LOG, EVENTS, ROOT, current_role, load_event
 from tests.doubles import REQUIRED, SecurityHubDouble
@@ -330,3 +331,32 @@ def test_fix_needs_the_audit_trail_or_says_it_goes_without(aws, log_groups):
     assert retention(aws, "/aws/lambda/orders-api") is None, "checked before any fix"
     without = cli("fix", "--yes", "--controls", RETENTION, "--no-audit-trail")
     assert without.exit_code == 0 and "verified" in without.stdout
+
+
+def test_plan_names_the_missing_setting_of_each_fix_that_cannot_run(aws):
+    """No destination configured: each blocked fix says which setting to set, by the stack's name and the
+    variable's, and the recorder without a delivery channel says what to create."""
+    demo.seed_gaps(aws)
+    aws("config").delete_delivery_channel(DeliveryChannelName="default")
+    expected = {
+        "vpc_flow_logs_enabled": [("flow_log_destination", "parameter FlowLogDestination")],
+        "vpc_dns_query_logging_enabled": [
+            ("query_log_config_id", "parameter QueryLogConfigId"),
+            ("query_log_destination_arn", "parameter QueryLogDestinationArn"),
+        ],
+        "elb_access_logs_enabled": [("elb_access_log_bucket", "parameter ElbAccessLogBucket")],
+        "s3_bucket_server_access_logging_enabled": [("access_log_bucket", "parameter AccessLogBucket")],
+        "cloudtrail_kms_encryption_enabled": [("cloudtrail_kms_key_arn", "parameter CloudTrailKmsKeyArn")],
+    }
+    _, manual = Run.from_options(None, ",".join(expected) + ",config_recorder_active").plan()
+    why = {o.control.id: why_not_fixable(o) for o in manual}
+    for control_id, settings in expected.items():
+        for setting, stack_name in settings:
+            variable = f"LOGBASELINE_{setting.upper()}"
+            assert f"{setting} is not set (the stack's {stack_name}, variable {variable})" in why[control_id]
+    assert "no AWS Config delivery channel" in why["config_recorder_active"]
+    assert "put-delivery-channel" in why["config_recorder_active"]
+    # The command says the same, in its table.
+    manual_text = cli("plan").stdout.split("Not fixable")[1]
+    assert "outside what the fix does" not in manual_text
+    assert all(name in manual_text for name in ("LOGBASELINE_FLOW_LOG_DESTINATION", "FlowLogDestination"))

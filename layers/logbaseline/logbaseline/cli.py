@@ -71,7 +71,7 @@ def _plan_text(planned: Sequence[Planned], manual: Sequence[Outcome]) -> str:
         for p in sorted(planned, key=lambda p: (p.outcome.control.id, p.outcome.region, p.outcome.resource_id))
     ]
     people = [
-        [o.control.id, o.region, o.resource_id, o.verdict.reason, _why_not_fixable(o)]
+        [o.control.id, o.region, o.resource_id, o.verdict.reason, why_not_fixable(o)]
         for o in sorted(manual, key=lambda o: (o.control.id, o.region, o.resource_id))
     ]
     return (
@@ -84,12 +84,14 @@ def _plan_text(planned: Sequence[Planned], manual: Sequence[Outcome]) -> str:
     )
 
 
-def _why_not_fixable(outcome: Outcome) -> str:
+def why_not_fixable(outcome: Outcome) -> str:
     if outcome.exempt:
         return outcome.exemption.note  # type: ignore[union-attr]
     if outcome.control.remediate is None:
         return "the control has no automatic fix"
-    return f"outside what the fix does: {outcome.control.fix_description}"
+    if outcome.verdict.blocked:
+        return f"the fix cannot run: {outcome.verdict.blocked}"
+    return f"left to a person: the fix only does this: {outcome.control.fix_description}"
 
 
 def _fix_outcome(after: Outcome | None) -> tuple[str, str, str]:

@@ -46,7 +46,7 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     reason = "log files are not encrypted with a KMS key: only the bucket's own encryption protects them"
     if not configured:
         reason += f"; no key is configured for the fix ({KMS_KEY.name})"
-    return failed(reason, fixable=configured)
+    return failed(reason, fixable=True, blocked="" if configured else KMS_KEY.unset())
 
 
 def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:

@@ -60,7 +60,12 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     if not recorder["recording"]:
         also = f"; it also {gap}" if gap else ""
         if not resource.state["delivery_channel"]:
-            return failed(f"recorder {name} is stopped and the region has no delivery channel{also}")
+            return failed(
+                f"recorder {name} is stopped and the region has no delivery channel{also}",
+                fixable=True,
+                blocked="the region has no AWS Config delivery channel: the fix starts a recorder only where one "
+                "exists (create it: aws configservice put-delivery-channel)",
+            )
         return failed(f"recorder {name} is not recording{also}", fixable=True)
     if str(recorder["last_status"]).lower() == "failure":
         return failed(f"recorder {name} is recording but its last recording failed: {recorder['last_error']}")
