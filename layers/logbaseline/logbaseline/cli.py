@@ -547,11 +547,22 @@ def demo_command(root: Path) -> None:
             maxcolwidths=[None, 50, None, None, None, 60],
         )
     )
+    gaps = result.emulator_gaps
+    if gaps:
+        click.echo(
+            f"\nLeft FAILED by the emulator, not by the service ({len(gaps)}; docs/emulator-gaps.md): the fix was "
+            "applied, and the emulator's answer cannot show it\n"
+            + tabulate(
+                [[c, r, why] for (c, r), why in sorted(gaps.items())],
+                headers=("control", "resource", "why"),
+                maxcolwidths=[None, 45, 60],
+            )
+        )
     failed_before = sum(r["status"] == "FAILED" for r in result.before)
     failed_after = sum(r["status"] == "FAILED" for r in result.after)
     click.echo(
         f"\n{result.events_sent} events, {result.evaluations} evaluations, {result.fixes} fix requests, "
-        f"{result.dead_lettered} dead-lettered; FAILED {failed_before} -> {failed_after} "
-        "(what remains needs a person: see the reasons above)."
+        f"{result.dead_lettered} dead-lettered; FAILED {failed_before} -> {failed_after}: {len(gaps)} the emulator's "
+        f"(listed above), {failed_after - len(gaps)} left to a person (see the reasons above)."
     )
     sys.exit(0)
