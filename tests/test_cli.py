@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 from click.testing import CliRunner
-from logbaseline import demo, operations
+from logbaseline import demo, operations, tables
 from logbaseline.aws import Clients
 from logbaseline.cli import main
-from logbaseline.controls import REGISTRY
+from logbaseline.controls import REGISTRY, all_controls
 from logbaseline.engine import AccountClients
 from logbaseline.engine import scan as engine_scan
 
 from tests.test_shared_reads import counting_session
 
-FIELDS = {"control_id", "account_id", "region", "resource_type", "resource_id", "status", "reason"}
+FIELDS = set(tables.FIELDS)
+assert FIELDS >= {"control_id", "account_id", "region", "resource_type", "resource_id", "status", "reason", "severity"}
 
 
 def scan(*args: str) -> tuple[int, str]:
@@ -58,7 +61,8 @@ def test_scan_covers_every_control_and_changes_nothing(aws, account_id):
 def test_scan_table_is_for_people(aws):
     code, output = scan("--format", "table", "--controls", "cloudtrail_multi_region_logging")
     assert code == 0
-    assert output.splitlines()[0].split() == ["control_id", "region", "resource_id", "status", "reason"]
+    assert output.splitlines()[:2] == ["region us-east-1", output.splitlines()[1]]
+    assert output.splitlines()[1].split() == ["severity", "status", "control_id", "resource"]
     assert "no multi-region trail covers this account" in output
 
 
@@ -106,3 +110,61 @@ def test_scan_reports_each_control_and_region_as_it_is_judged(aws, account_id):
     assert {(o.region, o.control.id) for o in outcomes} >= {
         (r, "guardduty_enabled") for r in ("us-east-1", "eu-west-1")
     }
+
+
+def test_table_fits_120_columns_severity_first(aws):
+    demo.seed_gaps(aws)
+    code, output = scan("--regions", "us-east-1,eu-west-1")
+    assert code == 0
+    lines = output.splitlines()
+    assert max(map(len, lines)) <= 120, max(lines, key=len)
+    assert lines[0].split() == ["severity", "status", "control_id", "region", "resource"]
+    severities = [line.split()[0] for line in lines[2:] if line[:1].strip()]  # a result's first line
+    order = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"]
+    assert severities == sorted(severities, key=order.index) and severities[0] == "CRITICAL"
+
+
+def test_filters_by_severity_and_status_and_excluded_controls(aws):
+    demo.seed_gaps(aws)
+    code, output = scan("--format", "json", "--severity", "critical,High", "--status", "failed")
+    assert code == 0
+    rows = json.loads(output)
+    assert rows and {(r["severity"], r["status"]) for r in rows} <= {("CRITICAL", "FAILED"), ("HIGH", "FAILED")}
+    expected = {c.id for c in all_controls() if c.severity.value in ("CRITICAL", "HIGH")}
+    assert {r["control_id"] for r in rows} == expected, "every such control fails in the seeded account"
+    code, output = scan("--format", "json", "--exclude-controls", ",".join(sorted(expected)))
+    assert code == 0 and not {r["control_id"] for r in json.loads(output)} & expected
+    code, output = scan("--severity", "hihg")
+    assert code == 2 and "--severity: 'hihg' is not one of" in output and "(did you mean HIGH?)" in output
+
+
+def test_fail_on_counts_only_the_filtered_results(aws):
+    demo.seed_gaps(aws)
+    assert scan("--severity", "critical", "--fail-on", "failed")[0] == 3  # the public trail bucket
+    aws("s3").put_public_access_block(
+        Bucket=f"org-cloudtrail-logs-{aws('sts').get_caller_identity()['Account']}",
+        PublicAccessBlockConfiguration=dict.fromkeys(
+            ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+        ),
+    )
+    assert scan("--severity", "critical", "--fail-on", "failed")[0] == 0, "the MEDIUM failures are filtered out"
+
+
+def test_csv_has_a_header_and_one_line_per_result(aws):
+    aws("logs").create_log_group(logGroupName="/aws/lambda/orders-api")
+    code, output = scan("--format", "csv", "--controls", "logs_log_group_retention_bounded,guardduty_enabled")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(output)))
+    assert list(rows[0]) == list(tables.FIELDS)
+    assert [(r["control_id"], r["severity"], r["status"]) for r in rows] == [
+        ("guardduty_enabled", "HIGH", "FAILED"),
+        ("logs_log_group_retention_bounded", "MEDIUM", "FAILED"),
+    ]
+
+
+def test_an_empty_result_says_so_and_repeated_controls_count_once(aws):
+    code, output = scan("--controls", "logs_log_group_retention_bounded,logs_log_group_retention_bounded")
+    assert code == 0 and output.strip() == "No results: 1 controls in 1 regions"
+    aws("logs").create_log_group(logGroupName="/a")
+    code, output = scan("--format", "json", "--controls", "logs_log_group_retention_bounded," * 3)
+    assert len(json.loads(output)) == 1

@@ -23,8 +23,8 @@ from logbaseline.engine.findings import to_asff
 from logbaseline.engine.history import History, read_history
 from logbaseline.engine.routing import route
 from logbaseline.engine.settings import MODES_VARIABLE
-from logbaseline.errors import FAIL_ON_EXIT_CODE, BadInput, CouldNotRun, client_error_text, one_line
-from logbaseline.models import Mode, Status
+from logbaseline.errors import FAIL_ON_EXIT_CODE, BadInput, CouldNotRun, client_error_text, did_you_mean, one_line
+from logbaseline.models import Mode, Severity, Status
 from logbaseline.operations import (
     ALL_REGIONS,
     HISTORY_TABLE_VARIABLE,
@@ -36,23 +36,16 @@ from logbaseline.operations import (
     fix_limit_from_env,
     settings_from_env,
 )
+from logbaseline.tables import ERROR, as_csv, error_row, outcome_row, table
 
-COLUMNS = ("control_id", "region", "resource_id", "status", "reason")
-ERROR = "ERROR"  # the status of a row whose control could not read in its region
 STATUSES = [s.value for s in Status] + [ERROR]
+SEVERITIES = [s.value for s in reversed(Severity)]
 FIX_OK = ("verified", "nothing to do", "refused")  # refused: a person's decision (off, suppressed, exempt)
 WHAT_FIX_DOES = {Mode.AUTO: "applies", Mode.DRY_RUN: "shows only", Mode.OFF: "never fixes"}  # `logbaseline fix`
 
 
 class BadEvent(click.ClickException):
     exit_code = 2
-
-
-def table(rows: list[dict[str, str]]) -> str:
-    ordered = sorted(rows, key=lambda r: (r["control_id"], r["region"], r["resource_id"]))
-    return tabulate(
-        [[r[c] for c in COLUMNS] for r in ordered], headers=COLUMNS, maxcolwidths=[None, None, 60, None, 70]
-    )
 
 
 def _plan_text(planned: Sequence[Planned], manual: Sequence[Outcome]) -> str:
@@ -103,19 +96,6 @@ def _fix_outcome(after: Outcome | None) -> tuple[str, str, str]:
         return "nothing to do", status, f"already {status}: {after.verdict.reason}"
     detail = after.fix.get("Error") or after.verdict.reason
     return after.fix["Outcome"], status, f"{after.fix.get('Changes', '')}\n{detail}".strip()
-
-
-def error_row(failure: ReadFailure) -> dict[str, str]:
-    """A control that could not read in a region, as a result row: the scan goes on without it."""
-    return {
-        "control_id": failure.control_id,
-        "account_id": failure.account_id,
-        "region": failure.region,
-        "resource_type": load(failure.control_id).resource_type,
-        "resource_id": "",
-        "status": ERROR,
-        "reason": f"could not read: {failure.reason}",
-    }
 
 
 def _say_read_failures(failures: Sequence[ReadFailure]) -> None:
@@ -201,10 +181,23 @@ def main() -> None:
 @click.option(
     "--format",
     "output",
-    type=click.Choice(["json", "table", "asff", "html"], case_sensitive=False),
+    type=click.Choice(["table", "json", "csv", "asff", "html"], case_sensitive=False),
     default="table",
     show_default=True,
-    help="json: one object per result; asff: the findings Security Hub would import; html: a report (needs --output).",
+    help="json or csv: one row per result; asff: the findings Security Hub would import; html: a report "
+    "(needs --output).",
+)
+@click.option(
+    "--severity",
+    "severities",
+    callback=lambda ctx, param, value: choices(value, SEVERITIES, "--severity"),
+    help=f"Only results of these severities, comma-separated ({', '.join(SEVERITIES)}).",
+)
+@click.option(
+    "--status",
+    "statuses",
+    callback=lambda ctx, param, value: choices(value, STATUSES, "--status"),
+    help=f"Only results with these statuses, comma-separated ({', '.join(STATUSES)}).",
 )
 @click.option("--output", "path", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE, not stdout.")
 @click.option(
@@ -215,6 +208,8 @@ def main() -> None:
 @scope_options
 def scan_command(
     output: str,
+    severities: list[str],
+    statuses: list[str],
     path: Path | None,
     fail_on: str | None,
     regions: str | None,
@@ -235,10 +230,20 @@ def scan_command(
     if path is not None:
         check_writable(path)
     run = Run.from_options(regions, control_ids, session(regions), exclude_control_ids)
-    outcomes = run.evaluate()
-    text = _render(output, outcomes, run.read_failures)
-    if output not in ("table", "json"):  # the findings and the report hold verdicts only
-        _say_read_failures(run.read_failures)
+    outcomes, failures = run.evaluate(), run.read_failures
+    if severities:
+        outcomes = [o for o in outcomes if o.control.severity.value in severities]
+        failures = [f for f in failures if load(f.control_id).severity.value in severities]
+    if statuses:
+        outcomes = [o for o in outcomes if o.verdict.status.value in statuses]
+        failures = failures if ERROR in statuses else []
+    text = _render(output, outcomes, failures)
+    if output not in ("table", "json", "csv"):  # the findings and the report hold verdicts only
+        _say_read_failures(failures)
+    if output == "table" and not outcomes and not failures:
+        text = f"No results: {len(run.control_ids)} controls in {len(run.regions)} regions" + (
+            ", none with the --severity or --status asked for" if severities or statuses else ""
+        )
     if path is None:
         click.echo(text)
     else:
@@ -247,12 +252,12 @@ def scan_command(
         except OSError as error:
             raise CouldNotRun(f"--output: cannot write {path}: {error.strerror}") from None
         failed = sum(o.verdict.status is Status.FAILED for o in outcomes)
-        errors = f", {len(run.read_failures)} {ERROR}" if run.read_failures else ""
+        errors = f", {len(failures)} {ERROR}" if failures else ""
         click.echo(
             f"wrote {path} ({path.stat().st_size} bytes): {len(outcomes)} results, {failed} FAILED{errors}", err=True
         )
-    statuses = {o.verdict.status.value for o in outcomes} | ({ERROR} if run.read_failures else set())
-    if fail_on and fail_on.upper() in statuses:
+    found = {o.verdict.status.value for o in outcomes} | ({ERROR} if failures else set())
+    if fail_on and fail_on.upper() in found:
         sys.exit(FAIL_ON_EXIT_CODE)
 
 
@@ -273,8 +278,21 @@ def _render(output: str, outcomes: Sequence[Outcome], failures: Sequence[ReadFai
         from logbaseline import report
 
         return report.render(outcomes)
-    rows = [o.as_row() for o in outcomes] + [error_row(f) for f in failures]
+    rows = [outcome_row(o) for o in outcomes] + [error_row(f) for f in failures]
+    if output == "csv":
+        return as_csv(rows)
     return json.dumps(rows, indent=2) if output == "json" else table(rows)
+
+
+def choices(value: str | None, allowed: Sequence[str], option: str) -> list[str]:
+    """A comma-separated option's values, upper-cased; an unknown one is a usage error, with did-you-mean."""
+    wanted = [v.upper() for v in csv_list(value)]
+    for item in wanted:
+        if item not in allowed:
+            raise BadInput(
+                f"{option}: {item.lower()!r} is not one of {', '.join(allowed)}{did_you_mean(item, allowed)}"
+            )
+    return wanted
 
 
 @main.command("plan")
