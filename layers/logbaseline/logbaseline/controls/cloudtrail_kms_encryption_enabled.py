@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients
+from logbaseline.controls._benchmarks import cis
 from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, own_trails, trail_arn
 from logbaseline.controls.base import (
     SEC04_BP01,
@@ -69,7 +70,7 @@ CONTROL = Control(
     ),
     severity=Severity.MEDIUM,
     resource_type="AwsCloudTrailTrail",
-    related_requirements=(SEC04_BP01, "Security Hub CloudTrail.2", "CIS AWS Foundations 3.5"),
+    related_requirements=(SEC04_BP01, "Security Hub CloudTrail.2", *cis(v3="3.5", v14="3.7")),
     collect=collect,
     evaluate=evaluate,
     resource_id=trail_arn,

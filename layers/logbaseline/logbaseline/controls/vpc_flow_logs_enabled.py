@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients
+from logbaseline.controls._benchmarks import cis
 from logbaseline.controls._destinations import LOG_GROUP_KMS_KEY, ensure_log_group, in_account, is_s3_arn
 from logbaseline.controls._vpcs import read_vpcs, vpc_arn
 from logbaseline.controls.base import (
@@ -138,7 +139,7 @@ CONTROL = Control(
     description="Every VPC has a flow log that is active, delivers without error and captures the configured traffic.",
     severity=Severity.MEDIUM,
     resource_type="AwsEc2Vpc",
-    related_requirements=(SEC04_BP01, "Security Hub EC2.6", "CIS AWS Foundations 3.9"),
+    related_requirements=(SEC04_BP01, "Security Hub EC2.6", *cis(v3="3.7", v14="3.9")),
     collect=collect,
     evaluate=evaluate,
     resource_id=vpc_arn,
