@@ -316,7 +316,8 @@ def test_fix_obeys_the_fix_limit_as_the_remediator(aws, log_groups, trail, monke
         aws("logs").delete_retention_policy(logGroupName="/aws/lambda/orders-api")
     result, calls = calls_during("fix", "--yes", "--controls", RETENTION)
     assert result.exit_code == 1, "a stopped fix is not done"
-    assert "stopped" in result.stdout and "auto-fix stopped" in result.stdout
+    said = " ".join(result.stdout.split())  # the detail wraps under its row
+    assert "stopped" in said and "auto-fix stopped" in said
     assert "logs:PutRetentionPolicy" not in calls
     assert retention(aws, "/aws/lambda/orders-api") is None
     assert [i["outcome"] for i in trail_items(aws, trail)] == ["verified", "verified", "stopped"]
@@ -360,3 +361,11 @@ def test_plan_names_the_missing_setting_of_each_fix_that_cannot_run(aws):
     manual_text = cli("plan").stdout.split("Not fixable")[1]
     assert "outside what the fix does" not in manual_text
     assert all(name in manual_text for name in ("LOGBASELINE_FLOW_LOG_DESTINATION", "FlowLogDestination"))
+
+
+def test_plan_and_fix_tables_fit_120_columns(aws, trail):
+    demo.seed_gaps(aws)
+    for args in (["plan"], ["fix", "--yes", "--controls", RETENTION], ["history", "--table", trail], ["controls"]):
+        result = cli(*args)
+        assert result.exit_code == 0, (args, result.output)
+        assert max(map(len, result.stdout.splitlines())) <= 120, args

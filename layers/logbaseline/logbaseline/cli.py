@@ -13,7 +13,6 @@ from typing import Any
 import boto3
 import click
 from botocore.exceptions import BotoCoreError, ClientError
-from tabulate import tabulate
 
 from logbaseline.aws import Clients, caller_account_id
 from logbaseline.controls import REGISTRY, all_controls, load
@@ -36,7 +35,7 @@ from logbaseline.operations import (
     fix_limit_from_env,
     settings_from_env,
 )
-from logbaseline.tables import ERROR, as_csv, error_row, outcome_row, table
+from logbaseline.tables import ERROR, as_csv, error_row, listing, outcome_row, short_resource, table
 
 STATUSES = [s.value for s in Status] + [ERROR]
 SEVERITIES = [s.value for s in reversed(Severity)]
@@ -51,28 +50,25 @@ class BadEvent(click.ClickException):
 def _plan_text(planned: Sequence[Planned], manual: Sequence[Outcome]) -> str:
     if not planned and not manual:
         return "Nothing to fix: no FAILED result."
-    widths = [None, None, 50, None, None, 70]
-    fixes = [
-        [
-            p.outcome.control.id,
-            p.outcome.region,
-            p.outcome.resource_id,
-            p.mode.value,
-            WHAT_FIX_DOES[p.mode],
-            f"would fail: {p.refused}" if p.refused else "\n".join(map(str, p.changes)) or "no change",
-        ]
-        for p in sorted(planned, key=lambda p: (p.outcome.control.id, p.outcome.region, p.outcome.resource_id))
+    ordered_plans = sorted(planned, key=lambda p: (p.outcome.control.id, p.outcome.region, p.outcome.resource_id))
+    fixes = [[p.outcome.control.id, p.outcome.region, p.mode.value, WHAT_FIX_DOES[p.mode]] for p in ordered_plans]
+    calls = [
+        [f"would fail: {p.refused}"] if p.refused else [str(c) for c in p.changes] or ["no change"]
+        for p in ordered_plans
     ]
-    people = [
-        [o.control.id, o.region, o.resource_id, o.verdict.reason, why_not_fixable(o)]
-        for o in sorted(manual, key=lambda o: (o.control.id, o.region, o.resource_id))
-    ]
+    ordered_manual = sorted(manual, key=lambda o: (o.control.id, o.region, o.resource_id))
     return (
-        f"Fixes ({len(fixes)}): what each would change, as recorded in dry-run\n"
-        + tabulate(fixes, headers=("control", "region", "resource", "mode", "fix", "calls"), maxcolwidths=widths)
-        + f"\n\nNot fixable ({len(people)}): left to a person, or exempt\n"
-        + tabulate(
-            people, headers=("control", "region", "resource", "reason", "why"), maxcolwidths=[None, None, 50, 50, 50]
+        f"Fixes ({len(fixes)}): what each would change, as recorded in dry-run (the calls under each)\n"
+        + listing(
+            ("control", "region", "mode", "fix", "resource"),
+            [row + [short_resource(p.outcome.resource_id)] for row, p in zip(fixes, ordered_plans, strict=True)],
+            calls,
+        )
+        + f"\n\nNot fixable ({len(ordered_manual)}): left to a person, or exempt (the reason, then why)\n"
+        + listing(
+            ("control", "region", "resource"),
+            [[o.control.id, o.region, short_resource(o.resource_id)] for o in ordered_manual],
+            [[o.verdict.reason, f"why: {why_not_fixable(o)}"] for o in ordered_manual],
         )
     )
 
@@ -357,21 +353,19 @@ def fix_command(
         return
     if not yes:
         click.confirm(f"\nApply {len(todo)} fixes in account {run.account_id}?", abort=True)
-    results = []
+    results, details = [], []
     for p in todo:
         outcome, status, detail = _fix_outcome(run.apply(p, history, limit))
-        results.append([p.outcome.control.id, p.outcome.region, p.outcome.resource_id, outcome, status, detail])
+        o = p.outcome
+        results.append([o.control.id, o.region, outcome, status, short_resource(o.resource_id)])
+        details.append([detail])
     click.echo(
         f"\nApplied ({len(results)}):\n"
-        + tabulate(
-            results,
-            headers=("control", "region", "resource", "outcome", "status now", "detail"),
-            maxcolwidths=[None, None, 50, None, None, 70],
-        )
+        + listing(("control", "region", "outcome", "status now", "resource"), results, details)
     )
     if history:
         click.echo(f"\nRecorded in the audit trail {table} ({run.caller}): logbaseline history --table {table}")
-    if any(r[3] not in FIX_OK for r in results):
+    if any(r[2] not in FIX_OK for r in results):
         sys.exit(1)
 
 
@@ -407,7 +401,7 @@ def replay_command(event_file: Path, template: Path, evaluate: bool) -> None:
     rows = [[t.control.id, t.scope.account_id, t.scope.region, t.scope.resource_id or "(all)"] for t in targets]
     click.echo(
         f"\nTargets ({len(targets)}): the evaluator re-reads these\n"
-        + tabulate(rows, headers=("control", "account", "region", "resource"), disable_numparse=True)
+        + listing(("control", "account", "region", "resource"), rows, [[] for _ in rows])
     )
     if evaluate:
         settings, aws = settings_from_env(), session()
@@ -458,20 +452,13 @@ def history_command(table: str, control_id: str | None, resource_id: str | None,
         items = read_history(Clients(aws.region_name, aws), table, control_id, resource_id)
     except ClientError as error:
         raise _no_table(error, table, aws) from None
-    rows = [
-        [
-            i["at"][:19],
-            i["control_id"],
-            i["resource_id"],
-            i["mode"],
-            i["outcome"],
-            i["actor"],
-            i["changes"] or i["error"],
-        ]
-        for i in items[:limit]
+    shown = items[:limit]
+    rows = [[i["at"][:19], i["control_id"], i["mode"], i["outcome"], short_resource(i["resource_id"])] for i in shown]
+    notes = [
+        ([f"by {i['actor']}"] if i["actor"] else []) + [i["changes"] or i["error"]] + [f"trigger: {i['trigger']}"]
+        for i in shown
     ]
-    headers = ("at (UTC)", "control", "resource", "mode", "outcome", "actor", "changes or reason")
-    click.echo(tabulate(rows, headers=headers, maxcolwidths=[None, None, 50, None, None, 40, 60]))
+    click.echo(listing(("at (UTC)", "control", "mode", "outcome", "resource"), rows, notes))
 
 
 def _no_table(error: ClientError, table: str, aws: boto3.Session) -> Exception:
@@ -495,7 +482,7 @@ def _audit_trail(table: str, aws: boto3.Session) -> History:
 def controls_command() -> None:
     """List the controls with their default remediation mode."""
     rows = [[c.id, c.severity.value, c.default_mode.value, c.title] for c in all_controls()]
-    click.echo(tabulate(rows, headers=("control_id", "severity", "default mode", "title")))
+    click.echo(listing(("control_id", "severity", "default mode", "title"), rows, [[] for _ in rows]))
 
 
 @main.command("docs")
@@ -546,34 +533,34 @@ def demo_command(root: Path) -> None:
     result = demo.run(root, say=lambda line: click.echo(f"* {line}"))
     click.echo("\nBefore:\n" + table(result.before))
     click.echo("\nAfter the events, the fixes and a drift sweep:\n" + table(result.after))
+    findings = sorted(result.findings, key=lambda f: (f["GeneratorId"], f["Resources"][0]["Id"]))
     summary = [
         [
             f["GeneratorId"].removeprefix("logbaseline/"),
-            f["Resources"][0]["Id"],
             f["Compliance"]["Status"],
             f["RecordState"],
             f["ProductFields"].get("logbaseline/Fix/Outcome", ""),
-            f["ProductFields"].get("logbaseline/Fix/Changes", ""),
+            short_resource(f["Resources"][0]["Id"]),
         ]
-        for f in sorted(result.findings, key=lambda f: f["Id"])
+        for f in findings
+    ]
+    changes = [
+        [f["ProductFields"]["logbaseline/Fix/Changes"]] if "logbaseline/Fix/Changes" in f["ProductFields"] else []
+        for f in findings
     ]
     click.echo(
-        f"\nSecurity Hub findings ({len(result.findings)}):\n"
-        + tabulate(
-            summary,
-            headers=("control", "resource", "compliance", "record", "fix", "changes"),
-            maxcolwidths=[None, 50, None, None, None, 60],
-        )
+        f"\nSecurity Hub findings ({len(findings)}), with the calls of each fix:\n"
+        + listing(("control", "compliance", "record", "fix", "resource"), summary, changes)
     )
     gaps = result.emulator_gaps
     if gaps:
         click.echo(
             f"\nLeft FAILED by the emulator, not by the service ({len(gaps)}; docs/emulator-gaps.md): the fix was "
             "applied, and the emulator's answer cannot show it\n"
-            + tabulate(
-                [[c, r, why] for (c, r), why in sorted(gaps.items())],
-                headers=("control", "resource", "why"),
-                maxcolwidths=[None, 45, 60],
+            + listing(
+                ("control", "resource"),
+                [[c, short_resource(r)] for c, r in sorted(gaps)],
+                [[gaps[key]] for key in sorted(gaps)],
             )
         )
     failed_before = sum(r["status"] == "FAILED" for r in result.before)

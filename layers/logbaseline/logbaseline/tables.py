@@ -7,14 +7,12 @@ import io
 import textwrap
 from collections.abc import Mapping, Sequence
 
-from tabulate import tabulate
-
 from logbaseline.controls import REGISTRY, load
 from logbaseline.engine import Outcome, ReadFailure
 from logbaseline.models import Severity
 
 WIDTH = 120  # the widest a table may print
-GAP = 2  # tabulate's "simple" format puts two spaces between columns
+GAP = 2  # spaces between columns
 MIN_FLEXIBLE = 12
 ERROR = "ERROR"  # the status of a row whose control could not read in its region
 # A row's fields, in the order JSON and CSV give them.
@@ -83,46 +81,46 @@ def short_resource(resource_id: str) -> str:
     return parts[5] if resource_id.startswith("arn:") and len(parts) == 6 else resource_id
 
 
-def fitted(rows: list[list[str]], headers: Sequence[str], flexible: Mapping[int, float], width: int = WIDTH) -> str:
-    """A table no wider than `width`: the fixed columns at their widest, the flexible ones (index -> share)
-    wrapped into what is left."""
-    natural = [len(str(header)) + GAP for header in headers]  # tabulate pads a header by two spaces
-    for row in rows:
-        for index, cell in enumerate(row):
-            natural[index] = max(natural[index], *(len(line) for line in str(cell).splitlines() or [""]))
-    fixed = sum(w for i, w in enumerate(natural) if i not in flexible)
-    free = max(width - fixed - GAP * (len(headers) - 1), MIN_FLEXIBLE * len(flexible))
-    limits: list[int | None] = [None] * len(headers)
-    total_share = sum(flexible.values())
-    for index, share in flexible.items():
-        # One less than the share: tabulate's wrapping may leave a line one character over the limit.
-        limits[index] = max(MIN_FLEXIBLE, min(natural[index], int(free * share / total_share) - 1))
-    return tabulate(rows, headers=headers, maxcolwidths=limits, disable_numparse=True)
-
-
 def table(rows: Sequence[Mapping[str, str]], width: int = WIDTH) -> str:
     """The results for people, no wider than `width`: one line per result (severity first; the region column
     only when there are several), its reason on the lines below, under the control."""
     rows = ordered(rows)
     regions = sorted({r["region"] for r in rows})
-    headers = ["severity", "status", "control_id"] + (["region"] if len(regions) > 1 else []) + ["resource"]
+    several = len(regions) > 1
+    headers = ["severity", "status", "control_id"] + (["region"] if several else []) + ["resource"]
     cells = [
         [r["severity"], r["status"], r["control_id"]]
-        + ([r["region"]] if len(regions) > 1 else [])
+        + ([r["region"]] if several else [])
         + [short_resource(r["resource_id"])]
         for r in rows
     ]
-    widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(headers)]
+    notes = [[r["reason"] + (f" [{r['exemption']}]" if r.get("exemption") else "")] for r in rows]
+    text = listing(headers, cells, notes, width, under=2)
+    return text if several or not rows else f"region {regions[0]}\n{text}"
+
+
+def listing(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    notes: Sequence[Sequence[str]],
+    width: int = WIDTH,
+    under: int = 1,
+) -> str:
+    """A table no wider than `width`: one line per row, its last column wrapped to fit, and each of the row's
+    notes (long texts: reasons, calls, changes) on the lines below it, starting under column `under`."""
+    widths = [max([len(h)] + [len(str(row[i])) for row in rows]) for i, h in enumerate(headers)]
     widths[-1] = max(MIN_FLEXIBLE, min(widths[-1], width - sum(widths[:-1]) - GAP * (len(headers) - 1)))
-    indent = " " * (sum(widths[:2]) + 2 * GAP)  # the reason starts under the control
-    lines = [f"region {regions[0]}"] if len(regions) == 1 else []
-    lines += [_line(headers, widths), _line(["-" * w for w in widths], widths)]
-    for row, cell in zip(rows, cells, strict=True):
-        parts = textwrap.wrap(cell[-1], widths[-1], break_on_hyphens=False) or [""]
-        lines.append(_line(cell[:-1] + parts[:1], widths))
-        lines += [_line([""] * (len(cell) - 1) + [part], widths) for part in parts[1:]]
-        reason = row["reason"] + (f" [{row['exemption']}]" if row.get("exemption") else "")
-        lines += textwrap.wrap(reason, width, initial_indent=indent, subsequent_indent=indent)
+    indent = " " * (sum(widths[:under]) + GAP * under)
+    lines = [_line(headers, widths), _line(["-" * w for w in widths], widths)]
+    for row, row_notes in zip(rows, notes, strict=True):
+        parts = textwrap.wrap(str(row[-1]), widths[-1], break_on_hyphens=False) or [""]
+        lines.append(_line([*map(str, row[:-1]), parts[0]], widths))
+        lines += [_line([""] * (len(row) - 1) + [part], widths) for part in parts[1:]]
+        for note in row_notes:
+            for paragraph in str(note).splitlines() or [""]:
+                lines += textwrap.wrap(
+                    paragraph, width, initial_indent=indent, subsequent_indent=indent + "  ", break_on_hyphens=False
+                )
     return "\n".join(lines)
 
 
