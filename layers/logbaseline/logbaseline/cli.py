@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -530,7 +531,7 @@ def demo_command(root: Path) -> None:
 
     if not (root / "template.yaml").is_file():
         raise click.UsageError(f"{root}/template.yaml not found: run from the checkout or pass --root")
-    result = demo.run(root, say=lambda line: click.echo(f"* {line}"))
+    result = demo.run(root, say=lambda line: click.echo(_fill(f"* {line}")))
     click.echo("\nBefore:\n" + table(result.before))
     click.echo("\nAfter the events, the fixes and a drift sweep:\n" + table(result.after))
     findings = sorted(result.findings, key=lambda f: (f["GeneratorId"], f["Resources"][0]["Id"]))
@@ -555,8 +556,12 @@ def demo_command(root: Path) -> None:
     gaps = result.emulator_gaps
     if gaps:
         click.echo(
-            f"\nLeft FAILED by the emulator, not by the service ({len(gaps)}; docs/emulator-gaps.md): the fix was "
-            "applied, and the emulator's answer cannot show it\n"
+            "\n"
+            + _fill(
+                f"Left FAILED by the emulator, not by the service ({len(gaps)}; docs/emulator-gaps.md): the fix was "
+                "applied, and the emulator's answer cannot show it"
+            )
+            + "\n"
             + listing(
                 ("control", "resource"),
                 [[c, short_resource(r)] for c, r in sorted(gaps)],
@@ -566,8 +571,17 @@ def demo_command(root: Path) -> None:
     failed_before = sum(r["status"] == "FAILED" for r in result.before)
     failed_after = sum(r["status"] == "FAILED" for r in result.after)
     click.echo(
-        f"\n{result.events_sent} events, {result.evaluations} evaluations, {result.fixes} fix requests, "
-        f"{result.dead_lettered} dead-lettered; FAILED {failed_before} -> {failed_after}: {len(gaps)} the emulator's "
-        f"(listed above), {failed_after - len(gaps)} left to a person (see the reasons above)."
+        "\n"
+        + _fill(
+            f"{result.events_sent} events, {result.evaluations} evaluations, {result.fixes} fix requests, "
+            f"{result.dead_lettered} dead-lettered; FAILED {failed_before} -> {failed_after}: "
+            f"{len(gaps)} the emulator's (listed above), {failed_after - len(gaps)} left to a person "
+            "(see the reasons above)."
+        )
     )
     sys.exit(0)
+
+
+def _fill(text: str) -> str:
+    """A line of prose within 120 columns, its continuation indented."""
+    return textwrap.fill(text, 120, subsequent_indent="    ", break_on_hyphens=False, break_long_words=False)
