@@ -168,3 +168,33 @@ def test_an_empty_result_says_so_and_repeated_controls_count_once(aws):
     aws("logs").create_log_group(logGroupName="/a")
     code, output = scan("--format", "json", "--controls", "logs_log_group_retention_bounded," * 3)
     assert len(json.loads(output)) == 1
+
+
+def test_compliance_gives_each_requirement_of_the_framework_its_status(aws):
+    result = CliRunner().invoke(main, ["compliance", "--framework", "CIS-1.4", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    empty = {r["requirement"]: r["status"] for r in json.loads(result.stdout)}
+    # An empty account: no trail (3.1 fails, the trail's own recommendations have nothing to judge), no
+    # recorder (3.5), and moto's default VPC has no flow log (3.9).
+    assert empty == {
+        "3.1": "FAILED", "3.2": "NOT_APPLICABLE", "3.3": "NOT_APPLICABLE", "3.4": "NOT_APPLICABLE",
+        "3.5": "FAILED", "3.6": "NOT_APPLICABLE", "3.7": "NOT_APPLICABLE", "3.9": "FAILED",
+    }  # fmt: skip
+    demo.seed_gaps(aws)
+    result = CliRunner().invoke(main, ["compliance", "--framework", "cis-3.0", "--format", "json", "--fail-on-failed"])
+    assert result.exit_code == 3
+    rows = json.loads(result.stdout)
+    assert [r["requirement"] for r in rows] == ["3.1", "3.2", "3.3", "3.4", "3.5", "3.7"]
+    assert {r["status"] for r in rows} == {"FAILED"}
+    assert all(r["framework"] == "CIS AWS Foundations Benchmark v3.0.0" for r in rows)
+    vpc = next(r for r in rows if r["requirement"] == "3.7")
+    assert vpc["controls"] == ["vpc_flow_logs_enabled"] and vpc["failed"] == 2  # the seeded VPC and the default one
+
+
+def test_compliance_fsbp_lists_the_security_hub_controls():
+    result = CliRunner().invoke(main, ["compliance", "--framework", "nist"])
+    assert result.exit_code == 2 and "'nist' is not one of" in result.output
+    from logbaseline import compliance
+
+    ids = [r.id for r in compliance.requirements("fsbp")]
+    assert "CloudTrail.1" in ids and "EC2.6" in ids and ids.index("EC2.6") < ids.index("ELB.5")

@@ -15,7 +15,9 @@ import boto3
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 
+from logbaseline import compliance
 from logbaseline.aws import Clients, caller_account_id
+from logbaseline.compliance import FRAMEWORKS
 from logbaseline.controls import REGISTRY, all_controls, load
 from logbaseline.engine import AccountClients, InvalidEvent, Outcome, ReadFailure, UnknownAccount
 from logbaseline.engine.evaluation import evaluate_scope
@@ -290,6 +292,58 @@ def choices(value: str | None, allowed: Sequence[str], option: str) -> list[str]
                 f"{option}: {item.lower()!r} is not one of {', '.join(allowed)}{did_you_mean(item, allowed)}"
             )
     return wanted
+
+
+@main.command("compliance")
+@click.option(
+    "--framework",
+    type=click.Choice(sorted(FRAMEWORKS), case_sensitive=False),
+    required=True,
+    help="; ".join(f"{key}: {name}" for key, name in FRAMEWORKS.items()) + ".",
+)
+@click.option("--format", "output", type=click.Choice(["table", "json"], case_sensitive=False), default="table")
+@click.option(
+    "--fail-on-failed", is_flag=True, help=f"Exit with code {FAIL_ON_EXIT_CODE} when a requirement is FAILED."
+)
+@scope_options
+def compliance_command(
+    framework: str,
+    output: str,
+    fail_on_failed: bool,
+    regions: str | None,
+    control_ids: str | None,
+    exclude_control_ids: str | None,
+) -> None:
+    """A framework's requirements that the controls hold, each with the status of their results, read-only.
+
+    A requirement is FAILED when a result of one of its controls is FAILED (and not exempt), ERROR when a control
+    could not read, PASSED when at least one result passed, NOT_APPLICABLE when there was nothing to judge. Only
+    the controls that hold a requirement of the framework are evaluated; the status is logbaseline's judgment,
+    the same as `scan`'s, not the framework's own audit procedure.
+    """
+    framework = framework.lower()
+    held = sorted({c for r in compliance.requirements(framework) for c in r.control_ids})
+    wanted = ",".join(c for c in csv_list(control_ids) or held if c in held) or ",".join(held)
+    run = Run.from_options(regions, wanted, session(regions), exclude_control_ids)
+    judged = compliance.judge(framework, run.evaluate(), run.read_failures)
+    if output.lower() == "json":
+        rows = [
+            {"framework": FRAMEWORKS[framework], "requirement": j.requirement.id, "title": j.requirement.title}
+            | {"status": j.status, "passed": j.passed, "failed": j.failed, "exempt": j.exempt, "errors": j.errors}
+            | {"controls": list(j.requirement.control_ids)}
+            for j in judged
+        ]
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        click.echo(FRAMEWORKS[framework])
+        cells = [
+            [j.requirement.id, j.status, f"{j.failed}/{j.passed}/{j.exempt}/{j.errors}", j.requirement.title]
+            for j in judged
+        ]
+        notes = [[", ".join(j.requirement.control_ids)] for j in judged]
+        click.echo(listing(("requirement", "status", "failed/passed/exempt/error", "title"), cells, notes))
+    if fail_on_failed and any(j.status == "FAILED" for j in judged):
+        sys.exit(FAIL_ON_EXIT_CODE)
 
 
 @main.command("plan")
