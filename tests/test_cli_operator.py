@@ -369,3 +369,61 @@ def test_plan_and_fix_tables_fit_120_columns(aws, trail):
         result = cli(*args)
         assert result.exit_code == 0, (args, result.output)
         assert max(map(len, result.stdout.splitlines())) <= 120, args
+
+
+# --- several accounts -------------------------------------------------------------------------
+
+
+MEMBERS = ("200000000001", "200000000002", "200000000003")
+
+
+def test_scan_reads_member_accounts_through_a_role_and_reports_an_unreachable_one(aws, account_id, monkeypatch):
+    from tests.doubles import READ_ROLE, MemberRoles, member_clients
+
+    roles = MemberRoles.install(monkeypatch)
+    for member in MEMBERS[:2]:  # the third never got the role
+        roles.deploy_member_stack(member)
+        member_clients(member, "us-east-1")("logs").create_log_group(logGroupName=f"/app/{member}")
+    accounts = ",".join(MEMBERS)
+    result = cli("scan", "--format", "json", "--controls", RETENTION, "--accounts", accounts, "--role-name", READ_ROLE)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    judged = {r["account_id"]: r for r in rows if r["status"] != "ERROR"}
+    assert set(judged) == set(MEMBERS[:2]), "each reachable member, read with its own role, and nothing else"
+    assert all(judged[m]["resource_id"].endswith(f":{m}:log-group:/app/{m}") for m in MEMBERS[:2])
+    [unreachable] = [r for r in rows if r["status"] == "ERROR"]
+    assert unreachable["account_id"] == MEMBERS[2] and "AccessDenied" in unreachable["reason"]
+    assert unreachable["resource_id"] == f"arn:aws:iam::{MEMBERS[2]}:role/{READ_ROLE}"
+    table = cli("scan", "--controls", RETENTION, "--accounts", accounts, "--role-name", READ_ROLE, "--fail-on", "error")
+    assert table.exit_code == FAIL_ON_EXIT_CODE
+    assert table.stdout.splitlines()[0].split() == ["severity", "status", "control_id", "account", "region", "resource"]
+    assert max(map(len, table.stdout.splitlines())) <= 120
+
+
+def test_scan_accounts_options_are_checked_before_any_call(aws):
+    result = cli("scan", "--accounts", "organization")
+    assert result.exit_code == 2 and "--accounts needs --role-name" in result.output
+    result = cli("scan", "--accounts", "12345", "--role-name", "r")
+    assert result.exit_code == 2 and "--accounts: 12345 is not a 12-digit account id" in result.output
+
+
+def test_scan_organization_lists_the_active_accounts(aws, account_id, monkeypatch):
+    from tests.doubles import READ_ROLE, MemberRoles, member_clients
+
+    roles = MemberRoles.install(monkeypatch)
+    organizations = aws("organizations")
+    organizations.create_organization(FeatureSet="ALL")
+    created = [
+        organizations.create_account(Email=f"member{n}@example.com", AccountName=f"member{n}")["CreateAccountStatus"]
+        for n in range(2)
+    ]
+    members = [c["AccountId"] for c in created]
+    roles.deploy_member_stack(members[0])
+    member_clients(members[0], "us-east-1")("logs").create_log_group(logGroupName="/app/member")
+    result = cli(
+        "scan", "--format", "json", "--controls", RETENTION, "--accounts", "organization", "--role-name", READ_ROLE
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {r["account_id"] for r in rows if r["status"] == "FAILED"} == {members[0]}
+    assert {r["account_id"] for r in rows if r["status"] == "ERROR"} == {members[1]}

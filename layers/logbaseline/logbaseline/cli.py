@@ -20,6 +20,7 @@ from logbaseline.aws import Clients, caller_account_id
 from logbaseline.compliance import FRAMEWORKS
 from logbaseline.controls import REGISTRY, all_controls, load
 from logbaseline.engine import AccountClients, InvalidEvent, Outcome, ReadFailure, UnknownAccount
+from logbaseline.engine.accounts import AccountUnreachable
 from logbaseline.engine.evaluation import evaluate_scope
 from logbaseline.engine.findings import to_asff
 from logbaseline.engine.history import History, read_history
@@ -38,7 +39,16 @@ from logbaseline.operations import (
     fix_limit_from_env,
     settings_from_env,
 )
-from logbaseline.tables import ERROR, as_csv, error_row, listing, outcome_row, short_resource, table
+from logbaseline.tables import (
+    ERROR,
+    as_csv,
+    error_row,
+    listing,
+    outcome_row,
+    short_resource,
+    table,
+    unreachable_row,
+)
 
 STATUSES = [s.value for s in Status] + [ERROR]
 SEVERITIES = [s.value for s in reversed(Severity)]
@@ -204,8 +214,16 @@ def main() -> None:
     type=click.Choice(STATUSES, case_sensitive=False),
     help=f"Exit with code {FAIL_ON_EXIT_CODE} when any result has this status (default: never).",
 )
+@click.option(
+    "--accounts",
+    help="Also scan these accounts: `organization` (every active account; from the management or a delegated "
+    "administrator account) or comma-separated ids, each through --role-name.",
+)
+@click.option("--role-name", help="The role to assume in each account of --accounts (it must trust you).")
 @scope_options
 def scan_command(
+    accounts: str | None,
+    role_name: str | None,
     output: str,
     severities: list[str],
     statuses: list[str],
@@ -228,7 +246,7 @@ def scan_command(
         raise click.UsageError("--format html needs --output FILE")
     if path is not None:
         check_writable(path)
-    run = Run.from_options(regions, control_ids, session(regions), exclude_control_ids)
+    run = Run.from_options(regions, control_ids, session(regions), exclude_control_ids, accounts, role_name)
     outcomes, failures = run.evaluate(), run.read_failures
     if severities:
         outcomes = [o for o in outcomes if o.control.severity.value in severities]
@@ -236,10 +254,13 @@ def scan_command(
     if statuses:
         outcomes = [o for o in outcomes if o.verdict.status.value in statuses]
         failures = failures if ERROR in statuses else []
-    text = _render(output, outcomes, failures)
+    unreachable = run.unreachable if not statuses or ERROR in statuses else []
+    text = _render(output, outcomes, failures, unreachable)
     if output not in ("table", "json", "csv"):  # the findings and the report hold verdicts only
         _say_read_failures(failures)
-    if output == "table" and not outcomes and not failures:
+        for error in unreachable:
+            click.echo(f"ERROR account {error.account_id}: {error}", err=True)
+    if output == "table" and not outcomes and not failures and not unreachable:
         text = f"No results: {len(run.control_ids)} controls in {len(run.regions)} regions" + (
             ", none with the --severity or --status asked for" if severities or statuses else ""
         )
@@ -255,7 +276,7 @@ def scan_command(
         click.echo(
             f"wrote {path} ({path.stat().st_size} bytes): {len(outcomes)} results, {failed} FAILED{errors}", err=True
         )
-    found = {o.verdict.status.value for o in outcomes} | ({ERROR} if failures else set())
+    found = {o.verdict.status.value for o in outcomes} | ({ERROR} if failures or unreachable else set())
     if fail_on and fail_on.upper() in found:
         sys.exit(FAIL_ON_EXIT_CODE)
 
@@ -269,7 +290,12 @@ def check_writable(path: Path) -> None:
         raise BadInput(f"--output: {path} is not writable")
 
 
-def _render(output: str, outcomes: Sequence[Outcome], failures: Sequence[ReadFailure] = ()) -> str:
+def _render(
+    output: str,
+    outcomes: Sequence[Outcome],
+    failures: Sequence[ReadFailure] = (),
+    unreachable: Sequence[AccountUnreachable] = (),
+) -> str:
     if output == "asff":
         now = datetime.now(UTC)
         return json.dumps([to_asff(o, now) for o in outcomes if o.reportable], indent=2)
@@ -278,6 +304,7 @@ def _render(output: str, outcomes: Sequence[Outcome], failures: Sequence[ReadFai
 
         return report.render(outcomes)
     rows = [outcome_row(o) for o in outcomes] + [error_row(f) for f in failures]
+    rows += [unreachable_row(error) for error in unreachable]
     if output == "csv":
         return as_csv(rows)
     return json.dumps(rows, indent=2) if output == "json" else table(rows)

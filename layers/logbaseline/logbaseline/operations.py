@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,7 +20,8 @@ from botocore.exceptions import ClientError
 from logbaseline.aws import CLIENT_CONFIG, Clients
 from logbaseline.controls import REGISTRY, all_controls, load
 from logbaseline.controls.base import Change, Changes, FixFailed
-from logbaseline.engine import AccountClients, Outcome, ReadFailure, judge
+from logbaseline.engine import WORKERS, AccountClients, Outcome, ReadFailure, judge
+from logbaseline.engine.accounts import AccountUnreachable, Coverage, MemberClients
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
 from logbaseline.engine.remediation import FixRequest, apply_fix
 from logbaseline.engine.routing import Target
@@ -143,9 +145,11 @@ class Run:
     regions: list[str]
     control_ids: list[str]
     settings: Settings
-    clients_for: AccountClients
+    clients_for: MemberClients  # AccountClients for the credentials' account only
     read_failures: list[ReadFailure] = field(default_factory=list)  # of the latest evaluation
     caller: str = ""  # the ARN of the credentials' principal: who applies the fixes
+    accounts: list[str] = field(default_factory=list)  # empty: the credentials' account only
+    unreachable: list[AccountUnreachable] = field(default_factory=list)  # accounts whose role was refused
 
     @classmethod
     def from_options(
@@ -154,6 +158,8 @@ class Run:
         control_ids: str | None,
         session: boto3.Session | None = None,
         exclude_control_ids: str | None = None,
+        accounts: str | None = None,
+        role_name: str | None = None,
     ) -> Run:
         """Every option is checked before the first AWS call; then the account, then (for `all`) its regions."""
         session = session or aws_session()
@@ -161,20 +167,33 @@ class Run:
         excluded = control_list(exclude_control_ids, "--exclude-controls")
         settings = settings_from_env()
         regions_ = region_list(regions, session)
+        if accounts and not role_name:
+            raise BadInput("--accounts needs --role-name: the role each member account lets you assume to read it")
         identity = session.client("sts", config=CLIENT_CONFIG).get_caller_identity()
         account_id = identity["Account"]
+        try:
+            coverage = Coverage.parse(account_id, accounts or "")
+        except ValueError as error:
+            raise BadInput(f"--accounts: {str(error).removeprefix('LOGBASELINE_ACCOUNTS: ')}") from None
         if regions_ == [ALL_REGIONS]:
             regions_ = enabled_regions(session)
         chosen = wanted or [c.id for c in all_controls() if settings.evaluates(c)]
         chosen = [c for c in chosen if c not in excluded]
         # One session for every client: botocore's data files are loaded once per process, not once per session.
-        return cls(account_id, regions_, chosen, settings, AccountClients(account_id, session), caller=identity["Arn"])
+        if not accounts:
+            return cls(
+                account_id, regions_, chosen, settings, AccountClients(account_id, session), caller=identity["Arn"]
+            )
+        members = coverage.sweep_accounts(Clients(session.region_name, session))  # organizations:ListAccounts
+        clients_for = MemberClients(coverage, role_name or "", session)
+        return cls(account_id, regions_, chosen, settings, clients_for, caller=identity["Arn"], accounts=members)
 
     def evaluate(self) -> list[Outcome]:
         """The engine's read-only scan: every (region, control) at once, as the evaluator judges them, so
         the controls run in parallel and share their reads; the bar advances as each is judged. A control
         that cannot read in a region (denied, not offered) goes to `read_failures` and the others go on."""
-        targets = [Target(load(c), Scope(self.account_id, r)) for r in self.regions for c in self.control_ids]
+        accounts = self._reachable() if self.accounts else [self.account_id]
+        targets = [Target(load(c), Scope(a, r)) for a in accounts for r in self.regions for c in self.control_ids]
         with _progress(len(targets)) as advance:
             outcomes, self.read_failures = judge(
                 targets,
@@ -184,6 +203,21 @@ class Run:
                 tolerate_any_read_error=True,
             )
         return outcomes
+
+    def _reachable(self) -> list[str]:
+        """The accounts whose role could be assumed, at once; the others go to `unreachable`."""
+
+        def assume(account: str) -> AccountUnreachable | None:
+            try:
+                self.clients_for.session(account, self.regions[0])
+            except AccountUnreachable as error:
+                return error
+            return None
+
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            refused = dict(zip(self.accounts, pool.map(assume, self.accounts), strict=True))
+        self.unreachable = [error for error in refused.values() if error]
+        return [account for account, error in refused.items() if not error]
 
     def dry_run(self, outcome: Outcome) -> Planned:
         """What the control's fix would change, recorded by Changes in dry-run: no write call is made."""

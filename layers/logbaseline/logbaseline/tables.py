@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from logbaseline.controls import REGISTRY, load
 from logbaseline.engine import Outcome, ReadFailure
+from logbaseline.engine.accounts import AccountUnreachable
 from logbaseline.models import Severity
 
 WIDTH = 120  # the widest a table may print
@@ -53,6 +54,21 @@ def error_row(failure: ReadFailure) -> dict[str, str]:
     }
 
 
+def unreachable_row(error: AccountUnreachable) -> dict[str, str]:
+    """A member account whose role could not be assumed: none of its controls was judged."""
+    return {
+        "control_id": "",
+        "account_id": error.account_id,
+        "region": "",
+        "resource_type": "AwsAccount",
+        "resource_id": error.role_arn,
+        "status": ERROR,
+        "reason": f"could not assume {error.role_arn}, so account {error.account_id} was not read: {error.reason}",
+        "severity": "",
+        "exemption": "",
+    }
+
+
 def ordered(rows: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
     """By severity (CRITICAL first), then control, then region and resource."""
     return sorted(
@@ -87,9 +103,12 @@ def table(rows: Sequence[Mapping[str, str]], width: int = WIDTH) -> str:
     rows = ordered(rows)
     regions = sorted({r["region"] for r in rows})
     several = len(regions) > 1
-    headers = ["severity", "status", "control_id"] + (["region"] if several else []) + ["resource"]
+    accounts = len({r["account_id"] for r in rows}) > 1
+    headers = ["severity", "status", "control_id"] + (["account"] if accounts else [])
+    headers += (["region"] if several else []) + ["resource"]
     cells = [
         [r["severity"], r["status"], r["control_id"]]
+        + ([r["account_id"]] if accounts else [])
         + ([r["region"]] if several else [])
         + [short_resource(r["resource_id"])]
         for r in rows
