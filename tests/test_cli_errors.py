@@ -260,3 +260,8 @@ def test_history_reads_the_table_in_aws_region(home, moto_endpoint, aws):
     assert result.stdout.split()[:2] == ["at", "(UTC)"]
     result = run(home, "history", "--table", "history", **emulator(moto_endpoint, AWS_REGION="us-east-1"))
     one_line(result, COULD_NOT_RUN_EXIT_CODE, "no history table 'history' in us-east-1")
+
+
+def test_a_bad_setting_is_one_line_before_any_call(home):
+    result = run(home, "scan", "--region", "us-east-1", LOGBASELINE_REMEDIATION_MODES="guardduty_enabled=sometimes")
+    one_line(result, USAGE_EXIT_CODE, "LOGBASELINE_REMEDIATION_MODES", "'guardduty_enabled=sometimes'")

@@ -112,7 +112,7 @@ def settings_from_env() -> Settings:
     try:
         return Settings.from_env()
     except InvalidSettings as error:
-        raise click.UsageError(str(error)) from None
+        raise BadInput(f"the baseline's settings (LOGBASELINE_* variables): {error}") from None
 
 
 @contextmanager
