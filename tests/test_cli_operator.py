@@ -427,3 +427,39 @@ def test_scan_organization_lists_the_active_accounts(aws, account_id, monkeypatc
     rows = json.loads(result.stdout)
     assert {r["account_id"] for r in rows if r["status"] == "FAILED"} == {members[0]}
     assert {r["account_id"] for r in rows if r["status"] == "ERROR"} == {members[1]}
+
+
+# --- OCSF ------------------------------------------------------------------------------------
+
+
+def test_scan_ocsf_gives_compliance_findings_the_ocsf_models_accept(aws, account_id, log_groups):
+    from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
+    from py_ocsf_models.objects.cloud import Cloud
+    from py_ocsf_models.objects.compliance import Compliance
+    from py_ocsf_models.objects.finding_info import FindingInformation
+
+    tag = f"{RETENTION} until=2099-01-01 reason=archive app"
+    aws("logs").tag_log_group(logGroupName="/aws/lambda/orders-api", tags={TAG_KEY: tag})
+    result = cli("scan", "--format", "ocsf", "--controls", RETENTION)
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.stdout)
+    assert len(findings) == 2
+    for finding in findings:
+        ComplianceFinding.model_validate(finding)  # required fields and types, as the OCSF models hold them
+        # and no field the models do not know (pydantic would ignore a misspelled one), but the cloud profile's
+        assert finding["metadata"]["profiles"] == ["cloud"]
+        Cloud.model_validate(finding["cloud"])
+        assert set(finding) - {"cloud"} <= set(ComplianceFinding.model_fields)
+        assert set(finding["compliance"]) <= set(Compliance.model_fields)
+        assert set(finding["finding_info"]) <= set(FindingInformation.model_fields)
+        assert (finding["class_uid"], finding["type_uid"], finding["severity"]) == (2003, 200301, "Medium")
+    by_resource = {f["resources"][0]["uid"]: f for f in findings}
+    orders = by_resource[log_group_arn(account_id, "/aws/lambda/orders-api")]
+    assert orders["finding_info"]["uid"] == finding_id(
+        RETENTION, account_id, "us-east-1", orders["resources"][0]["uid"]
+    )
+    assert (orders["compliance"]["status_id"], orders["status"]) == (3, "Suppressed"), "failed, exempt: suppressed"
+    assert "exempt until 2099-01-01" in orders["unmapped"]["exemption"]
+    reporting = by_resource[log_group_arn(account_id, "/aws/lambda/reporting")]
+    assert (reporting["compliance"]["status_id"], reporting["status"]) == (1, "New")
+    assert "Security Hub CloudWatch.16" in reporting["compliance"]["requirements"]

@@ -190,11 +190,11 @@ def main() -> None:
 @click.option(
     "--format",
     "output",
-    type=click.Choice(["table", "json", "csv", "asff", "html"], case_sensitive=False),
+    type=click.Choice(["table", "json", "csv", "asff", "ocsf", "html"], case_sensitive=False),
     default="table",
     show_default=True,
-    help="json or csv: one row per result; asff: the findings Security Hub would import; html: a report "
-    "(needs --output).",
+    help="json or csv: one row per result; asff: the findings Security Hub CSPM would import; ocsf: OCSF "
+    "Compliance Findings; html: a report (needs --output).",
 )
 @click.option(
     "--severity",
@@ -299,6 +299,11 @@ def _render(
     if output == "asff":
         now = datetime.now(UTC)
         return json.dumps([to_asff(o, now) for o in outcomes if o.reportable], indent=2)
+    if output == "ocsf":
+        from logbaseline.ocsf import to_ocsf
+
+        now = datetime.now(UTC)
+        return json.dumps([to_ocsf(o, now) for o in outcomes if o.reportable], indent=2)
     if output == "html":
         from logbaseline import report
 
