@@ -198,3 +198,24 @@ def test_compliance_fsbp_lists_the_security_hub_controls():
 
     ids = [r.id for r in compliance.requirements("fsbp")]
     assert "CloudTrail.1" in ids and "EC2.6" in ids and ids.index("EC2.6") < ids.index("ELB.5")
+
+
+def test_output_dir_writes_each_format_once_with_the_account_and_time(aws, account_id, tmp_path):
+    aws("logs").create_log_group(logGroupName="/aws/lambda/orders-api")
+    folder = tmp_path / "reports"
+    args = ["--controls", "logs_log_group_retention_bounded", "--output-dir", str(folder)]
+    code, output = scan("--format", "json,CSV,ocsf,asff,html,table", *args)
+    assert code == 0, output
+    written = sorted(p.name for p in folder.iterdir())
+    assert len(written) == 6 and all(name.startswith(f"logbaseline-{account_id}-") for name in written)
+    assert {name.split(".", 1)[1] for name in written} == {"json", "csv", "ocsf.json", "asff.json", "html", "txt"}
+    by_ext = {p.name.split(".", 1)[1]: p for p in folder.iterdir()}
+    assert json.loads(by_ext["json"].read_text())[0]["status"] == "FAILED"
+    assert json.loads(by_ext["ocsf.json"].read_text())[0]["class_uid"] == 2003
+    assert "<html" in by_ext["html"].read_text()
+    code, output = scan("--format", "json,csv")
+    assert code == 2 and "several formats need --output-dir DIR" in output
+    code, output = scan("--format", "jsno")
+    assert code == 2 and "(did you mean JSON?)" in output
+    code, output = scan("--output-dir", str(tmp_path / "no" / "such"))
+    assert code == 2 and "does not exist" in output

@@ -189,12 +189,17 @@ def main() -> None:
 @main.command("scan")
 @click.option(
     "--format",
-    "output",
-    type=click.Choice(["table", "json", "csv", "asff", "ocsf", "html"], case_sensitive=False),
+    "formats",
     default="table",
     show_default=True,
-    help="json or csv: one row per result; asff: the findings Security Hub CSPM would import; ocsf: OCSF "
-    "Compliance Findings; html: a report (needs --output).",
+    callback=lambda ctx, param, value: [f.lower() for f in choices(value or "table", FORMATS_UPPER, "--format")],
+    help="table; json or csv: one row per result; asff: the findings Security Hub CSPM would import; ocsf: OCSF "
+    "Compliance Findings; html: a report (needs --output). Several, comma-separated, with --output-dir.",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write each --format to DIR/logbaseline-ACCOUNT-TIME.EXT (created if missing).",
 )
 @click.option(
     "--severity",
@@ -224,7 +229,8 @@ def main() -> None:
 def scan_command(
     accounts: str | None,
     role_name: str | None,
-    output: str,
+    formats: list[str],
+    output_dir: Path | None,
     severities: list[str],
     statuses: list[str],
     path: Path | None,
@@ -241,11 +247,17 @@ def scan_command(
     could not run (1) or an option is wrong (2), or 3 with --fail-on when a result has that status.
     A progress bar shows on stderr when it is a terminal.
     """
-    output = output.lower()
-    if output == "html" and path is None:
+    if output_dir is not None and path is not None:
+        raise BadInput("--output writes one file and --output-dir several: give one of them")
+    if len(formats) > 1 and output_dir is None:
+        raise BadInput("several formats need --output-dir DIR")
+    if "html" in formats and path is None and output_dir is None:
         raise click.UsageError("--format html needs --output FILE")
     if path is not None:
         check_writable(path)
+    if output_dir is not None:
+        check_writable(output_dir)  # its parent must exist: the folder itself is created
+    output = formats[0]
     run = Run.from_options(regions, control_ids, session(regions), exclude_control_ids, accounts, role_name)
     outcomes, failures = run.evaluate(), run.read_failures
     if severities:
@@ -255,6 +267,30 @@ def scan_command(
         outcomes = [o for o in outcomes if o.verdict.status.value in statuses]
         failures = failures if ERROR in statuses else []
     unreachable = run.unreachable if not statuses or ERROR in statuses else []
+    if output_dir is not None:
+        for written in _write_all(output_dir, formats, run.account_id, outcomes, failures, unreachable):
+            click.echo(f"wrote {written} ({written.stat().st_size} bytes)", err=True)
+    else:
+        _say(output, path, run, outcomes, failures, unreachable, bool(severities or statuses))
+    found = {o.verdict.status.value for o in outcomes} | ({ERROR} if failures or unreachable else set())
+    if fail_on and fail_on.upper() in found:
+        sys.exit(FAIL_ON_EXIT_CODE)
+
+
+EXTENSIONS = {"table": "txt", "json": "json", "csv": "csv", "asff": "asff.json", "ocsf": "ocsf.json", "html": "html"}
+FORMATS_UPPER = [f.upper() for f in EXTENSIONS]
+
+
+def _say(
+    output: str,
+    path: Path | None,
+    run: Run,
+    outcomes: Sequence[Outcome],
+    failures: Sequence[ReadFailure],
+    unreachable: Sequence[AccountUnreachable],
+    filtered: bool,
+) -> None:
+    """One format, on stdout or into --output."""
     text = _render(output, outcomes, failures, unreachable)
     if output not in ("table", "json", "csv"):  # the findings and the report hold verdicts only
         _say_read_failures(failures)
@@ -262,23 +298,46 @@ def scan_command(
             click.echo(f"ERROR account {error.account_id}: {error}", err=True)
     if output == "table" and not outcomes and not failures and not unreachable:
         text = f"No results: {len(run.control_ids)} controls in {len(run.regions)} regions" + (
-            ", none with the --severity or --status asked for" if severities or statuses else ""
+            ", none with the --severity or --status asked for" if filtered else ""
         )
     if path is None:
         click.echo(text)
-    else:
-        try:
-            path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        except OSError as error:
-            raise CouldNotRun(f"--output: cannot write {path}: {error.strerror}") from None
-        failed = sum(o.verdict.status is Status.FAILED for o in outcomes)
-        errors = f", {len(failures)} {ERROR}" if failures else ""
-        click.echo(
-            f"wrote {path} ({path.stat().st_size} bytes): {len(outcomes)} results, {failed} FAILED{errors}", err=True
-        )
-    found = {o.verdict.status.value for o in outcomes} | ({ERROR} if failures or unreachable else set())
-    if fail_on and fail_on.upper() in found:
-        sys.exit(FAIL_ON_EXIT_CODE)
+        return
+    _write(path, text)
+    failed = sum(o.verdict.status is Status.FAILED for o in outcomes)
+    errors = f", {len(failures)} {ERROR}" if failures else ""
+    click.echo(
+        f"wrote {path} ({path.stat().st_size} bytes): {len(outcomes)} results, {failed} FAILED{errors}", err=True
+    )
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as error:
+        raise CouldNotRun(f"cannot write {path}: {error.strerror}") from None
+
+
+def _write_all(
+    folder: Path,
+    formats: Sequence[str],
+    account_id: str,
+    outcomes: Sequence[Outcome],
+    failures: Sequence[ReadFailure],
+    unreachable: Sequence[AccountUnreachable],
+) -> list[Path]:
+    """Each format into its own file, named by the account and the time of the scan."""
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as error:
+        raise CouldNotRun(f"--output-dir: cannot create {folder}: {error.strerror}") from None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    written = []
+    for output in dict.fromkeys(formats):
+        path = folder / f"logbaseline-{account_id}-{stamp}.{EXTENSIONS[output]}"
+        _write(path, _render(output, outcomes, failures, unreachable))
+        written.append(path)
+    return written
 
 
 def check_writable(path: Path) -> None:
