@@ -219,3 +219,12 @@ def test_output_dir_writes_each_format_once_with_the_account_and_time(aws, accou
     assert code == 2 and "(did you mean JSON?)" in output
     code, output = scan("--output-dir", str(tmp_path / "no" / "such"))
     assert code == 2 and "does not exist" in output
+
+
+def test_services_filter_the_controls(aws):
+    demo.seed_gaps(aws)
+    code, output = scan("--format", "json", "--services", "S3,logs")
+    assert code == 0
+    assert {r["control_id"].split("_")[0] for r in json.loads(output)} == {"s3", "logs"}
+    code, output = scan("--services", "cloudtrial")
+    assert code == 2 and "--services: 'cloudtrial' is not one of" in output and "(did you mean cloudtrail?)" in output

@@ -37,6 +37,7 @@ from logbaseline.operations import (
     aws_session,
     csv_list,
     fix_limit_from_env,
+    service_of,
     settings_from_env,
 )
 from logbaseline.tables import (
@@ -150,6 +151,10 @@ def session(regions: str | None = None) -> boto3.Session:
 
 
 def scope_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    services = sorted({service_of(c) for c in REGISTRY})
+    command = click.option(
+        "--services", help=f"Only the controls of these services, comma-separated ({', '.join(services)})."
+    )(command)
     command = click.option(
         "--exclude-controls", "exclude_control_ids", help="Comma-separated control ids to leave out."
     )(command)
@@ -238,6 +243,7 @@ def scan_command(
     regions: str | None,
     control_ids: str | None,
     exclude_control_ids: str | None,
+    services: str | None,
 ) -> None:
     """Evaluate the controls for the current credentials' account, read-only.
 
@@ -258,7 +264,7 @@ def scan_command(
     if output_dir is not None:
         check_writable(output_dir)  # its parent must exist: the folder itself is created
     output = formats[0]
-    run = Run.from_options(regions, control_ids, session(regions), exclude_control_ids, accounts, role_name)
+    run = Run.from_options(regions, control_ids, session(regions), exclude_control_ids, accounts, role_name, services)
     outcomes, failures = run.evaluate(), run.read_failures
     if severities:
         outcomes = [o for o in outcomes if o.control.severity.value in severities]
@@ -404,6 +410,7 @@ def compliance_command(
     regions: str | None,
     control_ids: str | None,
     exclude_control_ids: str | None,
+    services: str | None,
 ) -> None:
     """A framework's requirements that the controls hold, each with the status of their results, read-only.
 
@@ -415,7 +422,7 @@ def compliance_command(
     framework = framework.lower()
     held = sorted({c for r in compliance.requirements(framework) for c in r.control_ids})
     wanted = ",".join(c for c in csv_list(control_ids) or held if c in held) or ",".join(held)
-    run = Run.from_options(regions, wanted, session(regions), exclude_control_ids)
+    run = Run.from_options(regions, wanted, session(regions), exclude_control_ids, services=services)
     judged = compliance.judge(framework, run.evaluate(), run.read_failures)
     if output.lower() == "json":
         rows = [
@@ -439,13 +446,15 @@ def compliance_command(
 
 @main.command("plan")
 @scope_options
-def plan_command(regions: str | None, control_ids: str | None, exclude_control_ids: str | None) -> None:
+def plan_command(
+    regions: str | None, control_ids: str | None, exclude_control_ids: str | None, services: str | None
+) -> None:
     """Show what each fix would change, read-only: every FAILED result's fix runs in dry-run.
 
     The mode column is the deployment's mode (LOGBASELINE_REMEDIATION_MODES, else each control's default):
     `logbaseline fix` applies the fixes in mode auto, only shows those in dry-run, never touches those off.
     """
-    run = Run.from_options(regions, control_ids, session(regions), exclude_control_ids)
+    run = Run.from_options(regions, control_ids, session(regions), exclude_control_ids, services=services)
     click.echo(_plan_text(*run.plan()))
     _say_read_failures(run.read_failures)
 
@@ -463,6 +472,7 @@ def fix_command(
     regions: str | None,
     control_ids: str | None,
     exclude_control_ids: str | None,
+    services: str | None,
     table: str | None,
     no_audit_trail: bool,
     yes: bool,
@@ -483,7 +493,7 @@ def fix_command(
         )
     limit = fix_limit_from_env()
     aws = session(regions)
-    run = Run.from_options(regions, control_ids, aws, exclude_control_ids)
+    run = Run.from_options(regions, control_ids, aws, exclude_control_ids, services=services)
     history = _audit_trail(table, aws) if table else None
     planned, manual = run.plan()
     click.echo(_plan_text(planned, manual))

@@ -88,6 +88,20 @@ def control_list(raw: str | None, option: str) -> list[str]:
     return wanted
 
 
+def service_of(control_id: str) -> str:
+    """The service a control checks, as its id begins: cloudtrail, config, eks, elb, guardduty, logs, s3, vpc..."""
+    return control_id.split("_", 1)[0]
+
+
+def services_list(raw: str | None) -> set[str]:
+    known = sorted({service_of(c) for c in REGISTRY})
+    wanted = {s.lower() for s in csv_list(raw)}
+    for service in sorted(wanted):
+        if service not in known:
+            raise BadInput(f"--services: {service!r} is not one of {', '.join(known)}{did_you_mean(service, known)}")
+    return wanted
+
+
 def region_list(raw: str | None, session: boto3.Session) -> list[str]:
     """--regions: comma-separated regions, `all`, or (empty) the session's region; checked before any call."""
     wanted = list(dict.fromkeys(csv_list(raw)))
@@ -160,11 +174,13 @@ class Run:
         exclude_control_ids: str | None = None,
         accounts: str | None = None,
         role_name: str | None = None,
+        services: str | None = None,
     ) -> Run:
         """Every option is checked before the first AWS call; then the account, then (for `all`) its regions."""
         session = session or aws_session()
         wanted = control_list(control_ids, "--controls")
         excluded = control_list(exclude_control_ids, "--exclude-controls")
+        only_services = services_list(services)
         settings = settings_from_env()
         regions_ = region_list(regions, session)
         if accounts and not role_name:
@@ -178,7 +194,7 @@ class Run:
         if regions_ == [ALL_REGIONS]:
             regions_ = enabled_regions(session)
         chosen = wanted or [c.id for c in all_controls() if settings.evaluates(c)]
-        chosen = [c for c in chosen if c not in excluded]
+        chosen = [c for c in chosen if c not in excluded and (not only_services or service_of(c) in only_services)]
         # One session for every client: botocore's data files are loaded once per process, not once per session.
         if not accounts:
             return cls(
