@@ -34,6 +34,7 @@ lint-template: $(TOOLS)/.installed $(CHECKOV)/.installed $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.13 is required: put python3.13 on PATH or install it with pyenv"; exit 1; }
 	rm -rf $(VENV)
+	@echo "Installing the dev venv in $(VENV) (once; about a minute)..."
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@

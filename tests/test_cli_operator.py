@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from logbaseline import demo
-from logbaseline.cli import FAIL_ON_EXIT_CODE, main
+from logbaseline.cli import FAIL_ON_EXIT_CODE, main, why_not_fixable
 from logbaseline.engine.exemptions import TAG_KEY
 from logbaseline.engine.findings import finding_id
+from logbaseline.operations import Run
 
 from tests.conftest import CALL_LOG, EVENTS, ROOT, current_role, load_event
 from tests.doubles import REQUIRED, SecurityHubDouble
+from tests.test_history import history_table
 
 RETENTION = "logs_log_group_retention_bounded"
 HOSTILE = "/x/<script>alert(1)</script>"
@@ -146,7 +148,19 @@ def test_plan_with_nothing_failed(aws):
 # --- fix ------------------------------------------------------------------------------------
 
 
-def test_fix_yes_applies_verifies_and_a_second_run_has_nothing_to_do(aws, account_id, log_groups):
+@pytest.fixture
+def trail(aws, monkeypatch) -> str:
+    """The stack's audit trail, named as the deployment names it to the functions."""
+    table = history_table(aws)
+    monkeypatch.setenv("LOGBASELINE_HISTORY_TABLE", table)
+    return table
+
+
+def trail_items(aws, table: str) -> list[dict]:
+    return sorted(aws.resource("dynamodb").Table(table).scan()["Items"], key=lambda i: i["at"])
+
+
+def test_fix_yes_applies_verifies_and_a_second_run_has_nothing_to_do(aws, account_id, log_groups, trail):
     result, calls = calls_during("fix", "--yes", "--controls", RETENTION)
     assert result.exit_code == 0, result.output
     assert calls.count("logs:PutRetentionPolicy") == 1
@@ -160,7 +174,7 @@ def test_fix_yes_applies_verifies_and_a_second_run_has_nothing_to_do(aws, accoun
     assert "logs:PutRetentionPolicy" not in calls
 
 
-def test_fix_declined_changes_nothing(aws, log_groups):
+def test_fix_declined_changes_nothing(aws, log_groups, trail):
     result, calls = calls_during("fix", "--controls", RETENTION, input="n\n")
     assert result.exit_code == 1
     assert "Apply 1 fixes in account" in result.output and "Aborted!" in result.output
@@ -169,7 +183,7 @@ def test_fix_declined_changes_nothing(aws, log_groups):
 
 
 @pytest.mark.parametrize("mode", ["dry-run", "off"])
-def test_fix_holds_controls_not_in_auto(aws, log_groups, monkeypatch, mode):
+def test_fix_holds_controls_not_in_auto(aws, log_groups, monkeypatch, mode, trail):
     monkeypatch.setenv("LOGBASELINE_REMEDIATION_MODES", f"{RETENTION}={mode}")
     result, calls = calls_during("fix", "--yes", "--controls", RETENTION)
     assert result.exit_code == 0
@@ -179,7 +193,7 @@ def test_fix_holds_controls_not_in_auto(aws, log_groups, monkeypatch, mode):
     assert retention(aws, "/aws/lambda/orders-api") is None
 
 
-def test_fix_applies_a_control_set_to_auto_explicitly(aws, monkeypatch):
+def test_fix_applies_a_control_set_to_auto_explicitly(aws, monkeypatch, trail):
     aws("guardduty").create_detector(Enable=False)  # guardduty_enabled defaults to off: it costs
     assert "Nothing to apply" in cli("fix", "--yes", "--controls", "guardduty_enabled").stdout
     monkeypatch.setenv("LOGBASELINE_REMEDIATION_MODES", "guardduty_enabled=auto")
@@ -189,7 +203,7 @@ def test_fix_applies_a_control_set_to_auto_explicitly(aws, monkeypatch):
     assert aws("guardduty").get_detector(DetectorId=detector)["Status"] == "ENABLED"
 
 
-def test_plan_and_fix_leave_an_exempt_resource_alone(aws, log_groups):
+def test_plan_and_fix_leave_an_exempt_resource_alone(aws, log_groups, trail):
     tag = f"{RETENTION} until=2099-01-01 reason=archive app"
     aws("logs").tag_log_group(logGroupName="/aws/lambda/orders-api", tags={TAG_KEY: tag})
     planned, manual = cli("plan", "--controls", RETENTION).stdout.split("Not fixable")
@@ -280,3 +294,172 @@ def test_html_report_counts_failing_rows_and_escapes_names(aws, account_id, log_
     assert f'href="docs/controls.md#{RETENTION}"' in html
     assert "<svg" in html and "src=" not in html and "<link" not in html, "self-contained"
     assert "Set the retention to the floor" in html, "the control's fix description"
+
+
+def test_fix_records_every_fix_in_the_audit_trail(aws, account_id, log_groups, trail):
+    result = cli("fix", "--yes", "--controls", RETENTION)
+    assert result.exit_code == 0, result.output
+    [item] = trail_items(aws, trail)
+    assert item["resource_id"] == log_group_arn(account_id, "/aws/lambda/orders-api")
+    assert (item["control_id"], item["mode"], item["outcome"]) == (RETENTION, "auto", "verified")
+    assert "retentionInDays=365" in item["changes"] and item["before"].startswith("events never expire")
+    assert item["trigger"].startswith("logbaseline-cli arn:aws:"), "who ran the command"
+    assert f"Recorded in the audit trail {trail}" in result.stdout
+    shown = cli("history", "--table", trail)
+    assert shown.exit_code == 0 and "/aws/lambda/orders-api" in shown.stdout and "verified" in shown.stdout
+
+
+def test_fix_obeys_the_fix_limit_as_the_remediator(aws, log_groups, trail, monkeypatch):
+    monkeypatch.setenv("LOGBASELINE_FIX_LIMIT", "2")
+    for _ in range(2):  # fixed, then undone by someone
+        assert cli("fix", "--yes", "--controls", RETENTION).exit_code == 0
+        aws("logs").delete_retention_policy(logGroupName="/aws/lambda/orders-api")
+    result, calls = calls_during("fix", "--yes", "--controls", RETENTION)
+    assert result.exit_code == 1, "a stopped fix is not done"
+    said = " ".join(result.stdout.split())  # the detail wraps under its row
+    assert "stopped" in said and "auto-fix stopped" in said
+    assert "logs:PutRetentionPolicy" not in calls
+    assert retention(aws, "/aws/lambda/orders-api") is None
+    assert [i["outcome"] for i in trail_items(aws, trail)] == ["verified", "verified", "stopped"]
+
+
+def test_fix_needs_the_audit_trail_or_says_it_goes_without(aws, log_groups):
+    result = cli("fix", "--yes", "--controls", RETENTION)
+    assert result.exit_code == 2 and "pass --table <HistoryTableName>" in result.output
+    assert retention(aws, "/aws/lambda/orders-api") is None
+    missing = cli("fix", "--yes", "--controls", RETENTION, "--table", "nope")
+    assert missing.exit_code == 1 and "no history table 'nope' in us-east-1" in missing.output
+    assert retention(aws, "/aws/lambda/orders-api") is None, "checked before any fix"
+    without = cli("fix", "--yes", "--controls", RETENTION, "--no-audit-trail")
+    assert without.exit_code == 0 and "verified" in without.stdout
+
+
+def test_plan_names_the_missing_setting_of_each_fix_that_cannot_run(aws):
+    """No destination configured: each blocked fix says which setting to set, by the stack's name and the
+    variable's, and the recorder without a delivery channel says what to create."""
+    demo.seed_gaps(aws)
+    aws("config").delete_delivery_channel(DeliveryChannelName="default")
+    expected = {
+        "vpc_flow_logs_enabled": [("flow_log_destination", "parameter FlowLogDestination")],
+        "vpc_dns_query_logging_enabled": [
+            ("query_log_config_id", "parameter QueryLogConfigId"),
+            ("query_log_destination_arn", "parameter QueryLogDestinationArn"),
+        ],
+        "elb_access_logs_enabled": [("elb_access_log_bucket", "parameter ElbAccessLogBucket")],
+        "s3_bucket_server_access_logging_enabled": [("access_log_bucket", "parameter AccessLogBucket")],
+        "cloudtrail_kms_encryption_enabled": [("cloudtrail_kms_key_arn", "parameter CloudTrailKmsKeyArn")],
+    }
+    _, manual = Run.from_options(None, ",".join(expected) + ",config_recorder_active").plan()
+    why = {o.control.id: why_not_fixable(o) for o in manual}
+    for control_id, settings in expected.items():
+        for setting, stack_name in settings:
+            variable = f"LOGBASELINE_{setting.upper()}"
+            assert f"{setting} is not set (the stack's {stack_name}, variable {variable})" in why[control_id]
+    assert "no AWS Config delivery channel" in why["config_recorder_active"]
+    assert "put-delivery-channel" in why["config_recorder_active"]
+    # The command says the same, in its table.
+    manual_text = cli("plan").stdout.split("Not fixable")[1]
+    assert "outside what the fix does" not in manual_text
+    assert all(name in manual_text for name in ("LOGBASELINE_FLOW_LOG_DESTINATION", "FlowLogDestination"))
+
+
+def test_plan_and_fix_tables_fit_120_columns(aws, trail):
+    demo.seed_gaps(aws)
+    for args in (["plan"], ["fix", "--yes", "--controls", RETENTION], ["history", "--table", trail], ["controls"]):
+        result = cli(*args)
+        assert result.exit_code == 0, (args, result.output)
+        assert max(map(len, result.stdout.splitlines())) <= 120, args
+
+
+# --- several accounts -------------------------------------------------------------------------
+
+
+MEMBERS = ("200000000001", "200000000002", "200000000003")
+
+
+def test_scan_reads_member_accounts_through_a_role_and_reports_an_unreachable_one(aws, account_id, monkeypatch):
+    from tests.doubles import READ_ROLE, MemberRoles, member_clients
+
+    roles = MemberRoles.install(monkeypatch)
+    for member in MEMBERS[:2]:  # the third never got the role
+        roles.deploy_member_stack(member)
+        member_clients(member, "us-east-1")("logs").create_log_group(logGroupName=f"/app/{member}")
+    accounts = ",".join(MEMBERS)
+    result = cli("scan", "--format", "json", "--controls", RETENTION, "--accounts", accounts, "--role-name", READ_ROLE)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    judged = {r["account_id"]: r for r in rows if r["status"] != "ERROR"}
+    assert set(judged) == set(MEMBERS[:2]), "each reachable member, read with its own role, and nothing else"
+    assert all(judged[m]["resource_id"].endswith(f":{m}:log-group:/app/{m}") for m in MEMBERS[:2])
+    [unreachable] = [r for r in rows if r["status"] == "ERROR"]
+    assert unreachable["account_id"] == MEMBERS[2] and "AccessDenied" in unreachable["reason"]
+    assert unreachable["resource_id"] == f"arn:aws:iam::{MEMBERS[2]}:role/{READ_ROLE}"
+    table = cli("scan", "--controls", RETENTION, "--accounts", accounts, "--role-name", READ_ROLE, "--fail-on", "error")
+    assert table.exit_code == FAIL_ON_EXIT_CODE
+    assert table.stdout.splitlines()[0].split() == ["severity", "status", "control_id", "account", "region", "resource"]
+    assert max(map(len, table.stdout.splitlines())) <= 120
+
+
+def test_scan_accounts_options_are_checked_before_any_call(aws):
+    result = cli("scan", "--accounts", "organization")
+    assert result.exit_code == 2 and "--accounts needs --role-name" in result.output
+    result = cli("scan", "--accounts", "12345", "--role-name", "r")
+    assert result.exit_code == 2 and "--accounts: 12345 is not a 12-digit account id" in result.output
+
+
+def test_scan_organization_lists_the_active_accounts(aws, account_id, monkeypatch):
+    from tests.doubles import READ_ROLE, MemberRoles, member_clients
+
+    roles = MemberRoles.install(monkeypatch)
+    organizations = aws("organizations")
+    organizations.create_organization(FeatureSet="ALL")
+    created = [
+        organizations.create_account(Email=f"member{n}@example.com", AccountName=f"member{n}")["CreateAccountStatus"]
+        for n in range(2)
+    ]
+    members = [c["AccountId"] for c in created]
+    roles.deploy_member_stack(members[0])
+    member_clients(members[0], "us-east-1")("logs").create_log_group(logGroupName="/app/member")
+    result = cli(
+        "scan", "--format", "json", "--controls", RETENTION, "--accounts", "organization", "--role-name", READ_ROLE
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {r["account_id"] for r in rows if r["status"] == "FAILED"} == {members[0]}
+    assert {r["account_id"] for r in rows if r["status"] == "ERROR"} == {members[1]}
+
+
+# --- OCSF ------------------------------------------------------------------------------------
+
+
+def test_scan_ocsf_gives_compliance_findings_the_ocsf_models_accept(aws, account_id, log_groups):
+    from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
+    from py_ocsf_models.objects.cloud import Cloud
+    from py_ocsf_models.objects.compliance import Compliance
+    from py_ocsf_models.objects.finding_info import FindingInformation
+
+    tag = f"{RETENTION} until=2099-01-01 reason=archive app"
+    aws("logs").tag_log_group(logGroupName="/aws/lambda/orders-api", tags={TAG_KEY: tag})
+    result = cli("scan", "--format", "ocsf", "--controls", RETENTION)
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.stdout)
+    assert len(findings) == 2
+    for finding in findings:
+        ComplianceFinding.model_validate(finding)  # required fields and types, as the OCSF models hold them
+        # and no field the models do not know (pydantic would ignore a misspelled one), but the cloud profile's
+        assert finding["metadata"]["profiles"] == ["cloud"]
+        Cloud.model_validate(finding["cloud"])
+        assert set(finding) - {"cloud"} <= set(ComplianceFinding.model_fields)
+        assert set(finding["compliance"]) <= set(Compliance.model_fields)
+        assert set(finding["finding_info"]) <= set(FindingInformation.model_fields)
+        assert (finding["class_uid"], finding["type_uid"], finding["severity"]) == (2003, 200301, "Medium")
+    by_resource = {f["resources"][0]["uid"]: f for f in findings}
+    orders = by_resource[log_group_arn(account_id, "/aws/lambda/orders-api")]
+    assert orders["finding_info"]["uid"] == finding_id(
+        RETENTION, account_id, "us-east-1", orders["resources"][0]["uid"]
+    )
+    assert (orders["compliance"]["status_id"], orders["status"]) == (3, "Suppressed"), "failed, exempt: suppressed"
+    assert "exempt until 2099-01-01" in orders["unmapped"]["exemption"]
+    reporting = by_resource[log_group_arn(account_id, "/aws/lambda/reporting")]
+    assert (reporting["compliance"]["status_id"], reporting["status"]) == (1, "New")
+    assert "Security Hub CloudWatch.16" in reporting["compliance"]["requirements"]

@@ -139,7 +139,7 @@ def test_remediate_creates(aws, group_exists, logs, params, expected):
 @pytest.mark.parametrize(
     ("logs", "params", "message"),
     [
-        ((), {"flow_log_delivery_role_arn": ""}, "needs flow_log_delivery_role_arn"),
+        ((), {"flow_log_delivery_role_arn": ""}, "needs a delivery role: flow_log_delivery_role_arn is not set"),
         ((BROKEN,), {}, "exists but is not delivering: Access error"),
     ],
 )

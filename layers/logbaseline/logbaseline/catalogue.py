@@ -9,6 +9,7 @@ from typing import Any
 from tabulate import tabulate
 
 from logbaseline.controls import all_controls
+from logbaseline.controls._benchmarks import BENCHMARK, RECOMMENDATIONS, requirement
 from logbaseline.controls.base import Control
 from logbaseline.engine.settings import MODES_VARIABLE, variable
 
@@ -45,6 +46,26 @@ def _section(control: Control) -> str:
     return "\n".join(lines)
 
 
+def _benchmarks(controls: list[Control]) -> str:
+    """The CIS recommendations the controls hold, by version: from controls/_benchmarks.py and its sources."""
+    rows = []
+    for (version, number), (title, security_hub) in sorted(RECOMMENDATIONS.items(), key=lambda kv: kv[0]):
+        cited = [c.id for c in controls if requirement(version, number) in c.related_requirements]
+        rows.append([f"{BENCHMARK} {version}", number, title, security_hub, ", ".join(f"`{c}`" for c in cited)])
+    table = tabulate(
+        rows,
+        headers=("benchmark", "recommendation", "title", "Security Hub control", "control"),
+        tablefmt="github",
+        disable_numparse=True,
+    )
+    intro = (
+        "Each control names the recommendations it holds with the benchmark's version, as Security Hub "
+        "does (the numbers moved between v1.4.0 and v3.0.0). Sources: the benchmarks' section 3, and the "
+        '"Related requirements" of each Security Hub control in the Security Hub user guide.'
+    )
+    return f"## CIS AWS Foundations Benchmark\n\n{intro}\n\n{table}"
+
+
 def render() -> str:
     controls = all_controls()
     summary = [
@@ -52,7 +73,7 @@ def render() -> str:
         for c in controls
     ]
     table = tabulate(summary, headers=("control", "severity", "default mode", "fix"), tablefmt="github")
-    return "\n\n".join([HEADER, table, *(_section(c) for c in controls)]) + "\n"
+    return "\n\n".join([HEADER, table, *(_section(c) for c in controls), _benchmarks(controls)]) + "\n"
 
 
 # --- docs/parameters.md, generated from template.yaml -----------------------------------------------------

@@ -63,14 +63,17 @@ class Verdict:
     status: Status
     reason: str
     fixable: bool = False  # the control's remediate() can fix this state
+    # Why the fix cannot run on this failing state although it covers it: the setting (parameter and
+    # environment variable) or the resource that is missing. Empty: fixable, or a person's decision.
+    blocked: str = ""
 
 
 def passed(reason: str) -> Verdict:
     return Verdict(Status.PASSED, reason)
 
 
-def failed(reason: str, *, fixable: bool = False) -> Verdict:
-    return Verdict(Status.FAILED, reason, fixable)
+def failed(reason: str, *, fixable: bool = False, blocked: str = "") -> Verdict:
+    return Verdict(Status.FAILED, reason, fixable and not blocked, blocked)
 
 
 def not_applicable(reason: str) -> Verdict:

@@ -273,7 +273,12 @@ def access_logging_verdict(state: Mapping[str, Any], params: Mapping[str, Any]) 
     if logging:
         return passed(f"server access logs go to {logging['TargetBucket']}/{logging.get('TargetPrefix', '')}")
     target = bucket_name(params[ACCESS_LOG_BUCKET.name])
-    return failed("server access logging is off", fixable=bool(target) and target != name)
+    blocked = ACCESS_LOG_BUCKET.unset() if not target else ""
+    if target == name:
+        blocked = (
+            f"{name} is the {ACCESS_LOG_BUCKET.name} itself ({ACCESS_LOG_BUCKET.variable}): it must not log into itself"
+        )
+    return failed("server access logging is off", fixable=True, blocked=blocked)
 
 
 def enable_access_logging(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:

@@ -22,12 +22,47 @@ SEC04_BP01_URL = (
 )
 
 
+# Each control parameter's name in template.yaml (a test holds this to the template): messages name a setting
+# the way a person sets it, in the stack or in the environment.
+STACK_NAMES = {
+    "retention_floor_days": "parameter RetentionFloorDays",
+    "retention_ceiling_days": "parameter RetentionCeilingDays",
+    "flow_log_destination": "parameter FlowLogDestination",
+    "flow_log_traffic_type": "parameter FlowLogTrafficType",
+    "flow_log_delivery_role_arn": "output FlowLogsDeliveryRoleArn",
+    "log_group_kms_key_arn": "parameter LogGroupKmsKeyArn",
+    "cloudtrail_kms_key_arn": "parameter CloudTrailKmsKeyArn",
+    "query_log_config_id": "parameter QueryLogConfigId",
+    "query_log_destination_arn": "parameter QueryLogDestinationArn",
+    "elb_access_log_bucket": "parameter ElbAccessLogBucket",
+    "elb_access_log_prefix": "parameter ElbAccessLogPrefix",
+    "access_log_bucket": "parameter AccessLogBucket",
+    "access_log_prefix": "parameter AccessLogPrefix",
+    "access_logging_scope": "parameter AccessLoggingScope",
+}
+
+
 @dataclass(frozen=True)
 class Parameter:
     name: str
     default: Any
     description: str
     allowed: tuple[Any, ...] = ()
+
+    @property
+    def stack_name(self) -> str:
+        """What the deployed stack calls it: "parameter X", or "output Y" for a value the stack makes."""
+        return STACK_NAMES.get(self.name, "")
+
+    @property
+    def variable(self) -> str:
+        """The environment variable the functions and the command line read it from."""
+        return f"LOGBASELINE_{self.name.upper()}"
+
+    def unset(self) -> str:
+        """Names the missing setting as a person sets it: in the stack, or in the environment."""
+        where = f"the stack's {self.stack_name}, variable {self.variable}" if self.stack_name else self.variable
+        return f"{self.name} is not set ({where})"
 
     def parse(self, raw: str) -> Any:
         value: Any = raw.strip()

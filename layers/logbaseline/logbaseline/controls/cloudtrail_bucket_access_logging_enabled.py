@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients
+from logbaseline.controls._benchmarks import cis
 from logbaseline.controls._log_buckets import (
     ACCESS_LOG_BUCKET,
     ACCESS_LOG_PREFIX,
@@ -53,7 +54,7 @@ CONTROL = Control(
     ),
     severity=Severity.LOW,
     resource_type="AwsS3Bucket",
-    related_requirements=(SEC04_BP01, "Security Hub CloudTrail.7", "CIS AWS Foundations 3.4"),
+    related_requirements=(SEC04_BP01, "Security Hub CloudTrail.7", *cis(v3="3.4", v14="3.6")),
     collect=collect,
     evaluate=evaluate,
     resource_id=bucket_arn,

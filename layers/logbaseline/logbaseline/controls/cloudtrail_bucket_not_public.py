@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients
+from logbaseline.controls._benchmarks import cis
 from logbaseline.controls._log_buckets import TRAIL, LogBuckets, bucket_arn, bucket_name, bucket_resource, read
 from logbaseline.controls._trails import TRAIL_BUCKET_TRIGGERS
 from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control, FixFailed
@@ -92,7 +93,7 @@ CONTROL = Control(
     ),
     severity=Severity.CRITICAL,
     resource_type="AwsS3Bucket",
-    related_requirements=(SEC04_BP01, "Security Hub CloudTrail.6", "CIS AWS Foundations 3.3"),
+    related_requirements=(SEC04_BP01, "Security Hub CloudTrail.6", *cis(v14="3.3")),
     collect=collect,
     evaluate=evaluate,
     resource_id=bucket_arn,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from logbaseline.aws import Clients
+from logbaseline.controls._benchmarks import cis
 from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, own_trails, trail_arn
 from logbaseline.controls.base import SEC04_BP01, CloudTrailTrigger, ConfigTrigger, Control
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
@@ -73,7 +74,7 @@ CONTROL = Control(
     ),
     severity=Severity.LOW,
     resource_type="AwsCloudTrailTrail",
-    related_requirements=(SEC04_BP01, "Security Hub CloudTrail.5", "CIS AWS Foundations 3.4"),
+    related_requirements=(SEC04_BP01, "Security Hub CloudTrail.5", *cis(v14="3.4")),
     collect=collect,
     evaluate=evaluate,
     resource_id=trail_arn,

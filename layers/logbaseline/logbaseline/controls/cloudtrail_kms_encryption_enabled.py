@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients
+from logbaseline.controls._benchmarks import cis
 from logbaseline.controls._trails import ORGANIZATION_TRAIL_REFUSAL, TRAIL_EVENT_SOURCE, own_trails, trail_arn
 from logbaseline.controls.base import (
     SEC04_BP01,
@@ -50,7 +51,7 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     reason = "log files are not encrypted with a KMS key: only the bucket's own encryption protects them"
     if not configured:
         reason += f"; no key is configured for the fix ({KMS_KEY.name})"
-    return failed(reason, fixable=configured and not resource.state.get("organization"))
+    return failed(reason, fixable=not resource.state.get("organization"), blocked="" if configured else KMS_KEY.unset())
 
 
 def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:
@@ -75,7 +76,7 @@ CONTROL = Control(
     ),
     severity=Severity.MEDIUM,
     resource_type="AwsCloudTrailTrail",
-    related_requirements=(SEC04_BP01, "Security Hub CloudTrail.2", "CIS AWS Foundations 3.5"),
+    related_requirements=(SEC04_BP01, "Security Hub CloudTrail.2", *cis(v3="3.5", v14="3.7")),
     collect=collect,
     evaluate=evaluate,
     resource_id=trail_arn,

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients
+from logbaseline.controls._benchmarks import cis
 from logbaseline.controls._trails import ORGANIZATION_TRAIL_REFUSAL, TRAIL_EVENT_SOURCE, own_trails, trail_arn
 from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control, FixFailed
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
@@ -50,7 +51,7 @@ CONTROL = Control(
     description="A trail writes signed digest files, so changes to delivered log files can be detected.",
     severity=Severity.LOW,
     resource_type="AwsCloudTrailTrail",
-    related_requirements=(SEC04_BP01, "Security Hub CloudTrail.4", "CIS AWS Foundations 3.2"),
+    related_requirements=(SEC04_BP01, "Security Hub CloudTrail.4", *cis(v3="3.2", v14="3.2")),
     collect=collect,
     evaluate=evaluate,
     resource_id=trail_arn,

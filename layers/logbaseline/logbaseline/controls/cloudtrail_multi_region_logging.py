@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients
+from logbaseline.controls._benchmarks import cis
 from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, describe_trails, management_events
 from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control, FixFailed
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
@@ -94,7 +95,7 @@ CONTROL = Control(
     ),
     severity=Severity.HIGH,
     resource_type="AwsAccount",
-    related_requirements=(SEC04_BP01, "Security Hub CloudTrail.1", "CIS AWS Foundations 3.1"),
+    related_requirements=(SEC04_BP01, "Security Hub CloudTrail.1", *cis(v3="3.1", v14="3.1")),
     collect=collect,
     evaluate=evaluate,
     resource_id=account_id,

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients
+from logbaseline.controls._benchmarks import cis
 from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, Control, FixFailed
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
 
@@ -60,7 +61,12 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     if not recorder["recording"]:
         also = f"; it also {gap}" if gap else ""
         if not resource.state["delivery_channel"]:
-            return failed(f"recorder {name} is stopped and the region has no delivery channel{also}")
+            return failed(
+                f"recorder {name} is stopped and the region has no delivery channel{also}",
+                fixable=True,
+                blocked="the region has no AWS Config delivery channel: the fix starts a recorder only where one "
+                "exists (create it: aws configservice put-delivery-channel)",
+            )
         return failed(f"recorder {name} is not recording{also}", fixable=True)
     if str(recorder["last_status"]).lower() == "failure":
         return failed(f"recorder {name} is recording but its last recording failed: {recorder['last_error']}")
@@ -88,7 +94,7 @@ CONTROL = Control(
     ),
     severity=Severity.HIGH,
     resource_type="AwsAccount",
-    related_requirements=(SEC04_BP01, "Security Hub Config.1", "CIS AWS Foundations 3.5"),
+    related_requirements=(SEC04_BP01, "Security Hub Config.1", *cis(v3="3.3", v14="3.5")),
     collect=collect,
     evaluate=evaluate,
     resource_id=account_id,

@@ -98,7 +98,8 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     note = NLB_NOTE if state["kind"] == "network" else ""
     if state["enabled"]:
         return passed(f"{label} writes access logs to s3://{state['bucket']}/{state['prefix']}{note}")
-    return failed(f"{label} does not write access logs{note}", fixable=bool(params[BUCKET.name]))
+    blocked = "" if params[BUCKET.name] else BUCKET.unset()
+    return failed(f"{label} does not write access logs{note}", fixable=True, blocked=blocked)
 
 
 def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:

@@ -84,12 +84,14 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     if logging:
         return passed(f"DNS queries are logged through {logging[0]['config_id']} ({logging[0]['status']})")
     fixable = _fix_configured(params)
+    blocked = "" if fixable else f"{CONFIG_ID.unset()}, and {DESTINATION.unset()} (an S3, log group or Firehose ARN)"
     if not associations:
-        return failed("DNS queries are not logged: no Resolver query log configuration is associated", fixable=fixable)
+        reason = "DNS queries are not logged: no Resolver query log configuration is associated"
+        return failed(reason, fixable=fixable, blocked=blocked)
     problems = "; ".join(
         f"{a['config_id']}: {a['status']}" + (f" ({a['error']})" if a["error"] else "") for a in associations
     )
-    return failed(f"no query log association is active ({problems})", fixable=fixable)
+    return failed(f"no query log association is active ({problems})", fixable=fixable, blocked=blocked)
 
 
 def _baseline_config(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients
+from logbaseline.controls._benchmarks import cis
 from logbaseline.controls._destinations import LOG_GROUP_KMS_KEY, ensure_log_group, in_account, is_s3_arn
 from logbaseline.controls._vpcs import NOT_SUBNETS, VPC_FLOW_LOGS_ONLY, VPC_ID, read_vpcs, vpc_arn
 from logbaseline.controls.base import (
@@ -72,7 +73,7 @@ def _unusable(params: Mapping[str, Any], resource: Resource) -> str:
     """Why the configured destination cannot take a fix here; empty when it can."""
     destination = params[DESTINATION.name]
     if not destination:
-        return "no flow_log_destination is configured"
+        return DESTINATION.unset()
     if is_s3_arn(destination):
         return ""
     if destination.startswith("arn:"):
@@ -80,24 +81,25 @@ def _unusable(params: Mapping[str, Any], resource: Resource) -> str:
         if ":log-group:" not in destination or parts[3:5] != [resource.region, resource.account_id]:
             return f"{destination} is neither an S3 bucket ARN nor a log group of this account and region"
     if not params[DELIVERY_ROLE.name]:
-        return "a CloudWatch Logs destination needs flow_log_delivery_role_arn"
+        return f"a CloudWatch Logs destination needs a delivery role: {DELIVERY_ROLE.unset()}"
     return ""
 
 
 def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     wanted = params[TRAFFIC_TYPE.name]
     logs = resource.state["flow_logs"]
-    fixable = not _unusable(params, resource)
+    blocked = _unusable(params, resource)
+    fixable = not blocked
     if not logs:
-        return failed(f"the VPC has no flow log of its own ({NOT_SUBNETS})", fixable=fixable)
+        return failed(f"the VPC has no flow log of its own ({NOT_SUBNETS})", fixable=fixable, blocked=blocked)
     capturing = [log for log in logs if _captures(log["traffic_type"], wanted)]
     if not capturing:
-        return failed(f"no flow log captures {wanted} traffic", fixable=fixable)
+        return failed(f"no flow log captures {wanted} traffic", fixable=fixable, blocked=blocked)
     healthy = [log for log in capturing if log["status"] == "ACTIVE" and log["delivery_status"] != "FAILED"]
     if healthy:
         return passed(f"flow log {healthy[0]['id']} is active and captures {wanted} traffic")
     errors = "; ".join(f"{log['id']}: {log['delivery_error'] or log['status']}" for log in capturing)
-    return failed(f"no flow log is delivering ({errors})", fixable=fixable)
+    return failed(f"no flow log is delivering ({errors})", fixable=fixable, blocked=blocked)
 
 
 def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:
@@ -138,7 +140,7 @@ CONTROL = Control(
     f"traffic. {VPC_FLOW_LOGS_ONLY}",
     severity=Severity.MEDIUM,
     resource_type="AwsEc2Vpc",
-    related_requirements=(SEC04_BP01, "Security Hub EC2.6", "CIS AWS Foundations 3.9"),
+    related_requirements=(SEC04_BP01, "Security Hub EC2.6", *cis(v3="3.7", v14="3.9")),
     collect=collect,
     evaluate=evaluate,
     resource_id=vpc_arn,

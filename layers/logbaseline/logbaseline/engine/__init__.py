@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from logbaseline.aws import Clients, reads_shared
 from logbaseline.controls import all_controls, load
@@ -508,17 +508,19 @@ def judge(
     settings: Settings,
     tolerate_unreadable: bool = True,
     on_done: Callable[[Target], None] | None = None,
+    tolerate_any_read_error: bool = False,
 ) -> tuple[list[Outcome], list[ReadFailure]]:
     """Collect and evaluate each target, then read the failing resources' exemptions. The controls run
-    at once in threads (their time is spent waiting on AWS) and share identical reads."""
+    at once in threads (their time is spent waiting on AWS) and share identical reads.
+    `tolerate_any_read_error`: every failed read is a ReadFailure (the command line, which no queue retries)."""
 
     def one(target: Target) -> tuple[list[Outcome], list[ReadFailure]]:
         scope = target.scope
         try:
             clients = clients_for(scope.account_id, scope.region)
             found = evaluate_scope(target.control, scope, clients, settings, target.archive_missing)
-        except (ClientError, EndpointConnectionError) as error:
-            if not tolerate_unreadable or not unreadable(error):
+        except (ClientError, BotoCoreError) as error:
+            if not tolerate_any_read_error and not (tolerate_unreadable and unreadable(error)):
                 raise  # throttling or a fault: the message is retried
             return [], [ReadFailure(target.control.id, scope.account_id, scope.region, str(error))]
         if not tolerate_unreadable:
