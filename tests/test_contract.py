@@ -33,6 +33,7 @@ ENGINE_ACTIONS = {
         "securityhub:BatchImportFindings",
         "tag:GetResources",
         "securityhub:GetFindings",
+        "securityhub:GetFindingHistory",  # who suppressed a finding (a member's suppression never stops a fix)
         "securityhub:BatchUpdateFindings",
         "dynamodb:Query",
         "dynamodb:GetItem",

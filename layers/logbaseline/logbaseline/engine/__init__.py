@@ -224,7 +224,8 @@ class Service:
             raise
         gap = finding_id(request.control_id, request.account_id, request.region, request.resource_id)
         with self.locks.hold(gap) if self.locks else nullcontext():
-            outcomes = apply_fix(request, clients, self.settings, self.history, self.fix_limit)
+            security = frozenset({self.coverage.home_account}) if self.coverage else frozenset()
+            outcomes = apply_fix(request, clients, self.settings, self.history, self.fix_limit, security)
             if self.history:  # first: a failed import below retries the message, which finds nothing left to fix
                 for outcome in outcomes:
                     if outcome.fix:
