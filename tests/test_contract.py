@@ -27,6 +27,7 @@ ENGINE_ACTIONS = {
         "sqs:SendMessage",
         "sts:AssumeRole",  # the member read role only (test_member_roles_are_the_only_roles_assumed)
         "tag:GetResources",
+        "s3:GetObject",  # the exemption register's one object (docs/exemptions.md)
     },
     "RemediatorFunction": {
         "sts:AssumeRole",
@@ -34,6 +35,7 @@ ENGINE_ACTIONS = {
         "tag:GetResources",
         "securityhub:GetFindings",
         "securityhub:GetFindingHistory",  # who suppressed a finding (a member's suppression never stops a fix)
+        "s3:GetObject",  # the exemption register's one object
         "securityhub:BatchUpdateFindings",
         "dynamodb:Query",
         "dynamodb:GetItem",

@@ -19,8 +19,9 @@ ROLES = {"evaluator": "EvaluatorFunction", "remediator": "RemediatorFunction", "
 FALLBACK_ACTIONS = {"dynamodb:GetItem"}
 # Workflow updates are off on the emulator, which lacks BatchUpdateFindings (tests/test_workflow.py covers them).
 EMULATOR_UNREACHABLE = {"securityhub:BatchUpdateFindings", "securityhub:GetFindings"}
-# Called only on a SUPPRESSED finding (who suppressed it): tests/test_suppression.py sees the remediator call it.
-ONLY_WHEN_SUPPRESSED = {"securityhub:GetFindingHistory"}
+# Called only on a SUPPRESSED finding (who suppressed it), and only with an exemption register deployed: the
+# tests of each (tests/test_suppression.py, tests/test_register.py) see the functions call them.
+ONLY_WHEN_SUPPRESSED = {"securityhub:GetFindingHistory", "s3:GetObject"}
 
 
 def group_arn(stack: LocalStack, name: str) -> str:

@@ -21,6 +21,7 @@ from logbaseline.engine.findings import to_asff
 from logbaseline.engine.history import read_history
 from logbaseline.engine.routing import route
 from logbaseline.engine.settings import MODES_VARIABLE
+from logbaseline.exemptions_cli import exemptions
 from logbaseline.models import Mode, Status
 from logbaseline.operations import Planned, Run, settings_from_env
 
@@ -102,6 +103,9 @@ def scope_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.version_option(package_name="logbaseline")
 def main() -> None:
     """Hold AWS accounts to the SEC04-BP01 logging baseline."""
+
+
+main.add_command(exemptions)
 
 
 @main.command("scan")

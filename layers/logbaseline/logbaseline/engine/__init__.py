@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import nullcontext
 from contextvars import copy_context
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ from logbaseline.engine.findings import (
 )
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
 from logbaseline.engine.locks import FixInProgress, FixLocks
+from logbaseline.engine.register import REGISTER_VARIABLE, S3Register
 from logbaseline.engine.remediation import FixRequest, apply_fix, approved_fix_requests, fix_requests
 from logbaseline.engine.routing import (
     CLOUDTRAIL_CALL,
@@ -124,8 +125,12 @@ class Service:
             window=timedelta(hours=int(os.environ.get("LOGBASELINE_FIX_LIMIT_WINDOW_HOURS", "24"))),
         )
         coverage = Coverage.parse(account_id, os.environ.get("LOGBASELINE_ACCOUNTS", ""))
+        settings = Settings.from_env()
+        if os.environ.get(REGISTER_VARIABLE):  # the security account's register, in its own bucket
+            register = S3Register(os.environ[REGISTER_VARIABLE], account_id, lambda: home("s3"))
+            settings = replace(settings, exemptions=register)
         return cls(
-            settings=Settings.from_env(),
+            settings=settings,
             clients_for=MemberClients(coverage, os.environ.get("LOGBASELINE_MEMBER_ROLE_NAME", ""), session),
             home=home,
             fix_queue_url=os.environ.get("LOGBASELINE_FIX_QUEUE_URL", ""),
@@ -520,4 +525,5 @@ def judge(
                     done(futures[future])
                 results = [f.result() for f in futures]
         outcomes = [o for found, _ in results for o in found]
-        return with_exemptions(outcomes, clients_for, date.today()), [f for _, f in results if f]
+        register = settings.exemptions() if settings.exemptions else None
+        return with_exemptions(outcomes, clients_for, date.today(), register), [f for _, f in results if f]

@@ -14,9 +14,10 @@ from logbaseline.aws import Clients
 from logbaseline.controls import load
 from logbaseline.controls.base import Changes, FixFailed
 from logbaseline.engine.evaluation import Outcome, evaluate_scope
-from logbaseline.engine.exemptions import TAG_KEY, Ruling, read_exemption_tags, rule
+from logbaseline.engine.exemptions import TAG_KEY, Ruling, decide, read_exemption_tags
 from logbaseline.engine.findings import PACER, finding_id
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
+from logbaseline.engine.register import Register
 from logbaseline.engine.routing import InvalidEvent
 from logbaseline.engine.settings import Settings
 from logbaseline.engine.workflow import pages
@@ -127,8 +128,8 @@ def apply_fix(
     if refusal:
         refused = replace(current, fix=record | {"Outcome": "refused", "Error": refusal})
         return [refused if o is current else o for o in before]
-    # The tag may have been set since the evaluator looked: read it again, for this resource only.
-    ruling = _exemption(clients, current)
+    # The tag (or the register) may have changed since the evaluator looked: read again, for this resource only.
+    ruling = _exemption(clients, current, settings.exemptions() if settings.exemptions else None)
     if ruling:
         ruled = replace(current, exemption=ruling)
         if ruling.applies:
@@ -233,13 +234,15 @@ def _account_of(identity: str) -> str:
     return parts[4] if len(parts) > 5 and parts[0] == "arn" else ""
 
 
-def _exemption(clients: Clients, outcome: Outcome) -> Ruling | None:
-    if not outcome.resource_id.startswith("arn:"):
-        return None  # an account cannot carry a tag
-    if outcome.resource is not None and outcome.resource.tags is not None:  # read with the resource, just now
-        return rule(outcome.resource.tags.get(TAG_KEY), outcome.control.id, date.today())
-    tags = read_exemption_tags(clients, [outcome.resource_id])
-    return rule(tags.get(outcome.resource_id), outcome.control.id, date.today())
+def _exemption(clients: Clients, outcome: Outcome, register: Register | None) -> Ruling | None:
+    o, today = outcome, date.today()
+    if not o.resource_id.startswith("arn:"):  # an account carries no tag
+        return decide(o.control.id, o.account_id, o.region, o.resource_id, None, register, today)
+    if o.resource is not None and o.resource.tags is not None:  # read with the resource, just now
+        tag = o.resource.tags.get(TAG_KEY)
+    else:
+        tag = read_exemption_tags(clients, [o.resource_id]).get(o.resource_id)
+    return decide(o.control.id, o.account_id, o.region, o.resource_id, tag, register, today)
 
 
 def _describe(changes: Changes) -> str:

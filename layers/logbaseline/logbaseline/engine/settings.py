@@ -9,13 +9,14 @@ as the comma-separated controls the deployment evaluates (empty: all of them).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from logbaseline.controls import REGISTRY, all_controls
 from logbaseline.controls.base import Control
 from logbaseline.controls.logs_log_group_retention_bounded import CEILING, FLOOR
+from logbaseline.engine.register import Register
 from logbaseline.models import Mode
 
 MODES_VARIABLE = "LOGBASELINE_REMEDIATION_MODES"
@@ -39,6 +40,8 @@ class Settings:
     allow_accounts: frozenset[str] = frozenset()  # empty: every account may be fixed
     deny_accounts: frozenset[str] = frozenset()
     controls: frozenset[str] = frozenset()  # the controls evaluated; empty: every control
+    # The security team's exemption register, read when needed (engine/register.py); None: tags alone exempt.
+    exemptions: Callable[[], Register] | None = field(default=None, compare=False)
 
     def evaluates(self, control: Control) -> bool:
         return not self.controls or control.id in self.controls
