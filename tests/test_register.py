@@ -212,3 +212,57 @@ def _named(group: str) -> dict:
     event = load_event("cloudtrail/logs-CreateLogGroup.json")
     event["detail"]["requestParameters"]["logGroupName"] = group
     return {"detail": event["detail"]}
+
+
+# --- visible in scan and plan ---------------------------------------------------------------------
+
+
+def test_scan_and_plan_show_what_is_exempt_by_which_entry_and_what_was_not_honoured(
+    aws, account_id, tmp_path, monkeypatch
+):
+    for group in ("/legacy/app", "/current/app"):
+        aws("logs").create_log_group(logGroupName=group)
+    aws("logs").tag_log_group(
+        logGroupName="/current/app", tags={"logbaseline:exempt": f"{RETENTION} until=2027-01-01 reason=please"}
+    )
+    source = tmp_path / "exemptions.yaml"
+    until = (date.today() + timedelta(days=60)).isoformat()
+    source.write_text(VALID.replace("111122223333", account_id).replace("2027-03-31", until))
+    monkeypatch.setenv("LOGBASELINE_EXEMPTIONS_FILE", str(source))
+    scope = ["--regions", "us-east-1", "--controls", RETENTION]
+
+    result = CliRunner().invoke(main, ["scan", "--format", "json", *scope])
+    assert result.exit_code == 0, result.output
+    rows = {r["resource_id"].rsplit(":", 1)[-1]: r for r in json.loads(result.output)}
+    legacy, current = rows["/legacy/app"], rows["/current/app"]
+    assert legacy["status"] == "FAILED"
+    assert legacy["exemption"] | {"note": ""} == {
+        "applies": True,
+        "source": "register",
+        "until": until,
+        "reason": "archive kept by legal hold LH-42",
+        "approver": "security-lead@example.com",
+        "entry": "legal-hold-archive",
+        "note": "",
+    }
+    assert current["exemption"]["applies"] is False and current["exemption"]["source"] == "tag"
+    assert "allows none for logs_log_group_retention_bounded" in current["exemption"]["note"]
+
+    text = CliRunner().invoke(main, ["scan", "--format", "table", *scope]).output
+    assert text.splitlines()[0].split()[-1] == "exemption"
+    assert "EXEMPT by register until" in text
+
+    plan = CliRunner().invoke(main, ["plan", *scope]).output
+    fixes, people = plan.split("Not fixable")
+    assert "/current/app" in fixes and "logbaseline:exempt tag not honoured" in fixes, "the tag's refusal is shown"
+    assert "/legacy/app" in people and "hold-archive, approved by security-" in people  # wrapped in its column
+    assert "kept by legal hold LH-42" in people
+
+
+def test_a_broken_register_file_is_one_line_for_scan(aws, tmp_path, monkeypatch):
+    source = tmp_path / "exemptions.yaml"
+    source.write_text(BROKEN)
+    monkeypatch.setenv("LOGBASELINE_EXEMPTIONS_FILE", str(source))
+    result = CliRunner().invoke(main, ["scan", "--controls", RETENTION])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert f"{source}:5: unknown control id 'vpc_flow_log_enabled' (and 8 more" in result.output

@@ -35,11 +35,22 @@ class BadEvent(click.ClickException):
     exit_code = 2
 
 
-def table(rows: list[dict[str, str]]) -> str:
+def table(rows: list[dict[str, Any]]) -> str:
     ordered = sorted(rows, key=lambda r: (r["control_id"], r["region"], r["resource_id"]))
+    if any("exemption" in r for r in rows):  # a column of its own, only when something is (or asks to be) exempt
+        cells = [[r[c] for c in COLUMNS] + [_exemption_cell(r.get("exemption"))] for r in ordered]
+        return tabulate(cells, headers=(*COLUMNS, "exemption"), maxcolwidths=[None, None, 50, None, 50, 50])
     return tabulate(
         [[r[c] for c in COLUMNS] for r in ordered], headers=COLUMNS, maxcolwidths=[None, None, 60, None, 70]
     )
+
+
+def _exemption_cell(exemption: dict[str, Any] | None) -> str:
+    if not exemption:
+        return ""
+    if exemption["applies"]:
+        return f"EXEMPT by {exemption['source']} until {exemption['until']}: {exemption['reason']}"
+    return exemption["note"]
 
 
 def _plan_text(planned: Sequence[Planned], manual: Sequence[Outcome]) -> str:
@@ -53,7 +64,8 @@ def _plan_text(planned: Sequence[Planned], manual: Sequence[Outcome]) -> str:
             p.outcome.resource_id,
             p.mode.value,
             WHAT_FIX_DOES[p.mode],
-            f"would fail: {p.refused}" if p.refused else "\n".join(map(str, p.changes)) or "no change",
+            _not_honoured(p.outcome)
+            + (f"would fail: {p.refused}" if p.refused else "\n".join(map(str, p.changes)) or "no change"),
         ]
         for p in sorted(planned, key=lambda p: (p.outcome.control.id, p.outcome.region, p.outcome.resource_id))
     ]
@@ -69,6 +81,11 @@ def _plan_text(planned: Sequence[Planned], manual: Sequence[Outcome]) -> str:
             people, headers=("control", "region", "resource", "reason", "why"), maxcolwidths=[None, None, 50, 50, 50]
         )
     )
+
+
+def _not_honoured(outcome: Outcome) -> str:
+    """An exemption asked for and refused (a tag the register does not allow, an expired entry), before the fix."""
+    return f"{outcome.exemption.note}\n" if outcome.exemption and not outcome.exemption.applies else ""
 
 
 def _why_not_fixable(outcome: Outcome) -> str:
@@ -155,7 +172,7 @@ def _render(output: str, outcomes: Sequence[Outcome]) -> str:
         from logbaseline import report
 
         return report.render(outcomes)
-    rows = [o.as_row() for o in outcomes]
+    rows = [o.as_row() | ({"exemption": o.exemption.as_dict()} if o.exemption else {}) for o in outcomes]
     return json.dumps(rows, indent=2) if output == "json" else table(rows)
 
 
