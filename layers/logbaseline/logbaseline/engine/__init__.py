@@ -33,7 +33,7 @@ from logbaseline.engine.findings import (
 )
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
 from logbaseline.engine.locks import FixInProgress, FixLocks
-from logbaseline.engine.register import REGISTER_VARIABLE, S3Register
+from logbaseline.engine.register import REGISTER_VARIABLE, OrganizationalUnits, S3Register
 from logbaseline.engine.remediation import FixRequest, apply_fix, approved_fix_requests, fix_requests
 from logbaseline.engine.routing import (
     CLOUDTRAIL_CALL,
@@ -127,7 +127,8 @@ class Service:
         coverage = Coverage.parse(account_id, os.environ.get("LOGBASELINE_ACCOUNTS", ""))
         settings = Settings.from_env()
         if os.environ.get(REGISTER_VARIABLE):  # the security account's register, in its own bucket
-            register = S3Register(os.environ[REGISTER_VARIABLE], account_id, lambda: home("s3"))
+            units = OrganizationalUnits(lambda: home("organizations"))
+            register = S3Register(os.environ[REGISTER_VARIABLE], account_id, lambda: home("s3"), units)
             settings = replace(settings, exemptions=register)
         return cls(
             settings=settings,

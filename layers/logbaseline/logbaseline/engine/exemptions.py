@@ -124,7 +124,7 @@ def _as_policy_allows(
     policy, refused = register.tag_policy, f"{TAG_KEY} tag not honoured"
     if policy is None:
         return Ruling(False, f"{refused}: the exemption register allows no tag exemptions (ask for a register entry)")
-    if not policy.allows(control_id, account_id):
+    if not policy.allows(control_id, account_id, register.ous):
         return Ruling(False, f"{refused}: the exemption register allows none for {control_id} in account {account_id}")
     if tag.controls is None and "*" not in policy.controls:
         return Ruling(False, f"{refused}: 'all' controls is not allowed; name the controls")

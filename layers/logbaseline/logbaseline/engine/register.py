@@ -3,7 +3,7 @@ security account (docs/exemptions.md).
 
 Its source is YAML, validated with the line of each error (`logbaseline exemptions validate FILE`); what is deployed
 is the same register as JSON (`logbaseline exemptions deploy`), which the evaluator and the remediator read from S3
-in the security account and validate again. Each entry names the accounts (ids or `*`), regions (names or `*`),
+in the security account and validate again. Each entry names the accounts (ids, OU ids or `*`), regions (names or `*`),
 controls (ids or `*`) and resources (ARN patterns with `*` and `?`, or `*`) it exempts, with a reason, an approver
 and an expiry no later than the register's maximum. Its `tag_exemptions` policy says for which accounts and
 controls a resource's `logbaseline:exempt` tag may still exempt, and for how long at most; without it, tags exempt
@@ -18,17 +18,19 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
 from logbaseline.controls import REGISTRY
 
+Ancestors = Callable[[str], frozenset[str]]  # account id -> the ids of the OUs it is in
 REGISTER_VARIABLE = "LOGBASELINE_EXEMPTION_REGISTER_BUCKET"  # the bucket of the deployed register
 REGISTER_KEY = "logbaseline/exemptions.json"
 DEFAULT_MAX_DAYS = 365  # an entry's expiry at most this far ahead, unless the register says less
 DEFAULT_TAG_MAX_DAYS = 90
 ACCOUNT = re.compile(r"^\d{12}$")
+OU = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 ENTRY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov|\*):[a-z0-9*?-]+:[a-z0-9*?-]*:(\d{12}|[*?0-9]*):.+$")
@@ -64,10 +66,12 @@ class Entry:
     approver: str
     expires: date
 
-    def covers(self, control_id: str, account_id: str, region: str, resource_id: str, today: date) -> bool:
+    def covers(
+        self, control_id: str, account_id: str, region: str, resource_id: str, today: date, ous: Ancestors
+    ) -> bool:
         return (
             self.expires >= today
-            and _any(self.accounts, account_id)
+            and _any_account(self.accounts, account_id, ous)
             and _any(self.regions, region)
             and _any(self.controls, control_id)
             and any(fnmatch.fnmatchcase(resource_id, pattern) for pattern in self.resources)
@@ -80,8 +84,8 @@ class TagPolicy:
     controls: tuple[str, ...] = ()
     max_days: int = DEFAULT_TAG_MAX_DAYS
 
-    def allows(self, control_id: str, account_id: str) -> bool:
-        return _any(self.accounts, account_id) and _any(self.controls, control_id)
+    def allows(self, control_id: str, account_id: str, ous: Ancestors) -> bool:
+        return _any_account(self.accounts, account_id, ous) and _any(self.controls, control_id)
 
 
 @dataclass(frozen=True)
@@ -89,10 +93,14 @@ class Register:
     entries: tuple[Entry, ...] = ()
     tag_policy: TagPolicy | None = None  # None: tags exempt nothing
     max_days: int = DEFAULT_MAX_DAYS
+    # account -> the organizational units it is in (Organizations ListParents), for entries that name OUs
+    ous: Ancestors = field(default=lambda account_id: frozenset(), compare=False)
 
     def entry_for(self, control_id: str, account_id: str, region: str, resource_id: str, today: date) -> Entry | None:
         """The first entry that exempts this resource today."""
-        return next((e for e in self.entries if e.covers(control_id, account_id, region, resource_id, today)), None)
+        return next(
+            (e for e in self.entries if e.covers(control_id, account_id, region, resource_id, today, self.ous)), None
+        )
 
     def expired_entry_for(
         self, control_id: str, account_id: str, region: str, resource_id: str, today: date
@@ -102,7 +110,7 @@ class Register:
             (
                 e
                 for e in self.entries
-                if e.expires < today and e.covers(control_id, account_id, region, resource_id, e.expires)
+                if e.expires < today and e.covers(control_id, account_id, region, resource_id, e.expires, self.ous)
             ),
             None,
         )
@@ -117,6 +125,36 @@ class Register:
 
 def _any(patterns: tuple[str, ...], value: str) -> bool:
     return "*" in patterns or value in patterns
+
+
+def _any_account(patterns: tuple[str, ...], account_id: str, ous: Ancestors) -> bool:
+    if _any(patterns, account_id):
+        return True
+    named = {p for p in patterns if p.startswith("ou-")}
+    return bool(named) and bool(named & ous(account_id))  # Organizations is asked only when an OU is named
+
+
+class OrganizationalUnits:
+    """The OUs an account sits in, up to the root (Organizations ListParents), kept for `ttl` seconds."""
+
+    def __init__(self, organizations: Callable[[], Any], ttl: float = 300.0):
+        self.organizations, self.ttl = organizations, ttl
+        self._known: dict[str, tuple[float, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, account_id: str) -> frozenset[str]:
+        with self._lock:
+            known = self._known.get(account_id)
+            if known and time.monotonic() - known[0] < self.ttl:
+                return known[1]
+            found, child = set(), account_id
+            while True:
+                [parent] = self.organizations().list_parents(ChildId=child)["Parents"]
+                if parent["Type"] != "ORGANIZATIONAL_UNIT":
+                    break
+                found.add(child := parent["Id"])
+            self._known[account_id] = (time.monotonic(), frozenset(found))
+            return frozenset(found)
 
 
 # --- reading and validating ---------------------------------------------------------------------
@@ -225,9 +263,9 @@ def _check_each(values: tuple[str, ...], path: tuple[Any, ...], problem: Callabl
 def _account_problem(value: str) -> str:
     if ACCOUNT.match(value):
         return ""
-    if value.startswith("ou-"):
-        return f"account {value!r}: organizational units are not supported yet; list the account ids"
-    return f"account {value!r} is not a 12-digit account id or '*'"
+    if OU.match(value):
+        return ""
+    return f"account {value!r} is not a 12-digit account id, an organizational unit id (ou-...) or '*'"
 
 
 def _control_problem(value: str) -> str:
@@ -324,8 +362,8 @@ class S3Register:
     every `ttl` seconds. A register that cannot be read, or is invalid, raises: the evaluation is retried, then
     dead-lettered, rather than judged without the exemptions the security team granted."""
 
-    def __init__(self, bucket: str, owner: str, s3: Callable[[], Any], ttl: float = 300.0):
-        self.bucket, self.owner, self.s3, self.ttl = bucket, owner, s3, ttl
+    def __init__(self, bucket: str, owner: str, s3: Callable[[], Any], ous: Ancestors, ttl: float = 300.0):
+        self.bucket, self.owner, self.s3, self.ous, self.ttl = bucket, owner, s3, ous, ttl
         self._cached: tuple[float, Register] | None = None
         self._lock = threading.Lock()
 
@@ -335,6 +373,6 @@ class S3Register:
                 return self._cached[1]
             # ExpectedBucketOwner: a bucket of the same name in another account is never read.
             response = self.s3().get_object(Bucket=self.bucket, Key=REGISTER_KEY, ExpectedBucketOwner=self.owner)
-            register = parse_json(response["Body"].read().decode())
+            register = replace(parse_json(response["Body"].read().decode()), ous=self.ous)
             self._cached = (time.monotonic(), register)
             return register

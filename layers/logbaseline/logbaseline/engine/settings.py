@@ -16,10 +16,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import boto3
+
+from logbaseline.aws import CLIENT_CONFIG
 from logbaseline.controls import REGISTRY, all_controls
 from logbaseline.controls.base import Control
 from logbaseline.controls.logs_log_group_retention_bounded import CEILING, FLOOR
-from logbaseline.engine.register import InvalidRegister, Register, parse_yaml
+from logbaseline.engine.register import InvalidRegister, OrganizationalUnits, Register, parse_yaml
 from logbaseline.models import Mode
 
 MODES_VARIABLE = "LOGBASELINE_REMEDIATION_MODES"
@@ -111,7 +114,8 @@ class Settings:
 
 def _register_file(path: str) -> Register:
     try:
-        return parse_yaml(Path(path).read_text(), date.today())
+        register = parse_yaml(Path(path).read_text(), date.today())
+        return replace(register, ous=OrganizationalUnits(lambda: boto3.client("organizations", config=CLIENT_CONFIG)))
     except OSError as error:
         raise InvalidSettings(f"{EXEMPTIONS_FILE_VARIABLE}: {error}") from None
     except InvalidRegister as error:
