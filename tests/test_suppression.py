@@ -102,3 +102,39 @@ def test_the_security_accounts_own_suppression_still_stops_the_fix(aws, stack):
     fields = findings_by_resource(aws)[(TRAIL_LOGGING, account)]["ProductFields"]
     assert fields["logbaseline/Fix/Outcome"] == "refused"
     assert fields["logbaseline/Fix/Error"].startswith("the security team suppressed this finding in Security Hub")
+
+
+# --- the emulator's GetFindingHistory, as AWS documents it -----------------------------------------
+
+
+def test_the_emulators_finding_history_records_who_changed_what_in_pages():
+    from logbaseline.controls import load
+    from logbaseline.emulation.securityhub import FindingsStore, SecurityHubError
+    from logbaseline.engine.evaluation import Outcome
+    from logbaseline.engine.findings import to_asff
+    from logbaseline.models import Resource, failed
+
+    account, region = "111122223333", "eu-west-1"
+    arn = f"arn:aws:logs:{region}:{account}:log-group:/app"
+    control = load("logs_log_group_retention_bounded")
+    finding = to_asff(Outcome(control, account, region, arn, failed("never expires"), Resource(account, region, arn)))
+    store = FindingsStore(account, region)
+    store.batch_import_findings([finding], "arn:aws:sts::111122223333:assumed-role/logbaseline-evaluator/x")
+    identifier = {"Id": finding["Id"], "ProductArn": finding["ProductArn"]}
+    member = "arn:aws:sts::111122223333:assumed-role/Admin/mallory"
+    for status in ("SUPPRESSED", "NEW", "SUPPRESSED"):
+        store.batch_update_findings({"FindingIdentifiers": [identifier], "Workflow": {"Status": status}}, member)
+
+    first = store.get_finding_history({"FindingIdentifier": identifier, "MaxResults": 3})
+    rest = store.get_finding_history({"FindingIdentifier": identifier, "NextToken": first["NextToken"]})
+    records = first["Records"] + rest["Records"]
+    assert "NextToken" not in rest and len(records) == 4
+    assert records[0]["FindingCreated"] is True and records[0]["UpdateSource"]["Type"] == "BATCH_IMPORT_FINDINGS"
+    assert [r["UpdateSource"] for r in records[1:]] == [{"Type": "BATCH_UPDATE_FINDINGS", "Identity": member}] * 3
+    assert records[3]["Updates"] == [{"UpdatedField": "Workflow/Status", "OldValue": "NEW", "NewValue": "SUPPRESSED"}]
+    unknown = {"Id": "logbaseline/none", "ProductArn": finding["ProductArn"]}
+    assert store.get_finding_history({"FindingIdentifier": unknown}) == {"Records": []}
+    with pytest.raises(SecurityHubError, match="MaxResults"):
+        store.get_finding_history({"FindingIdentifier": identifier, "MaxResults": 101})
+    with pytest.raises(SecurityHubError, match="FindingIdentifier"):
+        store.get_finding_history({})
