@@ -269,3 +269,63 @@ def test_a_broken_register_file_is_one_line_for_scan(aws, tmp_path, monkeypatch)
     result = CliRunner().invoke(main, ["scan", "--controls", RETENTION])
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert f"{source}:5: unknown control id 'vpc_flow_log_enabled' (and 7 more" in result.output
+
+
+# --- Prowler's mutelist, brought over -------------------------------------------------------------
+
+MUTELIST = """\
+Mutelist:
+  Accounts:
+    "111122223333":
+      Checks:
+        "cloudtrail_*":
+          Regions: ["us-east-1"]
+          Resources: ["*"]
+          Description: "sandbox trail, CHG-7"
+        "cloudwatch_log_group_retention_policy_specific_days_enabled":
+          Regions: ["*"]
+          Resources: ["legacy"]
+        "iam_user_hardware_mfa_enabled":
+          Regions: ["*"]
+          Resources: ["*"]
+    "*":
+      Checks:
+        "vpc_flow_logs_enabled":
+          Regions: ["*"]
+          Resources: [".+-lab"]
+        "guardduty_is_enabled":
+          Regions: ["*"]
+          Resources: ["*"]
+          Exceptions:
+            Accounts: ["444455556666"]
+"""
+
+
+def test_a_prowler_mutelist_becomes_register_entries_for_the_checks_that_map(tmp_path: Path):
+    source = tmp_path / "mutelist.yaml"
+    source.write_text(MUTELIST)
+    until = (date.today() + timedelta(days=30)).isoformat()
+    result = CliRunner().invoke(
+        main, ["exemptions", "import-prowler", str(source), "--approver", "sec@example.com", "--expires", until]
+    )
+    assert result.exit_code == 0, result.output
+    register = parse_yaml(result.stdout, date.today())  # what it prints is a valid register
+    trails, retention = register.entries
+    assert trails.controls == (
+        "cloudtrail_bucket_access_logging_enabled",
+        "cloudtrail_bucket_not_public",
+        "cloudtrail_cloudwatch_logs_enabled",
+        "cloudtrail_kms_encryption_enabled",
+        "cloudtrail_log_file_validation_enabled",
+        "cloudtrail_multi_region_logging",
+    )
+    assert (trails.regions, trails.resources, trails.reason) == (("us-east-1",), ("*",), "sandbox trail, CHG-7")
+    assert (trails.approver, trails.expires.isoformat()) == ("sec@example.com", until)
+    # Prowler's keyword is a "contains" on the resource: so is the pattern.
+    assert retention.resources == ("arn:*:*:*:*:*legacy*",)
+    assert retention.covers(RETENTION, "111122223333", "eu-west-1", GROUP_ARN, date.today(), lambda a: frozenset())
+    left_out = result.stderr.strip().splitlines()
+    assert len(left_out) == 3
+    assert "check iam_user_hardware_mfa_enabled: no logbaseline control" in left_out[0]
+    assert "check vpc_flow_logs_enabled: a resource is a regex" in left_out[1]
+    assert "check guardduty_is_enabled: Tags and Exceptions have no equivalent" in left_out[2]

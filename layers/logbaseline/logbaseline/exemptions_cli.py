@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import boto3
 import click
 
 from logbaseline.aws import caller_account_id
-from logbaseline.engine.register import REGISTER_KEY, InvalidRegister, Register, parse_yaml
+from logbaseline.engine.register import REGISTER_KEY, InvalidRegister, Register, from_document, parse_yaml
 
 INVALID_EXIT_CODE = 2
 
@@ -52,3 +53,31 @@ def deploy_command(path: Path, bucket: str) -> None:
         ExpectedBucketOwner=caller_account_id(),
     )
     click.echo(f"s3://{bucket}/{REGISTER_KEY}: {len(register.entries)} exemptions deployed")
+
+
+@exemptions.command("import-prowler")
+@click.argument("path", metavar="MUTELIST", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--approver", required=True, help="Who approves the imported exemptions (a mutelist names no one).")
+@click.option(
+    "--expires", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Their last day (a mutelist has none)."
+)
+def import_prowler_command(path: Path, approver: str, expires: Any) -> None:
+    """Print register entries for a Prowler AWS mutelist's mutes of checks that map to logbaseline's controls;
+    what cannot be carried over faithfully is listed on stderr, one line each."""
+    import yaml
+
+    from logbaseline.mutelist import import_mutelist
+
+    try:
+        document = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise click.ClickException(f"{path}: not YAML: {error}") from None
+    imported = import_mutelist(document, approver, expires.date())
+    for line in imported.skipped:
+        click.echo(f"{path}: left out: {line}", err=True)
+    register = {"exemptions": imported.entries}
+    try:
+        from_document(register, date.today())
+    except InvalidRegister as error:
+        raise click.ClickException(f"the imported entries are not valid: {error}") from None
+    click.echo(yaml.safe_dump(register, sort_keys=False), nl=False)
