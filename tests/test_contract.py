@@ -28,12 +28,17 @@ ENGINE_ACTIONS = {
         "dynamodb:PutItem",  # approvals from the custom action
         "sts:AssumeRole",  # the member read role only (test_member_roles_are_the_only_roles_assumed)
         "tag:GetResources",
+        "s3:GetObject",  # the exemption register's one object (docs/exemptions.md)
+        "organizations:ListParents",  # the OUs of an account, for register entries that name OUs
     },
     "RemediatorFunction": {
         "sts:AssumeRole",
         "securityhub:BatchImportFindings",
         "tag:GetResources",
         "securityhub:GetFindings",
+        "securityhub:GetFindingHistory",  # who suppressed a finding (a member's suppression never stops a fix)
+        "s3:GetObject",  # the exemption register's one object
+        "organizations:ListParents",
         "securityhub:BatchUpdateFindings",
         "dynamodb:Query",
         "dynamodb:GetItem",

@@ -21,6 +21,7 @@ RESOURCES = MEMBER["Resources"]
 # Grants on the security account's own resources (queues, tables, keys), the hop into a member account and the
 # account list of the organization: they stay with the functions, a member role never needs them.
 SECURITY_SIDE_SERVICES = {"sqs", "dynamodb", "kms", "sts", "organizations"}
+SECURITY_SIDE_STATEMENTS = {"ReadExemptionRegister"}  # the register lives in the security account's bucket
 MEMBER_DELIVERY_ROLE_ARN = {
     "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/logbaseline-flow-logs-delivery"
 }
@@ -78,6 +79,8 @@ def member_side_grants(function_id: str) -> set[Grant]:
     """
     statements = []
     for statement in sam_template.policy_statements(TEMPLATE, function_id):
+        if statement.get("Sid") in SECURITY_SIDE_STATEMENTS:
+            continue
         actions = [a for a in as_list(statement["Action"]) if a.split(":")[0] not in SECURITY_SIDE_SERVICES]
         if not actions:
             continue

@@ -113,8 +113,16 @@ PARAMETER_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Remediation modes", "One per control with a fix: `off` (never fix), `dry-run` (record only), `auto`.", ()),
     (
         "Accounts",
-        "Which accounts the stack covers, and where fixes may run: see [organization.md](organization.md).",
-        ("Accounts", "OrganizationId", "RemediationAccountsAllow", "RemediationAccountsDeny"),
+        "Which accounts the stack covers, where fixes may run, and what is exempt: see "
+        "[organization.md](organization.md) "
+        "and [exemptions.md](exemptions.md).",
+        (
+            "Accounts",
+            "OrganizationId",
+            "RemediationAccountsAllow",
+            "RemediationAccountsDeny",
+            "ExemptionRegisterBucket",
+        ),
     ),
     (
         "Schedule, regions and concurrency",

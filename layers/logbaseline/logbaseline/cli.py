@@ -27,6 +27,7 @@ from logbaseline.engine.history import History, read_history
 from logbaseline.engine.routing import route
 from logbaseline.engine.settings import MODES_VARIABLE
 from logbaseline.errors import FAIL_ON_EXIT_CODE, BadInput, CouldNotRun, client_error_text, did_you_mean, one_line
+from logbaseline.exemptions_cli import exemptions
 from logbaseline.models import Mode, Severity, Status
 from logbaseline.operations import (
     ALL_REGIONS,
@@ -189,6 +190,9 @@ def main() -> None:
     Exit codes: 0 done; 1 could not run (no credentials, AWS unreachable, a refused call, a fix that failed);
     2 a usage error (an unknown option value, profile, region or control); 3 results with the --fail-on status.
     """
+
+
+main.add_command(exemptions)
 
 
 @main.command("scan")

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from logbaseline.aws import partition
 from logbaseline.emulation.securityhub import Hubs, SecurityHubError
 from logbaseline.quotas import THROTTLED, TokenBucket, rate_of
 
@@ -27,6 +28,7 @@ SECURITY_HUB_OPERATIONS = {
     ("POST", "/findings"): "GetFindings",
     ("POST", "/findings/import"): "BatchImportFindings",
     ("PATCH", "/findings/batchupdate"): "BatchUpdateFindings",
+    ("POST", "/findingHistory/get"): "GetFindingHistory",
 }
 StartResponse = Callable[..., Any]
 
@@ -74,7 +76,8 @@ class Gateway:
         started = time.monotonic()
         try:
             if service == "securityhub" and operation in SECURITY_HUB_OPERATIONS.values():
-                return self._security_hub(account_id, region, operation, body, start_response)
+                identity = _identity_of(access_key, account_id, region)
+                return self._security_hub(account_id, region, operation, body, start_response, identity)
             return list(self.app(environ, start_response))  # answered in full here, so that it is timed
         finally:
             with self._lock:
@@ -110,20 +113,36 @@ class Gateway:
         return bucket.take()
 
     def _security_hub(
-        self, account_id: str, region: str, operation: str, body: bytes, start_response: StartResponse
+        self,
+        account_id: str,
+        region: str,
+        operation: str,
+        body: bytes,
+        start_response: StartResponse,
+        identity: str = "",
     ) -> Iterable[bytes]:
         request = json.loads(body or b"{}")
         store = self.hubs(account_id, region)
         try:
             if operation == "BatchImportFindings":
-                answer = store.batch_import_findings(request.get("Findings") or [])
+                answer = store.batch_import_findings(request.get("Findings") or [], identity)
             elif operation == "BatchUpdateFindings":
-                answer = store.batch_update_findings(request)
+                answer = store.batch_update_findings(request, identity)
+            elif operation == "GetFindingHistory":
+                answer = store.get_finding_history(request)
             else:
                 answer = store.get_findings(request)
         except SecurityHubError as error:
             return _respond(start_response, error.status, {"message": error.message}, error.code)
         return _respond(start_response, 200, answer)
+
+
+def _identity_of(access_key: str, account_id: str, region: str) -> str:
+    """The caller's ARN, which GetFindingHistory gives as a change's Identity: as STS's GetCallerIdentity answers
+    it (an assumed role's session, an IAM user)."""
+    from moto.sts.models import sts_backends
+
+    return sts_backends[account_id][partition(region)].get_caller_identity(access_key, region)[1]
 
 
 def _respond(start_response: StartResponse, status: int, body: Any, error_code: str = "") -> Iterable[bytes]:

@@ -10,6 +10,9 @@ moto's Security Hub barely validates findings, lacks BatchUpdateFindings and ign
   FAILED, WARNING or NOT_AVAILABLE, or RecordState from ARCHIVED to ACTIVE (ASFF Workflow.Status).
 - BatchUpdateFindings: 1 to 100 identifiers; unknown findings come back as UnprocessedFindings.
 - GetFindings: string, map and date filters, at most 20 values per filter, pages of at most 100.
+- GetFindingHistory: a record per import and per BatchUpdateFindings of a finding, each with its source (the
+  operation, and the caller's ARN as Identity) and the fields it changed; pages of at most 100 records.
+  AWS does not document the names of `UpdatedField`: the emulator writes them as `Workflow/Status`.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import copy
 import json
 import threading
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from logbaseline.aws import partition
@@ -89,10 +92,11 @@ class FindingsStore:
         self.lock = threading.Lock()
         self._version = 0  # changes with every write: the pages of one query share its matching findings
         self._queries: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        self.history: dict[str, list[dict[str, Any]]] = {}  # finding id -> its change records, oldest first
 
     # --- BatchImportFindings ---------------------------------------------------------------------
 
-    def batch_import_findings(self, findings: list[Mapping[str, Any]]) -> dict[str, Any]:
+    def batch_import_findings(self, findings: list[Mapping[str, Any]], identity: str = "") -> dict[str, Any]:
         if not 1 <= len(findings) <= asff.MAX_FINDINGS_PER_REQUEST:
             raise invalid("Findings must contain between 1 and 100 items")
         foreign = [
@@ -114,7 +118,9 @@ class FindingsStore:
                     failed.append({"Id": finding.get("Id"), "ErrorCode": "InvalidInput", "ErrorMessage": refused[0]})
                 else:
                     self.accepted += 1
+                    created = finding.get("Id") not in self.findings
                     self._store(copy.deepcopy(dict(finding)))
+                    self._record(finding["Id"], "BATCH_IMPORT_FINDINGS", identity or self.product_arn, [], created)
         return {"FailedCount": len(failed), "SuccessCount": len(findings) - len(failed), "FailedFindings": failed}
 
     def _store(self, finding: dict[str, Any]) -> None:
@@ -150,7 +156,7 @@ class FindingsStore:
 
     # --- BatchUpdateFindings ---------------------------------------------------------------------
 
-    def batch_update_findings(self, request: Mapping[str, Any]) -> dict[str, Any]:
+    def batch_update_findings(self, request: Mapping[str, Any], identity: str = "") -> dict[str, Any]:
         identifiers = request.get("FindingIdentifiers") or []
         if not 1 <= len(identifiers) <= 100:
             raise invalid("FindingIdentifiers must contain between 1 and 100 items")
@@ -174,7 +180,13 @@ class FindingsStore:
                         {"FindingIdentifier": identifier, "ErrorCode": "FindingNotFound", "ErrorMessage": "not found"}
                     )
                     continue
+                changes = []
                 if workflow:
+                    was = finding.get("Workflow", {}).get("Status", "NEW")
+                    if was != workflow["Status"]:
+                        changes.append(
+                            {"UpdatedField": "Workflow/Status", "OldValue": was, "NewValue": workflow["Status"]}
+                        )
                     finding["Workflow"] = {"Status": workflow["Status"]}
                 if note:
                     finding["Note"] = {**note, "UpdatedAt": datetime.now().astimezone().isoformat()}
@@ -183,8 +195,52 @@ class FindingsStore:
                     self.severity_set_by_customer.add(finding["Id"])
                 if fields:
                     finding["UserDefinedFields"] = {**finding.get("UserDefinedFields", {}), **fields}
+                if note:
+                    changes.append({"UpdatedField": "Note/Text", "NewValue": note["Text"]})
+                self._record(
+                    finding["Id"], "BATCH_UPDATE_FINDINGS", identity or f"arn:aws:iam::{self.account_id}:root", changes
+                )
                 processed.append(identifier)
         return {"ProcessedFindings": processed, "UnprocessedFindings": unprocessed}
+
+    def _record(
+        self, finding_id: str, source: str, identity: str, updates: list[dict[str, str]], created: bool = False
+    ) -> None:
+        self.history.setdefault(finding_id, []).append(
+            {
+                "FindingIdentifier": {"Id": finding_id, "ProductArn": self.product_arn},
+                "UpdateTime": datetime.now(UTC).isoformat(),
+                "FindingCreated": created,
+                "UpdateSource": {"Type": source, "Identity": identity},
+                "Updates": updates,
+            }
+        )
+
+    # --- GetFindingHistory -----------------------------------------------------------------------
+
+    def get_finding_history(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        identifier = request.get("FindingIdentifier") or {}
+        if not identifier.get("Id") or not identifier.get("ProductArn"):
+            raise invalid("FindingIdentifier needs Id and ProductArn")
+        size = request.get("MaxResults") or MAX_RESULTS
+        if not 1 <= size <= MAX_RESULTS:
+            raise invalid("MaxResults is 1 to 100")
+        start = int(request.get("NextToken") or 0)
+        with self.lock:
+            finding = self.findings.get(identifier["Id"])
+            if finding is None or finding["ProductArn"] != identifier["ProductArn"]:
+                return {"Records": []}
+            since = request.get("StartTime")
+            records = [
+                r
+                for r in self.history.get(identifier["Id"], [])
+                if not since or _stamp(r["UpdateTime"]) >= _stamp(since)
+            ]
+            page = copy.deepcopy(records[start : start + size])
+        response: dict[str, Any] = {"Records": page}
+        if start + size < len(records):
+            response["NextToken"] = str(start + size)
+        return response
 
     # --- GetFindings -----------------------------------------------------------------------------
 

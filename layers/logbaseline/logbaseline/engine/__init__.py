@@ -34,6 +34,7 @@ from logbaseline.engine.findings import (
 )
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
 from logbaseline.engine.locks import FixInProgress, FixLocks
+from logbaseline.engine.register import REGISTER_VARIABLE, OrganizationalUnits, S3Register
 from logbaseline.engine.remediation import FixRequest, apply_fix, approved_fix_requests, fix_requests
 from logbaseline.engine.routing import (
     CLOUDTRAIL_CALL,
@@ -129,8 +130,13 @@ class Service:
         )
         coverage = Coverage.parse(account_id, os.environ.get("LOGBASELINE_ACCOUNTS", ""))
         approval_table = os.environ.get("LOGBASELINE_APPROVAL_TABLE", "")
+        settings = Settings.from_env()
+        if os.environ.get(REGISTER_VARIABLE):  # the security account's register, in its own bucket
+            units = OrganizationalUnits(lambda: home("organizations"))
+            register = S3Register(os.environ[REGISTER_VARIABLE], account_id, lambda: home("s3"), units)
+            settings = replace(settings, exemptions=register)
         return cls(
-            settings=Settings.from_env(),
+            settings=settings,
             clients_for=MemberClients(coverage, os.environ.get("LOGBASELINE_MEMBER_ROLE_NAME", ""), session),
             home=home,
             fix_queue_url=os.environ.get("LOGBASELINE_FIX_QUEUE_URL", ""),
@@ -233,7 +239,8 @@ class Service:
             raise
         gap = finding_id(request.control_id, request.account_id, request.region, request.resource_id)
         with self.locks.hold(gap) if self.locks else nullcontext():
-            outcomes = apply_fix(request, clients, self.settings, self.history, self.fix_limit)
+            security = frozenset({self.coverage.home_account}) if self.coverage else frozenset()
+            outcomes = apply_fix(request, clients, self.settings, self.history, self.fix_limit, security)
             if self.history:  # first: a failed import below retries the message, which finds nothing left to fix
                 for outcome in outcomes:
                     if outcome.fix:
@@ -548,4 +555,6 @@ def judge(
                     done(futures[future])
                 results = [f.result() for f in futures]
         outcomes = [o for found, _ in results for o in found]
-        return with_exemptions(outcomes, clients_for, date.today()), [f for _, failures in results for f in failures]
+        register = settings.exemptions() if settings.exemptions else None
+        outcomes = with_exemptions(outcomes, clients_for, date.today(), register)
+        return outcomes, [f for _, failures in results for f in failures]

@@ -9,7 +9,8 @@ from typing import Any
 
 from logbaseline.aws import Clients
 from logbaseline.controls.base import Control
-from logbaseline.engine.exemptions import TAG_KEY, Ruling, read_exemption_tags, rule
+from logbaseline.engine.exemptions import TAG_KEY, Ruling, decide, read_exemption_tags
+from logbaseline.engine.register import Register
 from logbaseline.engine.settings import Settings
 from logbaseline.models import Resource, Scope, Status, Verdict, not_applicable
 
@@ -25,7 +26,7 @@ class Outcome:
     verdict: Verdict
     resource: Resource | None = None  # None when the resource no longer exists
     fix: Mapping[str, str] | None = None  # what a fix did or would do, for the finding
-    exemption: Ruling | None = None  # what the resource's exemption tag says, when it has one
+    exemption: Ruling | None = None  # what exempts it (register entry or tag), or why a tag was not honoured
 
     @property
     def scope_and_id(self) -> tuple[str, str, str]:
@@ -66,26 +67,33 @@ class Outcome:
         }
 
 
-def with_exemptions(outcomes: list[Outcome], clients_for: ClientsFactory, today: date) -> list[Outcome]:
-    """Attach what each failing resource's exemption tag says: from the tags the control read with the
-    resource, or else through the tagging API (one call per account and region, only when needed)."""
+def with_exemptions(
+    outcomes: list[Outcome], clients_for: ClientsFactory, today: date, register: Register | None = None
+) -> list[Outcome]:
+    """Attach what exempts each failing resource: an entry of the exemption register, or its exemption tag, from
+    the tags the control read with the resource, or else through the tagging API (one call per account and
+    region, only when needed)."""
     result = list(outcomes)
     unread: dict[tuple[str, str], list[int]] = {}
     for index, outcome in enumerate(outcomes):
-        failing = outcome.verdict.status is Status.FAILED and outcome.resource_id.startswith("arn:")
-        if outcome.resource is None or not failing:
+        if outcome.resource is None or outcome.verdict.status is not Status.FAILED:
             continue
-        if outcome.resource.tags is None:
+        tagged = outcome.resource_id.startswith("arn:")  # an account carries no tag
+        if tagged and outcome.resource.tags is None:
             unread.setdefault((outcome.account_id, outcome.region), []).append(index)
-        elif ruling := rule(outcome.resource.tags.get(TAG_KEY), outcome.control.id, today):
-            result[index] = replace(outcome, exemption=ruling)
+        else:
+            result[index] = _ruled(outcome, (outcome.resource.tags or {}).get(TAG_KEY), register, today)
     for (account_id, region), indexes in unread.items():
         tags = read_exemption_tags(clients_for(account_id, region))
         for index in indexes:
-            outcome = result[index]
-            if ruling := rule(tags.get(outcome.resource_id), outcome.control.id, today):
-                result[index] = replace(outcome, exemption=ruling)
+            result[index] = _ruled(result[index], tags.get(result[index].resource_id), register, today)
     return result
+
+
+def _ruled(outcome: Outcome, tag: str | None, register: Register | None, today: date) -> Outcome:
+    o = outcome
+    ruling = decide(o.control.id, o.account_id, o.region, o.resource_id, tag, register, today)
+    return replace(outcome, exemption=ruling) if ruling else outcome
 
 
 def _judged(control: Control, resource: Resource, params: Mapping[str, Any]) -> Verdict:

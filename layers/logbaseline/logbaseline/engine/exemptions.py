@@ -7,7 +7,11 @@ value accepts are needed (letters, digits, spaces, `_ . : / = + - @`). For examp
     vpc_flow_logs_enabled+vpc_dns_query_logging_enabled until=2027-03-31 reason=VPC retired in Q1 (CHG-1234)
 
 An exemption needs an expiry and a reason. An expired or malformed one is ignored, and the
-finding says so.
+finding says so; so is a tag that names control ids this deployment does not have.
+
+Where the security team deploys an exemption register (engine/register.py), its entries come first, and a tag is
+only a request: honoured for the accounts and controls the register's `tag_exemptions` policy names, up to its
+maximum duration, `all` only where it allows every control; otherwise the finding says why, and the fix goes on.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from logbaseline.aws import Clients
+from logbaseline.controls import REGISTRY
+from logbaseline.engine.register import Register
 
 TAG_KEY = "logbaseline:exempt"
 _VALUE = re.compile(r"^\s*(?P<controls>\S+)\s+until=(?P<until>\d{4}-\d{2}-\d{2})\s+reason=(?P<reason>\S.*?)\s*$")
@@ -41,6 +47,18 @@ class Exemption:
 class Ruling:
     applies: bool
     note: str  # for the finding: why it is (or is not) exempt
+    source: str = "tag"  # "register" or "tag"
+    until: str = ""  # the last day it holds (YYYY-MM-DD), when it applies
+    reason: str = ""
+    approver: str = ""  # a register entry's approver (a tag names none)
+    entry: str = ""  # the register entry's id
+
+    def as_dict(self) -> dict[str, str | bool]:
+        """What scan's JSON shows of it."""
+        shown = {"applies": self.applies, "source": self.source, "until": self.until, "reason": self.reason}
+        return (
+            shown | {k: v for k, v in (("approver", self.approver), ("entry", self.entry)) if v} | {"note": self.note}
+        )
 
 
 def parse(value: str) -> Exemption:
@@ -63,11 +81,56 @@ def rule(value: str | None, control_id: str, today: date) -> Ruling | None:
         exemption = parse(value)
     except MalformedExemption as error:
         return Ruling(False, f"{TAG_KEY} tag ignored, malformed: {error}")
+    unknown = sorted((exemption.controls or frozenset()) - set(REGISTRY))
     if not exemption.covers(control_id):
+        if unknown:
+            return Ruling(False, f"{TAG_KEY} tag names unknown control ids (misspelled?): {', '.join(unknown)}")
         return None
     if exemption.until < today:
         return Ruling(False, f"{TAG_KEY} tag ignored: expired on {exemption.until} ({exemption.reason})")
-    return Ruling(True, f"exempt until {exemption.until}: {exemption.reason}")
+    until = exemption.until.isoformat()
+    return Ruling(True, f"exempt until {until}: {exemption.reason}", "tag", until, exemption.reason)
+
+
+def decide(
+    control_id: str,
+    account_id: str,
+    region: str,
+    resource_id: str,
+    tag: str | None,
+    register: Register | None,
+    today: date,
+) -> Ruling | None:
+    """What exempts this failing resource today: a register entry, else its tag (as the register's policy allows);
+    None when nothing speaks of it."""
+    if register is None:
+        return rule(tag, control_id, today)
+    entry = register.entry_for(control_id, account_id, region, resource_id, today)
+    if entry:
+        until = entry.expires.isoformat()
+        note = f"exempt until {until} by register entry {entry.id}, approved by {entry.approver}: {entry.reason}"
+        return Ruling(True, note, "register", until, entry.reason, entry.approver, entry.id)
+    ruling = rule(tag, control_id, today)
+    if ruling is not None and ruling.applies:
+        ruling = _as_policy_allows(ruling, parse(tag or ""), control_id, account_id, register, today)
+    if ruling is None and (expired := register.expired_entry_for(control_id, account_id, region, resource_id, today)):
+        return Ruling(False, f"register entry {expired.id} expired on {expired.expires}", "register")
+    return ruling
+
+
+def _as_policy_allows(
+    ruling: Ruling, tag: Exemption, control_id: str, account_id: str, register: Register, today: date
+) -> Ruling:
+    policy, refused = register.tag_policy, f"{TAG_KEY} tag not honoured"
+    if policy is None:
+        return Ruling(False, f"{refused}: the exemption register allows no tag exemptions (ask for a register entry)")
+    if not policy.allows(control_id, account_id, register.ous):
+        return Ruling(False, f"{refused}: the exemption register allows none for {control_id} in account {account_id}")
+    if tag.controls is None and "*" not in policy.controls:
+        return Ruling(False, f"{refused}: 'all' controls is not allowed; name the controls")
+    if tag.until > today + timedelta(days=policy.max_days):
+        return Ruling(False, f"{refused}: until={tag.until} is beyond the register's {policy.max_days} days for tags")
+    return ruling
 
 
 def read_exemption_tags(clients: Clients, arns: list[str] | None = None) -> Mapping[str, str]:

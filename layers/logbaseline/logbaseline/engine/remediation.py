@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -14,9 +14,10 @@ from logbaseline.aws import Clients
 from logbaseline.controls import load
 from logbaseline.controls.base import Changes, FixFailed
 from logbaseline.engine.evaluation import Outcome, evaluate_scope
-from logbaseline.engine.exemptions import TAG_KEY, Ruling, read_exemption_tags, rule
+from logbaseline.engine.exemptions import TAG_KEY, Ruling, decide, read_exemption_tags
 from logbaseline.engine.findings import PACER, finding_id
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
+from logbaseline.engine.register import Register
 from logbaseline.engine.routing import InvalidEvent
 from logbaseline.engine.settings import Settings
 from logbaseline.engine.workflow import pages
@@ -100,8 +101,11 @@ def apply_fix(
     settings: Settings,
     history: History | None = None,
     limit: FixLimit = DEFAULT_FIX_LIMIT,
+    security_accounts: frozenset[str] = frozenset(),
 ) -> list[Outcome]:
-    """Re-evaluate, fix if still failing and allowed, verify by re-reading. Returns the outcomes to report."""
+    """Re-evaluate, fix if still failing and allowed, verify by re-reading. Returns the outcomes to report.
+    A SUPPRESSED finding blocks the fix only when one of `security_accounts` (the deployment's own; empty: the
+    finding's account) suppressed it."""
     control = load(request.control_id)
     mode = settings.mode(control, request.account_id)
     if request.approved and mode is Mode.DRY_RUN:
@@ -115,13 +119,17 @@ def apply_fix(
         return before  # already fixed (a repeated or late request): nothing to do
     record = {"Mode": mode.value, "Trigger": request.trigger, "At": _now(), "Before": current.verdict.reason}
     refusal = (settings.excluded(request.account_id) or "the control's mode is off") if mode is Mode.OFF else ""
-    if not refusal and not request.approved and _suppressed(clients, current):
-        refusal = "a person suppressed this finding in Security Hub"
+    if not refusal and not request.approved:
+        suppression = _suppression(clients, current, security_accounts or frozenset({request.account_id}))
+        if suppression is not None and suppression.honoured:
+            refusal = f"the security team suppressed this finding in Security Hub ({suppression.by})"
+        elif suppression is not None:
+            record["Suppression"] = suppression.note
     if refusal:
         refused = replace(current, fix=record | {"Outcome": "refused", "Error": refusal})
         return [refused if o is current else o for o in before]
-    # The tag may have been set since the evaluator looked: read it again, for this resource only.
-    ruling = _exemption(clients, current)
+    # The tag (or the register) may have changed since the evaluator looked: read again, for this resource only.
+    ruling = _exemption(clients, current, settings.exemptions() if settings.exemptions else None)
     if ruling:
         ruled = replace(current, exemption=ruling)
         if ruling.applies:
@@ -153,25 +161,88 @@ def apply_fix(
     return [replace(o, fix=record) if o is verified else o for o in after]
 
 
-def _suppressed(clients: Clients, outcome: Outcome) -> bool:
-    """Whether the finding's workflow is SUPPRESSED (read, not trusted from the request)."""
+@dataclass(frozen=True)
+class Suppression:
+    by: str  # the ARN that set SUPPRESSED, from the finding's history; empty when the history does not say
+    honoured: bool
+    note: str  # why a suppression was not obeyed
+
+
+# GetFindingHistory answers for at most 90 days back; a day less keeps the request inside the bound.
+HISTORY_DAYS = 89
+
+
+def _suppression(clients: Clients, outcome: Outcome, security_accounts: frozenset[str]) -> Suppression | None:
+    """Who set the finding's SUPPRESSED workflow (read, not trusted from the request), and whether it counts:
+    only the security account's own suppression does. A member account can suppress the findings in its own
+    Security Hub, so that alone never stops a fix. None when the finding is not SUPPRESSED."""
     wanted = finding_id(outcome.control.id, outcome.account_id, outcome.region, outcome.resource_id)
 
     def wait(operation: str) -> None:
         PACER.wait(outcome.account_id, outcome.region, "securityhub", operation)
 
+    securityhub = clients("securityhub")
     filters = {"Id": [{"Value": wanted, "Comparison": "EQUALS"}]}
-    found = (f for f in pages(clients("securityhub"), filters, wait) if f["Id"] == wanted)
-    return any(f.get("Workflow", {}).get("Status") == "SUPPRESSED" for f in found)
+    found = [f for f in pages(securityhub, filters, wait) if f["Id"] == wanted]
+    if not any(f.get("Workflow", {}).get("Status") == "SUPPRESSED" for f in found):
+        return None
+    identifier = {"Id": wanted, "ProductArn": found[0]["ProductArn"]}
+    since = datetime.now(UTC) - timedelta(days=HISTORY_DAYS)
+    records: list[Mapping[str, Any]] = []
+    request: dict[str, Any] = {"FindingIdentifier": identifier, "StartTime": since}
+    while True:
+        wait("GetFindingHistory")
+        page = securityhub.get_finding_history(**request)
+        records.extend(page.get("Records", []))
+        if not page.get("NextToken"):
+            break
+        request["NextToken"] = page["NextToken"]
+    setters = [r for r in records if _sets_suppressed(r)]
+    if not setters:
+        return Suppression(
+            "",
+            False,
+            f"suppression ignored: Security Hub's history of the last {HISTORY_DAYS} days does not say who set it",
+        )
+    latest = max(setters, key=lambda r: r.get("UpdateTime") or datetime.min.replace(tzinfo=UTC))
+    by = latest.get("UpdateSource", {}).get("Identity", "")
+    if _account_of(by) in security_accounts:
+        return Suppression(by, True, "")
+    allowed = ", ".join(sorted(security_accounts))
+    return Suppression(
+        by,
+        False,
+        f"suppression ignored: set by {by or 'an unknown identity'}, not by the security "
+        f"account ({allowed}); only the security team exempts, through the exemption register",
+    )
 
 
-def _exemption(clients: Clients, outcome: Outcome) -> Ruling | None:
-    if not outcome.resource_id.startswith("arn:"):
-        return None  # an account cannot carry a tag
-    if outcome.resource is not None and outcome.resource.tags is not None:  # read with the resource, just now
-        return rule(outcome.resource.tags.get(TAG_KEY), outcome.control.id, date.today())
-    tags = read_exemption_tags(clients, [outcome.resource_id])
-    return rule(tags.get(outcome.resource_id), outcome.control.id, date.today())
+def _sets_suppressed(record: Mapping[str, Any]) -> bool:
+    if record.get("UpdateSource", {}).get("Type") != "BATCH_UPDATE_FINDINGS":
+        return False
+    return any(
+        "workflow" in u.get("UpdatedField", "").lower() and "SUPPRESSED" in u.get("NewValue", "")
+        for u in record.get("Updates", [])
+    )
+
+
+def _account_of(identity: str) -> str:
+    """The account of an ARN (arn:partition:service:region:account:...), or of a bare account id."""
+    if identity.isdigit() and len(identity) == 12:
+        return identity
+    parts = identity.split(":")
+    return parts[4] if len(parts) > 5 and parts[0] == "arn" else ""
+
+
+def _exemption(clients: Clients, outcome: Outcome, register: Register | None) -> Ruling | None:
+    o, today = outcome, date.today()
+    if not o.resource_id.startswith("arn:"):  # an account carries no tag
+        return decide(o.control.id, o.account_id, o.region, o.resource_id, None, register, today)
+    if o.resource is not None and o.resource.tags is not None:  # read with the resource, just now
+        tag = o.resource.tags.get(TAG_KEY)
+    else:
+        tag = read_exemption_tags(clients, [o.resource_id]).get(o.resource_id)
+    return decide(o.control.id, o.account_id, o.region, o.resource_id, tag, register, today)
 
 
 def _describe(changes: Changes) -> str:

@@ -2,26 +2,34 @@
 
 Read from the environment at call time (never at import): LOGBASELINE_<PARAMETER>
 for each control parameter, LOGBASELINE_REMEDIATION_MODES as "control_id=mode,control_id=mode",
-LOGBASELINE_REMEDIATION_ACCOUNTS_ALLOW / _DENY as comma-separated account ids, and LOGBASELINE_CONTROLS
-as the comma-separated controls the deployment evaluates (empty: all of them).
+LOGBASELINE_REMEDIATION_ACCOUNTS_ALLOW / _DENY as comma-separated account ids, LOGBASELINE_CONTROLS
+as the comma-separated controls the deployment evaluates (empty: all of them), and for the command line
+LOGBASELINE_EXEMPTIONS_FILE, an exemption register's YAML source (the functions read the deployed one).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
 from typing import Any
 
+import boto3
+
+from logbaseline.aws import CLIENT_CONFIG
 from logbaseline.controls import REGISTRY, all_controls
 from logbaseline.controls.base import Control
 from logbaseline.controls.logs_log_group_retention_bounded import CEILING, FLOOR
+from logbaseline.engine.register import InvalidRegister, OrganizationalUnits, Register, parse_yaml
 from logbaseline.models import Mode
 
 MODES_VARIABLE = "LOGBASELINE_REMEDIATION_MODES"
 ALLOW_VARIABLE = "LOGBASELINE_REMEDIATION_ACCOUNTS_ALLOW"
 DENY_VARIABLE = "LOGBASELINE_REMEDIATION_ACCOUNTS_DENY"
 CONTROLS_VARIABLE = "LOGBASELINE_CONTROLS"
+EXEMPTIONS_FILE_VARIABLE = "LOGBASELINE_EXEMPTIONS_FILE"  # a register's YAML source, for the command line
 
 
 class InvalidSettings(ValueError):
@@ -39,6 +47,8 @@ class Settings:
     allow_accounts: frozenset[str] = frozenset()  # empty: every account may be fixed
     deny_accounts: frozenset[str] = frozenset()
     controls: frozenset[str] = frozenset()  # the controls evaluated; empty: every control
+    # The security team's exemption register, read when needed (engine/register.py); None: tags alone exempt.
+    exemptions: Callable[[], Register] | None = field(default=None, compare=False)
 
     def evaluates(self, control: Control) -> bool:
         return not self.controls or control.id in self.controls
@@ -74,7 +84,11 @@ class Settings:
                         raise InvalidSettings(str(error)) from None
         allow, deny = (parse_accounts(environ.get(name, ""), name) for name in (ALLOW_VARIABLE, DENY_VARIABLE))
         controls = frozenset(part.strip() for part in environ.get(CONTROLS_VARIABLE, "").split(",") if part.strip())
-        return cls.validated(overrides, parse_modes(environ.get(MODES_VARIABLE, "")), allow, deny, controls)
+        settings = cls.validated(overrides, parse_modes(environ.get(MODES_VARIABLE, "")), allow, deny, controls)
+        if environ.get(EXEMPTIONS_FILE_VARIABLE):
+            register = _register_file(environ[EXEMPTIONS_FILE_VARIABLE])
+            settings = replace(settings, exemptions=lambda: register)
+        return settings
 
     @classmethod
     def validated(
@@ -96,6 +110,22 @@ class Settings:
             if control_id not in REGISTRY:
                 raise InvalidSettings(f"{CONTROLS_VARIABLE}: unknown control {control_id!r}")
         return cls(dict(overrides), dict(modes), allow, deny, controls)
+
+
+def _register_file(path: str) -> Register:
+    try:
+        register = parse_yaml(Path(path).read_text(), date.today())
+        return replace(register, ous=OrganizationalUnits(lambda: boto3.client("organizations", config=CLIENT_CONFIG)))
+    except OSError as error:
+        raise InvalidSettings(f"{EXEMPTIONS_FILE_VARIABLE}: {error}") from None
+    except InvalidRegister as error:
+        first = error.problems[0]
+        more = (
+            f" (and {len(error.problems) - 1} more: logbaseline exemptions validate {path})"
+            if error.problems[1:]
+            else ""
+        )
+        raise InvalidSettings(f"{EXEMPTIONS_FILE_VARIABLE}: {path}:{first.line}: {first.message}{more}") from None
 
 
 def parse_accounts(raw: str, name: str) -> frozenset[str]:

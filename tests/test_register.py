@@ -1,0 +1,331 @@
+"""The exemption register: its validation (with lines), what it exempts, the tag policy, and the deployed register
+read by the stack's own functions."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from logbaseline.cli import main
+from logbaseline.engine import runtime
+from logbaseline.engine.exemptions import decide
+from logbaseline.engine.register import REGISTER_KEY, InvalidRegister, parse_json, parse_yaml
+
+from tests.conftest import CALLS, ROOT, findings_by_resource, load_event
+
+TODAY = date(2026, 12, 4)
+RETENTION = "logs_log_group_retention_bounded"
+GROUP_ARN = "arn:aws:logs:us-east-1:111122223333:log-group:/legacy/app"
+
+VALID = """\
+max_days: 180
+exemptions:
+  - id: legal-hold-archive
+    accounts: ["111122223333"]
+    regions: [us-east-1]
+    controls: [logs_log_group_retention_bounded]
+    resources: ["arn:aws:logs:us-east-1:111122223333:log-group:/legacy/*"]
+    reason: archive kept by legal hold LH-42
+    approver: security-lead@example.com
+    expires: 2027-03-31
+tag_exemptions:
+  accounts: ["444455556666"]
+  controls: [vpc_flow_logs_enabled]
+  max_days: 30
+"""
+
+
+def test_a_valid_register_reads_and_round_trips_through_its_deployed_json():
+    register = parse_yaml(VALID, TODAY)
+    [entry] = register.entries
+    assert (entry.id, entry.expires, register.max_days) == ("legal-hold-archive", date(2027, 3, 31), 180)
+    assert register.tag_policy is not None and register.tag_policy.max_days == 30
+    assert parse_json(register.to_json()) == register
+
+
+BROKEN = """\
+exemptions:
+  - id: typo
+    accounts: ["111122223333"]
+    regions: [us-east-1]
+    controls: [logs_log_group_retention_bounded, vpc_flow_log_enabled]
+    resources: ["arn:aws:logs:us-east-1:111122223333:log-group:/a", "log-group:/b"]
+    reason: r
+    approver: a
+    expires: 2026-01-31
+  - id: too-long
+    accounts: ["*"]
+    regions: ["*"]
+    controls: ["*"]
+    resources: ["*"]
+    reason: r
+    approver: a
+    expires: 2030-01-01
+  - id: ou
+    accounts: [ou-ab12-abcdefgh, "12345"]
+    regions: [everywhere]
+    controls: ["*"]
+    resources: ["*"]
+    reason: ""
+    expires: 2027-01-01
+"""
+
+
+def test_each_problem_of_a_register_names_its_line():
+    with pytest.raises(InvalidRegister) as raised:
+        parse_yaml(BROKEN, TODAY)
+    found = {(p.line, p.message) for p in raised.value.problems}
+    assert (5, "unknown control id 'vpc_flow_log_enabled'") in found
+    assert any(line == 6 and "'log-group:/b' is not an ARN pattern" in m for line, m in found)
+    assert (9, "expires 2026-01-31 is in the past") in found
+    assert (17, "expires 2030-01-01 is more than 365 days ahead (the register's max_days)") in found
+    assert any(line == 19 and "'12345' is not a 12-digit account id" in m for line, m in found)
+    assert (20, "region 'everywhere' is not a region name or '*'") in found
+    assert (23, "reason is non-empty text") in found
+    assert (18, "entry is missing 'approver'") in found
+    assert len(found) == 8, found
+
+
+def test_exemptions_validate_prints_one_line_per_error_and_exits_2(tmp_path: Path):
+    source = tmp_path / "exemptions.yaml"
+    source.write_text(BROKEN)
+    result = CliRunner().invoke(main, ["exemptions", "validate", str(source)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 8 and all(re.match(rf"^{re.escape(str(source))}:\d+: \S", line) for line in lines)
+    assert "Traceback" not in result.output
+    source.write_text(VALID.replace("2027-03-31", (date.today() + timedelta(days=30)).isoformat()))
+    ok = CliRunner().invoke(main, ["exemptions", "validate", str(source)])
+    assert ok.exit_code == 0 and "1 exemptions valid" in ok.output
+
+
+def test_the_example_register_in_the_docs_is_valid():
+    text = (ROOT / "docs/exemptions.md").read_text()
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert parse_yaml(example, date(2026, 12, 1)).entries
+
+
+# --- what the register decides ------------------------------------------------------------------
+
+
+def ruling(tag: str | None, account: str = "111122223333", control: str = RETENTION, resource: str = GROUP_ARN):
+    return decide(control, account, "us-east-1", resource, tag, parse_yaml(VALID, TODAY), TODAY)
+
+
+def test_a_register_entry_exempts_and_says_who_approved_it_until_when():
+    exempt = ruling(None)
+    assert exempt is not None and exempt.applies and exempt.source == "register"
+    assert exempt.note == (
+        "exempt until 2027-03-31 by register entry legal-hold-archive, approved by security-lead@example.com: "
+        "archive kept by legal hold LH-42"
+    )
+    assert ruling(None, resource="arn:aws:logs:us-east-1:111122223333:log-group:/current/app") is None
+
+
+def test_an_expired_register_entry_no_longer_exempts_and_the_finding_says_so():
+    later = date(2027, 4, 1)
+    expired = decide(RETENTION, "111122223333", "us-east-1", GROUP_ARN, None, parse_yaml(VALID, TODAY), later)
+    assert expired is not None and not expired.applies
+    assert expired.note == "register entry legal-hold-archive expired on 2027-03-31"
+
+
+def test_a_tag_is_honoured_only_as_the_registers_policy_allows():
+    flow = "vpc_flow_logs_enabled"
+    vpc = "arn:aws:ec2:us-east-1:444455556666:vpc/vpc-1"
+    allowed = ruling(f"{flow} until=2026-12-20 reason=lab", "444455556666", flow, vpc)
+    assert allowed is not None and allowed.applies and allowed.source == "tag"
+    unlisted = ruling(f"{RETENTION} until=2026-12-20 reason=x", resource=GROUP_ARN.replace("/legacy", "/other"))
+    assert unlisted is not None and not unlisted.applies
+    assert "allows none for logs_log_group_retention_bounded in account 111122223333" in unlisted.note
+    too_long = ruling(f"{flow} until=2027-06-01 reason=lab", "444455556666", flow, vpc)
+    assert too_long is not None and not too_long.applies
+    assert "until=2027-06-01 is beyond the register's 30 days for tags" in too_long.note
+    everything = ruling("all until=2026-12-20 reason=lab", "444455556666", flow, vpc)
+    assert everything is not None and not everything.applies and "'all' controls is not allowed" in everything.note
+
+
+def test_without_a_tag_policy_tags_exempt_nothing():
+    register = parse_yaml(VALID.split("tag_exemptions:")[0], TODAY)
+    vpc = "arn:aws:ec2:us-east-1:444455556666:vpc/vpc-1"
+    refused = decide(
+        "vpc_flow_logs_enabled", "444455556666", "us-east-1", vpc, "all until=2026-12-20 reason=x", register, TODAY
+    )
+    assert refused is not None and not refused.applies and "allows no tag exemptions" in refused.note
+
+
+def test_a_misspelled_control_id_in_a_tag_is_reported():
+    typo = decide(RETENTION, "111122223333", "us-east-1", GROUP_ARN, "vpc_flow_log_enabled until=2027-01-01 reason=x",
+                  None, TODAY)  # fmt: skip
+    assert typo is not None and not typo.applies
+    assert typo.note == "logbaseline:exempt tag names unknown control ids (misspelled?): vpc_flow_log_enabled"
+
+
+# --- deployed, and read by the stack's functions --------------------------------------------------
+
+
+def test_the_deployed_register_exempts_in_the_stack_and_an_expired_entry_lets_the_fix_run(aws, stack, tmp_path):
+    bucket = "security-exemption-register"
+    aws("s3").create_bucket(Bucket=bucket)
+    group = "/legacy/app"
+    arn = f"arn:aws:logs:us-east-1:{stack.account_id}:log-group:{group}"
+    source = tmp_path / "exemptions.yaml"
+    until = (date.today() + timedelta(days=60)).isoformat()
+    organizations = aws("organizations")  # the entry names the OU the account is in, not the account
+    organizations.create_organization(FeatureSet="ALL")
+    root = organizations.list_roots()["Roots"][0]["Id"]
+    unit = organizations.create_organizational_unit(ParentId=root, Name="legacy")["OrganizationalUnit"]["Id"]
+    organizations.move_account(AccountId=stack.account_id, SourceParentId=root, DestinationParentId=unit)
+    register = VALID.replace('"111122223333"', unit).replace("111122223333", stack.account_id)
+    source.write_text(register.replace("2027-03-31", until).split("tag_exemptions:")[0])
+    deployed = CliRunner().invoke(main, ["exemptions", "deploy", str(source), "--bucket", bucket])
+    assert deployed.exit_code == 0, deployed.output
+    stack.environment["LOGBASELINE_EXEMPTION_REGISTER_BUCKET"] = bucket
+
+    aws("logs").create_log_group(logGroupName=group)
+    stack.put_events([load_event("cloudtrail/logs-CreateLogGroup.json") | _named(group)])
+    assert stack.drain("EvaluationQueue", "evaluator").failed == []
+    finding = findings_by_resource(aws)[(RETENTION, arn)]
+    assert finding["Compliance"]["Status"] == "FAILED" and finding["Workflow"]["Status"] == "SUPPRESSED"
+    assert (
+        "by register entry legal-hold-archive, approved by security-lead@example.com"
+        in (finding["ProductFields"]["logbaseline/Exemption"])
+    )
+    assert stack.queue_depth("FixQueue") == 0
+    assert {"s3:GetObject", "organizations:ListParents"} <= CALLS["evaluator"]
+
+    # The entry expires (here: a register deployed with an entry already past its day): the fix runs.
+    expired = json.loads(aws("s3").get_object(Bucket=bucket, Key=REGISTER_KEY)["Body"].read())
+    expired["exemptions"][0]["expires"] = (date.today() - timedelta(days=1)).isoformat()
+    aws("s3").put_object(Bucket=bucket, Key=REGISTER_KEY, Body=json.dumps(expired).encode())
+    runtime.new_container()  # a container started since (or the same one 5 minutes later) reads it again
+    stack.put_events([load_event("cloudtrail/logs-CreateLogGroup.json") | _named(group)])
+    assert stack.drain("EvaluationQueue", "evaluator").failed == []
+    assert stack.drain("FixQueue", "remediator").failed == []
+    assert aws("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["retentionInDays"] == 365
+    assert {"s3:GetObject", "organizations:ListParents"} <= CALLS["remediator"]
+    finding = findings_by_resource(aws)[(RETENTION, arn)]
+    assert finding["Compliance"]["Status"] == "PASSED"
+
+
+def _named(group: str) -> dict:
+    event = load_event("cloudtrail/logs-CreateLogGroup.json")
+    event["detail"]["requestParameters"]["logGroupName"] = group
+    return {"detail": event["detail"]}
+
+
+# --- visible in scan and plan ---------------------------------------------------------------------
+
+
+def test_scan_and_plan_show_what_is_exempt_by_which_entry_and_what_was_not_honoured(
+    aws, account_id, tmp_path, monkeypatch
+):
+    for group in ("/legacy/app", "/current/app"):
+        aws("logs").create_log_group(logGroupName=group)
+    aws("logs").tag_log_group(
+        logGroupName="/current/app", tags={"logbaseline:exempt": f"{RETENTION} until=2027-01-01 reason=please"}
+    )
+    source = tmp_path / "exemptions.yaml"
+    until = (date.today() + timedelta(days=60)).isoformat()
+    source.write_text(VALID.replace("111122223333", account_id).replace("2027-03-31", until))
+    monkeypatch.setenv("LOGBASELINE_EXEMPTIONS_FILE", str(source))
+    scope = ["--regions", "us-east-1", "--controls", RETENTION]
+
+    result = CliRunner().invoke(main, ["scan", "--format", "json", *scope])
+    assert result.exit_code == 0, result.output
+    rows = {r["resource_id"].rsplit(":", 1)[-1]: r for r in json.loads(result.output)}
+    legacy, current = rows["/legacy/app"], rows["/current/app"]
+    assert legacy["status"] == "FAILED"
+    assert legacy["exemption"] | {"note": ""} == {
+        "applies": True,
+        "source": "register",
+        "until": until,
+        "reason": "archive kept by legal hold LH-42",
+        "approver": "security-lead@example.com",
+        "entry": "legal-hold-archive",
+        "note": "",
+    }
+    assert current["exemption"]["applies"] is False and current["exemption"]["source"] == "tag"
+    assert "allows none for logs_log_group_retention_bounded" in current["exemption"]["note"]
+
+    text = CliRunner().invoke(main, ["scan", "--format", "table", *scope]).output
+    assert text.splitlines()[0].split()[-1] == "exemption"
+    assert "EXEMPT by register until" in text
+
+    plan = CliRunner().invoke(main, ["plan", *scope]).output
+    fixes, people = plan.split("Not fixable")
+    assert "/current/app" in fixes and "logbaseline:exempt tag not honoured" in fixes, "the tag's refusal is shown"
+    assert "/legacy/app" in people and "hold-archive, approved by security-" in people  # wrapped in its column
+    assert "kept by legal hold LH-42" in people
+
+
+def test_a_broken_register_file_is_one_line_for_scan(aws, tmp_path, monkeypatch):
+    source = tmp_path / "exemptions.yaml"
+    source.write_text(BROKEN)
+    monkeypatch.setenv("LOGBASELINE_EXEMPTIONS_FILE", str(source))
+    result = CliRunner().invoke(main, ["scan", "--controls", RETENTION])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert f"{source}:5: unknown control id 'vpc_flow_log_enabled' (and 7 more" in result.output
+
+
+# --- Prowler's mutelist, brought over -------------------------------------------------------------
+
+MUTELIST = """\
+Mutelist:
+  Accounts:
+    "111122223333":
+      Checks:
+        "cloudtrail_*":
+          Regions: ["us-east-1"]
+          Resources: ["*"]
+          Description: "sandbox trail, CHG-7"
+        "cloudwatch_log_group_retention_policy_specific_days_enabled":
+          Regions: ["*"]
+          Resources: ["legacy"]
+        "iam_user_hardware_mfa_enabled":
+          Regions: ["*"]
+          Resources: ["*"]
+    "*":
+      Checks:
+        "vpc_flow_logs_enabled":
+          Regions: ["*"]
+          Resources: [".+-lab"]
+        "guardduty_is_enabled":
+          Regions: ["*"]
+          Resources: ["*"]
+          Exceptions:
+            Accounts: ["444455556666"]
+"""
+
+
+def test_a_prowler_mutelist_becomes_register_entries_for_the_checks_that_map(tmp_path: Path):
+    source = tmp_path / "mutelist.yaml"
+    source.write_text(MUTELIST)
+    until = (date.today() + timedelta(days=30)).isoformat()
+    result = CliRunner().invoke(
+        main, ["exemptions", "import-prowler", str(source), "--approver", "sec@example.com", "--expires", until]
+    )
+    assert result.exit_code == 0, result.output
+    register = parse_yaml(result.stdout, date.today())  # what it prints is a valid register
+    trails, retention = register.entries
+    assert trails.controls == (
+        "cloudtrail_bucket_access_logging_enabled",
+        "cloudtrail_bucket_not_public",
+        "cloudtrail_cloudwatch_logs_enabled",
+        "cloudtrail_kms_encryption_enabled",
+        "cloudtrail_log_file_validation_enabled",
+        "cloudtrail_multi_region_logging",
+    )
+    assert (trails.regions, trails.resources, trails.reason) == (("us-east-1",), ("*",), "sandbox trail, CHG-7")
+    assert (trails.approver, trails.expires.isoformat()) == ("sec@example.com", until)
+    # Prowler's keyword is a "contains" on the resource: so is the pattern.
+    assert retention.resources == ("arn:*:*:*:*:*legacy*",)
+    assert retention.covers(RETENTION, "111122223333", "eu-west-1", GROUP_ARN, date.today(), lambda a: frozenset())
+    left_out = result.stderr.strip().splitlines()
+    assert len(left_out) == 3
+    assert "check iam_user_hardware_mfa_enabled: no logbaseline control" in left_out[0]
+    assert "check vpc_flow_logs_enabled: a resource is a regex" in left_out[1]
+    assert "check guardduty_is_enabled: Tags and Exceptions have no equivalent" in left_out[2]
