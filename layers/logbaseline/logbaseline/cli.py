@@ -68,7 +68,8 @@ def _plan_text(planned: Sequence[Planned], manual: Sequence[Outcome]) -> str:
     ordered_plans = sorted(planned, key=lambda p: (p.outcome.control.id, p.outcome.region, p.outcome.resource_id))
     fixes = [[p.outcome.control.id, p.outcome.region, p.mode.value, WHAT_FIX_DOES[p.mode]] for p in ordered_plans]
     calls = [
-        [f"would fail: {p.refused}"] if p.refused else [str(c) for c in p.changes] or ["no change"]
+        _not_honoured(p.outcome)
+        + ([f"would fail: {p.refused}"] if p.refused else [str(c) for c in p.changes] or ["no change"])
         for p in ordered_plans
     ]
     ordered_manual = sorted(manual, key=lambda o: (o.control.id, o.region, o.resource_id))
@@ -86,6 +87,11 @@ def _plan_text(planned: Sequence[Planned], manual: Sequence[Outcome]) -> str:
             [[o.verdict.reason, f"why: {why_not_fixable(o)}"] for o in ordered_manual],
         )
     )
+
+
+def _not_honoured(outcome: Outcome) -> list[str]:
+    """An exemption asked for and refused (a tag the register does not allow, an expired entry), before the fix."""
+    return [outcome.exemption.note] if outcome.exemption and not outcome.exemption.applies else []
 
 
 def why_not_fixable(outcome: Outcome) -> str:
@@ -381,7 +387,12 @@ def _render(
     rows += [unreachable_row(error) for error in unreachable]
     if output == "csv":
         return as_csv(rows)
-    return json.dumps(rows, indent=2) if output == "json" else table(rows)
+    if output == "json":  # the exemption in full: source, entry, approver, until, reason
+        exempt = {id(row): o.exemption.as_dict() for row, o in zip(rows, outcomes, strict=False) if o.exemption}
+        return json.dumps(
+            [row | ({"exemption": exempt[id(row)]} if id(row) in exempt else {}) for row in rows], indent=2
+        )
+    return table(rows)
 
 
 def choices(value: str | None, allowed: Sequence[str], option: str) -> list[str]:

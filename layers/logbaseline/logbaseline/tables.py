@@ -32,10 +32,17 @@ SEVERITY_RANK = {s.value: rank for rank, s in enumerate(reversed(Severity))}  # 
 
 
 def outcome_row(outcome: Outcome) -> dict[str, str]:
-    return outcome.as_row() | {
-        "severity": outcome.control.severity.value,
-        "exemption": outcome.exemption.note if outcome.exemption else "",
-    }
+    return outcome.as_row() | {"severity": outcome.control.severity.value, "exemption": exemption_text(outcome)}
+
+
+def exemption_text(outcome: Outcome) -> str:
+    """An exemption in one cell: what exempts the result and until when, or why an exemption asked for is not."""
+    if not outcome.exemption:
+        return ""
+    exemption = outcome.exemption.as_dict()
+    if exemption["applies"]:
+        return f"EXEMPT by {exemption['source']} until {exemption['until']}: {exemption['reason']}"
+    return exemption["note"]
 
 
 def error_row(failure: ReadFailure) -> dict[str, str]:
