@@ -121,6 +121,15 @@ def test_no_doc_names_a_parameter_output_or_resource_that_is_gone():
     """A backticked name one letter or a word off a template name is a renamed or misspelled one."""
     known = set(TEMPLATE["Parameters"]) | set(TEMPLATE["Outputs"]) | set(RESOURCES) | MEMBER_PARAMETERS
     known |= {"AccountsUnreachable", "LogDestination"}  # a metric, and a DescribeFlowLogs field: not the template's
+    known |= {  # the roles' statement ids, which docs/security.md names
+        statement["Sid"]
+        for resource in RESOURCES.values()
+        if resource["Type"] == "AWS::IAM::Role"
+        for policy in sam_template.unconditional(sam_template._as_list(resource["Properties"].get("Policies", [])))
+        if isinstance(policy, dict) and isinstance(policy.get("PolicyDocument"), dict)
+        for statement in sam_template.unconditional(policy["PolicyDocument"]["Statement"])
+        if isinstance(statement, dict) and "Sid" in statement
+    }
     stale = {
         name: (files, close)
         for name, files in mentions(r"[A-Z][a-z]+[A-Z][A-Za-z]+").items()
