@@ -207,3 +207,35 @@ def test_a_fix_applied_but_not_verified_counts_toward_the_limit_and_no_other_out
     first = fix_once(aws, other, account_id, "event-3")
     recorded_at(monkeypatch, other.history, datetime.now(UTC), first, "applied, not verified")
     assert fix_once(aws, other, account_id, "event-4").fix["Outcome"] == "stopped"
+
+
+def test_the_code_defaults_are_the_templates():
+    """FixLimit() and History's retention are what a deployment gets when no parameter is changed."""
+    import inspect
+
+    parameters = sam_template.load(ROOT / "template.yaml")["Parameters"]
+    default = {name: int(parameters[name]["Default"]) for name in ("FixLimit", "FixLimitWindowHours")}
+    assert FixLimit() == FixLimit(default["FixLimit"], timedelta(hours=default["FixLimitWindowHours"]))
+    retention = inspect.signature(History).parameters["retention_days"].default
+    assert retention == int(parameters["HistoryRetentionDays"]["Default"])
+
+
+def test_the_trail_is_read_newest_first_and_filtered_by_control_and_resource_together(aws, account_id, monkeypatch):
+    from logbaseline.engine.history import read_history
+
+    aws("logs").create_log_group(logGroupName=GROUP)
+    service = limited_service(aws, account_id, fixes=10)
+    first = fix_once(aws, service, account_id, "event-1")
+    other = replace(first, resource_id=first.resource_id + "-other")
+    now = datetime.now(UTC)
+    recorded_at(monkeypatch, service.history, now - timedelta(minutes=2), first, "failed")
+    recorded_at(monkeypatch, service.history, now + timedelta(minutes=1), other, "verified")
+    newest_first = [(i["resource_id"], i["outcome"]) for i in read_history(aws, "history")]
+    assert newest_first == [
+        (other.resource_id, "verified"),
+        (first.resource_id, "verified"),
+        (first.resource_id, "failed"),
+    ]
+    both = read_history(aws, "history", RETENTION, first.resource_id)
+    assert [i["outcome"] for i in both] == ["verified", "failed"]
+    assert read_history(aws, "history", "guardduty_enabled", first.resource_id) == []
