@@ -12,6 +12,7 @@ Run with the mutation venv's Python (the Makefile does): `.venv-mutate/bin/pytho
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import shutil
@@ -82,10 +83,27 @@ def copy_tree() -> None:
             shutil.copy2(source, TREE / name)
 
 
-def skip_other_functions(db: WorkDB, functions: tuple[str, ...]) -> None:
+def annotations(module: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where the module's annotations are: never evaluated (`from __future__ import annotations`), so a
+    mutant there (`str | None` to `str & None`) is equivalent by construction."""
+    spans = []
+    for node in ast.walk(ast.parse(module.read_text())):
+        found = [getattr(node, "returns", None), node.annotation if isinstance(node, ast.AnnAssign | ast.arg) else None]
+        spans += [((a.lineno, a.col_offset), (a.end_lineno, a.end_col_offset)) for a in found if a is not None]
+    return spans
+
+
+def skip(db: WorkDB, module: Path, functions: tuple[str, ...]) -> None:
+    """Mark as skipped the mutants in annotations, and those outside `functions` when it is not empty."""
+    spans = annotations(module)
     for item in db.pending_work_items:
-        if any(m.definition_name not in functions for m in item.mutations):
-            db.set_result(item.job_id, WorkResult(output="not in " + "/".join(functions), worker_outcome="skipped"))
+        why = ""
+        if any(start <= tuple(m.start_pos) < end for m in item.mutations for start, end in spans):
+            why = "in an annotation"
+        elif functions and any(m.definition_name not in functions for m in item.mutations):
+            why = "not in " + "/".join(functions)
+        if why:
+            db.set_result(item.job_id, WorkResult(output=why, worker_outcome="skipped"))
 
 
 def run_target(name: str, module: str, tests: list[str], functions: tuple[str, ...]) -> dict[str, object]:
@@ -109,9 +127,8 @@ def run_target(name: str, module: str, tests: list[str], functions: tuple[str, .
     bin_dir = Path(sys.executable).parent
     subprocess.run([bin_dir / "cosmic-ray", "init", config, session], cwd=TREE, check=True)
     subprocess.run([bin_dir / "cr-filter-operators", session, config], cwd=TREE, check=True)
-    if functions:
-        with use_db(str(session)) as db:
-            skip_other_functions(db, functions)
+    with use_db(str(session)) as db:
+        skip(db, TREE / module, functions)
     subprocess.run([bin_dir / "cosmic-ray", "exec", config, session], cwd=TREE, check=True)
     return summarize(name, session, work, time.monotonic() - started)
 
