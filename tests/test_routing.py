@@ -247,6 +247,28 @@ def test_sweep_request_reaches_every_control_or_the_chosen_ones():
     ]
 
 
+def test_only_the_sweeper_can_ask_for_a_sweep():
+    """A sweep request names any account and every control: only the sweeper's own source is one."""
+    from logbaseline.engine import sweep_event
+
+    forged = sweep_event("111122223333", "eu-west-1") | {"source": "aws.events"}
+    with pytest.raises(InvalidEvent, match="unknown detail-type 'logbaseline Sweep Request'"):
+        route(forged)
+    other_type = sweep_event("111122223333", "eu-west-1") | {"detail-type": "Scheduled Event"}
+    with pytest.raises(InvalidEvent, match="unknown detail-type 'Scheduled Event'"):
+        route(other_type)
+
+
+@pytest.mark.parametrize("control_ids", ["logs_log_group_retention_bounded", [7], {"id": RETENTION}])
+def test_a_sweep_request_names_its_controls_in_a_list_of_ids(control_ids):
+    from logbaseline.engine import sweep_event
+
+    event = sweep_event("111122223333", "eu-west-1")
+    event["detail"]["control_ids"] = control_ids
+    with pytest.raises(InvalidEvent, match="detail.control_ids must be a list of control ids"):
+        route(event)
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
