@@ -15,6 +15,7 @@ import argparse
 import ast
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -56,6 +57,17 @@ ENGINE_TESTS = {
 }
 
 
+# Shared modules that hold controls' evaluate/remediate logic (the controls' own functions delegate to them).
+SHARED = {
+    "_log_buckets": (
+        ("access_logging_verdict", "enable_access_logging"),
+        ["tests/controls/test_log_buckets.py", "tests/controls/test_s3_bucket_server_access_logging_enabled.py",
+         "tests/controls/test_cloudtrail_bucket_access_logging_enabled.py", "tests/test_never_destructive.py",
+         "-k", "access_logging or log_buckets"],
+    ),
+}  # fmt: skip
+
+
 def targets() -> dict[str, tuple[str, list[str], tuple[str, ...]]]:
     """target -> (module, test arguments, the only functions mutated; empty: the whole module)."""
     found = {f"engine/{name}": (f"{PACKAGE}/engine/{name}.py", tests, ()) for name, tests in ENGINE_TESTS.items()}
@@ -64,6 +76,8 @@ def targets() -> dict[str, tuple[str, list[str], tuple[str, ...]]]:
             continue
         tests = [f"tests/controls/test_{path.stem}.py", "tests/test_never_destructive.py", "-k", path.stem]
         found[f"controls/{path.stem}"] = (f"{PACKAGE}/controls/{path.name}", tests, ("evaluate", "remediate"))
+    for name, (functions, tests) in SHARED.items():
+        found[f"controls/{name}"] = (f"{PACKAGE}/controls/{name}.py", tests, functions)
     return found
 
 
@@ -110,9 +124,9 @@ def run_target(name: str, module: str, tests: list[str], functions: tuple[str, .
     work = WORK / name.replace("/", "-")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    command = f"{PYTEST} {' '.join(tests)}"
+    command = f"{PYTEST} {shlex.join(tests)}"
     started = time.monotonic()
-    baseline = subprocess.run(command.split(), cwd=TREE, capture_output=True, text=True)
+    baseline = subprocess.run(shlex.split(command), cwd=TREE, capture_output=True, text=True)
     if baseline.returncode != 0:
         raise SystemExit(f"{name}: the tests fail without a mutant:\n{baseline.stdout[-2000:]}")
     timeout = max(60.0, 4 * (time.monotonic() - started))
@@ -120,7 +134,7 @@ def run_target(name: str, module: str, tests: list[str], functions: tuple[str, .
     operators = ", ".join(json.dumps(e) for e in EXCLUDED_OPERATORS)
     config.write_text(
         f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = {timeout:.0f}\nexcluded-modules = []\n'
-        f'test-command = "{command}"\n\n[cosmic-ray.distributor]\nname = "local"\n\n'
+        f'test-command = {json.dumps(command)}\n\n[cosmic-ray.distributor]\nname = "local"\n\n'
         f"[cosmic-ray.filters.operators-filter]\nexclude-operators = [{operators}]\n"
     )
     session = work / "session.sqlite"
