@@ -46,13 +46,14 @@ ENGINE_TESTS = {
     "accounts": ["tests/test_organization.py"],
     "evaluation": ["tests/test_exemptions.py", "tests/test_shared_reads.py", "tests/test_faults.py"],
     "exemptions": ["tests/test_exemptions.py"],
-    "findings": ["tests/test_findings.py", "tests/test_sweep_archive.py"],
+    "findings": ["tests/test_findings.py", "tests/test_publication.py", "tests/test_sweep_archive.py"],
     "history": ["tests/test_history.py"],
+    "locks": ["tests/test_publication.py"],
     "remediation": ["tests/test_history.py", "tests/test_approval.py", "tests/test_exemptions.py"],
     "routing": ["tests/test_routing.py"],
     "runtime": ["tests/test_pipeline.py"],
     "settings": ["tests/test_settings.py"],
-    "workflow": ["tests/test_workflow.py"],
+    "workflow": ["tests/test_workflow.py", "tests/test_publication.py"],
     "__init__": ["tests/test_faults.py", "tests/test_sweep_archive.py", "tests/test_pipeline.py"],
 }
 
