@@ -182,6 +182,8 @@ def test_a_vpc_tag_set_after_the_evaluation_stops_the_fix_without_a_tagging_call
 
 def test_exemptions_are_attached_to_failing_resources_only_whatever_their_order():
     """A passing resource is never looked up nor marked exempt, and does not stop the ones after it."""
+    from dataclasses import replace
+
     from logbaseline.engine.evaluation import Outcome, with_exemptions
     from logbaseline.models import Resource, failed, passed
 
@@ -202,4 +204,10 @@ def test_exemptions_are_attached_to_failing_resources_only_whatever_their_order(
     outcomes = [outcome("/passing", passed("fine"), exempt), outcome("/failing", failed("gap"), exempt)]
     ruled = with_exemptions(outcomes, clients_for, date(2026, 12, 4))
     assert [o.exempt for o in ruled] == [False, True] and ruled[0].exemption is None
+    # Tags not read with the resource: only a failing resource with an ARN (an account has no tags) is looked up.
+    untagged = [
+        outcome("/passing", passed("fine"), None),
+        replace(outcome("", failed("gap"), None), resource_id=account),
+    ]
+    assert with_exemptions(untagged, clients_for, date(2026, 12, 4)) == untagged
     assert looked_up == []
