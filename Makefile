@@ -6,10 +6,11 @@ PYTHON ?= $(shell for p in python3.13 $(HOME)/.pyenv/versions/3.13*/bin/python3.
 VENV := .venv
 TOOLS := .venv-tools
 CHECKOV := .venv-checkov
+MUTATE := .venv-mutate
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint unit lint-template clean
+.PHONY: demo test lint unit lint-template mutate clean
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/logbaseline demo
@@ -30,6 +31,11 @@ lint-template: $(TOOLS)/.installed $(CHECKOV)/.installed $(VENV)/.installed
 	$(CHECKOV)/bin/checkov --skip-download --compact --quiet -f template.yaml -f stacksets/member.yaml
 	$(TOOLS)/bin/sam validate --lint
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(TOOLS)/bin/sam build
+
+# Mutation testing with Cosmic Ray, on demand (not part of `make test`): every target, or some of them with
+# TARGETS="engine/history controls/guardduty_enabled". Results in .mutation/; docs/testing.md reports them.
+mutate: $(VENV)/.installed $(MUTATE)/.installed
+	nice $(MUTATE)/bin/python -m tests.mutate $(TARGETS)
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.13 is required: put python3.13 on PATH or install it with pyenv"; exit 1; }
@@ -53,5 +59,12 @@ $(CHECKOV)/.installed: requirements-checkov.txt constraints-checkov.txt
 	$(CHECKOV)/bin/pip install --quiet -c constraints-checkov.txt -r requirements-checkov.txt
 	touch $@
 
+$(MUTATE)/.installed: requirements-mutate.txt constraints-mutate.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.13 is required: put python3.13 on PATH or install it with pyenv"; exit 1; }
+	rm -rf $(MUTATE)
+	$(PYTHON) -m venv $(MUTATE)
+	$(MUTATE)/bin/pip install --quiet -c constraints-mutate.txt -r requirements-mutate.txt
+	touch $@
+
 clean:
-	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .aws-sam .pytest_cache
+	rm -rf $(VENV) $(TOOLS) $(CHECKOV) $(MUTATE) .mutation .aws-sam .pytest_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import os
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 from botocore.config import Config
+from hypothesis import settings as hypothesis_settings
 from logbaseline import demo, emulator
 from logbaseline.aws import Clients, caller_account_id
 from logbaseline.controls import REGISTRY
@@ -33,6 +35,15 @@ def load_event(relative: str) -> dict[str, Any]:
 def caller(event: dict[str, Any]) -> str:
     """The CloudTrail caller of a sample event (a fix request names who opened the gap); empty for Config."""
     return event["detail"].get("userIdentity", {}).get("arn", "")
+
+
+# --- Hypothesis: the same examples on every CI run, so a failure there reproduces anywhere ----------------
+
+# CI sets CI=true. Derandomized, each property draws the same examples from a seed fixed by its own source,
+# and no example database is read or kept; a developer's run still explores, and keeps its failures.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev")
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 # --- every AWS call, by the Lambda role making it -------------------------------------

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import ast
+import copy
 import importlib
 from pathlib import Path
 
 import pytest
-from logbaseline import sam_template
-from logbaseline.aws import IMPLIED_ACTIONS
+from botocore.client import BaseClient
+from logbaseline import demo, sam_template
+from logbaseline.aws import AUTHORIZED_AS, IMPLIED_ACTIONS
 from logbaseline.controls import REGISTRY, all_controls, load
 from logbaseline.engine.routing import TAMPER_EVENTS
-from logbaseline.models import Mode
+from logbaseline.engine.settings import Settings
+from logbaseline.models import Mode, Scope
 
-from tests.conftest import ROOT
+from tests.conftest import CALLS, REGION, ROOT, current_role
 
 CONTROLS_DIR = ROOT / "layers/logbaseline/logbaseline/controls"
 TEMPLATE = sam_template.load(ROOT / "template.yaml")
@@ -72,6 +75,36 @@ def test_control_module_stays_small_and_evaluate_never_touches_boto3(control_id)
     assert not names & {"clients", "boto3", "changes"}, "evaluate() must be pure"
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom) for a in n.names}
     assert "boto3" not in imported and "os" not in imported
+
+
+def test_each_control_reads_only_what_it_declares_and_its_evaluate_calls_nothing(aws, account_id, monkeypatch):
+    """The grants are computed from the controls' declared actions (below): here the declarations are held
+    to the calls collect() really makes on the demo's account, which has a gap for every control. Then
+    evaluate() runs with every AWS call refused, twice on each resource, and must leave the state as it was."""
+    demo.seed_gaps(aws)
+    collected = {}
+    for control in all_controls():
+        token = current_role.set(f"collect:{control.id}")
+        try:
+            collected[control.id] = control.collect(aws, Scope(account_id, REGION))
+        finally:
+            current_role.reset(token)
+        called = {AUTHORIZED_AS.get(a, a) for a in CALLS.pop(f"collect:{control.id}", set())}
+        assert called and called <= set(control.read_actions), (control.id, called - set(control.read_actions))
+        assert collected[control.id], f"{control.id}: the demo's account has none of its resources"
+
+    def refuse(client, operation_name, api_params):
+        raise AssertionError(f"evaluate() called {client.meta.service_model.service_name}:{operation_name}")
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", refuse)
+    settings = Settings.from_env({})
+    for control in all_controls():
+        params = settings.params(control)
+        for resource in collected[control.id]:
+            state = copy.deepcopy(resource.state)
+            verdict = control.evaluate(resource, params)
+            assert control.evaluate(resource, params) == verdict, f"{control.id}: the same state, another verdict"
+            assert resource.state == state, f"{control.id}: evaluate() changed the state it judged"
 
 
 @pytest.mark.parametrize("control", all_controls(), ids=lambda c: c.id)

@@ -178,3 +178,36 @@ def test_a_vpc_tag_set_after_the_evaluation_stops_the_fix_without_a_tagging_call
     [refused] = service.fix(request)
     assert refused.fix["Outcome"] == "refused" and "exempt until 2099-01-01" in refused.fix["Error"]
     assert aws("ec2").describe_flow_logs()["FlowLogs"] == []
+
+
+def test_exemptions_are_attached_to_failing_resources_only_whatever_their_order():
+    """A passing resource is never looked up nor marked exempt, and does not stop the ones after it."""
+    from dataclasses import replace
+
+    from logbaseline.engine.evaluation import Outcome, with_exemptions
+    from logbaseline.models import Resource, failed, passed
+
+    control, account, region = load(RETENTION), "123456789012", "us-east-1"
+    exempt = {TAG_KEY: f"{RETENTION} until=2099-01-01 reason=archive app"}
+
+    def outcome(name: str, verdict, tags):
+        resource_id = f"arn:aws:logs:{region}:{account}:log-group:{name}"
+        resource = Resource(account, region, resource_id, {"name": name}, tags=tags)
+        return Outcome(control, account, region, resource_id, verdict, resource)
+
+    looked_up: list[tuple[str, str]] = []
+
+    def clients_for(account_id: str, region_name: str):
+        looked_up.append((account_id, region_name))
+        raise AssertionError("no tag needs the tagging API: every resource here came with its tags")
+
+    outcomes = [outcome("/passing", passed("fine"), exempt), outcome("/failing", failed("gap"), exempt)]
+    ruled = with_exemptions(outcomes, clients_for, date(2026, 12, 4))
+    assert [o.exempt for o in ruled] == [False, True] and ruled[0].exemption is None
+    # Tags not read with the resource: only a failing resource with an ARN (an account has no tags) is looked up.
+    untagged = [
+        outcome("/passing", passed("fine"), None),
+        replace(outcome("", failed("gap"), None), resource_id=account),
+    ]
+    assert with_exemptions(untagged, clients_for, date(2026, 12, 4)) == untagged
+    assert looked_up == []

@@ -12,13 +12,14 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from logbaseline.aws import Clients
+from logbaseline.controls import all_controls
 from logbaseline.engine import AccountClients, Service
-from logbaseline.engine.routing import route
 from logbaseline.engine.settings import Settings
 
 from tests.conftest import REGION, findings_by_resource, load_event
 
 RETENTION = "logs_log_group_retention_bounded"
+GROUP_KMS = "logs_log_group_kms_encryption_enabled"
 GROUP = "/aws/lambda/orders-api"
 
 
@@ -74,15 +75,29 @@ def test_throttling_that_never_ends_stops_after_the_bounded_attempts(aws, accoun
 
 
 def test_access_denied_is_not_retried_and_the_other_controls_go_on(aws, account_id):
-    """A policy or an SCP that denies one control's read: that control is reported unreadable, with AWS's
-    reason, and the event's other controls are still judged (a sweep of an account is not lost to one deny)."""
-    service, calls = service_with_fault(account_id, "cloudtrail.DescribeTrails", "AccessDeniedException", 99)
-    event = load_event("cloudtrail/cloudtrail-StopLogging.json")
-    report = service.evaluate_event(event)
-    assert len(calls) == len({t.control.id for t in route(event)}), "each trail control tried once, no retries"
-    assert report.read_failures and all("AccessDeniedException" in f.reason for f in report.read_failures)
-    assert {f.control_id for f in report.read_failures} == {t.control.id for t in route(event)}
-    assert report.outcomes == []
+    """A policy or an SCP that denies one API: the controls that need it are reported unreadable, with AWS's
+    reason, and the sweep's other controls are still judged (an account is not lost to one deny)."""
+    from logbaseline.controls import REGISTRY
+    from logbaseline.engine import sweep_event
+
+    aws("logs").create_log_group(logGroupName=GROUP)
+    session, calls = boto3.Session(), []
+    session.events.register("before-send.cloudtrail.DescribeTrails", failing("AccessDeniedException", 99, calls))
+    off = Settings.from_env({"LOGBASELINE_REMEDIATION_MODES": ",".join(f"{c}=off" for c in REGISTRY)})
+    report = Service(off, AccountClients(account_id, session), Clients(REGION)).evaluate_event(
+        sweep_event(account_id, REGION)
+    )
+    denied = {f.control_id for f in report.read_failures}
+    trail_controls = {c.id for c in all_controls() if c.id.startswith("cloudtrail_")}
+    assert trail_controls <= denied <= {c.id for c in all_controls() if "cloudtrail:DescribeTrails" in c.read_actions}
+    assert all("AccessDeniedException" in f.reason for f in report.read_failures)
+    assert 1 <= len(calls) <= len(denied), "each denied read tried once (shared reads may ask once), no retries"
+    judged = {o.control.id for o in report.outcomes}
+    assert not judged & denied, "no verdict from a control that could not read"
+    assert judged >= {"guardduty_enabled", "config_recorder_active", GROUP_KMS, RETENTION}
+    [outcome] = [o for o in report.outcomes if o.control.id == RETENTION]
+    assert outcome.verdict.reason.startswith("events never expire")
+    assert findings_by_resource(aws)[(RETENTION, outcome.resource_id)]["Compliance"]["Status"] == "FAILED"
 
 
 def test_a_transient_failure_on_every_api_a_sweep_calls_is_retried_and_the_verdicts_stay_right(aws, account_id):

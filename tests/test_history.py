@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from logbaseline import sam_template
 from logbaseline.engine import FixRequest
+from logbaseline.engine import history as history_module
 from logbaseline.engine.history import FixLimit, History
 from logbaseline.local import LocalStack
 
@@ -17,15 +19,15 @@ GROUP = "/aws/lambda/orders-api"
 ACTOR = "arn:aws:sts::123456789012:assumed-role/Admin/jane.doe"  # the sample event's caller
 
 
-def history_table(aws) -> str:
+def history_table(aws, name: str = "history") -> str:
     properties = sam_template.load(ROOT / "template.yaml")["Resources"]["HistoryTable"]["Properties"]
     aws("dynamodb").create_table(
-        TableName="history",
+        TableName=name,
         AttributeDefinitions=properties["AttributeDefinitions"],
         KeySchema=properties["KeySchema"],
         BillingMode="PAY_PER_REQUEST",
     )
-    return "history"
+    return name
 
 
 def items(aws, table: str) -> list[dict]:
@@ -149,3 +151,91 @@ def test_the_table_keeps_the_trail_deletion_protection_and_a_policy_against_chan
         for action in ("dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"):
             assert attempt(action, principal, identity) == "explicit deny", (principal, action)
     assert attempt("dynamodb:PutItem", "arn:aws:iam::111122223333:role/Admin", admin) == "explicit deny"
+
+
+def limited_service(aws, account_id, fixes: int, table: str = "history"):
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{RETENTION}=auto")
+    service.history = History(history_table(aws, table), aws)
+    service.fix_limit = FixLimit(fixes=fixes, window=timedelta(hours=1))
+    return service
+
+
+def fix_once(aws, service, account_id: str, trigger: str):
+    """One fix of the orders-api group's retention, which someone then undoes."""
+    arn = f"arn:aws:logs:us-east-1:{account_id}:log-group:{GROUP}"
+    [outcome] = service.fix(FixRequest(RETENTION, account_id, "us-east-1", arn, trigger, ACTOR))
+    aws("logs").delete_retention_policy(logGroupName=GROUP)
+    return outcome
+
+
+def recorded_at(monkeypatch, history: History, when: datetime, outcome, result: str) -> None:
+    """An entry of the trail as History.record writes it, at `when`."""
+
+    class Then(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return when
+
+    with monkeypatch.context() as patch:
+        patch.setattr(history_module, "datetime", Then)
+        history.record(replace(outcome, fix=dict(outcome.fix) | {"Outcome": result}))
+
+
+def test_fixes_older_than_the_window_do_not_count_toward_the_limit(aws, account_id, monkeypatch):
+    aws("logs").create_log_group(logGroupName=GROUP)
+    service = limited_service(aws, account_id, fixes=2)
+    first = fix_once(aws, service, account_id, "event-1")
+    assert first.fix["Outcome"] == "verified"
+    long_ago = datetime.now(UTC) - timedelta(hours=1, minutes=5)
+    for _ in range(3):
+        recorded_at(monkeypatch, service.history, long_ago, first, "verified")
+    # One fix inside the hour, three before it: the limit of 2 in 1 h is not reached.
+    assert fix_once(aws, service, account_id, "event-2").fix["Outcome"] == "verified"
+    assert fix_once(aws, service, account_id, "event-3").fix["Outcome"] == "stopped"
+
+
+def test_a_fix_applied_but_not_verified_counts_toward_the_limit_and_no_other_outcome_does(aws, account_id, monkeypatch):
+    aws("logs").create_log_group(logGroupName=GROUP)
+    service = limited_service(aws, account_id, fixes=2)
+    first = fix_once(aws, service, account_id, "event-1")
+    now = datetime.now(UTC)
+    for result in ("failed", "planned", "refused", "stopped"):  # none of these changed the resource
+        recorded_at(monkeypatch, service.history, now, first, result)
+    assert fix_once(aws, service, account_id, "event-2").fix["Outcome"] == "verified"
+
+    other = limited_service(aws, account_id, fixes=2, table="history-2")  # a trail that starts empty
+    first = fix_once(aws, other, account_id, "event-3")
+    recorded_at(monkeypatch, other.history, datetime.now(UTC), first, "applied, not verified")
+    assert fix_once(aws, other, account_id, "event-4").fix["Outcome"] == "stopped"
+
+
+def test_the_code_defaults_are_the_templates():
+    """FixLimit() and History's retention are what a deployment gets when no parameter is changed."""
+    import inspect
+
+    parameters = sam_template.load(ROOT / "template.yaml")["Parameters"]
+    default = {name: int(parameters[name]["Default"]) for name in ("FixLimit", "FixLimitWindowHours")}
+    assert FixLimit() == FixLimit(default["FixLimit"], timedelta(hours=default["FixLimitWindowHours"]))
+    retention = inspect.signature(History).parameters["retention_days"].default
+    assert retention == int(parameters["HistoryRetentionDays"]["Default"])
+
+
+def test_the_trail_is_read_newest_first_and_filtered_by_control_and_resource_together(aws, account_id, monkeypatch):
+    from logbaseline.engine.history import read_history
+
+    aws("logs").create_log_group(logGroupName=GROUP)
+    service = limited_service(aws, account_id, fixes=10)
+    first = fix_once(aws, service, account_id, "event-1")
+    other = replace(first, resource_id=first.resource_id + "-other")
+    now = datetime.now(UTC)
+    recorded_at(monkeypatch, service.history, now - timedelta(minutes=2), first, "failed")
+    recorded_at(monkeypatch, service.history, now + timedelta(minutes=1), other, "verified")
+    newest_first = [(i["resource_id"], i["outcome"]) for i in read_history(aws, "history")]
+    assert newest_first == [
+        (other.resource_id, "verified"),
+        (first.resource_id, "verified"),
+        (first.resource_id, "failed"),
+    ]
+    both = read_history(aws, "history", RETENTION, first.resource_id)
+    assert [i["outcome"] for i in both] == ["verified", "failed"]
+    assert read_history(aws, "history", "guardduty_enabled", first.resource_id) == []

@@ -442,6 +442,7 @@ def test_the_security_review_lists_every_write_statement_of_the_remediator_and_n
     documented = {row.split("|")[1].strip().strip("`") for row in table}
     reads_and_engine = {"ReadLoggingState", "ReadExemptionTags", "ReadTrails", "ReadClusters", "ReadBuckets",
                         "ImportFindings", "FindingWorkflow", "ReadFindings", "FixMemberAccounts", "AuditTrail",
-                        "CheckApprovals", "Idempotency", "ReadExemptionRegister", "ReadOrganizationalUnits"}  # fmt: skip
+                        "CheckApprovals", "Idempotency",
+                        "ReadExemptionRegister", "ReadOrganizationalUnits"}  # fmt: skip
     statements = {s["Sid"] for s in sam_template.policy_statements(TEMPLATE, "RemediatorFunction")}
     assert documented == statements - reads_and_engine

@@ -329,19 +329,12 @@ def test_every_fix_is_covered():
     assert len(FIXES) == 14
 
 
-def known_bug(control_id: str, case: Case) -> bool:
-    """The generated parameters that the xfail tests below cover; the main properties leave them out."""
-    params = case.params
-    return control_id == FLOW and params["flow_log_destination"] == "" and params["flow_log_delivery_role_arn"] != ""
-
-
 @pytest.mark.parametrize("control_id", FIXES)
 @EXAMPLES
 @given(data=st.data())
 def test_a_fix_refuses_or_records_only_safe_changes(control_id, data):
     control = load(control_id)
     case = data.draw(cases(control_id), label="case")
-    assume(not known_bug(control_id, case))
     made, clients, refused = remediate(control, case)
     event("refused (FixFailed)" if refused else f"{len(made)} change(s) recorded")
     assert_safe(control, case, made)
@@ -446,7 +439,6 @@ def test_a_fix_applied_once_is_not_applied_again(control_id, data):
     """
     control = load(control_id)
     case = data.draw(cases(control_id), label="case")
-    assume(not known_bug(control_id, case))
     made, _, refused = remediate(control, case)
     assume(made and not refused)
     assert_safe(control, case, made)
@@ -490,7 +482,7 @@ def test_remediate_itself_refuses_a_fix_already_applied(control_id, data):
     assert refused_again or again == [], f"{made} applied, then again {again}"
 
 
-# --- bugs: each property fails on every example drawn ------------------------------------------------
+# --- refusals: configurations a fix cannot use are refused, before any change -------------------------
 
 
 @settings(max_examples=20, deadline=None)
@@ -501,8 +493,11 @@ def test_remediate_itself_refuses_a_fix_already_applied(control_id, data):
 )
 def test_flow_log_fix_without_a_destination_refuses(case):
     control = load(FLOW)
-    made, _, _ = remediate(control, case)
-    assert_safe(control, case, made)
+    verdict = control.evaluate(case.resource, case.params)
+    assert verdict.status is Status.PASSED or not verdict.fixable, "no fix is offered without a destination"
+    made, _, refused = remediate(control, case)
+    assert refused is not None and str(refused) == "no flow_log_destination is configured"
+    assert made == []
 
 
 def unusable_destinations(account: str, region: str) -> dict[str, st.SearchStrategy[str]]:
@@ -537,10 +532,13 @@ def another_accounts_log_group(account: str, region: str) -> dict[str, st.Search
 @settings(max_examples=20, deadline=None)
 @given(cases(DNS, another_accounts_log_group))
 def test_dns_fix_creates_no_log_group_but_the_configured_one(case):
+    """A log group of another account is never created here (nor one of this account in its place)."""
     control = load(DNS)
     case = Case(case.resource, case.params, {})  # no configuration to re-use, no such group yet
-    made, _, _ = remediate(control, case)
-    assert_safe(control, case, made)
+    made, _, refused = remediate(control, case)
+    destination = case.params["query_log_destination_arn"]
+    assert refused is not None and str(refused) == f"log group {destination} is not in the VPC's region and account"
+    assert made == []
 
 
 # --- the fake against the emulator -------------------------------------------------------------------

@@ -142,3 +142,11 @@ def test_a_missing_member_role_is_unreachable_and_nothing_is_cached_from_the_ref
     assert member("sts").get_caller_identity()["Account"] == "200000000099"
     with pytest.raises(UnknownAccount, match="not covered"):
         clients("200000000098", REGION)
+
+
+@pytest.mark.parametrize("bad", ["12345678901", "1234567890123", "12345678901a", "abcdefghijkl"])
+def test_the_account_list_takes_12_digit_ids_or_organization(bad):
+    with pytest.raises(ValueError, match=f"LOGBASELINE_ACCOUNTS: {bad} is not a 12-digit account id or 'organization'"):
+        Coverage.parse("111122223333", f"444455556666,{bad}")
+    assert Coverage.parse("111122223333", " 444455556666 ,").accounts == {"444455556666"}
+    assert Coverage.parse("111122223333", "Organization").organization

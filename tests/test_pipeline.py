@@ -18,7 +18,8 @@ ROLES = {"evaluator": "EvaluatorFunction", "remediator": "RemediatorFunction", "
 # when DynamoDB does not return it with the failed conditional write.
 FALLBACK_ACTIONS = {"dynamodb:GetItem"}
 # Workflow updates are off on the emulator, which lacks BatchUpdateFindings (tests/test_workflow.py covers them).
-EMULATOR_UNREACHABLE = {"securityhub:BatchUpdateFindings", "securityhub:GetFindings"}
+# Nothing is excused as unreachable: the emulator's Security Hub answers GetFindings and BatchUpdateFindings.
+EMULATOR_UNREACHABLE: set[str] = set()
 # Called only on a SUPPRESSED finding (who suppressed it), and only with an exemption register deployed (that
 # names OUs): the tests of each (tests/test_suppression.py, tests/test_register.py) see the functions call them.
 CALLED_ONLY_SOMETIMES = {"securityhub:GetFindingHistory", "s3:GetObject", "organizations:ListParents"}
@@ -111,7 +112,31 @@ def test_duplicate_fix_requests_fix_once(aws, stack):
     assert aws("dynamodb").scan(TableName=stack.table)["Count"] == 1
 
 
-def test_bad_input_is_retried_a_bounded_number_of_times_then_dead_lettered(aws, stack):
+def test_one_trigger_that_opens_gaps_on_two_resources_of_one_control_fixes_both(aws):
+    """Two fix requests of one sweep differ only by resource: the idempotency key must tell them apart."""
+    stack = LocalStack(ROOT, aws.region, {"LOGBASELINE_CONTROLS": RETENTION})
+    for name in ("/aws/lambda/first", "/aws/lambda/second"):
+        aws("logs").create_log_group(logGroupName=name)  # never expire, with no event that said so
+    stack.invoke("sweeper", load_event("schedule/scheduled-event.json"))
+    assert stack.drain("EvaluationQueue", "evaluator").delivered == 1
+    requests = [json.loads(m["Body"]) for m in aws("sqs").receive_message(
+        QueueUrl=stack.queues["FixQueue"], MaxNumberOfMessages=10, VisibilityTimeout=0)["Messages"]]  # fmt: skip
+    assert len(requests) == 2 and len({r["trigger"] for r in requests}) == 1, "one trigger, two gaps"
+    assert stack.drain("FixQueue", "remediator").delivered == 2
+    groups = {g["logGroupName"]: g.get("retentionInDays") for g in aws("logs").describe_log_groups()["logGroups"]}
+    assert groups == {"/aws/lambda/first": 365, "/aws/lambda/second": 365}
+
+
+def rejections(caplog) -> list[tuple[str, str]]:
+    """(exception, reason) of each message the evaluator or remediator failed, from the function's own log."""
+    return [
+        (r.exc_info[0].__name__, str(r.exc_info[1]))
+        for r in caplog.records
+        if r.name == "logbaseline" and r.getMessage() in ("could not evaluate", "could not fix") and r.exc_info
+    ]
+
+
+def test_bad_input_is_retried_a_bounded_number_of_times_then_dead_lettered(aws, stack, caplog):
     aws("logs").create_log_group(logGroupName="/aws/lambda/orders-api")
     sqs = aws("sqs")
     good = json.dumps(load_event("cloudtrail/logs-CreateLogGroup.json"))
@@ -123,6 +148,14 @@ def test_bad_input_is_retried_a_bounded_number_of_times_then_dead_lettered(aws, 
     assert len(delivery.failed) == 3 * 3, "each bad message is tried maxReceiveCount (3) times"
     assert stack.queue_depth("EvaluationQueue") == 0
     assert stack.queue_depth("EvaluationDeadLetterQueue") == 3, "nothing is lost"
+    # Each is refused for what is wrong with it, in one line: not a crash of the evaluator.
+    assert set(rejections(caplog)) == {
+        ("InvalidEvent", "the message body is not JSON: Expecting value: line 1 column 1 (char 0)"),
+        ("InvalidEvent", "the message body is not an EventBridge event: no id, detail-type, source, account, "
+         "time, region, resources, detail"),
+        ("InvalidEvent", "unknown detail-type 'Something Else'"),
+    }  # fmt: skip
+    caplog.clear()
     bad_fix = {
         "control_id": "no_such_control",
         "account_id": stack.account_id,
@@ -132,14 +165,19 @@ def test_bad_input_is_retried_a_bounded_number_of_times_then_dead_lettered(aws, 
     sqs.send_message(QueueUrl=stack.queues["FixQueue"], MessageBody=json.dumps(bad_fix))
     assert len(stack.drain("FixQueue", "remediator").failed) == 3
     assert stack.queue_depth("FixDeadLetterQueue") == 1
+    assert [(name, "'no_such_control'" in reason) for name, reason in rejections(caplog)] == [
+        ("UnknownControl", True)
+    ] * 3
 
 
-def test_an_event_from_an_unknown_account_is_dead_lettered_not_evaluated(aws, stack):
+def test_an_event_from_an_unknown_account_is_dead_lettered_not_evaluated(aws, stack, caplog):
     event = load_event("cloudtrail/logs-CreateLogGroup.json")
     event["detail"]["recipientAccountId"] = "444455556666"
     aws("sqs").send_message(QueueUrl=stack.queues["EvaluationQueue"], MessageBody=json.dumps(event))
     assert stack.drain("EvaluationQueue", "evaluator").delivered == 0
     assert stack.queue_depth("EvaluationDeadLetterQueue") == 1
+    reason = f"an event of account {stack.account_id} names resources of account 444455556666"
+    assert rejections(caplog) == [("InvalidEvent", reason)] * 3, "refused for the reason, each of 3 receives"
 
 
 def test_sweeper_queues_one_evaluation_per_region_and_the_sweep_finds_drift(aws):

@@ -247,6 +247,28 @@ def test_sweep_request_reaches_every_control_or_the_chosen_ones():
     ]
 
 
+def test_only_the_sweeper_can_ask_for_a_sweep():
+    """A sweep request names any account and every control: only the sweeper's own source is one."""
+    from logbaseline.engine import sweep_event
+
+    forged = sweep_event("111122223333", "eu-west-1") | {"source": "aws.events"}
+    with pytest.raises(InvalidEvent, match="unknown detail-type 'logbaseline Sweep Request'"):
+        route(forged)
+    other_type = sweep_event("111122223333", "eu-west-1") | {"detail-type": "Scheduled Event"}
+    with pytest.raises(InvalidEvent, match="unknown detail-type 'Scheduled Event'"):
+        route(other_type)
+
+
+@pytest.mark.parametrize("control_ids", ["logs_log_group_retention_bounded", [7], {"id": RETENTION}])
+def test_a_sweep_request_names_its_controls_in_a_list_of_ids(control_ids):
+    from logbaseline.engine import sweep_event
+
+    event = sweep_event("111122223333", "eu-west-1")
+    event["detail"]["control_ids"] = control_ids
+    with pytest.raises(InvalidEvent, match="detail.control_ids must be a list of control ids"):
+        route(event)
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
@@ -254,17 +276,47 @@ json_values = st.recursive(
 )
 
 
+# What route() reads of the envelope: detail-type, detail, and account (for a CloudTrail event without
+# recipientAccountId). The rest must not change what is judged.
+ENVELOPE = ("version", "id", "source", "time", "region", "resources")
+
+
+def why_invalid(event: dict) -> str:
+    with pytest.raises(InvalidEvent) as error:
+        route(event)
+    return str(error.value)
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(sorted(EXPECTED)), st.sampled_from(["detail-type", "detail", "account"]), json_values)
+@given(st.sampled_from(sorted(EXPECTED)), st.sampled_from(["detail-type", "detail", "account", *ENVELOPE]), json_values)
 def test_any_json_in_any_field_routes_or_is_rejected_clearly(name, field, value):
-    event = copy.deepcopy(load_event(name))
-    event[field] = value
-    try:
-        targets = route(event)
-    except InvalidEvent as error:
-        assert str(error)
+    """Each field replaced by any JSON value: the event routes exactly as before, or is refused for that field."""
+    original = load_event(name)
+    event = copy.deepcopy(original) | {field: value}
+    is_config = "configurationItem" in original["detail"] or "configurationItemSummary" in original["detail"]
+    if field == "detail-type":
+        if value is None or value == "":
+            assert why_invalid(event) == "event.detail-type is missing"
+        elif not isinstance(value, str):
+            assert why_invalid(event).startswith("event.detail-type is not a string: ")
+        else:
+            assert why_invalid(event) == f"unknown detail-type {value!r}"
+    elif field == "detail" and not isinstance(value, dict):
+        assert why_invalid(event) == "event.detail is missing or not an object"
+    elif field == "detail":  # a random object is neither a configuration item nor an API call's record
+        expected = "detail has neither configurationItem nor configurationItemSummary" if is_config else "detail."
+        assert why_invalid(event).startswith(expected)
     else:
-        assert isinstance(targets, list)
+        assert route(event) == route(original)
+    if field == "account" and not is_config:
+        # Without recipientAccountId, the account is the envelope's: used as it is, or refused.
+        del event["detail"]["recipientAccountId"]
+        if value is None or value == "":
+            assert why_invalid(event) == "event.account is missing"
+        elif not isinstance(value, str):
+            assert why_invalid(event).startswith("event.account is not a string: ")
+        else:
+            assert {t.scope.account_id for t in route(event)} == {value}
 
 
 def test_every_trigger_has_a_sample_event():

@@ -49,3 +49,53 @@ def test_environment_overrides_parameters_and_modes():
 def test_bad_settings_are_refused_with_the_reason(environ, message):
     with pytest.raises((InvalidSettings, ValueError), match=message):
         Settings.from_env(environ)
+
+
+def test_a_floor_equal_to_the_ceiling_is_a_valid_baseline():
+    settings = Settings.from_env(
+        {"LOGBASELINE_RETENTION_FLOOR_DAYS": "731", "LOGBASELINE_RETENTION_CEILING_DAYS": "731"}
+    )
+    assert settings.params(RETENTION) == {"retention_floor_days": 731, "retention_ceiling_days": 731}
+
+
+@pytest.mark.parametrize("bad", ["12345678901", "1234567890123", "12345678901a", "-12345678901"])
+def test_an_account_list_takes_12_digit_ids_only(bad):
+    with pytest.raises(InvalidSettings, match=f"LOGBASELINE_REMEDIATION_ACCOUNTS_DENY: {bad} is not a 12-digit"):
+        Settings.from_env({"LOGBASELINE_REMEDIATION_ACCOUNTS_DENY": f"111122223333,{bad}"})
+    listed = Settings.from_env({"LOGBASELINE_REMEDIATION_ACCOUNTS_ALLOW": " 111122223333 , 444455556666,"})
+    assert listed.allow_accounts == {"111122223333", "444455556666"}
+
+
+def test_the_allow_and_deny_lists_turn_fixes_off_in_the_accounts_they_leave_out_and_say_why():
+    settings = Settings.from_env(
+        {
+            "LOGBASELINE_REMEDIATION_ACCOUNTS_ALLOW": "111122223333,444455556666",
+            "LOGBASELINE_REMEDIATION_ACCOUNTS_DENY": "444455556666",
+        }
+    )
+    assert settings.excluded("111122223333") == ""
+    assert settings.excluded("444455556666") == "account 444455556666 is in the remediation deny list"
+    assert settings.excluded("777788889999") == "account 777788889999 is not in the remediation allow list"
+    assert [settings.mode(RETENTION, a) for a in ("111122223333", "444455556666", "777788889999")] == [
+        Mode.AUTO,
+        Mode.OFF,
+        Mode.OFF,
+    ]
+    assert settings.mode(RETENTION) is Mode.AUTO, "no account named: the control's own mode"
+    anyone = Settings.from_env({})
+    assert anyone.excluded("777788889999") == "" and anyone.mode(RETENTION, "777788889999") is Mode.AUTO
+
+
+def test_the_controls_list_chooses_the_controls_evaluated_and_refuses_unknown_ones():
+    assert Settings.from_env({}).evaluates(RETENTION) and Settings.from_env({}).evaluates(FLOW_LOGS)
+    chosen = Settings.from_env({"LOGBASELINE_CONTROLS": " vpc_flow_logs_enabled ,"})
+    assert chosen.evaluates(FLOW_LOGS) and not chosen.evaluates(RETENTION)
+    with pytest.raises(InvalidSettings, match="LOGBASELINE_CONTROLS: unknown control 'no_such_control'"):
+        Settings.from_env({"LOGBASELINE_CONTROLS": "vpc_flow_logs_enabled,no_such_control"})
+
+
+def test_settings_cannot_be_changed_once_validated():
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Settings.from_env({}).controls = frozenset({"no_such_control"})  # type: ignore[misc]

@@ -1,6 +1,6 @@
 """A short soak (300 messages in waves of 100) on the session's emulator: nothing lost, nothing fixed twice.
 
-Not in the default run: `.venv/bin/pytest -m soak tests/test_soak.py`. The full run is
+It runs with every test (about 30 s); alone: `.venv/bin/pytest -m soak`. The full run is
 `.venv/bin/python -m benchmarks.soak` (10,000 messages).
 """
 

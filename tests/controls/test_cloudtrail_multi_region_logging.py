@@ -97,6 +97,15 @@ def test_remediate_restarts_our_trail_in_its_home_region():
     assert changes.made == [Change("cloudtrail", "start_logging", "eu-west-1", {"Name": ours["arn"]})]
 
 
+def test_with_several_stopped_trails_the_fix_restarts_the_one_the_finding_names():
+    first, second = trail("first", logging=False), trail("second", logging=False, home="eu-west-1")
+    resource = account(first, second)
+    assert CONTROL.evaluate(resource, {}).reason == "multi-region trail first is not logging"
+    changes = Changes(Clients(REGION), dry_run=True)
+    CONTROL.remediate(changes, resource, {})
+    assert changes.made == [Change("cloudtrail", "start_logging", REGION, {"Name": first["arn"]})]
+
+
 def test_remediate_never_creates_or_starts_another_accounts_trail():
     """With no trail of our own to restart, remediate makes no call at all (no CreateTrail, no StartLogging)."""
     changes = Changes(Clients(REGION), dry_run=True)

@@ -187,3 +187,13 @@ def test_a_waf_log_bucket_is_a_log_bucket(aws, account_id):
     [outcome] = mine(service.evaluate_event(sweep_event(account_id, REGION, [CONTROL.id])))
     assert (outcome.resource_id, outcome.verdict.status) == ("arn:aws:s3:::aws-waf-logs-orders", Status.FAILED)
     assert "WAF web ACL orders" in outcome.verdict.reason
+
+
+def test_the_reason_names_the_soonest_rule_and_the_128_kb_note_only_where_it_applies():
+    two = CONTROL.evaluate(bucket(rule("late", expire=500), rule("soon", expire=400)), DEFAULTS)
+    assert two.reason == "rule soon deletes logs after 400 days, within the ceiling of 2557 days"
+    late_archive = CONTROL.evaluate(bucket(rule(archive=3000)), DEFAULTS)  # small objects move too: no note
+    assert (
+        late_archive.reason
+        == "no lifecycle rule deletes or archives logs within the ceiling of 2557 days: kept too long"
+    )

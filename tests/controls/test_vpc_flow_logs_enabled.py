@@ -163,6 +163,16 @@ def test_remediate_s3_destination_with_a_broken_flow_log():
     assert changes.made == []
 
 
+def test_a_broken_flow_log_to_another_destination_does_not_stop_the_fix():
+    """Only a broken flow log to the configured destination means a person must look: one elsewhere is
+    left as it is, and a new flow log to the configured destination is created."""
+    elsewhere = log(delivery="FAILED", error="Access error", destination="arn:aws:s3:::old-flow-logs")
+    changes = Changes(Clients(REGION), dry_run=True)
+    CONTROL.remediate(changes, vpc(elsewhere), PARAMS | S3)
+    [created] = changes.made
+    assert (created.operation, created.parameters["LogDestination"]) == ("create_flow_logs", S3["flow_log_destination"])
+
+
 # --- round trips on the moto server -------------------------------------------------------
 
 

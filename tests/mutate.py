@@ -1,0 +1,205 @@
+"""Mutation testing with Cosmic Ray: `make mutate` (every target) or `make mutate TARGETS="engine/history ..."`.
+
+Each target mutates one module, or only the `evaluate` and `remediate` functions of a control, and runs the
+tests that cover it. The mutants are made in a scratch copy of the working tree (`.mutation/tree`), which the
+tests import through PYTHONPATH: the working tree itself is never changed, so tests may run there meanwhile.
+Results: `.mutation/<target>/session.sqlite` (Cosmic Ray's), and a summary with each survivor's diff in
+`.mutation/<target>/survivors.md`. docs/testing.md says what was run and what each survivor means.
+
+Run with the mutation venv's Python (the Makefile does): `.venv-mutate/bin/python -m tests.mutate [TARGET ...]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from cosmic_ray.work_db import WorkDB, use_db
+from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".mutation"
+TREE = WORK / "tree"
+PACKAGE = "layers/logbaseline/logbaseline"
+PYTEST = f"{ROOT}/.venv/bin/pytest -x -q -p no:cacheprovider"
+
+# Operators left out, and why: binary operators other than +/- and |/& (shifts, powers, modulo, division,
+# xor: this code has almost none, and each replacement of one of them is a TypeError that any test kills,
+# at the cost of a test run); comparisons other than their negation and their boundary; Cosmic Ray's
+# variable replacer and inserter (thousands of mutants of names, most of them NameErrors).
+EXCLUDED_OPERATORS = [
+    r"core/ReplaceBinaryOperator_(?!(Add_Sub|Sub_Add|BitOr_BitAnd|BitAnd_BitOr)$)",
+    r"core/ReplaceComparisonOperator_(?!(Eq_NotEq|NotEq_Eq|Is_IsNot|IsNot_Is|Lt_LtE|LtE_Lt|Gt_GtE|GtE_Gt"
+    r"|Lt_GtE|GtE_Lt|Gt_LtE|LtE_Gt)$)",
+    r"core/Variable(Replacer|Inserter)",
+]
+
+ENGINE_TESTS = {
+    "accounts": ["tests/test_organization.py"],
+    "evaluation": ["tests/test_exemptions.py", "tests/test_shared_reads.py", "tests/test_faults.py"],
+    "exemptions": ["tests/test_exemptions.py"],
+    "findings": ["tests/test_findings.py", "tests/test_publication.py", "tests/test_sweep_archive.py"],
+    "history": ["tests/test_history.py"],
+    "locks": ["tests/test_publication.py"],
+    "remediation": ["tests/test_history.py", "tests/test_approval.py", "tests/test_exemptions.py"],
+    "routing": ["tests/test_routing.py"],
+    "runtime": ["tests/test_pipeline.py"],
+    "settings": ["tests/test_settings.py"],
+    "workflow": ["tests/test_workflow.py", "tests/test_publication.py"],
+    "__init__": ["tests/test_faults.py", "tests/test_sweep_archive.py", "tests/test_pipeline.py"],
+}
+
+
+# Shared modules that hold controls' evaluate/remediate logic (the controls' own functions delegate to them).
+SHARED = {
+    "_log_buckets": (
+        ("access_logging_verdict", "enable_access_logging"),
+        ["tests/controls/test_log_buckets.py", "tests/controls/test_s3_bucket_server_access_logging_enabled.py",
+         "tests/controls/test_cloudtrail_bucket_access_logging_enabled.py", "tests/test_never_destructive.py",
+         "-k", "access_logging or log_buckets"],
+    ),
+}  # fmt: skip
+
+
+def targets() -> dict[str, tuple[str, list[str], tuple[str, ...]]]:
+    """target -> (module, test arguments, the only functions mutated; empty: the whole module)."""
+    found = {f"engine/{name}": (f"{PACKAGE}/engine/{name}.py", tests, ()) for name, tests in ENGINE_TESTS.items()}
+    for path in sorted((ROOT / PACKAGE / "controls").glob("*.py")):
+        if path.stem.startswith("_") or path.stem == "base":
+            continue
+        tests = [f"tests/controls/test_{path.stem}.py", "tests/test_never_destructive.py", "-k", path.stem]
+        found[f"controls/{path.stem}"] = (f"{PACKAGE}/controls/{path.name}", tests, ("evaluate", "remediate"))
+    for name, (functions, tests) in SHARED.items():
+        found[f"controls/{name}"] = (f"{PACKAGE}/controls/{name}.py", tests, functions)
+    return found
+
+
+def copy_tree() -> None:
+    """The working tree's files (tracked and new, as they are now) in a scratch copy."""
+    shutil.rmtree(TREE, ignore_errors=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (TREE / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, TREE / name)
+
+
+def annotations(module: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where the module's annotations are: never evaluated (`from __future__ import annotations`), so a
+    mutant there (`str | None` to `str & None`) is equivalent by construction."""
+    spans = []
+    for node in ast.walk(ast.parse(module.read_text())):
+        found = [getattr(node, "returns", None), node.annotation if isinstance(node, ast.AnnAssign | ast.arg) else None]
+        spans += [((a.lineno, a.col_offset), (a.end_lineno, a.end_col_offset)) for a in found if a is not None]
+    return spans
+
+
+def skip(db: WorkDB, module: Path, functions: tuple[str, ...]) -> None:
+    """Mark as skipped the mutants in annotations, and those outside `functions` when it is not empty."""
+    spans = annotations(module)
+    for item in db.pending_work_items:
+        why = ""
+        if any(start <= tuple(m.start_pos) < end for m in item.mutations for start, end in spans):
+            why = "in an annotation"
+        elif functions and any(m.definition_name not in functions for m in item.mutations):
+            why = "not in " + "/".join(functions)
+        if why:
+            db.set_result(item.job_id, WorkResult(output=why, worker_outcome="skipped"))
+
+
+def run_target(name: str, module: str, tests: list[str], functions: tuple[str, ...]) -> dict[str, object]:
+    work = WORK / name.replace("/", "-")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    command = f"{PYTEST} {shlex.join(tests)}"
+    started = time.monotonic()
+    baseline = subprocess.run(shlex.split(command), cwd=TREE, capture_output=True, text=True)
+    if baseline.returncode != 0:
+        raise SystemExit(f"{name}: the tests fail without a mutant:\n{baseline.stdout[-2000:]}")
+    timeout = max(60.0, 4 * (time.monotonic() - started))
+    config = work / "config.toml"
+    operators = ", ".join(json.dumps(e) for e in EXCLUDED_OPERATORS)
+    config.write_text(
+        f'[cosmic-ray]\nmodule-path = "{module}"\ntimeout = {timeout:.0f}\nexcluded-modules = []\n'
+        f'test-command = {json.dumps(command)}\n\n[cosmic-ray.distributor]\nname = "local"\n\n'
+        f"[cosmic-ray.filters.operators-filter]\nexclude-operators = [{operators}]\n"
+    )
+    session = work / "session.sqlite"
+    bin_dir = Path(sys.executable).parent
+    subprocess.run([bin_dir / "cosmic-ray", "init", config, session], cwd=TREE, check=True)
+    subprocess.run([bin_dir / "cr-filter-operators", session, config], cwd=TREE, check=True)
+    with use_db(str(session)) as db:
+        skip(db, TREE / module, functions)
+    subprocess.run([bin_dir / "cosmic-ray", "exec", config, session], cwd=TREE, check=True)
+    return summarize(name, session, work, time.monotonic() - started)
+
+
+def summarize(name: str, session: Path, work: Path, seconds: float) -> dict[str, object]:
+    killed, survivors, not_run = 0, [], 0
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item, result in db.completed_work_items:
+            if result.worker_outcome == WorkerOutcome.SKIPPED:
+                continue
+            if result.worker_outcome != WorkerOutcome.NORMAL or result.test_outcome == TestOutcome.INCOMPETENT:
+                not_run += 1  # the mutant could not be made or its tests could not start: neither killed nor not
+            elif result.test_outcome == TestOutcome.SURVIVED:
+                survivors.append((item, result))
+            else:
+                killed += 1  # a test failed, or the tests timed out
+    tried = killed + len(survivors)
+    lines = [f"# {name}: {killed} of {tried} mutants killed, {len(survivors)} survived", ""]
+    for item, result in survivors:
+        mutation = item.mutations[0]
+        lines += [
+            f"## {item.job_id}: {mutation.operator_name} in {mutation.definition_name}, line {mutation.start_pos[0]}",
+            "",
+            "```diff",
+            (result.diff or "").strip(),
+            "```",
+            "",
+        ]
+    (work / "survivors.md").write_text("\n".join(lines))
+    summary = {
+        "target": name,
+        "killed": killed,
+        "survived": len(survivors),
+        "not_run": not_run,
+        "score": round(100 * killed / tried, 1) if tried else None,
+        "seconds": round(seconds),
+    }
+    print(json.dumps(summary), flush=True)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.mutate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("targets", nargs="*", help="targets (engine/NAME, controls/ID); default: all")
+    known = targets()
+    chosen = parser.parse_args(argv).targets or list(known)
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        raise SystemExit(f"unknown targets {unknown}; known: {', '.join(known)}")
+    copy_tree()
+    os.environ["PYTHONPATH"] = str(TREE / "layers" / "logbaseline")  # the copy's package, not the editable one
+    results = [run_target(name, *known[name]) for name in chosen]
+    with (WORK / "results.jsonl").open("a") as out:
+        for result in results:
+            out.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()
