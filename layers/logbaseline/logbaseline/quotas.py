@@ -121,3 +121,8 @@ class Pacer:
         """Whether the call would go now, without waiting."""
         bucket = self._bucket(account_id, region, service, operation)
         return bucket.ready() if bucket else True
+
+    def take(self, account_id: str, region: str, service: str, operation: str) -> bool:
+        """The call's token if there is one now (AWS's side: a call without one is throttled)."""
+        bucket = self._bucket(account_id, region, service, operation)
+        return bucket.take() if bucket else True

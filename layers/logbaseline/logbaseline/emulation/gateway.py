@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 
 from logbaseline.aws import partition
 from logbaseline.emulation.securityhub import Hubs, SecurityHubError
-from logbaseline.quotas import THROTTLED, TokenBucket, rate_of
+from logbaseline.quotas import THROTTLED, Pacer
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
 SECURITY_HUB_OPERATIONS = {
@@ -42,7 +42,7 @@ class Gateway:
         self.throttled: Counter[tuple[str, str]] = Counter()
         self.seconds = 0.0  # spent answering (moto's work and the Security Hub store's), for benchmarks
         self.clock: Callable[[], float] = time.monotonic  # the buckets' time (a test may stop it)
-        self._buckets: dict[tuple[str, str, str, str], TokenBucket] = {}
+        self._quotas = Pacer(clock=self.clock)  # AWS's side of the same buckets: take a token or be throttled
         self._accounts: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -50,7 +50,7 @@ class Gateway:
         """Forget findings, counts and spent tokens: a new test starts with full buckets."""
         with self._lock:
             self.hubs.reset()
-            self._buckets.clear()
+            self._quotas = Pacer(clock=self.clock)
             self.calls.clear()
             self.throttled.clear()
             self.seconds = 0.0
@@ -69,7 +69,7 @@ class Gateway:
         account_id = self._account_of(access_key)
         with self._lock:
             self.calls[(service, operation)] += 1
-        if self.throttling and not self._take(account_id, region, service, operation):
+        if self.throttling and not self._quotas.take(account_id, region, service, operation):
             with self._lock:
                 self.throttled[(service, operation)] += 1
             return _throttled(service, start_response)
@@ -100,17 +100,6 @@ class Gateway:
 
             account_id = self._accounts[access_key] = get_account_id_from(access_key)
         return account_id
-
-    def _take(self, account_id: str, region: str, service: str, operation: str) -> bool:
-        rate = rate_of(service, operation)
-        if rate is None:
-            return True
-        key = (account_id, region, service, operation)
-        with self._lock:
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                bucket = self._buckets[key] = TokenBucket(rate, self.clock)
-        return bucket.take()
 
     def _security_hub(
         self,
