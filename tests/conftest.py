@@ -17,7 +17,7 @@ from hypothesis import settings as hypothesis_settings
 from logbaseline import demo, emulator
 from logbaseline.aws import Clients, caller_account_id
 from logbaseline.controls import REGISTRY
-from logbaseline.engine import AccountClients, Service
+from logbaseline.engine import AccountClients, Service, findings
 from logbaseline.engine.settings import Settings
 from logbaseline.local import LocalStack
 
@@ -79,6 +79,13 @@ LocalStack.invoke = _invoke_as_role  # type: ignore[method-assign]
 
 
 # --- the emulator -----------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def apart() -> None:
+    """Each test starts with the service's Security Hub pacing at full buckets, as the emulator's do: tests run
+    back to back, and one test's calls must not decide whether the next one's lookups are deferred."""
+    findings.PACER.reset()
 
 
 @pytest.fixture(scope="session")

@@ -100,6 +100,11 @@ class Pacer:
         self._buckets: dict[tuple[str, str, str, str], TokenBucket] = {}
         self._lock = threading.Lock()
 
+    def reset(self) -> None:
+        """Full buckets again (a new container; for the tests, a test that starts apart from the last)."""
+        with self._lock:
+            self._buckets.clear()
+
     def _bucket(self, account_id: str, region: str, service: str, operation: str) -> TokenBucket | None:
         rate = rate_of(service, operation)
         if rate is None:

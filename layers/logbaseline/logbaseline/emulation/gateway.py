@@ -50,7 +50,7 @@ class Gateway:
         """Forget findings, counts and spent tokens: a new test starts with full buckets."""
         with self._lock:
             self.hubs.reset()
-            self._quotas = Pacer(clock=self.clock)
+            self._quotas = Pacer(clock=self.clock)  # full buckets, on the clock in use
             self.calls.clear()
             self.throttled.clear()
             self.seconds = 0.0
