@@ -27,8 +27,8 @@ unit: $(VENV)/.installed
 # cfn-lint and checkov on both templates, SAM's own lint, and a real build of the layer and functions
 # (arm64 wheels, no container). checkov's skips are justified in the templates' Metadata.
 lint-template: $(TOOLS)/.installed $(CHECKOV)/.installed $(VENV)/.installed
-	$(TOOLS)/bin/cfn-lint template.yaml stacksets/member.yaml
-	$(CHECKOV)/bin/checkov --skip-download --compact --quiet -f template.yaml -f stacksets/member.yaml
+	$(TOOLS)/bin/cfn-lint template.yaml stacksets/member.yaml stacksets/forwarder.yaml
+	$(CHECKOV)/bin/checkov --skip-download --compact --quiet -f template.yaml -f stacksets/member.yaml -f stacksets/forwarder.yaml
 	$(TOOLS)/bin/sam validate --lint
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(TOOLS)/bin/sam build
 
