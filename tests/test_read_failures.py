@@ -120,3 +120,100 @@ def test_a_denied_web_acl_is_its_own_read_failure_and_blinds_no_log_bucket(aws, 
     aws("cloudtrail").create_trail(Name="trail", S3BucketName=OPEN)
     lifecycle = sweep(account_id, "s3_log_bucket_lifecycle_bounded")  # reads the web ACLs' logging as sources
     assert lifecycle.read_failures == [] and [o.resource_id for o in lifecycle.outcomes] == [f"arn:aws:s3:::{OPEN}"]
+
+
+# --- one trail refused: its own read failure ------------------------------------------------------------------
+# AWS's answers, as public reports quote them: a member reading an organization trail of the management account is
+# refused with CloudTrailARNInvalidException (HTTP 400, turbot/steampipe-plugin-aws#577, cloudquery/cq-provider-aws#405;
+# Cloud Custodian's maintainers say GetEventSelectors fails so, cloud-custodian/cloud-custodian#6394); a policy
+# that denies one trail answers AccessDeniedException. moto answers neither.
+ORGANIZATION_TRAIL_REFUSAL = (
+    "CloudTrailARNInvalidException",
+    "AccountID in ARN is wrong, you can only access resources with AccountID {caller}.",
+)
+TRAIL_DENIAL = "AccessDeniedException", "User is not authorized to perform: cloudtrail:{operation} on resource: {arn}"
+TRAIL_BUCKET = "trail-logs"
+ALL_MANAGEMENT = [{"ReadWriteType": "All", "IncludeManagementEvents": True}]
+
+
+@pytest.fixture
+def refuse(account_id, monkeypatch):
+    """refuse(operation, arn, (code, message)): CloudTrail refuses that operation on that one trail (HTTP 400)."""
+    original, refused = BaseClient._make_api_call, {}
+    caller = account_id  # the member that asks, not the trail's owner
+
+    def make_api_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        arn = params.get("Name") or params.get("TrailName")
+        if (operation, arn) in refused:
+            code, message = refused[operation, arn]
+            error = {"Code": code, "Message": message.format(caller=caller, operation=operation, arn=arn)}
+            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}, operation)
+        return original(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", make_api_call)
+    return lambda operation, arn, refusal: refused.__setitem__((operation, arn), refusal)
+
+
+def multi_region_trail(aws, name: str, logging: bool) -> str:
+    aws("s3").create_bucket(Bucket=TRAIL_BUCKET)
+    cloudtrail = aws("cloudtrail")
+    arn = cloudtrail.create_trail(Name=name, S3BucketName=TRAIL_BUCKET, IsMultiRegionTrail=True)["TrailARN"]
+    cloudtrail.put_event_selectors(TrailName=arn, EventSelectors=ALL_MANAGEMENT)
+    if logging:
+        cloudtrail.start_logging(Name=arn)
+    return arn
+
+
+def test_a_refused_trail_is_its_own_read_failure_and_the_account_keeps_its_verdict(aws, account_id, refuse):
+    """Before, the refusal of one trail's selectors failed the whole control (or retried the message forever)."""
+    refused = multi_region_trail(aws, "organization-trail", logging=True)  # listed first, so read first
+    multi_region_trail(aws, "own-trail", logging=True)
+    refuse("GetEventSelectors", refused, ORGANIZATION_TRAIL_REFUSAL)
+    report = sweep(account_id, "cloudtrail_multi_region_logging")
+    [outcome] = report.outcomes
+    assert outcome.verdict.status is Status.PASSED and "own-trail is logging" in outcome.verdict.reason
+    [failure] = report.read_failures
+    assert failure.resource_id == refused and "CloudTrailARNInvalidException" in failure.reason
+    assert set(findings_by_resource(aws)) == {("cloudtrail_multi_region_logging", f"AWS::::Account:{account_id}")}
+
+
+def test_with_no_trail_read_that_covers_the_account_there_is_no_verdict_rather_than_a_false_failure(
+    aws, account_id, refuse
+):
+    refused = multi_region_trail(aws, "organization-trail", logging=True)
+    multi_region_trail(aws, "stopped-trail", logging=False)
+    refuse("GetEventSelectors", refused, ORGANIZATION_TRAIL_REFUSAL)
+    report = sweep(account_id, "cloudtrail_multi_region_logging")
+    assert report.outcomes == []
+    failures = {f.resource_id: f.reason for f in report.read_failures}
+    assert set(failures) == {refused, f"AWS::::Account:{account_id}"}
+    assert "organization-trail could not be read" in failures[f"AWS::::Account:{account_id}"]
+    assert findings_by_resource(aws) == {}, "no FAILED finding on a guess"
+
+
+def test_a_trail_whose_status_is_denied_is_its_own_read_failure_for_the_cloudwatch_control(aws, account_id, refuse):
+    group = aws("logs")
+    group.create_log_group(logGroupName="trail-events")
+    group_arn = group.describe_log_groups()["logGroups"][0]["arn"]
+    aws("s3").create_bucket(Bucket=TRAIL_BUCKET)
+    cloudtrail, arns = aws("cloudtrail"), {}
+    for name in ("denied-trail", "open-trail"):
+        arns[name] = cloudtrail.create_trail(
+            Name=name,
+            S3BucketName=TRAIL_BUCKET,
+            CloudWatchLogsLogGroupArn=group_arn,
+            CloudWatchLogsRoleArn=f"arn:aws:iam::{account_id}:role/trail-to-logs",
+        )["TrailARN"]
+    refuse("GetTrailStatus", arns["denied-trail"], TRAIL_DENIAL)
+    report = sweep(account_id, "cloudtrail_cloudwatch_logs_enabled")
+    assert [o.resource_id for o in report.outcomes] == [arns["open-trail"]]
+    assert report.outcomes[0].verdict.status is Status.FAILED  # moto reports no delivery: judged, not skipped
+    [failure] = report.read_failures
+    assert failure.resource_id == arns["denied-trail"] and "AccessDeniedException" in failure.reason
+
+
+def test_throttling_on_one_trail_is_no_read_failure_and_the_message_is_retried(aws, account_id, refuse):
+    throttled = multi_region_trail(aws, "busy-trail", logging=True)
+    refuse("GetTrailStatus", throttled, ("ThrottlingException", "Rate exceeded"))
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        sweep(account_id, "cloudtrail_multi_region_logging")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from logbaseline.aws import Clients, partition
-from logbaseline.controls.base import CloudTrailTrigger
-from logbaseline.models import Scope
+from logbaseline.controls.base import CloudTrailTrigger, denied
+from logbaseline.models import Resource, Scope
 
 TRAIL_EVENT_SOURCE = "cloudtrail.amazonaws.com"
 
@@ -33,6 +36,32 @@ ORGANIZATION_TRAIL_REFUSAL = (
     "refused: an organization trail is changed by its management account (or delegated administrator), with "
     "Organizations and IAM permissions the fix does not have; left to a person"
 )
+
+
+# CloudTrail's refusal of a trail of another account (an organization trail, read from a member): "AccountID in ARN is
+# wrong, you can only access resources with AccountID ..." (seen in public reports: turbot/steampipe-plugin-aws#577,
+# cloudquery/cq-provider-aws#405). Like a denial, it is about that one trail.
+REFUSED_TRAIL_CODES = frozenset({"CloudTrailARNInvalidException"})
+
+
+def refused(error: Exception) -> bool:
+    """A per-trail read (GetTrailStatus, GetEventSelectors) refused for that trail only, not a fault or throttling."""
+    return denied(error) or (
+        isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in REFUSED_TRAIL_CODES
+    )
+
+
+def read_trail(scope: Scope, trail: dict[str, Any], read: Callable[[], dict[str, Any]]) -> Resource | dict[str, Any]:
+    """`read()`, the trail's own state; a refused read makes the trail its own unreadable Resource (reported as
+    its own read failure), so that the other trails of the region keep their verdicts."""
+    try:
+        return read()
+    except ClientError as error:
+        if not refused(error):
+            raise
+        return Resource(
+            scope.account_id, scope.region, trail["TrailARN"], {"name": trail["Name"]}, unreadable=str(error)
+        )
 
 
 def trail_arn(scope: Scope) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from logbaseline.aws import Clients
 from logbaseline.controls._benchmarks import cis
-from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, own_trails, trail_arn
+from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, own_trails, read_trail, trail_arn
 from logbaseline.controls.base import SEC04_BP01, CloudTrailTrigger, ConfigTrigger, Control
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
 
@@ -34,7 +34,11 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
         group = trail.get("CloudWatchLogsLogGroupArn") or None
         state = {"name": trail["Name"], "log_group_arn": group}
         if group:
-            state |= _delivery(clients("cloudtrail"), trail["TrailARN"], now)
+            delivery = read_trail(scope, trail, lambda t=trail: _delivery(clients("cloudtrail"), t["TrailARN"], now))
+            if isinstance(delivery, Resource):
+                resources.append(delivery)  # its status could not be read: its own read failure
+                continue
+            state |= delivery
         resources.append(Resource(scope.account_id, scope.region, trail["TrailARN"], state))
     return resources
 

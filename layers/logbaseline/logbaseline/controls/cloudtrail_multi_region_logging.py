@@ -7,7 +7,7 @@ from typing import Any
 
 from logbaseline.aws import Clients
 from logbaseline.controls._benchmarks import cis
-from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, describe_trails, management_events
+from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, describe_trails, management_events, read_trail
 from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control, FixFailed
 from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed, passed
 
@@ -17,26 +17,39 @@ def account_id(scope: Scope) -> str:
 
 
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
-    trails = []
+    trails, unread = [], []
     # Shadow trails included: an organization trail of the management account covers this account too.
     for trail in describe_trails(clients):
         if not trail.get("IsMultiRegionTrail"):
             continue
-        arn, home = trail["TrailARN"], trail["HomeRegion"]
-        cloudtrail = clients("cloudtrail", home)
-        found = {
-            "arn": arn,
-            "name": trail["Name"],
-            "home_region": home,
-            "owner_account": arn.split(":")[4],
-            "organization": bool(trail.get("IsOrganizationTrail")),
-            "logging": bool(cloudtrail.get_trail_status(Name=arn).get("IsLogging")),
-            "management_events": management_events(cloudtrail.get_event_selectors(TrailName=arn)),
-        }
+        found = read_trail(scope, trail, lambda t=trail: _read(clients, t))
+        if isinstance(found, Resource):
+            unread.append(found)  # its own read failure; the trails read may still decide the verdict
+            continue
         trails.append(found)
         if found["logging"] and _records_all(found):
             break  # the verdict names the first such trail: the others cannot change it, so they are not read
-    return [Resource(scope.account_id, scope.region, account_id(scope), {"trails": trails})]
+    why = ""
+    if unread and not any(t["logging"] and _records_all(t) for t in trails):
+        # A trail not read may be the one that covers the account: no verdict rather than a false FAILED.
+        names = ", ".join(r.state["name"] for r in unread)
+        why = f"multi-region trail {names} could not be read, and no trail read logs all management events"
+    account = Resource(scope.account_id, scope.region, account_id(scope), {"trails": trails}, unreadable=why)
+    return [account, *unread]
+
+
+def _read(clients: Clients, trail: Mapping[str, Any]) -> dict[str, Any]:
+    arn, home = trail["TrailARN"], trail["HomeRegion"]
+    cloudtrail = clients("cloudtrail", home)
+    return {
+        "arn": arn,
+        "name": trail["Name"],
+        "home_region": home,
+        "owner_account": arn.split(":")[4],
+        "organization": bool(trail.get("IsOrganizationTrail")),
+        "logging": bool(cloudtrail.get_trail_status(Name=arn).get("IsLogging")),
+        "management_events": management_events(cloudtrail.get_event_selectors(TrailName=arn)),
+    }
 
 
 def _records_all(trail: Mapping[str, Any]) -> bool:
