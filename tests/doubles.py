@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -86,12 +87,27 @@ def member_clients(account_id: str, region: str) -> Clients:
     return Clients(region, session, NO_RETRY)
 
 
+# STS's limits on AssumeRole (botocore's sts model; botocore checks neither the maximum lengths nor the patterns).
+STS_NAME = re.compile(r"[\w+=,.@-]{2,64}")
+MAX_SESSION_POLICY_CHARS = 2048
+ORGANIZATION_ID = "o-a1b2c3d4e5"
+
+
+def _refusal(code: str, message: str, status: int) -> ClientError:
+    error = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(error, "AssumeRole")  # type: ignore[arg-type]
+
+
 class MemberRoles:
-    """AssumeRole of the member roles as AWS answers it: AccessDenied when the role does not exist in the
-    member account (moto grants any role). Also notes which function assumed which role."""
+    """AssumeRole of the member roles as AWS answers it, where moto grants anything: AccessDenied when the role does
+    not exist in the member account, or when a SourceIdentity is set that the role's trust policy
+    (stacksets/member.yaml) does not allow the calling function to set; ValidationError for a session name, source
+    identity or session policy beyond STS's limits (moto ignores session policies: docs/emulator-gaps.md). Notes
+    which function assumed which role, and each call's parameters."""
 
     def __init__(self) -> None:
         self.assumed: list[tuple[str, str]] = []  # (function, role ARN)
+        self.requests: list[tuple[str, dict[str, Any]]] = []  # (function, AssumeRole's parameters)
 
     @classmethod
     def install(cls, monkeypatch: pytest.MonkeyPatch) -> MemberRoles:
@@ -100,6 +116,7 @@ class MemberRoles:
         def make_api_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
             if operation == "AssumeRole" and params["RoleArn"].rsplit("/", 1)[-1] in MEMBER_ROLES:
                 double.refuse_missing(params["RoleArn"])
+                double.refuse_beyond_limits(params)
             return original(client, operation, params)
 
         monkeypatch.setattr(BaseClient, "_make_api_call", make_api_call)
@@ -126,6 +143,46 @@ class MemberRoles:
         )
         error = {"Error": {"Code": "AccessDenied", "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 403}}
         raise ClientError(error, "AssumeRole")  # type: ignore[arg-type]
+
+    def refuse_beyond_limits(self, params: dict[str, Any]) -> None:
+        from tests.conftest import current_role
+
+        self.requests.append((current_role.get(), params))
+        for name in ("RoleSessionName", "SourceIdentity"):
+            if name in params and not STS_NAME.fullmatch(params[name]):
+                raise _refusal("ValidationError", f"{name} must be 2 to 64 of [\\w+=,.@-]: {params[name]!r}", 400)
+        if "Policy" in params:
+            if len(params["Policy"]) > MAX_SESSION_POLICY_CHARS:
+                message = f"Policy: Member must have length less than or equal to {MAX_SESSION_POLICY_CHARS}"
+                raise _refusal("ValidationError", message, 400)
+            if not isinstance(json.loads(params["Policy"]).get("Statement"), list):
+                raise _refusal("MalformedPolicyDocument", "the session policy has no Statement list", 400)
+        if "SourceIdentity" in params and not self.may_set_source_identity(params["RoleArn"], params["SourceIdentity"]):
+            message = f"not authorized to perform: sts:SetSourceIdentity on resource: {params['RoleArn']}"
+            raise _refusal("AccessDenied", message, 403)
+
+    @staticmethod
+    def may_set_source_identity(role_arn: str, source_identity: str) -> bool:
+        """The member stack's trust policy of the role, evaluated for the calling function's own role."""
+        from logbaseline import sam_template
+
+        from tests.cfn import Resolver
+        from tests.conftest import ROOT, current_role
+        from tests.iam_policy import Request, allowed
+
+        member = sam_template.load(ROOT / "stacksets/member.yaml")
+        role_name = role_arn.rsplit("/", 1)[-1]
+        [role] = [r for r in member["Resources"].values() if r["Properties"].get("RoleName") == role_name]
+        security = "123456789012"  # moto's account: the security account of the tests
+        parameters = {"SecurityAccountId": security, "OrganizationId": ORGANIZATION_ID, "SecurityRegion": "us-east-1"}
+        trust = Resolver(member, parameters, role_arn.split(":")[4]).value(
+            role["Properties"]["AssumeRolePolicyDocument"]
+        )
+        principal = f"arn:aws:iam::{security}:role/logbaseline/logbaseline-{current_role.get()}"
+        context = {"aws:PrincipalArn": principal, "aws:PrincipalOrgID": ORGANIZATION_ID,
+                   "sts:SourceIdentity": source_identity}  # fmt: skip
+        request = Request("sts:SetSourceIdentity", role_arn, context, principal=principal)
+        return allowed(request, [], resource_policy=trust)
 
     def deploy_member_stack(self, account_id: str) -> None:
         """The member stack's two roles (their trust and policies are tests/test_member_stack.py's business)."""

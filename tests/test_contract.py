@@ -36,6 +36,7 @@ ENGINE_ACTIONS = {
     },
     "RemediatorFunction": {
         "sts:AssumeRole",
+        "sts:SetSourceIdentity",  # each fix session names its request (engine/sessions.py)
         "securityhub:BatchImportFindings",
         "tag:GetResources",
         "securityhub:GetFindings",
@@ -210,7 +211,8 @@ def test_member_roles_are_the_only_roles_assumed():
         [statement] = [
             s for s in sam_template.policy_statements(TEMPLATE, function_id) if "sts:AssumeRole" in str(s["Action"])
         ]
-        assert statement["Action"] == "sts:AssumeRole"
+        fixes = function_id == "RemediatorFunction"  # a fix session carries a SourceIdentity
+        assert statement["Action"] == (["sts:AssumeRole", "sts:SetSourceIdentity"] if fixes else "sts:AssumeRole")
         assert statement["Resource"] == {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::*:role/{role_name}"}
         variables = TEMPLATE["Resources"][function_id]["Properties"]["Environment"]["Variables"]
         assert variables["LOGBASELINE_MEMBER_ROLE_NAME"] == role_name

@@ -185,7 +185,7 @@ def trust_statements(role_id: str) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("role_id", sorted(MEMBER_ROLES))
 def test_member_roles_trust_only_their_function_in_the_security_account_of_the_organization(role_id):
     _, function_id = MEMBER_ROLES[role_id]
-    (statement,) = trust_statements(role_id)
+    statement, *source_identity = trust_statements(role_id)
     assert statement["Effect"] == "Allow" and statement["Action"] == "sts:AssumeRole"
     assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${SecurityAccountId}:root"}}
     role = TEMPLATE["Resources"][sam_template.role_id(TEMPLATE, function_id)]["Properties"]
@@ -199,6 +199,14 @@ def test_member_roles_trust_only_their_function_in_the_security_account_of_the_o
         }
     }
     assert "*" not in expected_arn and "?" not in expected_arn
+    # The remediator's fix sessions name their request (engine/sessions.py): it alone may set a SourceIdentity,
+    # and only one of logbaseline's.
+    if function_id == "RemediatorFunction":
+        (setter,) = source_identity
+        assert setter["Action"] == "sts:SetSourceIdentity" and setter["Principal"] == statement["Principal"]
+        assert setter["Condition"] == statement["Condition"] | {"StringLike": {"sts:SourceIdentity": "logbaseline-*"}}
+    else:
+        assert source_identity == [], "the evaluator's account sessions set no SourceIdentity"
 
 
 def test_the_function_role_names_fit_iam_for_every_stack_name_the_member_stack_accepts():
@@ -218,7 +226,8 @@ def test_every_trust_policy_is_pinned_to_an_account():
                 assert condition["StringEquals"]["aws:PrincipalOrgID"] == {"Ref": "OrganizationId"}, role_id
                 arn = condition["StringEquals"]["aws:PrincipalArn"]["Fn::Sub"]
                 assert arn.startswith("arn:${AWS::Partition}:iam::${SecurityAccountId}:role/logbaseline/"), role_id
-                assert set(condition) == {"StringEquals"}, "no ArnLike or StringLike: exact ARNs only"
+                assert set(condition) - {"StringLike"} == {"StringEquals"}, "no ArnLike: exact ARNs only"
+                assert set(condition.get("StringLike", {})) <= {"sts:SourceIdentity"}, "no StringLike on principals"
             else:  # a service acting for this account only (confused deputy)
                 assert condition["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}, role_id
 

@@ -167,6 +167,8 @@ IMPLIED_ACTIONS: dict[str, tuple[str, ...]] = {
     ),
     # The first detector creates GuardDuty's service-linked role.
     "guardduty:CreateDetector": ("iam:CreateServiceLinkedRole",),
+    # The remediator's fix sessions carry a SourceIdentity (engine/sessions.py).
+    "sts:AssumeRole": ("sts:SetSourceIdentity",),
 }
 # API operations whose IAM action has another name.
 AUTHORIZED_AS: dict[str, str] = {

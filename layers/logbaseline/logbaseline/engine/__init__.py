@@ -47,6 +47,7 @@ from logbaseline.engine.routing import (
     Target,
     route,
 )
+from logbaseline.engine.sessions import FixSession
 from logbaseline.engine.settings import Settings
 from logbaseline.engine.workflow import already_planned
 from logbaseline.models import Mode, Scope, not_applicable
@@ -235,7 +236,7 @@ class Service:
         """Remediator: apply one fix, verify it, report the result."""
         request = self._trusted(request)
         try:
-            clients = self.clients_for(request.account_id, request.region)
+            clients = self._fix_clients(request)
         except AccountUnreachable as error:
             self._report_unreachable(error, request.region)
             raise
@@ -250,6 +251,15 @@ class Service:
         if any(o.fix or not o.present for o in outcomes):
             self.report(outcomes)  # otherwise nothing changed since the evaluator (or an earlier fix) reported
         return outcomes
+
+    def _fix_clients(self, request: FixRequest) -> Clients:
+        """A member account's clients for this fix alone (its session policy, name and source identity)."""
+        if not isinstance(self.clients_for, MemberClients):
+            return self.clients_for(request.account_id, request.region)
+        control = load(request.control_id)
+        params = self.settings.params(control)
+        fix = FixSession.of(control, request.account_id, request.region, request.resource_id, request.trigger, params)
+        return self.clients_for.for_fix(request.account_id, request.region, fix)
 
     def _trusted(self, request: FixRequest) -> FixRequest:
         """A request is approved only if the evaluator recorded the approval; who approved comes from that record,

@@ -1,13 +1,16 @@
 """Which accounts a deployment covers, and clients for each: its own account directly, the members
 of its organization through the member role that the member stack creates (stacksets/member.yaml).
 
-Member credentials come from botocore's own assume-role machinery: fetched on first use, cached per
-account, and refreshed before they expire (botocore refreshes 15 minutes ahead).
+Member credentials come from botocore's own assume-role machinery: fetched on first use and refreshed before
+they expire (botocore refreshes 15 minutes ahead). An account session (reads and findings) is cached per account
+and carries a session policy that allows no write; a fix session is assumed per fix request, with the fix's own
+session policy, session name and source identity (engine/sessions.py), and cached for that request only.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,12 +20,14 @@ from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshabl
 from botocore.exceptions import ClientError
 
 from logbaseline.aws import CLIENT_CONFIG, CLIENT_CREATION, Clients, partition
+from logbaseline.engine.sessions import FixSession, account_policy
 
 ORGANIZATION = "organization"  # sweep (and accept events from) every active account of the organization
 SESSION_NAME = "logbaseline"
 # AssumeRole errors that a retry cannot cure: the role is missing or does not trust this deployment,
 # or STS is turned off in the region.
 PERMANENT_ASSUME_ERRORS = frozenset({"AccessDenied", "RegionDisabledException"})
+FIX_SESSIONS_KEPT = 32  # fix sessions of recent requests (a retried message reuses its own)
 
 
 class UnknownAccount(LookupError):
@@ -84,6 +89,7 @@ class MemberClients:
         self._session = session or boto3.Session()
         self._sessions: dict[str, boto3.Session] = {coverage.home_account: self._session}
         self._clients: dict[tuple[str, str], Clients] = {}
+        self._fix_clients: OrderedDict[tuple[str, str, str], Clients] = OrderedDict()
         self._lock = threading.RLock()  # the controls of one evaluation run in threads
 
     def __call__(self, account_id: str, region: str) -> Clients:
@@ -106,8 +112,27 @@ class MemberClients:
             )
         if not self.role_name:
             raise UnknownAccount(f"account {account_id} is covered but no member role name is configured")
+        extra = {"RoleSessionName": SESSION_NAME, "Policy": account_policy()}
+        self._sessions[account_id] = self._assume(account_id, region, extra)
+        return self._sessions[account_id]
+
+    def for_fix(self, account_id: str, region: str, fix: FixSession) -> Clients:
+        """Clients of one fix request: in a member account, the member role narrowed by the fix's session policy,
+        named by the request; in the home account, the function's own role (docs/security.md says why)."""
+        if account_id == self.coverage.home_account:
+            return self(account_id, region)
+        self.session(account_id, region)  # an unknown or unreachable account fails here, as for a read
+        key = (account_id, region, fix.name)
+        with self._lock:
+            if key not in self._fix_clients:
+                self._fix_clients[key] = Clients(region, self._assume(account_id, region, fix.extra_args))
+                while len(self._fix_clients) > FIX_SESSIONS_KEPT:
+                    self._fix_clients.popitem(last=False)
+            return self._fix_clients[key]
+
+    def _assume(self, account_id: str, region: str, extra_args: dict[str, str]) -> boto3.Session:
         role_arn = self.role_arn(account_id, region)
-        session = assumed_session(self._session, role_arn, region)
+        session = assumed_session(self._session, role_arn, region, extra_args)
         try:
             session.get_credentials().get_frozen_credentials()  # assume now, so that a missing role shows here
         except ClientError as error:
@@ -115,7 +140,6 @@ class MemberClients:
             if code in PERMANENT_ASSUME_ERRORS:
                 raise AccountUnreachable(account_id, role_arn, f"{code}: {error}") from None
             raise
-        self._sessions[account_id] = session
         return session
 
 
@@ -124,13 +148,16 @@ def _client(source: boto3.Session, service: str, region: str, keys: dict[str, An
         return source.client(service, region_name=region, config=CLIENT_CONFIG, **keys)
 
 
-def assumed_session(source: boto3.Session, role_arn: str, region: str) -> boto3.Session:
-    """A session whose credentials are the role's, assumed lazily and refreshed before they expire."""
+def assumed_session(
+    source: boto3.Session, role_arn: str, region: str, extra_args: dict[str, str] | None = None
+) -> boto3.Session:
+    """A session whose credentials are the role's (narrowed by a session policy in `extra_args`), assumed lazily
+    and refreshed before they expire."""
     fetcher = AssumeRoleCredentialFetcher(
         client_creator=lambda service, **keys: _client(source, service, region, keys),
         source_credentials=source.get_credentials(),
         role_arn=role_arn,
-        extra_args={"RoleSessionName": SESSION_NAME},
+        extra_args=extra_args or {"RoleSessionName": SESSION_NAME},
     )
     member = botocore.session.Session()
     # One loader for every account: service models are parsed once per container, not once per account.
