@@ -125,6 +125,8 @@ class Resolver:
             properties = resource["Properties"]
             name = self.value(properties.get("RoleName", logical_id))
             return f"arn:aws:iam::{self.account_id}:role{properties.get('Path', '/')}{name}"
+        if kind == "AWS::Lambda::CodeSigningConfig":
+            return f"arn:aws:lambda:{at}:code-signing-config:csc-{logical_id}"
         if kind == "AWS::Serverless::Function":
             return f"arn:aws:lambda:{at}:function:{logical_id}"
         raise NotImplementedError(f"{kind}.{attribute}")

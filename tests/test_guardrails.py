@@ -243,3 +243,46 @@ def test_the_exemption_tag_scp_leaves_the_tag_to_the_security_team():
         assert decide(Request(action, vpc, {"aws:PrincipalArn": team, **exempt}), [*ADMIN_ALLOWED, scp]) == "allow"
     other_tag = {"aws:PrincipalArn": owner, "aws:TagKeys": ["team", "cost-centre"]}
     assert decide(Request("ec2:CreateTags", vpc, other_tag), [*ADMIN_ALLOWED, scp]) == "allow", "other tags are free"
+
+
+# --- Lambda code signing, an option ----------------------------------------------------------------------------
+
+PROFILE = "arn:aws:signer:eu-west-1:111122223333:/signing-profiles/logbaseline/a1B2c3D4e5"
+
+
+@pytest.mark.parametrize("profile", ["", PROFILE])
+def test_code_signing_is_on_exactly_when_a_profile_is_given_and_covers_every_function(profile):
+    stack = Resolver(TEMPLATE, {"CodeSigningProfileVersionArn": profile}, SECURITY)
+    assert stack.condition("SignsCode") is bool(profile)
+    config = TEMPLATE["Resources"]["CodeSigningConfig"]
+    assert config["Condition"] == "SignsCode"
+    functions = created("AWS::Serverless::Function")
+    assert len(functions) == 3
+    for function_id in functions:
+        properties = stack.value(TEMPLATE["Resources"][function_id]["Properties"])
+        if profile:
+            assert properties["CodeSigningConfigArn"] == stack.value(
+                {"Fn::GetAtt": ["CodeSigningConfig", "CodeSigningConfigArn"]}
+            ), function_id
+        else:
+            assert "CodeSigningConfigArn" not in properties, function_id
+    if profile:
+        resolved = stack.value(config["Properties"])
+        assert resolved["AllowedPublishers"] == {"SigningProfileVersionArns": [PROFILE]}
+        assert resolved["CodeSigningPolicies"] == {"UntrustedArtifactOnDeployment": "Enforce"}
+
+
+def test_the_signing_profile_parameter_takes_a_profile_version_or_nothing():
+    pattern = re.compile(TEMPLATE["Parameters"]["CodeSigningProfileVersionArn"]["AllowedPattern"])
+    for good in ("", PROFILE, "arn:aws-us-gov:signer:us-gov-west-1:111122223333:/signing-profiles/p_1/0123456789"):
+        assert pattern.fullmatch(good), good
+    for bad in ("logbaseline", f"{PROFILE}x", "arn:aws:signer:eu-west-1:111122223333:/signing-profiles/logbaseline"):
+        assert not pattern.fullmatch(bad), bad
+
+
+def test_the_deployment_guide_signs_every_function_and_the_layer():
+    guide = (ROOT / "docs/deployment.md").read_text()
+    [line] = [x for x in guide.splitlines() if "--signing-profiles" in x]
+    signed = {item.split("=")[0] for item in line.split("--signing-profiles", 1)[1].split()}
+    assert signed == set(created("AWS::Serverless::Function")) | set(created("AWS::Serverless::LayerVersion"))
+    assert "CodeSigningProfileVersionArn" in guide

@@ -135,6 +135,7 @@ PARAMETER_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("HistoryRetentionDays", "FixLimit", "FixLimitWindowHours"),
     ),
     ("Alarms and the functions' logs", "", ("AlarmEmail", "LogLevel")),
+    ("Code signing", "Lambda code signing, an option (docs/deployment.md).", ("CodeSigningProfileVersionArn",)),
 )
 MODES_GROUP = "Remediation modes"
 # For the parameters that template.yaml gives no Description and that feed no control parameter.
