@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from logbaseline import emulator, sam_template
+from logbaseline.controls import all_controls
 
 from tests.cfn import Resolver
 from tests.conftest import ROOT
@@ -254,14 +255,32 @@ def test_global_roles_are_made_once_in_the_role_region_and_regional_ones_everywh
     for logical_id, resource in RESOURCES.items():
         if resource["Type"] != "AWS::IAM::Role":
             continue
-        if "RoleName" in resource["Properties"]:
-            assert resource.get("Condition") == "CreateRoles", logical_id
+        if "RoleName" in resource["Properties"]:  # the write roles also need ReadOnly off (CreateWriteRoles)
+            assert resource.get("Condition") in ("CreateRoles", "CreateWriteRoles"), logical_id
         else:
             assert "Condition" not in resource, logical_id
     names = {RESOURCES[role_id]["Properties"]["RoleName"] for role_id in MEMBER_ROLES}
     assert names == {name for name, _ in MEMBER_ROLES.values()}
     for output in ("ReadRoleArn", "RemediationRoleArn", "FlowLogsDeliveryRoleArn"):
-        assert MEMBER["Outputs"][output]["Condition"] == "CreateRoles"
+        assert MEMBER["Outputs"][output]["Condition"] in ("CreateRoles", "CreateWriteRoles")
+
+
+@pytest.mark.parametrize("read_only", ["true", "false"])
+def test_a_read_only_member_stack_creates_no_role_that_can_change_the_account(read_only):
+    """The management account's stack (docs/organization.md): the read role only, and the event forwarding."""
+    parameters = {"SecurityAccountId": "111122223333", "OrganizationId": "o-a1b2c3d4e5", "SecurityRegion": "eu-west-1",
+                  "RoleRegion": "eu-west-1", "ReadOnly": read_only}  # fmt: skip
+    stack = Resolver(MEMBER, parameters, "222233334444", region="eu-west-1")
+    created = {i for i, r in RESOURCES.items() if "Condition" not in r or stack.condition(r["Condition"])}
+    writers = {"MemberRemediationRole", "FlowLogsDeliveryRole"}
+    assert "MemberReadRole" in created and "EventForwardingRole" in created
+    assert (created & writers == set()) is (read_only == "true")
+    outputs = {o for o, v in MEMBER["Outputs"].items() if "Condition" not in v or stack.condition(v["Condition"])}
+    assert ("RemediationRoleArn" in outputs) is (read_only == "false")
+    read_policies = stack.role_policies("MemberReadRole")
+    writes = {a for c in all_controls() for a in c.write_actions}
+    granted = {a for p in read_policies for s in p["Statement"] for a in as_list(s["Action"])}
+    assert not granted & writes, "the read role writes nothing"
 
 
 def test_forwarded_patterns_are_the_stacks_own():
@@ -370,3 +389,12 @@ def test_roles_are_valid_iam_and_the_security_account_reaches_the_members_read_r
     assert identity["Account"] == MEMBER_ACCOUNT
     assert identity["Arn"] == f"arn:aws:sts::{MEMBER_ACCOUNT}:assumed-role/logbaseline-member-read/evaluator"
     assert not boto3.client("iam").list_roles()["Roles"], "the roles exist in the member account only"
+
+
+def test_the_organization_guide_puts_no_write_role_in_the_management_account():
+    guide = (ROOT / "docs/organization.md").read_text()
+    section = re.split(r"\n## \d+\. The management account", guide, maxsplit=1)[1].split("\n## ", 1)[0]
+    [command] = [block for block in section.split("```")[1::2] if "stacksets/member.yaml" in block]
+    assert "ReadOnly=true" in command, "the management account's member stack is read only"
+    assert "RemediationAccountsDeny" in section and "RemediationAccountsDeny" in TEMPLATE["Parameters"]
+    assert "ReadOnly=true" not in guide.replace(section, ""), "members keep their remediation role"
