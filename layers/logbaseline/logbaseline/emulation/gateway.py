@@ -4,7 +4,8 @@ Every request to the emulator passes here (a WSGI middleware around moto's serve
 - a request over the account's published rate for its operation (quotas.py) is throttled with the service's own
   error, per account, region and operation, as AWS does, and the client's retry policy deals with it;
 - Security Hub's finding operations are answered by emulation/securityhub.py, which validates and filters as AWS
-  does; everything else goes on to moto.
+  does; CloudTrail's ListPublicKeys, which moto lacks, by emulation/trail_digests.py (whose keys sign the digests the
+  tests and the demo deliver); everything else goes on to moto.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from urllib.parse import parse_qs
 
 from logbaseline.aws import partition
 from logbaseline.emulation.securityhub import Hubs, SecurityHubError
+from logbaseline.emulation.trail_digests import ListPublicKeysError, SigningKeys
 from logbaseline.quotas import THROTTLED, Pacer
 
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
@@ -38,6 +40,7 @@ class Gateway:
         self.app = app
         self.throttling = throttling
         self.hubs = Hubs()
+        self.signing_keys = SigningKeys()  # CloudTrail's digest-signing keys, per region
         self.calls: Counter[tuple[str, str]] = Counter()  # (service, operation)
         self.throttled: Counter[tuple[str, str]] = Counter()
         self.seconds = 0.0  # spent answering (moto's work and the Security Hub store's), for benchmarks
@@ -78,6 +81,8 @@ class Gateway:
             if service == "securityhub" and operation in SECURITY_HUB_OPERATIONS.values():
                 identity = _identity_of(access_key, account_id, region)
                 return self._security_hub(account_id, region, operation, body, start_response, identity)
+            if service == "cloudtrail" and operation == "ListPublicKeys":
+                return self._list_public_keys(region, body, start_response)
             return list(self.app(environ, start_response))  # answered in full here, so that it is timed
         finally:
             with self._lock:
@@ -123,6 +128,14 @@ class Gateway:
                 answer = store.get_findings(request)
         except SecurityHubError as error:
             return _respond(start_response, error.status, {"message": error.message}, error.code)
+        return _respond(start_response, 200, answer)
+
+    def _list_public_keys(self, region: str, body: bytes, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            answer = self.signing_keys.list_public_keys(region, json.loads(body or b"{}"))
+        except ListPublicKeysError as error:
+            # CloudTrail speaks JSON 1.1: the error's code is the body's __type
+            return _respond(start_response, 400, {"__type": error.code, "message": error.message}, error.code)
         return _respond(start_response, 200, answer)
 
 

@@ -17,6 +17,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from logbaseline.aws import Clients, reads_shared
+from logbaseline.checkpoints import Checkpoints, TableCheckpoints, keeping_checkpoints
 from logbaseline.controls import all_controls, load
 from logbaseline.engine.accounts import AccountClients, AccountUnreachable, Coverage, MemberClients, UnknownAccount
 from logbaseline.engine.approvals import Approvals
@@ -72,6 +73,7 @@ WORKERS = 8  # controls judged at once in one evaluation
 ARCHIVE_GRACE = timedelta(minutes=15)
 # A burst of events whose workflow could not be kept in step at once is reconciled this much later.
 RECONCILE_DELAY_SECONDS = 60
+CHECKPOINT_VARIABLE = "LOGBASELINE_CHECKPOINT_TABLE"  # the evaluator's: where incremental controls keep their place
 NOT_FOUND_BY_SWEEP = "not found by the drift sweep: the resource is gone, or no longer in the control's scope"
 
 
@@ -114,6 +116,7 @@ class Service:
     fix_limit: FixLimit = DEFAULT_FIX_LIMIT
     coverage: Coverage | None = None  # the accounts a sweep visits; None: the home account only
     locks: FixLocks | None = None  # one fix of a gap at a time (the remediator's)
+    checkpoints: Checkpoints | None = None  # how far incremental controls got; None: in memory
     _reconciliations: dict[tuple[str, str], float] = field(default_factory=dict)  # asked for, when
 
     def __post_init__(self) -> None:
@@ -154,6 +157,9 @@ class Service:
             locks=FixLocks(os.environ["IDEMPOTENCY_TABLE"], home("dynamodb"))
             if "IDEMPOTENCY_TABLE" in os.environ
             else None,
+            checkpoints=TableCheckpoints(os.environ[CHECKPOINT_VARIABLE], home)
+            if os.environ.get(CHECKPOINT_VARIABLE)
+            else None,
         )
 
     def evaluate_event(self, event: Mapping[str, Any], deadline: float | None = None) -> Report:
@@ -175,7 +181,8 @@ class Service:
             speaks_of_itself(event, targets)
         report, started = Report(), datetime.now(UTC)
         try:
-            report.outcomes, report.read_failures = judge(targets, self.clients_for, self.settings)
+            with keeping_checkpoints(self.checkpoints):
+                report.outcomes, report.read_failures = judge(targets, self.clients_for, self.settings)
         except AccountUnreachable as error:
             self._report_unreachable(error, event.get("region") or self.home.region)
             return Report(unreachable=[error])
