@@ -28,7 +28,8 @@ ENGINE_ACTIONS = {
         "securityhub:BatchUpdateFindings",
         "securityhub:GetFindings",
         "sqs:SendMessage",
-        "dynamodb:PutItem",  # approvals from the custom action
+        "dynamodb:PutItem",  # approvals from the custom action; the digest verifier's checkpoints
+        "dynamodb:GetItem",  # the digest verifier's checkpoints
         "sts:AssumeRole",  # the member read role only (test_member_roles_are_the_only_roles_assumed)
         "tag:GetResources",
         "s3:GetObject",  # the exemption register's one object (docs/exemptions.md)

@@ -287,12 +287,16 @@ def test_the_readers_may_read_and_keep_the_workflow_but_write_nothing(role):
     account, identity = policies(role, "everything")
     reads = {a for c in all_controls() for a in c.read_actions}
     for action in sorted(reads):
-        resource = "arn:aws:s3:::any-bucket" if action.startswith("s3:Get") else "*"
+        resource = "arn:aws:s3:::any-bucket" if action.startswith(("s3:Get", "s3:List")) else "*"
         if action.startswith(("cloudtrail:Get",)):
             resource = f"arn:aws:cloudtrail:eu-west-1:{OTHER}:trail/organization"  # an organization trail
         if action == "eks:DescribeCluster":
             resource = f"arn:aws:eks:eu-west-1:{account}:cluster/prod"
+        if action == "s3:GetObject":  # the digest verifier: a trail's digest and log files, in any bucket and prefix
+            resource = f"arn:aws:s3:::any-bucket/trails/AWSLogs/{account}/CloudTrail-Digest/eu-west-1/d.json.gz"
         assert allowed(Request(action, resource), identity), f"{role} cannot {action}"
+    if "s3:GetObject" in reads:  # but no other object of any bucket
+        assert not allowed(Request("s3:GetObject", "arn:aws:s3:::any-bucket/payroll/2026.csv"), identity)
     writes = {a for c in all_controls() for a in c.write_actions}
     for request in fix_calls("everything", account):
         if request.action in writes:

@@ -41,6 +41,7 @@ TRAIL_CHANGE = {(TRAIL_LOGGING, None), (VALIDATION, TRAIL), (TRAIL_KMS, TRAIL), 
 TRAIL_BUCKETS = {(NOT_PUBLIC, BUCKET), (TRAIL_BUCKET_LOGGING, BUCKET)}
 # ... and it becomes a log bucket: the log-bucket controls judge it at once, not at the next sweep.
 LOG_BUCKET_OF_A_TRAIL = {(LIFECYCLE, BUCKET), (ACCESS_LOGGING, BUCKET)}
+INTEGRITY = {("cloudtrail_log_integrity_verified", TRAIL)}  # a trail's change re-verifies its new digests
 VPC_CHANGE = {(FLOW_LOGS, VPC), (DNS, VPC)}
 
 # event file -> the (control, resource id or None for the whole region) it must reach
@@ -61,9 +62,9 @@ EXPECTED = {
     # A subnet's flow log: no VPC is judged, but its bucket becomes a log bucket all the same.
     "cloudtrail/ec2-CreateFlowLogs-subnet.json": {(LIFECYCLE, FLOW_LOG_BUCKET), (ACCESS_LOGGING, FLOW_LOG_BUCKET)},
     "cloudtrail/ec2-DeleteFlowLogs.json": {(FLOW_LOGS, None)},
-    "cloudtrail/cloudtrail-CreateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS | LOG_BUCKET_OF_A_TRAIL,
-    "cloudtrail/cloudtrail-UpdateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS | LOG_BUCKET_OF_A_TRAIL,
-    "cloudtrail/cloudtrail-DeleteTrail.json": TRAIL_CHANGE,
+    "cloudtrail/cloudtrail-CreateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS | LOG_BUCKET_OF_A_TRAIL | INTEGRITY,
+    "cloudtrail/cloudtrail-UpdateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS | LOG_BUCKET_OF_A_TRAIL | INTEGRITY,
+    "cloudtrail/cloudtrail-DeleteTrail.json": TRAIL_CHANGE | INTEGRITY,
     "cloudtrail/cloudtrail-StartLogging.json": {(TRAIL_LOGGING, None)},
     "cloudtrail/cloudtrail-StopLogging.json": {(TRAIL_LOGGING, None)},
     "cloudtrail/cloudtrail-PutEventSelectors.json": {(TRAIL_LOGGING, None)},

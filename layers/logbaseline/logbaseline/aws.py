@@ -175,6 +175,7 @@ AUTHORIZED_AS: dict[str, str] = {
     "sqs:SendMessageBatch": "sqs:SendMessage",
     "tagging:GetResources": "tag:GetResources",
     "s3:ListBuckets": "s3:ListAllMyBuckets",
+    "s3:ListObjectsV2": "s3:ListBucket",
     "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
     "s3:PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
     "s3:GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     cloudtrail.put_event_selectors(
         TrailName="management-events", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
     )
+    seed_tampered_trail(clients, account, trail_bucket)
     key_arn = clients("kms").create_key(Description="logbaseline demo: log encryption")["KeyMetadata"]["Arn"]
 
     clients("eks").create_cluster(
@@ -140,6 +142,23 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             "LOGBASELINE_ACCESS_LOG_BUCKET": access_logs,
         },
     )
+
+
+def seed_tampered_trail(clients: Clients, account: str, bucket: str) -> None:
+    """A trail that validates, whose bucket holds two signed hours of logs, one log file deleted since delivery:
+    the digest verifier names it (and no fix can bring it back)."""
+    from logbaseline import emulator
+    from logbaseline.emulation.trail_digests import TrailDelivery
+
+    clients("cloudtrail").create_trail(Name="audit-events", S3BucketName=bucket, EnableLogFileValidation=True)
+    if emulator.GATEWAY is None:
+        raise RuntimeError("the tampered trail's digests are signed with the emulator's key: run inside moto_server()")
+    key = emulator.GATEWAY.signing_keys.private_key(REGION)
+    delivery = TrailDelivery(clients("s3"), key, account, REGION, "audit-events", bucket)
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    for back in (2, 1):
+        delivery.deliver_hour(hour - timedelta(hours=back))
+    clients("s3").delete_object(Bucket=bucket, Key=delivery.logs[delivery.digests[0]][0])
 
 
 def sample_events(events_dir: Path, account_id: str, replacements: dict[str, str]) -> list[dict[str, Any]]:
