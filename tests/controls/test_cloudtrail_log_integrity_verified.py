@@ -244,3 +244,16 @@ def test_round_trip_a_trail_event_reports_the_tampering_as_a_critical_finding(aw
     finding = findings_by_resource(aws)[(CONTROL.id, outcome.resource_id)]
     assert finding["Compliance"]["Status"] == "FAILED" and finding["Severity"]["Label"] == "CRITICAL"
     assert delivery.logs[delivery.digests[2]][0] in finding["Description"] + json.dumps(finding["ProductFields"])
+
+
+def test_round_trip_a_deleted_trail_is_archived(aws, account_id, delivery):
+    delivery.s3.delete_object(Bucket=BUCKET, Key=delivery.digests[1])
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{CONTROL.id}=off")
+    service.evaluate_event(load_event("cloudtrail/cloudtrail-UpdateTrail.json"))
+    arn = f"arn:aws:cloudtrail:{REGION}:{account_id}:trail/{NAME}"
+    assert findings_by_resource(aws)[(CONTROL.id, arn)]["RecordState"] == "ACTIVE"
+    aws("cloudtrail").delete_trail(Name=NAME)
+    report = service.evaluate_event(load_event("cloudtrail/cloudtrail-DeleteTrail.json"))
+    [gone] = [o for o in report.outcomes if o.control is CONTROL]
+    assert (gone.present, gone.resource_id) == (False, arn)
+    assert findings_by_resource(aws)[(CONTROL.id, arn)]["RecordState"] == "ARCHIVED"
