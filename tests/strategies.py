@@ -19,6 +19,7 @@ from logbaseline.aws import partition
 from logbaseline.controls import load
 from logbaseline.controls._vpcs import vpc_arn
 from logbaseline.controls.cloudtrail_bucket_not_public import BLOCKS
+from logbaseline.controls.cloudtrail_lake_retention_bounded import MAX_RETENTION, event_data_store_arn
 from logbaseline.controls.eks_control_plane_audit_logging_enabled import cluster_arn
 from logbaseline.controls.elb_access_logs_enabled import lb_arn
 from logbaseline.controls.logs_log_group_retention_bounded import RETENTION_DAYS, log_group_arn
@@ -399,6 +400,19 @@ def _validation(draw: Any, account: str, region: str) -> Case:
     return Case(trail_resource(account, region, draw(TRAIL_NAMES), {"log_file_validation": draw(st.booleans())}), {})
 
 
+def _lake(draw: Any, account: str, region: str) -> Case:
+    billing = draw(st.sampled_from(sorted(MAX_RETENTION)))
+    state = {
+        "name": "org-audit-store",
+        "status": draw(st.sampled_from(("ENABLED", "STOPPED_INGESTION", "PENDING_DELETION"))),
+        "retention_days": draw(mostly(DAYS.filter(lambda d: d >= 7), st.integers(7, MAX_RETENTION[billing]))),
+        "termination_protection": draw(st.booleans()),
+        "billing_mode": billing,
+    }
+    arn = event_data_store_arn(Scope(account, region, "EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"))
+    return Case(Resource(account, region, arn, state), {})
+
+
 BUILDERS: dict[str, Callable[[Any, str, str], Case]] = {
     "logs_log_group_retention_bounded": _retention,
     "vpc_flow_logs_enabled": _flow_logs,
@@ -414,6 +428,7 @@ BUILDERS: dict[str, Callable[[Any, str, str], Case]] = {
     "cloudtrail_bucket_access_logging_enabled": _trail_bucket_logging,
     "s3_log_bucket_lifecycle_bounded": _lifecycle,
     "s3_bucket_server_access_logging_enabled": _bucket_logging,
+    "cloudtrail_lake_retention_bounded": _lake,
 }
 
 

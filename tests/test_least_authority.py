@@ -243,6 +243,7 @@ WRITE_REQUESTS = {  # the call a fix makes, on a resource of the role's own acco
     "s3:PutBucketPublicAccessBlock": "arn:aws:s3:::trail-bucket",
     "s3:PutBucketLogging": "arn:aws:s3:::trail-bucket",
     "s3:PutLifecycleConfiguration": "arn:aws:s3:::trail-bucket",
+    "cloudtrail:UpdateEventDataStore": "arn:aws:cloudtrail:eu-west-1:{account}:eventdatastore/EXAMPLE-f852",
 }  # fmt: skip
 
 
@@ -292,6 +293,8 @@ def test_the_readers_may_read_and_keep_the_workflow_but_write_nothing(role):
             resource = f"arn:aws:cloudtrail:eu-west-1:{OTHER}:trail/organization"  # an organization trail
         if action == "eks:DescribeCluster":
             resource = f"arn:aws:eks:eu-west-1:{account}:cluster/prod"
+        if action == "cloudtrail:GetEventDataStore":
+            resource = f"arn:aws:cloudtrail:eu-west-1:{account}:eventdatastore/EXAMPLE-f852"
         if action == "s3:GetObject":  # the digest verifier: a trail's digest and log files, in any bucket and prefix
             resource = f"arn:aws:s3:::any-bucket/trails/AWSLogs/{account}/CloudTrail-Digest/eu-west-1/d.json.gz"
         assert allowed(Request(action, resource), identity), f"{role} cannot {action}"
@@ -446,7 +449,7 @@ def test_the_security_review_lists_every_write_statement_of_the_remediator_and_n
     documented = {row.split("|")[1].strip().strip("`") for row in table}
     reads_and_engine = {"ReadLoggingState", "ReadExemptionTags", "ReadTrails", "ReadClusters", "ReadBuckets",
                         "ImportFindings", "FindingWorkflow", "ReadFindings", "FixMemberAccounts", "AuditTrail",
-                        "CheckApprovals", "Idempotency",
+                        "CheckApprovals", "Idempotency", "ReadEventDataStores",
                         "ReadExemptionRegister", "ReadOrganizationalUnits"}  # fmt: skip
     statements = {s["Sid"] for s in sam_template.policy_statements(TEMPLATE, "RemediatorFunction")}
     assert documented == statements - reads_and_engine

@@ -249,6 +249,19 @@ def check_validation(case: Case, made: list[Change]) -> None:
         assert change.parameters == {"Name": case.resource.resource_id, "EnableLogFileValidation": True}
 
 
+def check_lake(case: Case, made: list[Change]) -> None:
+    state, floor = case.resource.state, case.params["retention_floor_days"]
+    assert len(made) <= 1
+    assert not made or state["status"] != "PENDING_DELETION", "a store pending deletion is a person's to restore"
+    for change in made:
+        p = dict(change.parameters)
+        assert (change.operation, p.pop("EventDataStore")) == ("update_event_data_store", case.resource.resource_id)
+        assert p and set(p) <= {"RetentionPeriod", "TerminationProtectionEnabled"}
+        assert p.get("TerminationProtectionEnabled", True) is True, "protection is only ever turned on"
+        if "RetentionPeriod" in p:
+            assert p["RetentionPeriod"] == floor > state["retention_days"], f"{change} shortens {state}"
+
+
 def check_multi_region(case: Case, made: list[Change]) -> None:
     trails = {t["arn"]: t for t in case.resource.state["trails"]}
     assert len(made) <= 1
@@ -288,6 +301,7 @@ def check_eks(case: Case, made: list[Change]) -> None:
 
 
 CHECKS = {
+    "cloudtrail_lake_retention_bounded": check_lake,
     "logs_log_group_retention_bounded": check_retention,
     "vpc_flow_logs_enabled": check_flow_logs,
     "cloudtrail_multi_region_logging": check_multi_region,
@@ -326,7 +340,7 @@ def assert_safe(control: Control, case: Case, made: list[Change]) -> None:
 def test_every_fix_is_covered():
     """A new control with a fix fails here until it has a strategy and a check."""
     assert sorted(c.id for c in all_controls() if c.remediate) == FIXES == sorted(CHECKS)
-    assert len(FIXES) == 14
+    assert len(FIXES) == 15
 
 
 @pytest.mark.parametrize("control_id", FIXES)
@@ -384,6 +398,11 @@ def applied(case: Case, made: list[Change]) -> Case:
                 state["lifecycle"] = {"rules": rules, "minimum_size": p["TransitionDefaultMinimumObjectSize"]}
             case "put_public_access_block":
                 state["block"] = dict(p["PublicAccessBlockConfiguration"])
+            case "update_event_data_store":
+                if "RetentionPeriod" in p:
+                    state["retention_days"] = p["RetentionPeriod"]
+                if "TerminationProtectionEnabled" in p:
+                    state["termination_protection"] = p["TerminationProtectionEnabled"]
             case "update_trail":
                 if "KmsKeyId" in p:
                     state["kms_key_id"] = p["KmsKeyId"]

@@ -42,6 +42,7 @@ TRAIL_BUCKETS = {(NOT_PUBLIC, BUCKET), (TRAIL_BUCKET_LOGGING, BUCKET)}
 # ... and it becomes a log bucket: the log-bucket controls judge it at once, not at the next sweep.
 LOG_BUCKET_OF_A_TRAIL = {(LIFECYCLE, BUCKET), (ACCESS_LOGGING, BUCKET)}
 INTEGRITY = {("cloudtrail_log_integrity_verified", TRAIL)}  # a trail's change re-verifies its new digests
+LAKE_STORE = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"
 VPC_CHANGE = {(FLOW_LOGS, VPC), (DNS, VPC)}
 
 # event file -> the (control, resource id or None for the whole region) it must reach
@@ -65,6 +66,8 @@ EXPECTED = {
     "cloudtrail/cloudtrail-CreateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS | LOG_BUCKET_OF_A_TRAIL | INTEGRITY,
     "cloudtrail/cloudtrail-UpdateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS | LOG_BUCKET_OF_A_TRAIL | INTEGRITY,
     "cloudtrail/cloudtrail-DeleteTrail.json": TRAIL_CHANGE | INTEGRITY,
+    "cloudtrail/cloudtrail-CreateEventDataStore.json": {("cloudtrail_lake_retention_bounded", LAKE_STORE)},
+    "cloudtrail/cloudtrail-UpdateEventDataStore.json": {("cloudtrail_lake_retention_bounded", LAKE_STORE)},
     "cloudtrail/cloudtrail-StartLogging.json": {(TRAIL_LOGGING, None)},
     "cloudtrail/cloudtrail-StopLogging.json": {(TRAIL_LOGGING, None)},
     "cloudtrail/cloudtrail-PutEventSelectors.json": {(TRAIL_LOGGING, None)},

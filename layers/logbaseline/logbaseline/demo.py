@@ -26,6 +26,7 @@ SAMPLE_ALB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/a
 SAMPLE_WEB_ACL = (
     "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/orders-web-acl/a1b2c3d4-5678-40ab-9def-0123456789ab"
 )
+SAMPLE_LAKE_STORE_ID = "EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"  # events/cloudtrail/cloudtrail-*EventDataStore.json
 FLOW_LOG_GROUP = "/logbaseline/vpc-flow-logs"
 ALL_AUTO = ",".join(f"{control_id}=auto" for control_id in REGISTRY)
 # Fixes the emulator cannot show verified although AWS would: a FAILED result after such a fix is the
@@ -96,6 +97,10 @@ def seed_gaps(clients: Clients) -> SeededAccount:
         TrailName="management-events", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
     )
     seed_tampered_trail(clients, account, trail_bucket)
+    # A CloudTrail Lake event data store keeping 90 days, unprotected (emulation/lake.py: moto has none).
+    lake_store = cloudtrail.create_event_data_store(
+        Name="org-audit-store", RetentionPeriod=90, TerminationProtectionEnabled=False
+    )["EventDataStoreArn"]
     key_arn = clients("kms").create_key(Description="logbaseline demo: log encryption")["KeyMetadata"]["Arn"]
 
     clients("eks").create_cluster(
@@ -131,6 +136,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             SAMPLE_VPC: vpc_id,
             SAMPLE_ALB: alb["LoadBalancers"][0]["LoadBalancerArn"],
             SAMPLE_WEB_ACL: web_acl["Summary"]["ARN"],
+            SAMPLE_LAKE_STORE_ID: lake_store.rsplit("/", 1)[-1],
         },
         environment={
             "LOGBASELINE_REMEDIATION_MODES": ALL_AUTO,

@@ -28,6 +28,7 @@ REGISTRY: dict[str, str] = {
     "s3_log_bucket_lifecycle_bounded": "logbaseline.controls.s3_log_bucket_lifecycle_bounded",
     "s3_bucket_server_access_logging_enabled": "logbaseline.controls.s3_bucket_server_access_logging_enabled",
     "cloudtrail_log_integrity_verified": "logbaseline.controls.cloudtrail_log_integrity_verified",
+    "cloudtrail_lake_retention_bounded": "logbaseline.controls.cloudtrail_lake_retention_bounded",
 }
 
 

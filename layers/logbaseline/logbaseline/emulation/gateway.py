@@ -5,7 +5,8 @@ Every request to the emulator passes here (a WSGI middleware around moto's serve
   error, per account, region and operation, as AWS does, and the client's retry policy deals with it;
 - Security Hub's finding operations are answered by emulation/securityhub.py, which validates and filters as AWS
   does; CloudTrail's ListPublicKeys, which moto lacks, by emulation/trail_digests.py (whose keys sign the digests the
-  tests and the demo deliver); everything else goes on to moto.
+  tests and the demo deliver), and CloudTrail Lake's event data stores by emulation/lake.py; everything else goes on
+  to moto.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from logbaseline.aws import partition
+from logbaseline.emulation.lake import EventDataStores, LakeError
 from logbaseline.emulation.securityhub import Hubs, SecurityHubError
 from logbaseline.emulation.trail_digests import ListPublicKeysError, SigningKeys
 from logbaseline.quotas import THROTTLED, Pacer
@@ -32,6 +34,7 @@ SECURITY_HUB_OPERATIONS = {
     ("PATCH", "/findings/batchupdate"): "BatchUpdateFindings",
     ("POST", "/findingHistory/get"): "GetFindingHistory",
 }
+LAKE_OPERATIONS = ("CreateEventDataStore", "GetEventDataStore", "ListEventDataStores", "UpdateEventDataStore")
 StartResponse = Callable[..., Any]
 
 
@@ -41,6 +44,7 @@ class Gateway:
         self.throttling = throttling
         self.hubs = Hubs()
         self.signing_keys = SigningKeys()  # CloudTrail's digest-signing keys, per region
+        self.lake = EventDataStores()  # CloudTrail Lake's event data stores (emulation/lake.py)
         self.calls: Counter[tuple[str, str]] = Counter()  # (service, operation)
         self.throttled: Counter[tuple[str, str]] = Counter()
         self.seconds = 0.0  # spent answering (moto's work and the Security Hub store's), for benchmarks
@@ -53,6 +57,7 @@ class Gateway:
         """Forget findings, counts and spent tokens: a new test starts with full buckets."""
         with self._lock:
             self.hubs.reset()
+            self.lake.reset()
             self._quotas = Pacer(clock=self.clock)  # full buckets, on the clock in use
             self.calls.clear()
             self.throttled.clear()
@@ -83,6 +88,8 @@ class Gateway:
                 return self._security_hub(account_id, region, operation, body, start_response, identity)
             if service == "cloudtrail" and operation == "ListPublicKeys":
                 return self._list_public_keys(region, body, start_response)
+            if service == "cloudtrail" and operation in LAKE_OPERATIONS:
+                return self._lake(account_id, region, operation, body, start_response)
             return list(self.app(environ, start_response))  # answered in full here, so that it is timed
         finally:
             with self._lock:
@@ -135,6 +142,15 @@ class Gateway:
             answer = self.signing_keys.list_public_keys(region, json.loads(body or b"{}"))
         except ListPublicKeysError as error:
             # CloudTrail speaks JSON 1.1: the error's code is the body's __type
+            return _respond(start_response, 400, {"__type": error.code, "message": error.message}, error.code)
+        return _respond(start_response, 200, answer)
+
+    def _lake(
+        self, account_id: str, region: str, operation: str, body: bytes, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        try:
+            answer = self.lake.answer(account_id, region, operation, json.loads(body or b"{}"))
+        except LakeError as error:
             return _respond(start_response, 400, {"__type": error.code, "message": error.message}, error.code)
         return _respond(start_response, 200, answer)
 

@@ -45,6 +45,7 @@ TAMPER_EVENTS = frozenset(
         "StopConfigurationRecorder",
         "StopLogging",
         "UpdateDetector",
+        "UpdateEventDataStore",  # can shorten a Lake store's retention (deleting events) or unprotect it
         "UpdateTrail",
     }
 )
