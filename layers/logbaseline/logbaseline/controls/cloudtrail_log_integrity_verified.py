@@ -66,7 +66,7 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
             continue
         state.update(checked_from=start.strftime("%Y-%m-%dT%H:%M:%SZ"), more=len(keys) > MAX_DIGESTS)
         plans.append((trail, state, checkpoint, keys[:MAX_DIGESTS], previous))
-    moments = [_moment_of_key(key) for plan in plans for key in plan[3][:: max(1, len(plan[3]) - 1)]]
+    moments = [_moment_of_key(key) for _, _, _, keys, _ in plans for key in keys[:1] + keys[-1:]]  # oldest, newest
     end = max([now, *moments])  # a digest stamped after this clock's now (skew) still finds its key
     keyring = public_keys(clients("cloudtrail"), min(moments) - timedelta(hours=1), end) if moments else {}
     for trail, state, checkpoint, keys, previous in plans:
