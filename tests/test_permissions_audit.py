@@ -32,6 +32,8 @@ SOURCES = {
 GRANTED = "granted"
 ORGANIZATION_TRAILS_REFUSED = "only for an organization trail, which the fixes refuse (ORGANIZATION_TRAIL_REFUSAL)"
 NO_TAGS = "only with TagSpecifications, which the fix never sends"
+ORGANIZATION_STORES_REFUSED = "only for an organization event data store, which the fix refuses"
+NO_KMS_KEY = "for a KMS key set on the store; the fix sends no KmsKeyId (not yet tried on a KMS-encrypted store in AWS)"
 NO_ECS_FIELDS = "only for a LogFormat with ECS fields; the fix sends no LogFormat (the default format)"
 # Known gap, for the least-privilege owner: a Firehose destination of the query-logging fix needs
 # firehose:TagDeliveryStream and the log-delivery service-linked role (vended-logs page, "Logs sent to Firehose");
@@ -45,6 +47,13 @@ DEPENDENT_ACTIONS: dict[str, dict[str, str]] = {
         "iam:CreateServiceLinkedRole": ORGANIZATION_TRAILS_REFUSED,
         "iam:GetRole": ORGANIZATION_TRAILS_REFUSED,
         "organizations:ListAWSServiceAccessForOrganization": ORGANIZATION_TRAILS_REFUSED,
+    },
+    "cloudtrail:UpdateEventDataStore": {  # [cloudtrail]
+        "iam:CreateServiceLinkedRole": ORGANIZATION_STORES_REFUSED,
+        "iam:GetRole": ORGANIZATION_STORES_REFUSED,
+        "kms:Decrypt": NO_KMS_KEY,
+        "kms:GenerateDataKey": NO_KMS_KEY,
+        "organizations:ListAWSServiceAccessForOrganization": ORGANIZATION_STORES_REFUSED,
     },
     "config:StartConfigurationRecorder": {},
     "ec2:CreateFlowLogs": {  # [ec2], and [vended-logs] for an S3 destination
@@ -199,3 +208,16 @@ def test_an_organization_trail_is_refused_by_the_update_trail_fixes(control_id, 
     assert control.evaluate(own, params).fixable
     control.remediate(changes, own, params)
     assert [c.operation for c in changes.made] == ["update_trail"]
+
+
+def test_an_organization_event_data_store_is_refused():
+    lake = load("cloudtrail_lake_retention_bounded")
+    state = {"name": "org-store", "status": "ENABLED", "retention_days": 90, "termination_protection": False}
+    state |= {"billing_mode": "EXTENDABLE_RETENTION_PRICING", "organization": True}
+    arn = "arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/EXAMPLE"
+    params = {"retention_floor_days": 365, "retention_ceiling_days": 2557}
+    assert not lake.evaluate(Resource("111122223333", "us-east-1", arn, state), params).fixable
+    changes = Changes(Clients("us-east-1"), dry_run=True)
+    with pytest.raises(FixFailed, match="organization event data store"):
+        lake.remediate(changes, Resource("111122223333", "us-east-1", arn, state), params)  # type: ignore[misc]
+    assert changes.made == []

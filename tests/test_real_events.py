@@ -50,8 +50,9 @@ RECORDER, FLOW_LOGS, DNS, ELB = (
 
 
 def trail(name: str) -> set[tuple[str, str | None]]:
-    """A trail named by the call: its own controls, and the account-level one."""
-    return {(VALIDATION, name), (TRAIL_KMS, name), (TRAIL_CW, name), (TRAIL_LOGGING, None)}
+    """A trail named by the call: its own controls (its digests re-verified too), and the account-level one."""
+    own = {(VALIDATION, name), (TRAIL_KMS, name), (TRAIL_CW, name), ("cloudtrail_log_integrity_verified", name)}
+    return own | {(TRAIL_LOGGING, None)}
 
 
 EXAMPLE_TRAIL = "arn:aws:cloudtrail:us-west-2:123456789012:trail/example-trail"

@@ -15,6 +15,12 @@ from logbaseline.models import Mode, Resource, Scope, Severity, Verdict, failed,
 # The longest retention each billing mode allows (CloudTrail API reference, CreateEventDataStore's RetentionPeriod).
 MAX_RETENTION = {"EXTENDABLE_RETENTION_PRICING": 3653, "FIXED_RETENTION_PRICING": 2557}
 PENDING_DELETION = "PENDING_DELETION"
+# UpdateEventDataStore on an organization store also needs iam:CreateServiceLinkedRole, iam:GetRole and
+# organizations:ListAWSServiceAccessForOrganization (Service Authorization Reference): not granted, so refused.
+ORGANIZATION_STORE_REFUSAL = (
+    "refused: an organization event data store is changed by its management account (or delegated administrator), "
+    "with Organizations and IAM permissions the fix does not have; left to a person"
+)
 
 
 def event_data_store_arn(scope: Scope) -> str:
@@ -41,6 +47,7 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
                 "retention_days": store.get("RetentionPeriod"),
                 "termination_protection": bool(store.get("TerminationProtectionEnabled")),
                 "billing_mode": store.get("BillingMode", "EXTENDABLE_RETENTION_PRICING"),
+                "organization": bool(store.get("OrganizationEnabled")),
             }
             resources.append(Resource(scope.account_id, scope.region, arn, state))
         token = page.get("NextToken")
@@ -62,13 +69,15 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     if not gaps:
         return passed(f"events are kept {retention} days, within {floor} to {ceiling}; termination protection is on")
     fixable = not protected or (retention < floor <= MAX_RETENTION.get(state["billing_mode"], 2557))
-    return failed("; ".join(gaps), fixable=fixable)
+    return failed("; ".join(gaps), fixable=fixable and not state.get("organization"))
 
 
 def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -> None:
     state, floor = resource.state, params[FLOOR.name]
     if state["status"] == PENDING_DELETION:
         raise FixFailed("refused: a store pending deletion is restored by a person (RestoreEventDataStore)")
+    if state.get("organization"):
+        raise FixFailed(ORGANIZATION_STORE_REFUSAL)
     update: dict[str, Any] = {}
     if state["retention_days"] < floor:
         if floor > MAX_RETENTION.get(state["billing_mode"], 2557):
