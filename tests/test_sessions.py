@@ -83,6 +83,11 @@ SAMPLES = {
         [("elasticloadbalancing:ModifyLoadBalancerAttributes", "{own}")],
         f"arn:aws:elasticloadbalancing:{REGION}:{A}:loadbalancer/app/payments/2",
     ),
+    "cloudtrail_lake_retention_bounded": (
+        f"arn:aws:cloudtrail:{REGION}:{A}:eventdatastore/EXAMPLE-f852",
+        [("cloudtrail:UpdateEventDataStore", "{own}")],
+        f"arn:aws:cloudtrail:{REGION}:{A}:eventdatastore/EXAMPLE-other",
+    ),
     "config_recorder_active": (A, [("config:StartConfigurationRecorder", "*")], None),
     "guardduty_enabled": (
         A,
@@ -100,8 +105,12 @@ FIX_CONFIGURATIONS = ("everything", "log groups")  # where every fix's destinati
 
 def read_resource(action: str) -> str:
     """A resource a read is authorized on, as the roles' read statements name them."""
-    if action.startswith("s3:Get"):
+    if action == "s3:GetObject":  # the digest verifier: CloudTrail's own files in a trail bucket
+        return f"{BUCKET}/AWSLogs/{A}/CloudTrail-Digest/{REGION}/d.json.gz"
+    if action.startswith(("s3:Get", "s3:List")):
         return BUCKET
+    if action == "cloudtrail:GetEventDataStore":
+        return f"arn:aws:cloudtrail:{REGION}:{A}:eventdatastore/EXAMPLE-f852"
     if action.startswith("cloudtrail:Get"):
         return TRAIL
     return f"arn:aws:eks:{REGION}:{A}:cluster/prod" if action == "eks:DescribeCluster" else "*"

@@ -63,6 +63,8 @@ def _pattern(action: str, account: str, region: str, resource_id: str, destinati
         return (own, f"arn:{p}:ec2:{region}:{account}:vpc-flow-log/*")
     if action == "cloudtrail:UpdateTrail" and ":trail/" in own:
         return (own,)
+    if action == "cloudtrail:UpdateEventDataStore" and ":eventdatastore/" in own:
+        return (own,)  # the Lake event data store
     if action == "cloudtrail:StartLogging":
         return (own,) if ":trail/" in own else (f"arn:{p}:cloudtrail:*:{account}:trail/*",)  # a home region's trail
     if action in ("eks:UpdateClusterConfig", "elasticloadbalancing:ModifyLoadBalancerAttributes") and own:
