@@ -26,7 +26,8 @@ from cosmic_ray.work_db import WorkDB, use_db
 from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkResult
 
 ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / ".mutation"
+# MUTATION_WORK: another scratch directory, so that two runs (of different targets) can go on side by side.
+WORK = Path(os.environ.get("MUTATION_WORK", ROOT / ".mutation"))
 TREE = WORK / "tree"
 PACKAGE = "layers/logbaseline/logbaseline"
 PYTEST = f"{ROOT}/.venv/bin/pytest -x -q -p no:cacheprovider"
@@ -44,18 +45,24 @@ EXCLUDED_OPERATORS = [
 
 ENGINE_TESTS = {
     "accounts": ["tests/test_organization.py"],
+    "approvals": ["tests/test_approval.py"],
     "evaluation": ["tests/test_exemptions.py", "tests/test_shared_reads.py", "tests/test_faults.py"],
     "exemptions": ["tests/test_exemptions.py"],
-    "findings": ["tests/test_findings.py", "tests/test_publication.py", "tests/test_sweep_archive.py"],
+    "findings": ["tests/test_findings.py", "tests/test_workflow.py", "tests/test_sweep_archive.py",
+                 "tests/test_publication.py"],
     "history": ["tests/test_history.py"],
-    "locks": ["tests/test_publication.py"],
-    "remediation": ["tests/test_history.py", "tests/test_approval.py", "tests/test_exemptions.py"],
+    "locks": ["tests/test_locks.py", "tests/test_publication.py", "-k", "lock or one_fix"],
+    "messages": ["tests/test_messages.py", "tests/test_routing.py", "tests/test_sweep_archive.py"],
+    "register": ["tests/test_register.py", "tests/test_exemptions.py"],
+    "remediation": ["tests/test_approval.py", "tests/test_history.py", "tests/test_exemptions.py",
+                    "tests/test_suppression.py"],
     "routing": ["tests/test_routing.py"],
     "runtime": ["tests/test_pipeline.py"],
     "settings": ["tests/test_settings.py"],
-    "workflow": ["tests/test_workflow.py", "tests/test_publication.py"],
+    "workflow": ["tests/test_workflow.py", "tests/test_findings.py", "tests/test_publication.py", "-k",
+                 "not outlasts"],
     "__init__": ["tests/test_faults.py", "tests/test_sweep_archive.py", "tests/test_pipeline.py"],
-}
+}  # fmt: skip
 
 
 # Shared modules that hold controls' evaluate/remediate logic (the controls' own functions delegate to them).

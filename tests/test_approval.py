@@ -124,3 +124,65 @@ def test_an_approved_fix_in_an_excluded_account_is_refused_and_says_why(aws, acc
     assert refused.fix["Outcome"] == "refused"
     assert refused.fix["Error"] == f"account {account_id} is in the remediation deny list"
     assert "retentionInDays" not in aws("logs").describe_log_groups()["logGroups"][0]
+
+
+# --- the approval record itself (engine/approvals.py) ------------------------------------------------------
+
+
+def test_an_approval_lasts_two_days_as_the_deployment_guide_says_then_counts_no_more(aws, account_id):
+    from datetime import UTC, datetime, timedelta
+
+    assert "(once, for two days)" in (ROOT / "docs" / "deployment.md").read_text()
+    approvals = Approvals(approvals_table(aws), aws)
+    request = FixRequest(RETENTION, account_id, "us-east-1", arn(account_id), "action-3", approved=True)
+    before = datetime.now(UTC)
+    approvals.record(request, load_event("securityhub/custom-action.json"))
+    table = aws.resource("dynamodb").Table("approvals")
+    expires_at = int(table.get_item(Key={"approval_id": approval_key(request)})["Item"]["expires_at"])
+    two_days = timedelta(days=2).total_seconds()
+    assert int(before.timestamp() + two_days) <= expires_at <= datetime.now(UTC).timestamp() + two_days
+    assert approvals.find(request) is not None
+    table.update_item(  # two days later (DynamoDB's TTL deletes an expired item within days, not at once)
+        Key={"approval_id": approval_key(request)},
+        UpdateExpression="SET expires_at = :then",
+        ExpressionAttributeValues={":then": int(datetime.now(UTC).timestamp()) - 1},
+    )
+    assert approvals.find(request) is None
+
+
+@pytest.mark.parametrize("field", ["control_id", "resource_id"])
+def test_an_approval_record_that_does_not_name_the_requests_finding_is_not_trusted(aws, account_id, field):
+    approvals = Approvals(approvals_table(aws), aws)
+    request = FixRequest(RETENTION, account_id, "us-east-1", arn(account_id), "action-4", approved=True)
+    approvals.record(request, load_event("securityhub/custom-action.json"))
+    table = aws.resource("dynamodb").Table("approvals")
+    table.update_item(
+        Key={"approval_id": approval_key(request)},
+        UpdateExpression="SET #field = :other",
+        ExpressionAttributeNames={"#field": field},
+        ExpressionAttributeValues={":other": "something-else"},
+    )
+    assert approvals.find(request) is None
+
+
+def test_the_remediator_reads_the_approval_strongly_consistent(aws, account_id):
+    """The evaluator writes the approval moments before the remediator reads it: an eventually consistent read
+    could miss it (the emulator's reads are always consistent, so the request itself is checked)."""
+    approvals = Approvals(approvals_table(aws), aws)
+    sent: list[dict] = []
+    approvals._table.meta.client.meta.events.register(
+        "provide-client-params.dynamodb.GetItem", lambda params, **_: sent.append(dict(params))
+    )
+    request = FixRequest(RETENTION, account_id, "us-east-1", arn(account_id), "action-5", approved=True)
+    approvals.record(request, load_event("securityhub/custom-action.json"))
+    assert approvals.find(request) is not None
+    assert [p.get("ConsistentRead") for p in sent] == [True]
+
+
+def test_an_event_that_names_no_action_is_still_recorded_with_what_it_tells():
+    from logbaseline.engine.approvals import approver
+
+    assert approver({"account": "123456789012", "resources": []}) == (
+        "Security Hub custom action the Security Hub custom action in account 123456789012"
+    )
+    assert approver({"resources": [CUSTOM_ACTION]}) == f"Security Hub custom action {CUSTOM_ACTION} in account ?"
