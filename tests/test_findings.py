@@ -157,3 +157,20 @@ def test_the_double_refuses_what_security_hub_refuses(change, refused):
     assert response["FailedCount"] == 1 and refused in response["FailedFindings"][0]["ErrorMessage"]
     with pytest.raises(ClientError, match="between 1 and 100"):
         hub.batch_import_findings(Findings=[to_asff(outcome(resource_id=f"{ARN}{i}")) for i in range(101)])
+
+
+def test_a_sweep_archives_only_its_controls_findings_last_updated_before_it_began_and_not_seen():
+    from datetime import timedelta
+
+    from logbaseline.engine.findings import unseen_findings
+
+    account, region = "111122223333", "eu-west-1"
+    hub = SecurityHubDouble(account, region)
+    began = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    earlier = to_asff(outcome(resource_id=f"{ARN}-earlier"), now=began - timedelta(milliseconds=1))
+    at_start = to_asff(outcome(resource_id=f"{ARN}-at-start"), now=began)  # updated by the sweep itself
+    seen = to_asff(outcome(resource_id=f"{ARN}-seen"), now=began - timedelta(hours=1))
+    hub.batch_import_findings(Findings=[earlier, at_start, seen])
+    found = unseen_findings(hub, account, region, [RETENTION.id], {seen["Id"]}, began)
+    assert [f["Id"] for f in found] == [earlier["Id"]]
+    assert unseen_findings(hub, account, region, ["guardduty_enabled"], set(), began) == [], "another control's"

@@ -164,3 +164,15 @@ def test_an_update_security_hub_could_not_process_is_tried_again_then_reported(m
     assert len(double.updates) == 2 and [u["ErrorCode"] for u in result.unprocessed] == ["FindingNotFound"]
     result = publish([finding(passed("still ok"))], clients, workflow=True)
     assert result.unprocessed == [] and status(clients, first["Id"]) == "RESOLVED"
+
+
+def test_a_reconciliation_alone_with_nothing_to_import_brings_the_workflow_in_step():
+    clients = ClientsDouble()
+    first = finding(failed("never expires"))
+    run(clients, first)
+    publish([finding(passed("365 days"))], clients, workflow=False)  # imported by a publication without workflow
+    assert status(clients, first["Id"]) == "NEW"
+    imports = len(hub(clients).calls)
+    publish([], clients, workflow=True, reconcile_in=[(ACCOUNT, REGION)])
+    assert status(clients, first["Id"]) == "RESOLVED"
+    assert len(hub(clients).calls) == imports, "nothing imported"

@@ -1,0 +1,139 @@
+"""Which gaps are fixed, what a fix request must hold, and whose suppression counts (engine/remediation.py's
+decisions that need no AWS call; the fixes themselves are tested with the emulator in test_approval.py,
+test_history.py, test_exemptions.py and test_suppression.py)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import asdict
+
+import pytest
+from logbaseline.controls import UnknownControl, load
+from logbaseline.engine.evaluation import Outcome
+from logbaseline.engine.exemptions import Ruling
+from logbaseline.engine.remediation import (
+    FixRequest,
+    _account_of,
+    _sets_suppressed,
+    approved_fix_requests,
+    fix_requests,
+)
+from logbaseline.engine.routing import InvalidEvent
+from logbaseline.engine.settings import Settings
+from logbaseline.models import Mode, Resource, failed, passed
+
+from tests.conftest import load_event
+
+RETENTION = load("logs_log_group_retention_bounded")
+ACCOUNT, REGION = "111122223333", "eu-west-1"
+ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/app"
+VALID = asdict(FixRequest(RETENTION.id, ACCOUNT, REGION, ARN, "event-1", "arn:aws:iam::111122223333:user/x"))
+
+
+def gap(resource_id: str = ARN, verdict=None, exemption=None, account: str = ACCOUNT) -> Outcome:
+    verdict = verdict or failed("never expires", fixable=True)
+    return Outcome(
+        RETENTION, account, REGION, resource_id, verdict, Resource(account, REGION, resource_id, {}), None, exemption
+    )
+
+
+def test_only_fixable_failures_that_are_not_exempt_and_not_off_are_asked_to_be_fixed():
+    outcomes = [
+        gap(f"{ARN}-fixable"),
+        gap(f"{ARN}-passed", passed("365 days")),
+        gap(f"{ARN}-unfixable", failed("needs a person", fixable=False)),
+        gap(f"{ARN}-exempt", exemption=Ruling(True, "exempt until 2027-01-01: legacy")),
+        gap(f"{ARN}-tag-ignored", exemption=Ruling(False, "tag ignored: expired")),
+        gap(f"{ARN}-denied", account="444455556666"),
+    ]
+    settings = Settings(modes={RETENTION.id: Mode.DRY_RUN}, deny_accounts=frozenset({"444455556666"}))
+    requests = fix_requests(outcomes, settings, "event-1", "someone")
+    assert [(r.resource_id, r.trigger, r.actor) for r in requests] == [
+        (f"{ARN}-fixable", "event-1", "someone"),
+        (f"{ARN}-tag-ignored", "event-1", "someone"),
+    ]
+    assert fix_requests(outcomes, Settings(modes={RETENTION.id: Mode.OFF}), "event-1") == []
+
+
+def test_a_fix_request_round_trips_through_its_message():
+    request = FixRequest(**VALID)
+    assert FixRequest.from_message(copy.deepcopy(VALID)) == request
+    assert FixRequest.from_message(json.loads(request.to_message())) == request
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"extra": "x"}, "not a fix request"),
+        ({"control_id": ""}, "needs control_id, account_id, region and resource_id"),
+        ({"account_id": 111122223333}, "needs control_id, account_id, region and resource_id"),
+        ({"region": ""}, "needs control_id, account_id, region and resource_id"),
+        ({"resource_id": None}, "needs control_id, account_id, region and resource_id"),
+        ({"trigger": 1}, "trigger and actor are strings"),
+        ({"actor": None}, "trigger and actor are strings"),
+        ({"approved": "true"}, "approved is true or false"),
+        ({"approved": 1}, "approved is true or false"),
+    ],
+)
+def test_a_fix_request_that_is_not_one_is_refused_with_its_reason(change, reason):
+    with pytest.raises(InvalidEvent, match=reason):
+        FixRequest.from_message(VALID | change)
+
+
+def test_a_fix_request_for_a_control_this_deployment_lacks_is_refused():
+    with pytest.raises(UnknownControl):
+        FixRequest.from_message(VALID | {"control_id": "no_such_control"})
+
+
+def test_a_custom_action_asks_for_the_fixes_of_logbaselines_findings_only():
+    event = load_event("securityhub/custom-action.json")
+    [ours] = event["detail"]["findings"]
+    event["detail"]["findings"] += [
+        {"ProductFields": {}, "Id": "another product's finding"},
+        {**ours, "Resources": []},
+        {**ours, "Resources": None},
+        {k: v for k, v in ours.items() if k != "AwsAccountId"},
+    ]
+    [request] = approved_fix_requests(event)
+    assert (request.trigger, request.actor, request.approved) == (event["id"], "Security Hub custom action", True)
+    assert (request.account_id, request.region) == (ours["AwsAccountId"], ours["Resources"][0]["Region"])
+    for detail in ({}, {"findings": {}}, "findings"):
+        with pytest.raises(InvalidEvent, match="carries detail.findings"):
+            approved_fix_requests({"detail": detail})
+
+
+@pytest.mark.parametrize(
+    ("identity", "account"),
+    [
+        ("111122223333", "111122223333"),
+        ("11112222333", ""),  # 11 digits
+        ("1111222233334", ""),  # 13 digits
+        ("arn:aws:iam::111122223333:role/security-team", "111122223333"),
+        ("arn:aws:sts::111122223333:assumed-role/team/alice", "111122223333"),
+        ("arn:aws-us-gov:iam::444455556666:user/bob", "444455556666"),
+        ("arn:aws:iam::111122223333", ""),  # no resource part: not an ARN
+        ("urn:aws:iam::111122223333:role/x", ""),
+        ("", ""),
+    ],
+)
+def test_the_account_of_an_identity_is_read_from_a_whole_arn_or_a_bare_account_id(identity, account):
+    assert _account_of(identity) == account
+
+
+@pytest.mark.parametrize(
+    ("record", "sets"),
+    [
+        ({"UpdateSource": {"Type": "BATCH_UPDATE_FINDINGS"}, "Updates": [
+            {"UpdatedField": "Workflow.Status", "NewValue": "SUPPRESSED"}]}, True),
+        ({"UpdateSource": {"Type": "BATCH_UPDATE_FINDINGS"}, "Updates": [
+            {"UpdatedField": "Note", "NewValue": "SUPPRESSED"},
+            {"UpdatedField": "Workflow", "NewValue": "NEW"}]}, False),
+        ({"UpdateSource": {"Type": "BATCH_IMPORT_FINDINGS"}, "Updates": [
+            {"UpdatedField": "Workflow.Status", "NewValue": "SUPPRESSED"}]}, False),
+        ({"UpdateSource": {"Type": "BATCH_UPDATE_FINDINGS"}}, False),
+        ({"Updates": [{"UpdatedField": "Workflow.Status", "NewValue": "SUPPRESSED"}]}, False),
+    ],
+)  # fmt: skip
+def test_only_a_batch_update_that_sets_the_workflow_to_suppressed_counts_as_suppressing(record, sets):
+    assert _sets_suppressed(record) is sets
