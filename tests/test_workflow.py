@@ -176,3 +176,27 @@ def test_a_reconciliation_alone_with_nothing_to_import_brings_the_workflow_in_st
     publish([], clients, workflow=True, reconcile_in=[(ACCOUNT, REGION)])
     assert status(clients, first["Id"]) == "RESOLVED"
     assert len(hub(clients).calls) == imports, "nothing imported"
+
+
+def test_a_small_publication_that_finds_get_findings_busy_notes_its_fixes_now_and_escalates_only_a_stopped_one():
+    clients = ClientsDouble()
+    verified_arn, stopped_arn = f"{ARN}-verified", f"{ARN}-stopped"
+    run(clients, finding(failed("never expires", fixable=True), verified_arn), finding(failed("x"), stopped_arn))
+    while findings_module.PACER.ready(ACCOUNT, REGION, "securityhub", "GetFindings"):  # a burst took them all
+        findings_module.PACER.wait(ACCOUNT, REGION, "securityhub", "GetFindings")
+    verified = {"Mode": "auto", "Outcome": "verified", "At": "2026-11-29T02:00:00+00:00", "Changes": "put(365)"}
+    stopped = {"Mode": "auto", "Outcome": "stopped", "At": "2026-11-29T02:00:00+00:00", "Error": "undone 3 times"}
+    lookups = len(hub(clients).lookups)
+    publication = publish(
+        [finding(passed("365 days"), verified_arn, fix=verified), finding(failed("x"), stopped_arn, fix=stopped)],
+        clients,
+        workflow=True,
+    )
+    assert len(hub(clients).lookups) == lookups and publication.deferred == {(ACCOUNT, REGION)}, "reconciled later"
+    stored = hub(clients).stored
+    by_resource = {f["Resources"][0]["Id"]: f for f in stored.values()}
+    assert by_resource[verified_arn]["Note"]["Text"].startswith("logbaseline auto fix verified")
+    assert by_resource[stopped_arn]["Note"]["Text"].startswith("logbaseline auto fix stopped")
+    assert by_resource[stopped_arn]["Severity"]["Label"] == "CRITICAL"
+    assert by_resource[verified_arn]["Severity"]["Label"] != "CRITICAL"
+    assert by_resource[verified_arn]["Workflow"]["Status"] == "NEW", "its workflow waits for the reconciliation"
