@@ -200,3 +200,16 @@ def test_a_small_publication_that_finds_get_findings_busy_notes_its_fixes_now_an
     assert by_resource[stopped_arn]["Severity"]["Label"] == "CRITICAL"
     assert by_resource[verified_arn]["Severity"]["Label"] != "CRITICAL"
     assert by_resource[verified_arn]["Workflow"]["Status"] == "NEW", "its workflow waits for the reconciliation"
+
+
+def test_a_fix_note_is_cut_to_the_512_characters_security_hub_takes():
+    clients = ClientsDouble()
+    error = "AccessDenied: " + "x" * 1000
+    failed_fix = {"Mode": "auto", "Outcome": "failed", "At": "2026-11-29T02:00:00+00:00", "Error": error}
+    created = finding(failed("never expires", fixable=True), fix=failed_fix)
+    text = run(clients, created)[created["Id"]]["Note"]["Text"]  # set by the import that creates the finding
+    assert text.startswith("logbaseline auto fix failed at 2026-11-29T02:00:00+00:00: AccessDenied: xxx")
+    assert len(text) == 512
+    again = {**failed_fix, "At": "2026-11-29T03:00:00+00:00"}
+    text = run(clients, finding(failed("never expires", fixable=True), fix=again))[created["Id"]]["Note"]["Text"]
+    assert text.startswith("logbaseline auto fix failed at 2026-11-29T03:00:00") and len(text) == 512, "updated"
