@@ -213,3 +213,11 @@ def test_a_fix_note_is_cut_to_the_512_characters_security_hub_takes():
     again = {**failed_fix, "At": "2026-11-29T03:00:00+00:00"}
     text = run(clients, finding(failed("never expires", fixable=True), fix=again))[created["Id"]]["Note"]["Text"]
     assert text.startswith("logbaseline auto fix failed at 2026-11-29T03:00:00") and len(text) == 512, "updated"
+
+
+def test_a_publication_counts_the_get_findings_calls_it_made():
+    clients = ClientsDouble()
+    small = publish([finding(failed("x"), f"{ARN}-{i}") for i in range(3)], clients, workflow=True)
+    assert small.lookups == len(hub(clients).lookups) == 1
+    large = publish([finding(failed("x"), f"{ARN}-{i}") for i in range(30)], clients, workflow=True)
+    assert large.lookups == len(hub(clients).lookups) - 1 == 4, "the four reconciliation queries, no import counted"
