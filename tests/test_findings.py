@@ -174,3 +174,23 @@ def test_a_sweep_archives_only_its_controls_findings_last_updated_before_it_bega
     found = unseen_findings(hub, account, region, [RETENTION.id], {seen["Id"]}, began)
     assert [f["Id"] for f in found] == [earlier["Id"]]
     assert unseen_findings(hub, account, region, ["guardduty_enabled"], set(), began) == [], "another control's"
+
+
+def test_every_text_is_cut_to_its_asff_limit_whatever_the_control_resource_or_reason_say():
+    from dataclasses import replace
+
+    wordy = replace(RETENTION, title="T" * 300, description="D" * 2000, remediation_text="R" * 600)
+    resource_id = f"{ARN}/{'x' * 500}"
+    resource = Resource("111122223333", "eu-west-1", resource_id, {})
+    finding = to_asff(Outcome(wordy, "111122223333", "eu-west-1", resource_id, failed("y" * 5000), resource))
+    lengths = (
+        len(finding["Title"]),
+        len(finding["Description"]),
+        len(finding["Remediation"]["Recommendation"]["Text"]),
+    )
+    assert lengths == (256, 1024, 512)
+    assert asff.problems(finding) == []
+    role = f"arn:aws:iam::444455556666:role/{'p/' * 300}logbaseline-member"
+    unreachable = reachability_finding("111122223333", "eu-west-1", "444455556666", role, "AccessDenied: " + "z" * 2000)
+    assert (len(unreachable["Description"]), len(unreachable["Remediation"]["Recommendation"]["Text"])) == (1024, 512)
+    assert asff.problems(unreachable) == []
