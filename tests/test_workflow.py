@@ -221,3 +221,35 @@ def test_a_publication_counts_the_get_findings_calls_it_made():
     assert small.lookups == len(hub(clients).lookups) == 1
     large = publish([finding(failed("x"), f"{ARN}-{i}") for i in range(30)], clients, workflow=True)
     assert large.lookups == len(hub(clients).lookups) - 1 == 4, "the four reconciliation queries, no import counted"
+
+
+def test_a_finding_created_by_a_publication_does_not_stop_the_others_updates():
+    clients = ClientsDouble()
+    existing = finding(failed("never expires"), f"{ARN}-existing")
+    run(clients, existing)
+    run(clients, finding(failed("x"), f"{ARN}-new"), finding(passed("365 days"), f"{ARN}-existing"))
+    assert status(clients, existing["Id"]) == "RESOLVED"
+
+
+def test_a_sweep_sized_publication_lifts_the_suppression_of_an_exemption_that_ended_to_new_or_resolved():
+    clients = ClientsDouble()
+    exempt = Ruling(True, "exempt until 2027-01-01: legacy")
+    ended = Ruling(False, "tag ignored: expired on 2027-01-01 (legacy)")
+    others = [finding(failed("x"), f"{ARN}-{i}") for i in range(30)]
+    still_failing, now_passing = f"{ARN}-failing", f"{ARN}-passing"
+    run(
+        clients,
+        *others,
+        finding(failed("x"), still_failing, exemption=exempt),
+        finding(failed("x"), now_passing, exemption=exempt),
+    )
+    ids = {arn: finding(failed("x"), arn)["Id"] for arn in (still_failing, now_passing)}
+    assert {status(clients, i) for i in ids.values()} == {"SUPPRESSED"}
+    run(
+        clients,
+        *others,
+        finding(failed("x"), still_failing, exemption=ended),
+        finding(passed("ok"), now_passing, exemption=ended),
+    )
+    assert (status(clients, ids[still_failing]), status(clients, ids[now_passing])) == ("NEW", "RESOLVED")
+    assert hub(clients).stored[ids[still_failing]]["UserDefinedFields"][SUPPRESSED_FOR] == "lifted"
