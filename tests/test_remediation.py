@@ -137,3 +137,33 @@ def test_the_account_of_an_identity_is_read_from_a_whole_arn_or_a_bare_account_i
 )  # fmt: skip
 def test_only_a_batch_update_that_sets_the_workflow_to_suppressed_counts_as_suppressing(record, sets):
     assert _sets_suppressed(record) is sets
+
+
+def test_a_fix_that_fails_is_recorded_on_its_own_finding_with_the_changes_made_before_it_failed(
+    aws, account_id, monkeypatch
+):
+    from dataclasses import replace
+
+    from logbaseline.controls.base import FixFailed
+    from logbaseline.engine import remediation
+    from logbaseline.engine.remediation import apply_fix
+
+    from tests.conftest import REGION
+
+    aws("logs").create_log_group(logGroupName="/app/failing-fix")
+    arn = f"arn:aws:logs:{REGION}:{account_id}:log-group:/app/failing-fix"
+
+    def half_done(changes, resource, params):
+        changes.call("logs", "tag_log_group", logGroupName="/app/failing-fix", tags={"fix": "started"})
+        raise FixFailed("the second step is refused")
+
+    monkeypatch.setattr(remediation, "load", lambda control_id: replace(load(control_id), remediate=half_done))
+    settings = Settings(modes={RETENTION.id: Mode.AUTO})
+    [outcome] = apply_fix(FixRequest(RETENTION.id, account_id, REGION, arn, "event-9"), aws, settings)
+    assert outcome.resource_id == arn
+    assert (outcome.fix["Outcome"], outcome.fix["Error"], outcome.fix["Trigger"]) == (
+        "failed",
+        "the second step is refused",
+        "event-9",
+    )
+    assert "tag_log_group" in outcome.fix["Changes"]

@@ -253,3 +253,17 @@ def test_a_sweep_sized_publication_lifts_the_suppression_of_an_exemption_that_en
     )
     assert (status(clients, ids[still_failing]), status(clients, ids[now_passing])) == ("NEW", "RESOLVED")
     assert hub(clients).stored[ids[still_failing]]["UserDefinedFields"][SUPPRESSED_FOR] == "lifted"
+
+
+def test_a_sweep_sized_publication_notes_its_fixes_and_escalates_a_stopped_one():
+    clients = ClientsDouble()
+    others = [finding(failed("x"), f"{ARN}-{i}") for i in range(30)]
+    first = finding(failed("never expires", fixable=True))
+    run(clients, *others, first)
+    stopped = {"Mode": "auto", "Outcome": "stopped", "At": "2026-11-29T03:00:00+00:00", "Error": "undone 3 times"}
+    stored = run(clients, *others, finding(failed("never expires", fixable=True), fix=stopped))
+    assert (
+        stored[first["Id"]]["Note"]["Text"]
+        == "logbaseline auto fix stopped at 2026-11-29T03:00:00+00:00: undone 3 times"
+    )
+    assert stored[first["Id"]]["Severity"]["Label"] == "CRITICAL"
