@@ -54,8 +54,6 @@ ENGINE_TESTS = {
     "locks": ["tests/test_locks.py", "tests/test_publication.py", "-k", "lock or one_fix"],
     "messages": ["tests/test_messages.py", "tests/test_routing.py", "tests/test_sweep_archive.py"],
     "register": ["tests/test_register.py", "tests/test_exemptions.py"],
-    "remediation": ["tests/test_remediation.py", "tests/test_approval.py", "tests/test_suppression.py",
-                    "tests/test_history.py", "tests/test_exemptions.py"],
     "routing": ["tests/test_routing.py"],
     "runtime": ["tests/test_pipeline.py"],
     "settings": ["tests/test_settings.py"],
@@ -64,6 +62,36 @@ ENGINE_TESTS = {
     "__init__": ["tests/test_faults.py", "tests/test_sweep_archive.py", "tests/test_pipeline.py"],
 }  # fmt: skip
 
+# Engine modules run in parts: the decisions that need no AWS call against their fast unit tests, the rest against
+# the emulator's (a mutant that survives the emulator's tests costs minutes; remediation has 150 mutants).
+ENGINE_PARTS = {
+    "remediation": {
+        "requests": (
+            (
+                "FixRequest",
+                "to_message",
+                "from_message",
+                "fix_requests",
+                "approved_fix_requests",
+                "_account_of",
+                "_sets_suppressed",
+                "_describe",
+                "_now",
+            ),
+            ["tests/test_remediation.py", "tests/test_routing.py"],
+        ),
+        "fixes": (
+            ("apply_fix", "_suppression", "wait", "_exemption", None),
+            [
+                "tests/test_remediation.py",
+                "tests/test_approval.py",
+                "tests/test_history.py",
+                "tests/test_suppression.py",
+                "tests/test_exemptions.py",
+            ],
+        ),
+    },
+}
 
 # Shared modules that hold controls' evaluate/remediate logic (the controls' own functions delegate to them).
 SHARED = {
@@ -76,9 +104,15 @@ SHARED = {
 }  # fmt: skip
 
 
-def targets() -> dict[str, tuple[str, list[str], tuple[str, ...]]]:
-    """target -> (module, test arguments, the only functions mutated; empty: the whole module)."""
-    found = {f"engine/{name}": (f"{PACKAGE}/engine/{name}.py", tests, ()) for name, tests in ENGINE_TESTS.items()}
+def targets() -> dict[str, tuple[str, list[str], tuple[str | None, ...]]]:
+    """target -> (module, test arguments, the only functions mutated, None for module level; empty: the whole
+    module)."""
+    found: dict[str, tuple[str, list[str], tuple[str | None, ...]]] = {
+        f"engine/{name}": (f"{PACKAGE}/engine/{name}.py", tests, ()) for name, tests in ENGINE_TESTS.items()
+    }
+    for name, parts in ENGINE_PARTS.items():
+        for part, (functions, tests) in parts.items():
+            found[f"engine/{name}:{part}"] = (f"{PACKAGE}/engine/{name}.py", tests, functions)
     for path in sorted((ROOT / PACKAGE / "controls").glob("*.py")):
         if path.stem.startswith("_") or path.stem == "base":
             continue
@@ -115,7 +149,7 @@ def annotations(module: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     return spans
 
 
-def skip(db: WorkDB, module: Path, functions: tuple[str, ...]) -> None:
+def skip(db: WorkDB, module: Path, functions: tuple[str | None, ...]) -> None:
     """Mark as skipped the mutants in annotations, and those outside `functions` when it is not empty."""
     spans = annotations(module)
     for item in db.pending_work_items:
@@ -123,13 +157,13 @@ def skip(db: WorkDB, module: Path, functions: tuple[str, ...]) -> None:
         if any(start <= tuple(m.start_pos) < end for m in item.mutations for start, end in spans):
             why = "in an annotation"
         elif functions and any(m.definition_name not in functions for m in item.mutations):
-            why = "not in " + "/".join(functions)
+            why = "not in " + "/".join(f or "the module level" for f in functions)
         if why:
             db.set_result(item.job_id, WorkResult(output=why, worker_outcome="skipped"))
 
 
-def run_target(name: str, module: str, tests: list[str], functions: tuple[str, ...]) -> dict[str, object]:
-    work = WORK / name.replace("/", "-")
+def run_target(name: str, module: str, tests: list[str], functions: tuple[str | None, ...]) -> dict[str, object]:
+    work = WORK / name.replace("/", "-").replace(":", "-")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     command = f"{PYTEST} {shlex.join(tests)}"
