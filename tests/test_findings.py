@@ -194,3 +194,16 @@ def test_every_text_is_cut_to_its_asff_limit_whatever_the_control_resource_or_re
     unreachable = reachability_finding("111122223333", "eu-west-1", "444455556666", role, "AccessDenied: " + "z" * 2000)
     assert (len(unreachable["Description"]), len(unreachable["Remediation"]["Recommendation"]["Text"])) == (1024, 512)
     assert asff.problems(unreachable) == []
+
+
+def test_a_publication_past_its_deadline_imports_one_batch_and_returns_every_other_finding_of_every_scope():
+    import time
+
+    clients = ClientsDouble()
+    first = [to_asff(outcome(resource_id=f"{ARN}-{i}")) for i in range(150)]
+    second = [to_asff(outcome(account="444455556666", resource_id=f"{ARN}-{i}")) for i in range(3)]
+    third = [to_asff(outcome(region="us-east-1", resource_id=f"{ARN}-{i}")) for i in range(2)]
+    publication = publish(first + second + third, clients, deadline=time.monotonic() - 1)
+    assert publication.imported == 100, "each message makes progress: its first batch goes whatever the time"
+    assert [f["Id"] for f in publication.left] == [f["Id"] for f in first[100:] + second + third]
+    assert set(clients.hubs) == {("111122223333", "eu-west-1")}, "no call for the scopes left"
