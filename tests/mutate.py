@@ -55,7 +55,7 @@ ENGINE_TESTS = {
     "messages": ["tests/test_messages.py", "tests/test_routing.py", "tests/test_sweep_archive.py"],
     "register": ["tests/test_register.py", "tests/test_exemptions.py"],
     "routing": ["tests/test_routing.py"],
-    "runtime": ["tests/test_pipeline.py"],
+    "runtime": ["tests/test_runtime.py", "tests/test_publication.py", "-k", "runtime or one_fix"],
     "settings": ["tests/test_settings.py"],
     "workflow": ["tests/test_workflow.py", "tests/test_findings.py", "tests/test_publication.py", "-k",
                  "not outlasts"],
