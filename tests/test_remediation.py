@@ -53,6 +53,7 @@ def test_only_fixable_failures_that_are_not_exempt_and_not_off_are_asked_to_be_f
         (f"{ARN}-fixable", "event-1", "someone"),
         (f"{ARN}-tag-ignored", "event-1", "someone"),
     ]
+    assert not any(r.approved for r in requests), "only a person approves, through the custom action"
     assert fix_requests(outcomes, Settings(modes={RETENTION.id: Mode.OFF}), "event-1") == []
 
 
@@ -60,6 +61,9 @@ def test_a_fix_request_round_trips_through_its_message():
     request = FixRequest(**VALID)
     assert FixRequest.from_message(copy.deepcopy(VALID)) == request
     assert FixRequest.from_message(json.loads(request.to_message())) == request
+    unsaid = {k: v for k, v in VALID.items() if k not in ("trigger", "actor", "approved")}
+    assert FixRequest.from_message(unsaid) == FixRequest(**unsaid, trigger="", actor="", approved=False)
+    assert not FixRequest.from_message(unsaid).approved, "a message that does not say approved is not"
 
 
 @pytest.mark.parametrize(
