@@ -267,3 +267,10 @@ def test_a_sweep_sized_publication_notes_its_fixes_and_escalates_a_stopped_one()
         == "logbaseline auto fix stopped at 2026-11-29T03:00:00+00:00: undone 3 times"
     )
     assert stored[first["Id"]]["Severity"]["Label"] == "CRITICAL"
+
+
+def test_a_publication_of_21_findings_is_not_looked_up_by_id_security_hub_takes_20_values_a_filter():
+    clients = ClientsDouble()
+    run(clients, *[finding(failed("x"), f"{ARN}-{i}") for i in range(21)])
+    assert len(hub(clients).lookups) == 4, "the four reconciliation queries"
+    assert all(len(values) <= 20 for lookup in hub(clients).lookups for values in lookup.values())
