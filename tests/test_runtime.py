@@ -4,6 +4,7 @@ metrics the alarms and the dashboard read."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -16,7 +17,7 @@ from logbaseline.engine.evaluation import Outcome
 from logbaseline.engine.routing import InvalidEvent
 from logbaseline.models import Resource, failed, not_applicable, passed
 
-from tests.conftest import load_event
+from tests.conftest import ROOT, load_event
 
 RETENTION, GUARDDUTY = load("logs_log_group_retention_bounded"), load("guardduty_enabled")
 ACCOUNT, REGION = "111122223333", "eu-west-1"
@@ -72,6 +73,9 @@ def test_a_sweep_message_stops_importing_its_margin_before_the_invocation_ends()
     margin = runtime.PUBLICATION_MARGIN_SECONDS
     assert before + 60 - margin <= deadline <= after + 60 - margin
     assert 0 < margin < 60, "time left for the fixes, the archive and the next page, within the function's timeout"
+    design = " ".join((ROOT / "docs" / "design.md").read_text().split())
+    said = re.search(r"until (\d+) seconds before the function's timeout", design)
+    assert said and float(said.group(1)) == margin, "docs/design.md says how long before the timeout a page stops"
 
 
 def outcome(control, verdict, fix=None, resource_id="arn:aws:logs:eu-west-1:111122223333:log-group:/app"):
