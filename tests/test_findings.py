@@ -207,3 +207,11 @@ def test_a_publication_past_its_deadline_imports_one_batch_and_returns_every_oth
     assert publication.imported == 100, "each message makes progress: its first batch goes whatever the time"
     assert [f["Id"] for f in publication.left] == [f["Id"] for f in first[100:] + second + third]
     assert set(clients.hubs) == {("111122223333", "eu-west-1")}, "no call for the scopes left"
+
+
+def test_a_member_account_is_active_while_unreachable_and_archived_once_reachable():
+    args = ("111122223333", "eu-west-1", "444455556666", "arn:aws:iam::444455556666:role/logbaseline-member")
+    unreachable, reachable = reachability_finding(*args, "AccessDenied"), reachability_finding(*args, "")
+    assert (unreachable["RecordState"], unreachable["Compliance"]["Status"]) == ("ACTIVE", "FAILED")
+    assert (reachable["RecordState"], reachable["Compliance"]["Status"]) == ("ARCHIVED", "PASSED")
+    assert unreachable["Id"] == reachable["Id"], "one finding per member account and region"

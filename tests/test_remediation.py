@@ -100,6 +100,8 @@ def test_a_custom_action_asks_for_the_fixes_of_logbaselines_findings_only():
         {k: v for k, v in ours.items() if k != "AwsAccountId"},
     ]
     [request] = approved_fix_requests(event)
+    event["detail"]["findings"].reverse()
+    assert approved_fix_requests(event) == [request], "another product's finding first changes nothing"
     assert (request.trigger, request.actor, request.approved) == (event["id"], "Security Hub custom action", True)
     assert (request.account_id, request.region) == (ours["AwsAccountId"], ours["Resources"][0]["Region"])
     for detail in ({}, {"findings": {}}, "findings"):

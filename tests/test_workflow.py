@@ -274,3 +274,12 @@ def test_a_publication_of_21_findings_is_not_looked_up_by_id_security_hub_takes_
     run(clients, *[finding(failed("x"), f"{ARN}-{i}") for i in range(21)])
     assert len(hub(clients).lookups) == 4, "the four reconciliation queries"
     assert all(len(values) <= 20 for lookup in hub(clients).lookups for values in lookup.values())
+
+
+def test_an_events_publication_of_one_finding_looks_it_up_in_one_call():
+    clients = ClientsDouble()
+    first = finding(failed("never expires"))
+    run(clients, first)
+    run(clients, finding(passed("365 days")))
+    assert status(clients, first["Id"]) == "RESOLVED"
+    assert len(hub(clients).lookups) == 2, "one lookup by id per publication, not four queries"
