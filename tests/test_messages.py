@@ -80,3 +80,7 @@ def test_a_reconcile_request_names_its_account_and_region():
 def test_a_reconcile_request_without_both_is_refused(detail):
     with pytest.raises(InvalidEvent, match="names detail.account_id and detail.region"):
         reconcile_scope({"detail": detail})
+
+
+def test_a_page_that_names_its_control_without_an_offset_starts_at_that_controls_first_finding():
+    assert SweepPage.of({"detail": {"page": {"control_id": "guardduty_enabled"}}}) == SweepPage("guardduty_enabled", 0)
