@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from logbaseline.cli import main
 from logbaseline.engine import runtime
 from logbaseline.engine.exemptions import decide
-from logbaseline.engine.register import REGISTER_KEY, InvalidRegister, parse_json, parse_yaml
+from logbaseline.engine.register import REGISTER_KEY, InvalidRegister, from_document, parse_json, parse_yaml
 
 from tests.conftest import CALLS, ROOT, findings_by_resource, load_event
 
@@ -329,3 +329,15 @@ def test_a_prowler_mutelist_becomes_register_entries_for_the_checks_that_map(tmp
     assert "check iam_user_hardware_mfa_enabled: no logbaseline control" in left_out[0]
     assert "check vpc_flow_logs_enabled: a resource is a regex" in left_out[1]
     assert "check guardduty_is_enabled: Tags and Exceptions have no equivalent" in left_out[2]
+
+
+# --- each rule of the validation, one at a time (found by mutation testing, docs/testing.md) ----------------------
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "366", None, "1.5"])
+def test_max_days_is_a_whole_number_of_days_from_1_to_365(value):
+    with pytest.raises(InvalidRegister) as raised:
+        from_document({"max_days": value, "exemptions": []}, TODAY)
+    assert [p.message for p in raised.value.problems] == [f"max_days is a number of days from 1 to 365, got {value!r}"]
+    for days in (1, 365):
+        assert from_document({"max_days": days, "exemptions": []}, TODAY).max_days == days
