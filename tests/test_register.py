@@ -341,3 +341,10 @@ def test_max_days_is_a_whole_number_of_days_from_1_to_365(value):
     assert [p.message for p in raised.value.problems] == [f"max_days is a number of days from 1 to 365, got {value!r}"]
     for days in (1, 365):
         assert from_document({"max_days": days, "exemptions": []}, TODAY).max_days == days
+
+
+def test_a_register_that_is_not_yaml_is_one_problem_with_its_line():
+    with pytest.raises(InvalidRegister) as raised:
+        parse_yaml("exemptions:\n  - id: a\n    accounts: [\n", TODAY)
+    [problem] = raised.value.problems
+    assert problem.message.startswith("not YAML: ") and problem.line == 4
