@@ -348,3 +348,20 @@ def test_a_register_that_is_not_yaml_is_one_problem_with_its_line():
         parse_yaml("exemptions:\n  - id: a\n    accounts: [\n", TODAY)
     [problem] = raised.value.problems
     assert problem.message.startswith("not YAML: ") and problem.line == 4
+
+
+def test_an_entry_with_an_unknown_key_is_refused_and_the_key_named():
+    source = VALID.replace("    approver: security-lead@example.com\n", "    approver: a\n    approved_by: b\n")
+    with pytest.raises(InvalidRegister) as raised:
+        parse_yaml(source, TODAY)
+    [problem] = raised.value.problems
+    assert problem.line == 10 and problem.message.startswith("unknown key 'approved_by' (expected accounts, ")
+
+
+def test_an_entry_has_expired_only_after_its_last_day():
+    register = parse_yaml(VALID, TODAY)
+    [entry] = register.entries
+    scope = (RETENTION, "111122223333", "us-east-1", GROUP_ARN)
+    assert register.expired_entry_for(*scope, entry.expires) is None, "its last day: still in force"
+    assert register.entry_for(*scope, entry.expires) == entry
+    assert register.expired_entry_for(*scope, entry.expires + timedelta(days=1)) == entry

@@ -173,3 +173,25 @@ def test_a_fix_that_fails_is_recorded_on_its_own_finding_with_the_changes_made_b
         "event-9",
     )
     assert "tag_log_group" in outcome.fix["Changes"]
+
+
+def test_a_failure_the_control_cannot_fix_is_left_as_it_is(aws, account_id, monkeypatch):
+    from dataclasses import replace
+
+    from logbaseline.engine import remediation
+    from logbaseline.engine.remediation import apply_fix
+
+    from tests.conftest import REGION
+
+    aws("logs").create_log_group(logGroupName="/app/unfixable")
+    arn = f"arn:aws:logs:{REGION}:{account_id}:log-group:/app/unfixable"
+
+    def must_not_run(changes, resource, params):
+        raise AssertionError("a failure the control cannot fix was fixed")
+
+    unfixable = replace(
+        RETENTION, evaluate=lambda resource, params: failed("needs a person", fixable=False), remediate=must_not_run
+    )
+    monkeypatch.setattr(remediation, "load", lambda control_id: unfixable)
+    [outcome] = apply_fix(FixRequest(RETENTION.id, account_id, REGION, arn, "event-10"), aws, Settings())
+    assert outcome.fix is None and outcome.verdict.reason == "needs a person"
