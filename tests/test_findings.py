@@ -215,3 +215,26 @@ def test_a_member_account_is_active_while_unreachable_and_archived_once_reachabl
     assert (unreachable["RecordState"], unreachable["Compliance"]["Status"]) == ("ACTIVE", "FAILED")
     assert (reachable["RecordState"], reachable["Compliance"]["Status"]) == ("ARCHIVED", "PASSED")
     assert unreachable["Id"] == reachable["Id"], "one finding per member account and region"
+    assert unreachable["Severity"]["Label"] == "HIGH" and reachable["Severity"]["Label"] == "INFORMATIONAL"
+    assert unreachable["Title"] == "logbaseline cannot assume its member role in account 444455556666 (eu-west-1)"
+    assert reachable["Title"] == "logbaseline reads account 444455556666 in eu-west-1"
+
+
+def test_a_publication_without_workflow_only_imports():
+    clients = ClientsDouble()
+    publication = publish([to_asff(outcome()), to_asff(outcome(resource_id=f"{ARN}-2"))], clients)
+    hub = clients.hubs[("111122223333", "eu-west-1")]
+    assert (publication.imported, hub.lookups, hub.updates) == (2, [], [])
+
+
+def test_a_refusal_names_how_many_findings_were_refused_and_shows_the_first_three():
+    hub = SecurityHubDouble("111122223333", "eu-west-1")
+    blank = [{**to_asff(outcome(resource_id=f"{ARN}-{i}")), "Title": "   "} for i in range(5)]
+    with pytest.raises(ImportFailed) as refused:
+        publish(blank, lambda account, region: lambda service, region=None: hub)
+    message = str(refused.value)
+    assert message.startswith("Security Hub refused 5 findings: ")
+    assert [
+        f"{ARN}-{i}" in message or finding_id(RETENTION.id, "111122223333", "eu-west-1", f"{ARN}-{i}") in message
+        for i in range(5)
+    ] == [True, True, True, False, False]

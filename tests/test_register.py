@@ -365,3 +365,20 @@ def test_an_entry_has_expired_only_after_its_last_day():
     assert register.expired_entry_for(*scope, entry.expires) is None, "its last day: still in force"
     assert register.entry_for(*scope, entry.expires) == entry
     assert register.expired_entry_for(*scope, entry.expires + timedelta(days=1)) == entry
+
+
+@pytest.mark.parametrize("regions", [["   "], [1], []])
+def test_a_list_of_an_entry_holds_non_blank_strings(regions):
+    entry = {
+        "id": "e",
+        "accounts": ["111122223333"],
+        "regions": regions,
+        "controls": ["*"],
+        "resources": ["*"],
+        "reason": "r",
+        "approver": "a",
+        "expires": "2027-01-01",
+    }
+    with pytest.raises(InvalidRegister) as raised:
+        from_document({"exemptions": [entry]}, TODAY)
+    assert [p.message for p in raised.value.problems] == ["regions is a non-empty list of strings"]
