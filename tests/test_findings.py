@@ -58,7 +58,9 @@ def test_failed_finding_has_what_security_hub_and_people_need():
     assert finding["ProductFields"]["logbaseline/Fix/Outcome"] == "verified"
     assert finding["Remediation"]["Recommendation"]["Url"].startswith("https://")
     assert finding["CreatedAt"] == "2026-11-29T01:02:03.000Z"
-    assert ARN in finding["Description"] and "never expires" in finding["Description"].lower()
+    assert finding["Description"].startswith(
+        f"Never expires. Resource: {ARN}. Control logs_log_group_retention_bounded: "
+    )
     assert finding["Title"].endswith("FAILED for log-group:/aws/lambda/orders-api"), "says what and which resource"
     assert "docs/controls.md#logs_log_group_retention_bounded" in finding["Remediation"]["Recommendation"]["Text"]
     assert finding["RecordState"] == "ACTIVE"
