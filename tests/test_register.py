@@ -382,3 +382,40 @@ def test_a_list_of_an_entry_holds_non_blank_strings(regions):
     with pytest.raises(InvalidRegister) as raised:
         from_document({"exemptions": [entry]}, TODAY)
     assert [p.message for p in raised.value.problems] == ["regions is a non-empty list of strings"]
+
+
+def test_an_unknown_key_at_the_top_or_in_the_tag_policy_is_named():
+    with pytest.raises(InvalidRegister) as raised:
+        from_document({"exemptions": [], "exemption": [], "tag_exemptions": {"max_day": 3}}, TODAY)
+    messages = [p.message for p in raised.value.problems]
+    assert any(m.startswith("unknown key 'exemption' (expected one of exemptions, max_days, ") for m in messages), (
+        messages
+    )
+    assert any(m.startswith("unknown key 'max_day' (expected accounts, controls, max_days)") for m in messages)
+
+
+def test_the_deployed_register_is_version_1_of_its_format():
+    assert json.loads(parse_yaml(VALID, TODAY).to_json())["version"] == 1
+
+
+def test_the_deployed_register_is_read_again_only_after_its_ttl():
+    from logbaseline.engine.register import S3Register
+
+    reads = []
+
+    class Body:
+        def read(self) -> bytes:
+            return parse_yaml(VALID, TODAY).to_json().encode()
+
+    class S3:
+        def get_object(self, **request):
+            reads.append(request)
+            return {"Body": Body()}
+
+    register = S3Register("register-bucket", "111122223333", lambda: S3(), lambda account: frozenset(), ttl=300)
+    first, second = register(), register()
+    assert first == second and len(reads) == 1, "kept for the ttl"
+    assert reads[0] == {"Bucket": "register-bucket", "Key": REGISTER_KEY, "ExpectedBucketOwner": "111122223333"}
+    expired = S3Register("register-bucket", "111122223333", lambda: S3(), lambda account: frozenset(), ttl=0)
+    expired(), expired()
+    assert len(reads) == 3, "read again once the ttl has passed"
