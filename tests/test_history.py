@@ -239,3 +239,14 @@ def test_the_trail_is_read_newest_first_and_filtered_by_control_and_resource_tog
     both = read_history(aws, "history", RETENTION, first.resource_id)
     assert [i["outcome"] for i in both] == ["verified", "failed"]
     assert read_history(aws, "history", "guardduty_enabled", first.resource_id) == []
+
+
+def test_the_stop_says_the_windows_length_in_hours_however_long(aws, account_id):
+    aws("logs").create_log_group(logGroupName=GROUP)
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{RETENTION}=auto")
+    service.history = History(history_table(aws), aws)
+    service.fix_limit = FixLimit(fixes=1, window=timedelta(hours=5000))  # the template sets no upper bound
+    assert fix_once(aws, service, account_id, "event-1").fix["Outcome"] == "verified"
+    stopped = fix_once(aws, service, account_id, "event-2")
+    assert stopped.fix["Outcome"] == "stopped"
+    assert stopped.fix["Error"].startswith("fixed 1 times in 5000 h and undone again, latest by ")
