@@ -419,3 +419,12 @@ def test_the_deployed_register_is_read_again_only_after_its_ttl():
     expired = S3Register("register-bucket", "111122223333", lambda: S3(), lambda account: frozenset(), ttl=0)
     expired(), expired()
     assert len(reads) == 3, "read again once the ttl has passed"
+
+
+def test_a_tag_policy_without_max_days_allows_the_90_days_the_guide_states():
+    import re
+
+    guide = (ROOT / "docs" / "exemptions.md").read_text()
+    stated = re.search(r"a tag whose until= lies further ahead is not honoured \(default (\d+)\)", guide)
+    register = parse_yaml(VALID.replace("  max_days: 30\n", ""), TODAY)
+    assert stated and register.tag_policy is not None and register.tag_policy.max_days == int(stated.group(1)) == 90

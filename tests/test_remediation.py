@@ -195,3 +195,29 @@ def test_a_failure_the_control_cannot_fix_is_left_as_it_is(aws, account_id, monk
     monkeypatch.setattr(remediation, "load", lambda control_id: unfixable)
     [outcome] = apply_fix(FixRequest(RETENTION.id, account_id, REGION, arn, "event-10"), aws, Settings())
     assert outcome.fix is None and outcome.verdict.reason == "needs a person"
+
+
+def test_the_suppression_history_read_is_the_one_the_exemptions_guide_states():
+    import re
+
+    from logbaseline.engine.remediation import HISTORY_DAYS
+
+    from tests.conftest import ROOT
+
+    guide = " ".join((ROOT / "docs" / "exemptions.md").read_text().split())
+    stated = re.search(r"the finding's change records of the last (\d+) days: AWS keeps 90", guide)
+    assert stated and HISTORY_DAYS == int(stated.group(1)) < 90
+
+
+def test_a_control_in_off_mode_is_not_fixed_nor_marked_refused_unless_a_person_asked(aws, account_id):
+    from logbaseline.engine.remediation import apply_fix
+
+    from tests.conftest import REGION
+
+    aws("logs").create_log_group(logGroupName="/app/off")
+    arn = f"arn:aws:logs:{REGION}:{account_id}:log-group:/app/off"
+    [outcome] = apply_fix(
+        FixRequest(RETENTION.id, account_id, REGION, arn, "event-11"), aws, Settings(modes={RETENTION.id: Mode.OFF})
+    )
+    assert outcome.fix is None and outcome.verdict.status.value == "FAILED"
+    assert "retentionInDays" not in aws("logs").describe_log_groups(logGroupNamePrefix="/app/off")["logGroups"][0]
