@@ -428,3 +428,23 @@ def test_a_tag_policy_without_max_days_allows_the_90_days_the_guide_states():
     stated = re.search(r"a tag whose until= lies further ahead is not honoured \(default (\d+)\)", guide)
     register = parse_yaml(VALID.replace("  max_days: 30\n", ""), TODAY)
     assert stated and register.tag_policy is not None and register.tag_policy.max_days == int(stated.group(1)) == 90
+
+
+def test_an_entry_may_expire_today_and_not_yesterday():
+    today = VALID.replace("2027-03-31", TODAY.isoformat())
+    assert parse_yaml(today, TODAY).entries[0].expires == TODAY
+    with pytest.raises(InvalidRegister, match="is in the past"):
+        parse_yaml(VALID.replace("2027-03-31", (TODAY - timedelta(days=1)).isoformat()), TODAY)
+
+
+def test_a_problem_names_its_line_when_there_is_one_and_none_in_the_deployed_json():
+    with pytest.raises(InvalidRegister) as raised:
+        parse_json('{"max_days": 0, "exemptions": []}')
+    assert [str(p) for p in raised.value.problems] == ["max_days is a number of days from 1 to 365, got 0"]
+    with pytest.raises(InvalidRegister) as raised:
+        parse_yaml("max_days: 0\nexemptions: []\n", TODAY)
+    assert [str(p) for p in raised.value.problems] == ["line 1: max_days is a number of days from 1 to 365, got '0'"]
+    with pytest.raises(InvalidRegister) as raised:
+        parse_yaml("exemptions: []\nreason: \x00\n", TODAY)  # a character YAML refuses: the reader knows no line
+    [problem] = raised.value.problems
+    assert problem.line == 0 and str(problem).startswith("not YAML: ")
