@@ -448,3 +448,12 @@ def test_a_problem_names_its_line_when_there_is_one_and_none_in_the_deployed_jso
         parse_yaml("exemptions: []\nreason: \x00\n", TODAY)  # a character YAML refuses: the reader knows no line
     [problem] = raised.value.problems
     assert problem.line == 0 and str(problem).startswith("not YAML: ")
+
+
+def test_a_register_that_is_not_a_mapping_is_refused_at_its_first_line():
+    with pytest.raises(InvalidRegister) as raised:
+        parse_yaml("- id: a\n- id: b\n", TODAY)
+    assert [str(p) for p in raised.value.problems] == ["line 1: the register is a mapping with an `exemptions` list"]
+    with pytest.raises(InvalidRegister) as raised:
+        parse_json("[]")
+    assert [str(p) for p in raised.value.problems] == ["the register is a mapping with an `exemptions` list"]

@@ -221,3 +221,29 @@ def test_a_control_in_off_mode_is_not_fixed_nor_marked_refused_unless_a_person_a
     )
     assert outcome.fix is None and outcome.verdict.status.value == "FAILED"
     assert "retentionInDays" not in aws("logs").describe_log_groups(logGroupNamePrefix="/app/off")["logGroups"][0]
+
+
+def test_a_fix_request_for_a_resource_deleted_since_changes_nothing(aws, account_id):
+    from logbaseline.engine.remediation import apply_fix
+
+    from tests.conftest import REGION
+
+    arn = f"arn:aws:logs:{REGION}:{account_id}:log-group:/app/deleted"
+    settings = Settings(modes={RETENTION.id: Mode.AUTO})
+    [gone] = apply_fix(FixRequest(RETENTION.id, account_id, REGION, arn, "event-12"), aws, settings)
+    assert (gone.present, gone.fix, gone.verdict.reason) == (False, None, "the resource no longer exists")
+
+
+def test_a_planned_fix_carries_the_tag_that_was_not_honoured(aws, account_id):
+    from logbaseline.engine.exemptions import TAG_KEY
+    from logbaseline.engine.remediation import apply_fix
+
+    from tests.conftest import REGION
+
+    aws("logs").create_log_group(logGroupName="/app/tagged", tags={TAG_KEY: "not an exemption"})
+    arn = f"arn:aws:logs:{REGION}:{account_id}:log-group:/app/tagged"
+    settings = Settings(modes={RETENTION.id: Mode.DRY_RUN})
+    [planned] = apply_fix(FixRequest(RETENTION.id, account_id, REGION, arn, "event-13"), aws, settings)
+    assert planned.fix is not None and planned.fix["Outcome"] == "planned"
+    assert planned.exemption is not None and not planned.exemption.applies
+    assert planned.exemption.note.startswith(f"{TAG_KEY} tag ignored, malformed")
