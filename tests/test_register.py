@@ -457,3 +457,21 @@ def test_a_register_that_is_not_a_mapping_is_refused_at_its_first_line():
     with pytest.raises(InvalidRegister) as raised:
         parse_json("[]")
     assert [str(p) for p in raised.value.problems] == ["the register is a mapping with an `exemptions` list"]
+
+
+def test_an_expiry_that_is_not_a_date_is_named():
+    with pytest.raises(InvalidRegister) as raised:
+        parse_yaml(VALID.replace("expires: 2027-03-31", "expires: 2027-13-45"), TODAY)
+    assert [p.message for p in raised.value.problems] == ["expires '2027-13-45' is not a date (YYYY-MM-DD)"]
+
+
+def test_the_organizational_units_and_the_deployed_register_are_kept_the_5_minutes_the_guide_states():
+    import inspect
+
+    from logbaseline.engine.register import OrganizationalUnits, S3Register
+
+    guide = " ".join((ROOT / "docs" / "exemptions.md").read_text().split())
+    assert "account by account up to the root, kept 5 minutes" in guide
+    assert "keep it for at most 5 minutes per container" in guide
+    for kept in (OrganizationalUnits, S3Register):
+        assert inspect.signature(kept).parameters["ttl"].default == 5 * 60, kept

@@ -247,3 +247,23 @@ def test_a_planned_fix_carries_the_tag_that_was_not_honoured(aws, account_id):
     assert planned.fix is not None and planned.fix["Outcome"] == "planned"
     assert planned.exemption is not None and not planned.exemption.applies
     assert planned.exemption.note.startswith(f"{TAG_KEY} tag ignored, malformed")
+
+
+def test_a_fix_that_leaves_the_gap_open_is_applied_not_verified(aws, account_id, monkeypatch):
+    from dataclasses import replace
+
+    from logbaseline.engine import remediation
+    from logbaseline.engine.remediation import apply_fix
+
+    from tests.conftest import REGION
+
+    aws("logs").create_log_group(logGroupName="/app/unverified")
+    arn = f"arn:aws:logs:{REGION}:{account_id}:log-group:/app/unverified"
+
+    def misses(changes, resource, params):  # a change that does not close the gap
+        changes.call("logs", "tag_log_group", logGroupName="/app/unverified", tags={"fix": "tried"})
+
+    monkeypatch.setattr(remediation, "load", lambda control_id: replace(load(control_id), remediate=misses))
+    settings = Settings(modes={RETENTION.id: Mode.AUTO})
+    [outcome] = apply_fix(FixRequest(RETENTION.id, account_id, REGION, arn, "event-14"), aws, settings)
+    assert outcome.fix["Outcome"] == "applied, not verified" and outcome.verdict.status.value == "FAILED"
