@@ -475,3 +475,23 @@ def test_the_organizational_units_and_the_deployed_register_are_kept_the_5_minut
     assert "keep it for at most 5 minutes per container" in guide
     for kept in (OrganizationalUnits, S3Register):
         assert inspect.signature(kept).parameters["ttl"].default == 5 * 60, kept
+
+
+def test_the_ous_of_an_account_are_asked_once_per_ttl_up_to_the_root():
+    from logbaseline.engine.register import OrganizationalUnits
+
+    asked = []
+    parents = {"111122223333": ("ou-ab12-team0001", "ORGANIZATIONAL_UNIT"), "ou-ab12-team0001": ("r-ab12", "ROOT")}
+
+    class Organizations:
+        def list_parents(self, ChildId):  # noqa: N803 - boto3's name
+            asked.append(ChildId)
+            parent, kind = parents[ChildId]
+            return {"Parents": [{"Id": parent, "Type": kind}]}
+
+    units = OrganizationalUnits(lambda: Organizations(), ttl=300)
+    assert units("111122223333") == units("111122223333") == frozenset({"ou-ab12-team0001"})
+    assert asked == ["111122223333", "ou-ab12-team0001"], "one walk up to the root, then kept"
+    fresh = OrganizationalUnits(lambda: Organizations(), ttl=0)
+    fresh("111122223333"), fresh("111122223333")
+    assert len(asked) == 6, "asked again once the ttl has passed"
