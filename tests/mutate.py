@@ -56,7 +56,7 @@ ENGINE_TESTS = {
     "register": ["tests/test_register.py", "tests/test_exemptions.py"],
     "routing": ["tests/test_routing.py"],
     "runtime": ["tests/test_runtime.py", "tests/test_publication.py", "-k", "runtime or one_fix"],
-    "sessions": ["tests/test_sessions.py"],
+    "sessions": ["tests/test_session_parts.py", "tests/test_sessions.py"],
     "settings": ["tests/test_settings.py"],
     "workflow": ["tests/test_workflow.py", "tests/test_findings.py", "tests/test_publication.py", "-k",
                  "not outlasts"],

@@ -1,0 +1,27 @@
+"""The pieces of a fix session (engine/sessions.py), one at a time: which resources a write may touch, and the
+session's name. tests/test_sessions.py holds the sessions against the policies AWS evaluates."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from logbaseline.controls import load
+from logbaseline.engine.sessions import MAX_NAME_CHARS, FixSession, _pattern
+
+ACCOUNT, REGION = "111122223333", "eu-west-1"
+BUCKET = "arn:aws:s3:::trail-logs"
+TRAIL = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/management-events"
+DESTINATION = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/logbaseline/flow-logs"
+
+
+def test_only_an_s3_write_on_a_bucket_is_narrowed_to_that_bucket():
+    assert _pattern("s3:PutBucketLogging", ACCOUNT, REGION, BUCKET, "") == (BUCKET,)
+    assert _pattern("s3:PutBucketLogging", ACCOUNT, REGION, TRAIL, "") == ("*",), "not a bucket: the role scopes it"
+    assert _pattern("logs:CreateLogGroup", ACCOUNT, REGION, BUCKET, DESTINATION) == (DESTINATION, f"{DESTINATION}:*")
+
+
+def test_a_session_name_keeps_as_much_of_a_long_control_id_as_sts_takes():
+    long_id = replace(load("guardduty_enabled"), id="x" * 50)
+    session = FixSession.of(long_id, ACCOUNT, REGION, f"AWS::::Account:{ACCOUNT}", "event-1")
+    assert len(session.name) == MAX_NAME_CHARS
+    assert session.name.startswith("x" * (MAX_NAME_CHARS - 21) + "-")
