@@ -3,10 +3,12 @@ session's name. tests/test_sessions.py holds the sessions against the policies A
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import replace
 
 from logbaseline.controls import load
-from logbaseline.engine.sessions import MAX_NAME_CHARS, FixSession, _pattern
+from logbaseline.engine.sessions import FINDINGS_ACTIONS, MAX_NAME_CHARS, FixSession, _pattern, account_policy
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 BUCKET = "arn:aws:s3:::trail-logs"
@@ -25,3 +27,17 @@ def test_a_session_name_keeps_as_much_of_a_long_control_id_as_sts_takes():
     session = FixSession.of(long_id, ACCOUNT, REGION, f"AWS::::Account:{ACCOUNT}", "event-1")
     assert len(session.name) == MAX_NAME_CHARS
     assert session.name.startswith("x" * (MAX_NAME_CHARS - 21) + "-")
+
+
+def test_a_session_is_named_after_its_trigger_or_else_a_digest_of_the_request():
+    control = load("guardduty_enabled")
+    account = f"AWS::::Account:{ACCOUNT}"
+    assert FixSession.of(control, ACCOUNT, REGION, account, "event-1").source_identity == "logbaseline-event-1"
+    untriggered = FixSession.of(control, ACCOUNT, REGION, account, "").source_identity
+    assert re.fullmatch(r"logbaseline-[0-9a-f]{20}", untriggered), untriggered
+
+
+def test_an_account_session_may_read_the_exemption_tags_and_report_findings():
+    [statement] = json.loads(account_policy())["Statement"]
+    assert {"tag:GetResources", *FINDINGS_ACTIONS} <= set(statement["Action"])
+    assert statement["Resource"] == "*"
