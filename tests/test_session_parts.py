@@ -41,3 +41,24 @@ def test_an_account_session_may_read_the_exemption_tags_and_report_findings():
     [statement] = json.loads(account_policy())["Statement"]
     assert {"tag:GetResources", *FINDINGS_ACTIONS} <= set(statement["Action"])
     assert statement["Resource"] == "*"
+
+
+def test_the_name_limit_is_stss():
+    import botocore.session
+
+    sts = botocore.session.get_session().get_service_model("sts")
+    assert MAX_NAME_CHARS == sts.operation_model("AssumeRole").input_shape.members["RoleSessionName"].metadata["max"]
+
+
+def test_a_session_policy_of_exactly_the_limit_is_taken_and_one_character_more_is_refused(monkeypatch):
+    import pytest
+    from logbaseline.engine import sessions
+
+    control = load("logs_log_group_retention_bounded")
+    group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/app"
+    document = sessions.fix_policy(control, ACCOUNT, REGION, group)
+    monkeypatch.setattr(sessions, "MAX_POLICY_CHARS", len(document))
+    assert sessions.fix_policy(control, ACCOUNT, REGION, group) == document
+    monkeypatch.setattr(sessions, "MAX_POLICY_CHARS", len(document) - 1)
+    with pytest.raises(sessions.SessionPolicyRefused, match="AWS takes at most"):
+        sessions.fix_policy(control, ACCOUNT, REGION, group)
