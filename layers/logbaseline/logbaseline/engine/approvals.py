@@ -20,7 +20,7 @@ from logbaseline.aws import Clients
 from logbaseline.engine.findings import finding_id
 from logbaseline.engine.remediation import FixRequest
 
-APPROVAL_LIFETIME = timedelta(days=2)  # the fix queue keeps a message 4 days at most; an approval need not outlive it
+APPROVAL_LIFETIME = timedelta(days=2)  # a queued request older than this (the queue keeps 14 days) needs a new approval
 
 
 @dataclass(frozen=True)
