@@ -10,6 +10,7 @@ from tabulate import tabulate
 
 from logbaseline.controls import all_controls
 from logbaseline.controls._benchmarks import BENCHMARK, RECOMMENDATIONS, requirement
+from logbaseline.controls._parity import ANCHORS
 from logbaseline.controls.base import Control
 from logbaseline.engine.settings import MODES_VARIABLE, variable
 
@@ -66,6 +67,37 @@ def _benchmarks(controls: list[Control]) -> str:
     return f"## CIS AWS Foundations Benchmark\n\n{intro}\n\n{table}"
 
 
+def _parity(controls: list[Control]) -> str:
+    """Security Hub's and AWS Config's logging checks, each with the control that holds it (controls/_parity.py)."""
+    rows = [
+        [
+            a.security_hub or "(none)",
+            ", ".join(f"`{r}`" for r in a.config_rules) or "(none)",
+            a.checks,
+            ", ".join(f"`{c}`" for c in a.controls) or a.reason,
+        ]
+        for a in ANCHORS
+    ]
+    table = tabulate(
+        rows,
+        headers=("Security Hub control", "AWS Config managed rule", "what it checks", "logbaseline"),
+        tablefmt="github",
+        disable_numparse=True,
+    )
+    anchored = {c for a in ANCHORS for c in a.controls}
+    beyond = ", ".join(f"`{c.id}`" for c in controls if c.id not in anchored)
+    intro = (
+        "Every logging control of Security Hub (the FSBP and CIS AWS Foundations v3.0 standards, and the logging "
+        "controls of its other standards) and every logging-related AWS Config managed rule, with the logbaseline "
+        "control that holds it: where one does, the Security Hub control and the Config rule duplicate it and can "
+        'be disabled. "not yet": no control holds it today. Sources: the Security Hub controls reference '
+        "(https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-controls-reference.html) and the "
+        "list of AWS Config managed rules "
+        "(https://docs.aws.amazon.com/config/latest/developerguide/managed-rules-by-aws-config.html)."
+    )
+    return f"## Security Hub and AWS Config parity\n\n{intro}\n\n{table}\n\nNo anchor checks what {beyond} hold."
+
+
 def render() -> str:
     controls = all_controls()
     summary = [
@@ -73,7 +105,9 @@ def render() -> str:
         for c in controls
     ]
     table = tabulate(summary, headers=("control", "severity", "default mode", "fix"), tablefmt="github")
-    return "\n\n".join([HEADER, table, *(_section(c) for c in controls), _benchmarks(controls)]) + "\n"
+    return (
+        "\n\n".join([HEADER, table, *(_section(c) for c in controls), _benchmarks(controls), _parity(controls)]) + "\n"
+    )
 
 
 # --- docs/parameters.md, generated from template.yaml -----------------------------------------------------

@@ -1,0 +1,177 @@
+"""The anchors a security team compares logbaseline with: every logging control of Security Hub (the FSBP and
+CIS AWS Foundations v3.0 standards, and the logging controls of its other standards) and every logging-related
+AWS Config managed rule, each with the logbaseline control that holds it or the reason none does yet.
+
+Sources: the Security Hub controls reference, https://docs.aws.amazon.com/securityhub/latest/userguide/
+securityhub-controls-reference.html (each control's page names its AWS Config rule; category
+"Identify > Logging"), the FSBP standard page (fsbp-standard.html), the CIS v3.0 page
+(cis-aws-foundations-benchmark.html, section 3 "Logging"), and the list of AWS Config managed rules,
+https://docs.aws.amazon.com/config/latest/developerguide/managed-rules-by-aws-config.html. A test holds this
+table to the registry and to each control's "Security Hub X" requirements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NOT_YET = "not yet"
+NOT_COVERED = "not covered: "
+
+
+@dataclass(frozen=True)
+class Anchor:
+    security_hub: str  # the Security Hub control id; "" when only an AWS Config rule checks it
+    config_rules: tuple[str, ...]  # the AWS Config managed rules that check it (Security Hub's first)
+    checks: str
+    controls: tuple[str, ...] = ()  # the logbaseline controls that hold it
+    reason: str = ""  # when no control does: NOT_YET, or NOT_COVERED and why
+
+
+def covered(security_hub: str, rules: tuple[str, ...], checks: str, *controls: str) -> Anchor:
+    return Anchor(security_hub, rules, checks, controls=controls)
+
+
+def not_yet(security_hub: str, rules: tuple[str, ...], checks: str) -> Anchor:
+    return Anchor(security_hub, rules, checks, reason=NOT_YET)
+
+
+def not_covered(security_hub: str, rules: tuple[str, ...], checks: str, why: str) -> Anchor:
+    return Anchor(security_hub, rules, checks, reason=NOT_COVERED + why)
+
+
+ANCHORS: tuple[Anchor, ...] = (
+    not_yet(
+        "APIGateway.1",
+        ("api-gw-execution-logging-enabled",),
+        "REST and WebSocket API stages log execution at ERROR or INFO",
+    ),
+    not_yet(
+        "APIGateway.9", ("api-gwv2-access-logs-enabled",), "HTTP and WebSocket API (V2) stages have access logging"
+    ),
+    not_yet("", ("apigateway-stage-access-logs-enabled",), "REST API stages have access logging"),
+    not_yet("AppSync.2", ("appsync-logging-enabled",), "AppSync GraphQL APIs have field-level logging"),
+    not_covered(
+        "Athena.4",
+        ("athena-workgroup-logging-enabled",),
+        "Athena workgroups publish usage metrics to CloudWatch",
+        "usage metrics, not a log; Athena's API calls are in CloudTrail",
+    ),
+    not_yet("CloudFront.5", ("cloudfront-accesslogs-enabled",), "CloudFront distributions have standard logging"),
+    covered(
+        "CloudTrail.1",
+        ("multi-region-cloudtrail-enabled", "cloudtrail-enabled"),
+        "a multi-Region trail records read and write management events",
+        "cloudtrail_multi_region_logging",
+    ),
+    covered(
+        "CloudTrail.2", ("cloud-trail-encryption-enabled",), "trails use SSE-KMS", "cloudtrail_kms_encryption_enabled"
+    ),
+    covered(
+        "CloudTrail.4",
+        ("cloud-trail-log-file-validation-enabled",),
+        "trails have log file validation",
+        "cloudtrail_log_file_validation_enabled",
+    ),
+    covered(
+        "CloudTrail.5",
+        ("cloud-trail-cloud-watch-logs-enabled",),
+        "trails deliver to CloudWatch Logs",
+        "cloudtrail_cloudwatch_logs_enabled",
+    ),
+    covered(
+        "CloudTrail.6",
+        ("cloudtrail-s3-bucket-public-access-prohibited",),
+        "the trail bucket is not public",
+        "cloudtrail_bucket_not_public",
+    ),
+    covered(
+        "CloudTrail.7",
+        ("cloudtrail-s3-bucket-access-logging",),
+        "the trail bucket has server access logging",
+        "cloudtrail_bucket_access_logging_enabled",
+    ),
+    not_yet(
+        "",
+        ("cloudtrail-security-trail-enabled",),
+        "a trail meets AWS's security best practices (management events, KMS, validation, global events)",
+    ),
+    not_yet("", ("cloudtrail-s3-dataevents-enabled",), "a trail records S3 data events"),
+    not_yet("S3.22", ("cloudtrail-all-write-s3-data-event-check",), "a multi-Region trail records S3 object writes"),
+    not_yet("S3.23", ("cloudtrail-all-read-s3-data-event-check",), "a multi-Region trail records S3 object reads"),
+    covered(
+        "CloudWatch.16",
+        ("cw-loggroup-retention-period-check",),
+        "log groups keep events at least a set time (logbaseline adds a ceiling)",
+        "logs_log_group_retention_bounded",
+    ),
+    covered(
+        "", ("cloudwatch-log-group-encrypted",), "log groups use a KMS key", "logs_log_group_kms_encryption_enabled"
+    ),
+    not_yet("CodeBuild.4", ("codebuild-project-logging-enabled",), "CodeBuild projects log to CloudWatch Logs or S3"),
+    covered("Config.1", (), "AWS Config records (a Security Hub check, no managed rule)", "config_recorder_active"),
+    not_yet("DMS.7", ("dms-replication-task-targetdb-logging",), "DMS replication tasks log the target database"),
+    not_yet("DMS.8", ("dms-replication-task-sourcedb-logging",), "DMS replication tasks log the source database"),
+    not_yet("DocumentDB.4", ("docdb-cluster-audit-logging-enabled",), "DocumentDB clusters export audit logs"),
+    covered("EC2.6", ("vpc-flow-logs-enabled",), "VPCs have flow logs", "vpc_flow_logs_enabled"),
+    not_yet("EC2.51", ("ec2-client-vpn-connection-log-enabled",), "Client VPN endpoints log client connections"),
+    not_yet("ECS.9", ("ecs-task-definition-log-configuration",), "ECS task definitions have a log configuration"),
+    covered(
+        "EKS.8",
+        ("eks-cluster-logging-enabled", "eks-cluster-log-enabled"),
+        "EKS clusters send control-plane audit logs",
+        "eks_control_plane_audit_logging_enabled",
+    ),
+    not_yet("ElasticBeanstalk.3", ("elastic-beanstalk-logs-to-cloudwatch",), "Beanstalk environments stream logs"),
+    covered(
+        "ELB.5",
+        ("elb-logging-enabled",),
+        "Application and Classic Load Balancers log access",
+        "elb_access_logs_enabled",
+    ),
+    not_yet("ES.4", ("elasticsearch-logs-to-cloudwatch",), "Elasticsearch domains send error logs"),
+    not_yet("ES.5", ("elasticsearch-audit-logging-enabled",), "Elasticsearch domains have audit logging"),
+    covered("GuardDuty.1", ("guardduty-enabled-centralized",), "GuardDuty is enabled", "guardduty_enabled"),
+    not_covered(
+        "KMS.4",
+        ("cmk-backing-key-rotation-enabled",),
+        "KMS keys rotate (CIS v3.0 3.6, in its logging section)",
+        "key rotation is no log setting",
+    ),
+    not_yet("MQ.2", ("mq-cloudwatch-audit-logging-enabled",), "ActiveMQ brokers stream audit logs"),
+    not_yet("", ("msk-connect-connector-logging-enabled",), "MSK Connect connectors log"),
+    not_yet("Neptune.2", ("neptune-cluster-cloudwatch-log-export-enabled",), "Neptune clusters export audit logs"),
+    not_yet("NetworkFirewall.2", ("netfw-logging-enabled",), "Network Firewall firewalls log flows and alerts"),
+    not_yet("Opensearch.4", ("opensearch-logs-to-cloudwatch",), "OpenSearch domains send error logs"),
+    not_yet("Opensearch.5", ("opensearch-audit-logging-enabled",), "OpenSearch domains have audit logging"),
+    not_yet("RDS.9", ("rds-logging-enabled",), "RDS DB instances export their engine's logs"),
+    not_yet(
+        "RDS.34",
+        ("aurora-mysql-cluster-audit-logging", "rds-aurora-mysql-audit-logging-enabled"),
+        "Aurora MySQL clusters export audit logs",
+    ),
+    not_yet("RDS.36", ("rds-postgresql-logs-to-cloudwatch",), "RDS for PostgreSQL instances export logs"),
+    not_yet("RDS.37", ("rds-aurora-postgresql-logs-to-cloudwatch",), "Aurora PostgreSQL clusters export logs"),
+    not_yet("RDS.40", ("rds-sqlserver-logs-to-cloudwatch",), "RDS for SQL Server instances export logs"),
+    not_yet(
+        "Redshift.4",
+        ("redshift-audit-logging-enabled", "redshift-cluster-configuration-check"),
+        "Redshift clusters have audit logging",
+    ),
+    not_yet("", ("redshift-serverless-publish-logs-to-cloudwatch",), "Redshift Serverless namespaces export logs"),
+    not_yet("Route53.2", ("route53-query-logging-enabled",), "public hosted zones log DNS queries"),
+    covered(
+        "S3.9",
+        ("s3-bucket-logging-enabled",),
+        "buckets have server access logging (logbaseline: log buckets, or every bucket)",
+        "s3_bucket_server_access_logging_enabled",
+    ),
+    not_yet("StepFunctions.1", ("step-functions-state-machine-logging-enabled",), "state machines log executions"),
+    not_yet("", ("transfer-connector-logging-enabled",), "Transfer Family connectors log to CloudWatch"),
+    not_covered(
+        "WAF.1",
+        ("waf-classic-logging-enabled",),
+        "WAF Classic global web ACLs log",
+        "WAF Classic; logbaseline judges WAFv2 web ACLs",
+    ),
+    covered("WAF.11", ("wafv2-logging-enabled",), "WAFv2 web ACLs log", "wafv2_web_acl_logging_enabled"),
+)
