@@ -44,6 +44,10 @@ LOG_BUCKET_OF_A_TRAIL = {(LIFECYCLE, BUCKET), (ACCESS_LOGGING, BUCKET)}
 INTEGRITY = {("cloudtrail_log_integrity_verified", TRAIL)}  # a trail's change re-verifies its new digests
 LAKE_STORE = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"
 VPC_CHANGE = {(FLOW_LOGS, VPC), (DNS, VPC)}
+# API Gateway stages: the stage calls name the API and the stage (REST restApiId, V2 apiId); Config names the ARN.
+API_EXECUTION, API_ACCESS = "apigateway_execution_logging_enabled", "apigateway_access_logging_enabled"
+REST_STAGE, HTTP_STAGE = "/restapis/a1b2c3d4e5/stages/prod", "/apis/k7m2p9q4r1/stages/prod"
+API_STAGE_ARN = "arn:aws:apigateway:us-east-1::{}".format
 
 # event file -> the (control, resource id or None for the whole region) it must reach
 EXPECTED = {
@@ -137,6 +141,18 @@ EXPECTED = {
         (TRAIL_BUCKET_LOGGING, BUCKET),
         (LIFECYCLE, BUCKET),
         (ACCESS_LOGGING, BUCKET),
+    },
+    "cloudtrail/apigateway-CreateStage.json": {(API_EXECUTION, HTTP_STAGE), (API_ACCESS, HTTP_STAGE)},
+    "cloudtrail/apigateway-UpdateStage.json": {(API_EXECUTION, REST_STAGE), (API_ACCESS, REST_STAGE)},
+    "cloudtrail/apigateway-DeleteStage.json": {(API_EXECUTION, REST_STAGE), (API_ACCESS, REST_STAGE)},
+    "cloudtrail/apigateway-UpdateAccount.json": {(API_EXECUTION, None)},  # the CloudWatch Logs role: every stage
+    "config/AWS-ApiGateway-Stage.json": {
+        (API_EXECUTION, API_STAGE_ARN(REST_STAGE)),
+        (API_ACCESS, API_STAGE_ARN(REST_STAGE)),
+    },
+    "config/AWS-ApiGatewayV2-Stage.json": {
+        (API_EXECUTION, API_STAGE_ARN(HTTP_STAGE)),
+        (API_ACCESS, API_STAGE_ARN(HTTP_STAGE)),
     },
 }
 

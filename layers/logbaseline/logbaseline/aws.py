@@ -180,4 +180,13 @@ AUTHORIZED_AS: dict[str, str] = {
     "s3:PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
     "s3:GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
     "s3:PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+    # API Gateway authorizes by HTTP method on the resource path, for REST and V2 APIs alike.
+    "apigateway:GetAccount": "apigateway:GET",
+    "apigateway:GetRestApis": "apigateway:GET",
+    "apigateway:GetRestApi": "apigateway:GET",
+    "apigateway:GetApis": "apigateway:GET",
+    "apigateway:GetApi": "apigateway:GET",
+    "apigateway:GetStages": "apigateway:GET",
+    "apigateway:GetStage": "apigateway:GET",
+    "apigateway:UpdateStage": "apigateway:PATCH",
 }

@@ -29,6 +29,8 @@ REGISTRY: dict[str, str] = {
     "s3_bucket_server_access_logging_enabled": "logbaseline.controls.s3_bucket_server_access_logging_enabled",
     "cloudtrail_log_integrity_verified": "logbaseline.controls.cloudtrail_log_integrity_verified",
     "cloudtrail_lake_retention_bounded": "logbaseline.controls.cloudtrail_lake_retention_bounded",
+    "apigateway_execution_logging_enabled": "logbaseline.controls.apigateway_execution_logging_enabled",
+    "apigateway_access_logging_enabled": "logbaseline.controls.apigateway_access_logging_enabled",
 }
 
 
