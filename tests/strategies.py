@@ -413,6 +413,25 @@ def _lake(draw: Any, account: str, region: str) -> Case:
     return Case(Resource(account, region, arn, state), {})
 
 
+API_LEVELS = st.sampled_from(("OFF", "ERROR", "INFO"))
+
+
+def _api_execution(draw: Any, account: str, region: str) -> Case:
+    """A REST or WebSocket stage: the stage-wide level (or none), method or route overrides, the account's role."""
+    kind = draw(mostly(st.just("REST"), st.just("WEBSOCKET")))
+    wide = "*/*" if kind == "REST" else "default route"
+    keys = ("~1orders/GET", "~1orders/POST", "~1health/GET") if kind == "REST" else ("$connect", "$default", "send")
+    levels = draw(st.dictionaries(st.sampled_from(keys), API_LEVELS, max_size=3))
+    if kind == "WEBSOCKET" or draw(st.booleans()):  # a REST stage may have no stage-wide setting at all
+        levels[wide] = draw(API_LEVELS)
+    api_id, stage = draw(st.sampled_from(("h2k8w4n6q1", "a9b8c7d6e5"))), draw(st.sampled_from(("prod", "dev")))
+    collection = "restapis" if kind == "REST" else "apis"
+    arn = f"arn:{partition(region)}:apigateway:{region}::/{collection}/{api_id}/stages/{stage}"
+    role = draw(mostly(st.just(f"arn:{partition(region)}:iam::{account}:role/apigateway-logs"), st.just("")))
+    state = {"kind": kind, "api": "orders", "stage": stage, "api_id": api_id, "levels": levels, "cloudwatch_role": role}
+    return Case(Resource(account, region, arn, state), {})
+
+
 BUILDERS: dict[str, Callable[[Any, str, str], Case]] = {
     "logs_log_group_retention_bounded": _retention,
     "vpc_flow_logs_enabled": _flow_logs,
@@ -429,6 +448,7 @@ BUILDERS: dict[str, Callable[[Any, str, str], Case]] = {
     "s3_log_bucket_lifecycle_bounded": _lifecycle,
     "s3_bucket_server_access_logging_enabled": _bucket_logging,
     "cloudtrail_lake_retention_bounded": _lake,
+    "apigateway_execution_logging_enabled": _api_execution,
 }
 
 

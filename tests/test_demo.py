@@ -17,6 +17,7 @@ LEFT_TO_A_PERSON = {
     "wafv2_web_acl_logging_enabled",
     "s3_log_bucket_lifecycle_bounded",
     "cloudtrail_log_integrity_verified",  # a deleted log file: no fix brings it back
+    "apigateway_access_logging_enabled",
 }
 
 

@@ -24,7 +24,7 @@ from botocore.validate import ParamValidator
 from hypothesis import HealthCheck, Phase, assume, event, given, settings
 from hypothesis import strategies as st
 from logbaseline import emulator
-from logbaseline.aws import Clients
+from logbaseline.aws import AUTHORIZED_AS, Clients
 from logbaseline.controls import all_controls, load
 from logbaseline.controls.base import Change, Changes, Control, FixFailed
 from logbaseline.models import Resource, Status
@@ -62,7 +62,8 @@ IAM_PREFIX = {"elbv2": "elasticloadbalancing", "elb": "elasticloadbalancing"}
 
 def iam_action(change: Change) -> str:
     name = S3_ACTIONS.get(change.operation) if change.service == "s3" else None
-    return f"{IAM_PREFIX.get(change.service, change.service)}:{name or change.operation.title().replace('_', '')}"
+    action = f"{IAM_PREFIX.get(change.service, change.service)}:{name or change.operation.title().replace('_', '')}"
+    return AUTHORIZED_AS.get(action, action)  # API Gateway authorizes by HTTP method: UpdateStage is PATCH
 
 
 @cache
@@ -300,6 +301,23 @@ def check_eks(case: Case, made: list[Change]) -> None:
         assert before <= named, "AWS keeps unnamed types; moto replaces the set: either way none is turned off"
 
 
+def check_api_execution(case: Case, made: list[Change]) -> None:
+    """Only a REST stage with the account's role; only its levels that log nothing, raised to ERROR."""
+    state = case.resource.state
+    for change in made:
+        assert state["kind"] == "REST" and state["cloudwatch_role"], change
+        assert change.operation == "update_stage" and set(change.parameters) == {
+            "restApiId",
+            "stageName",
+            "patchOperations",
+        }
+        assert (change.parameters["restApiId"], change.parameters["stageName"]) == (state["api_id"], state["stage"])
+        for operation in change.parameters["patchOperations"]:
+            key = operation["path"].removeprefix("/").removesuffix("/logging/loglevel")
+            assert operation == {"op": "replace", "path": f"/{key}/logging/loglevel", "value": "ERROR"}, operation
+            assert state["levels"].get(key, "OFF") == "OFF", f"{change} changes {key}, which logs"
+
+
 CHECKS = {
     "cloudtrail_lake_retention_bounded": check_lake,
     "logs_log_group_retention_bounded": check_retention,
@@ -316,6 +334,7 @@ CHECKS = {
     "cloudtrail_bucket_access_logging_enabled": check_access_logging,
     "s3_log_bucket_lifecycle_bounded": check_lifecycle,
     "s3_bucket_server_access_logging_enabled": check_access_logging,
+    "apigateway_execution_logging_enabled": check_api_execution,
 }
 
 
@@ -419,6 +438,11 @@ def applied(case: Case, made: list[Change]) -> Case:
                 for detector in state["detectors"]:
                     if detector["id"] == p["DetectorId"]:
                         detector["status"] = "ENABLED" if p["Enable"] else "DISABLED"
+            case "update_stage":
+                levels = dict(state["levels"])
+                for operation in p["patchOperations"]:
+                    levels[operation["path"].removeprefix("/").removesuffix("/logging/loglevel")] = operation["value"]
+                state["levels"] = levels
             case "update_cluster_config":
                 enabled = set(state["enabled_types"])
                 for entry in p["logging"]["clusterLogging"]:

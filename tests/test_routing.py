@@ -46,7 +46,7 @@ LAKE_STORE = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/EXAMPLE-f
 VPC_CHANGE = {(FLOW_LOGS, VPC), (DNS, VPC)}
 # API Gateway stages: the stage calls name the API and the stage (REST restApiId, V2 apiId); Config names the ARN.
 API_EXECUTION, API_ACCESS = "apigateway_execution_logging_enabled", "apigateway_access_logging_enabled"
-REST_STAGE, HTTP_STAGE = "/restapis/a1b2c3d4e5/stages/prod", "/apis/k7m2p9q4r1/stages/prod"
+REST_STAGE, HTTP_STAGE = "/restapis/h2k8w4n6q1/stages/prod", "/apis/k7m2p9q4r1/stages/prod"
 API_STAGE_ARN = "arn:aws:apigateway:us-east-1::{}".format
 
 # event file -> the (control, resource id or None for the whole region) it must reach

@@ -27,6 +27,7 @@ SAMPLE_WEB_ACL = (
     "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/orders-web-acl/a1b2c3d4-5678-40ab-9def-0123456789ab"
 )
 SAMPLE_LAKE_STORE_ID = "EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"  # events/cloudtrail/cloudtrail-*EventDataStore.json
+SAMPLE_REST_API, SAMPLE_HTTP_API = "h2k8w4n6q1", "k7m2p9q4r1"  # the API Gateway samples' API ids
 FLOW_LOG_GROUP = "/logbaseline/vpc-flow-logs"
 ALL_AUTO = ",".join(f"{control_id}=auto" for control_id in REGISTRY)
 # Fixes the emulator cannot show verified although AWS would: a FAILED result after such a fix is the
@@ -131,12 +132,15 @@ def seed_gaps(clients: Clients) -> SeededAccount:
         DefaultAction={"Allow": {}},
         VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "orders"},
     )
+    rest_api, http_api = seed_api_stages(clients, account)
     return SeededAccount(
         renames={
             SAMPLE_VPC: vpc_id,
             SAMPLE_ALB: alb["LoadBalancers"][0]["LoadBalancerArn"],
             SAMPLE_WEB_ACL: web_acl["Summary"]["ARN"],
             SAMPLE_LAKE_STORE_ID: lake_store.rsplit("/", 1)[-1],
+            SAMPLE_REST_API: rest_api,
+            SAMPLE_HTTP_API: http_api,
         },
         environment={
             "LOGBASELINE_REMEDIATION_MODES": ALL_AUTO,
@@ -165,6 +169,26 @@ def seed_tampered_trail(clients: Clients, account: str, bucket: str) -> None:
     for back in (2, 1):
         delivery.deliver_hour(hour - timedelta(hours=back))
     clients("s3").delete_object(Bucket=bucket, Key=delivery.logs[delivery.digests[0]][0])
+
+
+def seed_api_stages(clients: Clients, account: str) -> tuple[str, str]:
+    """A REST API stage that logs no executions and no access, and an HTTP API stage without access logs; the
+    account's API Gateway CloudWatch Logs role is set, as execution logging requires. Returns the two API ids."""
+    apigateway = clients("apigateway")
+    apigateway.update_account(
+        patchOperations=[
+            {"op": "replace", "path": "/cloudwatchRoleArn", "value": f"arn:aws:iam::{account}:role/apigateway-logs"}
+        ]
+    )
+    rest_api = apigateway.create_rest_api(name="orders-api")["id"]
+    root = apigateway.get_resources(restApiId=rest_api)["items"][0]["id"]
+    apigateway.put_method(restApiId=rest_api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apigateway.put_integration(restApiId=rest_api, resourceId=root, httpMethod="GET", type="MOCK")
+    apigateway.create_deployment(restApiId=rest_api, stageName="prod")
+    apigatewayv2 = clients("apigatewayv2")
+    http_api = apigatewayv2.create_api(Name="payments-api", ProtocolType="HTTP")["ApiId"]
+    apigatewayv2.create_stage(ApiId=http_api, StageName="prod")
+    return rest_api, http_api
 
 
 def sample_events(events_dir: Path, account_id: str, replacements: dict[str, str]) -> list[dict[str, Any]]:

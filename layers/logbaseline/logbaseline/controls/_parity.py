@@ -40,15 +40,24 @@ def not_covered(security_hub: str, rules: tuple[str, ...], checks: str, why: str
 
 
 ANCHORS: tuple[Anchor, ...] = (
-    not_yet(
+    covered(
         "APIGateway.1",
         ("api-gw-execution-logging-enabled",),
         "REST and WebSocket API stages log execution at ERROR or INFO",
+        "apigateway_execution_logging_enabled",
     ),
-    not_yet(
-        "APIGateway.9", ("api-gwv2-access-logs-enabled",), "HTTP and WebSocket API (V2) stages have access logging"
+    covered(
+        "APIGateway.9",
+        ("api-gwv2-access-logs-enabled",),
+        "HTTP and WebSocket API (V2) stages have access logging",
+        "apigateway_access_logging_enabled",
     ),
-    not_yet("", ("apigateway-stage-access-logs-enabled",), "REST API stages have access logging"),
+    covered(
+        "",
+        ("apigateway-stage-access-logs-enabled",),
+        "REST API stages have access logging",
+        "apigateway_access_logging_enabled",
+    ),
     not_yet("AppSync.2", ("appsync-logging-enabled",), "AppSync GraphQL APIs have field-level logging"),
     not_covered(
         "Athena.4",
