@@ -118,6 +118,14 @@ ABUSES = [
     ("user-defined fields set", update_findings(UserDefinedFields__key="x"), CONFIGURATIONS),
     ("a note in another name", update_findings(Note__Text="ok", Note__UpdatedBy="security-team"), CONFIGURATIONS),
     ("a workflow set to NOTIFIED", update_findings(Workflow__Status="NOTIFIED"), CONFIGURATIONS),
+    ("API keys read (GET /apikeys returns their values)",
+     Request("apigateway:GET", "arn:aws:apigateway:eu-west-1::/apikeys"), CONFIGURATIONS),
+    ("an HTTP or WebSocket API stage changed",
+     Request("apigateway:PATCH", "arn:aws:apigateway:eu-west-1::/apis/a1/stages/prod"), CONFIGURATIONS),
+    ("a REST API itself changed", Request("apigateway:PATCH", "arn:aws:apigateway:eu-west-1::/restapis/a1"),
+     CONFIGURATIONS),
+    ("the account's API Gateway CloudWatch Logs role changed",
+     Request("apigateway:PATCH", "arn:aws:apigateway:eu-west-1::/account"), CONFIGURATIONS),
 ]  # fmt: skip
 # Destructive actions no role holds on anything, whatever is configured.
 NEVER = [
@@ -155,6 +163,9 @@ RESIDUAL = {
     "CreateResolverQueryLogConfig; the code never calls it",
     "ec2:CreateFlowLogs": "only with FlowLogDestination; EC2 has no key for the destination: the code sends the "
     "configured one (test_vpc_flow_logs_enabled.py)",
+    "apigateway:PATCH": "REST API stages only; no key for the patch operations, so a stage's logging could be "
+    "lowered or its access logs removed; the fix only raises levels that log nothing to ERROR "
+    "(test_never_destructive.py)",
     "securityhub:BatchUpdateFindings": "the ASFFSyntaxPath keys describe the update, not the finding: no key names "
     "its product or GeneratorId, so a workflow status or logbaseline's note can be set on any finding of the "
     "account; the engine only updates the findings it imported (test_workflow.py)",
@@ -213,6 +224,7 @@ def test_the_residual_risks_are_exactly_those_documented(configuration):
         "logs:DeleteLogDelivery": Request("logs:DeleteLogDelivery", "*"),
         "ec2:CreateFlowLogs": Request("ec2:CreateFlowLogs", "arn:aws:ec2:eu-west-1:{account}:vpc/vpc-1"),
         "securityhub:BatchUpdateFindings": update_findings(Workflow__Status="SUPPRESSED"),
+        "apigateway:PATCH": Request("apigateway:PATCH", "arn:aws:apigateway:eu-west-1::/restapis/a1/stages/prod"),
     }  # fmt: skip
     assert set(own) == set(RESIDUAL)
     account, identity = policies("member-remediation", configuration)
@@ -244,6 +256,7 @@ WRITE_REQUESTS = {  # the call a fix makes, on a resource of the role's own acco
     "s3:PutBucketLogging": "arn:aws:s3:::trail-bucket",
     "s3:PutLifecycleConfiguration": "arn:aws:s3:::trail-bucket",
     "cloudtrail:UpdateEventDataStore": "arn:aws:cloudtrail:eu-west-1:{account}:eventdatastore/EXAMPLE-f852",
+    "apigateway:PATCH": "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3d4e5/stages/prod",
 }  # fmt: skip
 
 
@@ -297,6 +310,8 @@ def test_the_readers_may_read_and_keep_the_workflow_but_write_nothing(role):
             resource = f"arn:aws:cloudtrail:eu-west-1:{account}:eventdatastore/EXAMPLE-f852"
         if action == "s3:GetObject":  # the digest verifier: a trail's digest and log files, in any bucket and prefix
             resource = f"arn:aws:s3:::any-bucket/trails/AWSLogs/{account}/CloudTrail-Digest/eu-west-1/d.json.gz"
+        if action == "apigateway:GET":  # stages, never the whole of API Gateway (GET /apikeys shows key values)
+            resource = "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3d4e5/stages/prod"
         assert allowed(Request(action, resource), identity), f"{role} cannot {action}"
     if "s3:GetObject" in reads:  # but no other object of any bucket
         assert not allowed(Request("s3:GetObject", "arn:aws:s3:::any-bucket/payroll/2026.csv"), identity)
@@ -448,6 +463,7 @@ def test_the_security_review_lists_every_write_statement_of_the_remediator_and_n
     table = after.split("| statement |", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
     documented = {row.split("|")[1].strip().strip("`") for row in table}
     reads_and_engine = {"ReadLoggingState", "ReadExemptionTags", "ReadTrails", "ReadClusters", "ReadBuckets",
+                        "ReadApiStages",
                         "ImportFindings", "FindingWorkflow", "ReadFindings", "FixMemberAccounts", "AuditTrail",
                         "CheckApprovals", "Idempotency", "ReadEventDataStores",
                         "ReadExemptionRegister", "ReadOrganizationalUnits"}  # fmt: skip
