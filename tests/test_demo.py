@@ -18,6 +18,7 @@ LEFT_TO_A_PERSON = {
     "s3_log_bucket_lifecycle_bounded",
     "cloudtrail_log_integrity_verified",  # a deleted log file: no fix brings it back
     "apigateway_access_logging_enabled",
+    "cloudfront_distribution_logging_enabled",
 }
 
 

@@ -48,6 +48,10 @@ VPC_CHANGE = {(FLOW_LOGS, VPC), (DNS, VPC)}
 API_EXECUTION, API_ACCESS = "apigateway_execution_logging_enabled", "apigateway_access_logging_enabled"
 REST_STAGE, HTTP_STAGE = "/restapis/h2k8w4n6q1/stages/prod", "/apis/k7m2p9q4r1/stages/prod"
 API_STAGE_ARN = "arn:aws:apigateway:us-east-1::{}".format
+CLOUDFRONT, DISTRIBUTION = (
+    "cloudfront_distribution_logging_enabled",
+    "arn:aws:cloudfront::123456789012:distribution/E2QWRUHEXAMPLE",
+)
 
 # event file -> the (control, resource id or None for the whole region) it must reach
 EXPECTED = {
@@ -150,6 +154,10 @@ EXPECTED = {
         (API_EXECUTION, API_STAGE_ARN(REST_STAGE)),
         (API_ACCESS, API_STAGE_ARN(REST_STAGE)),
     },
+    "cloudtrail/cloudfront-CreateDistribution.json": {(CLOUDFRONT, DISTRIBUTION)},
+    "cloudtrail/cloudfront-CreateDistributionWithTags.json": {(CLOUDFRONT, DISTRIBUTION)},
+    "cloudtrail/cloudfront-UpdateDistribution.json": {(CLOUDFRONT, DISTRIBUTION)},
+    "config/AWS-CloudFront-Distribution.json": {(CLOUDFRONT, DISTRIBUTION)},
     "config/AWS-ApiGatewayV2-Stage.json": {
         (API_EXECUTION, API_STAGE_ARN(HTTP_STAGE)),
         (API_ACCESS, API_STAGE_ARN(HTTP_STAGE)),

@@ -28,6 +28,7 @@ SAMPLE_WEB_ACL = (
 )
 SAMPLE_LAKE_STORE_ID = "EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"  # events/cloudtrail/cloudtrail-*EventDataStore.json
 SAMPLE_REST_API, SAMPLE_HTTP_API = "h2k8w4n6q1", "k7m2p9q4r1"  # the API Gateway samples' API ids
+SAMPLE_DISTRIBUTION = "E2QWRUHEXAMPLE"  # the CloudFront samples' distribution
 FLOW_LOG_GROUP = "/logbaseline/vpc-flow-logs"
 ALL_AUTO = ",".join(f"{control_id}=auto" for control_id in REGISTRY)
 # Fixes the emulator cannot show verified although AWS would: a FAILED result after such a fix is the
@@ -133,6 +134,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
         VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "orders"},
     )
     rest_api, http_api = seed_api_stages(clients, account)
+    distribution = seed_distribution(clients, account)
     return SeededAccount(
         renames={
             SAMPLE_VPC: vpc_id,
@@ -141,6 +143,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             SAMPLE_LAKE_STORE_ID: lake_store.rsplit("/", 1)[-1],
             SAMPLE_REST_API: rest_api,
             SAMPLE_HTTP_API: http_api,
+            SAMPLE_DISTRIBUTION: distribution,
         },
         environment={
             "LOGBASELINE_REMEDIATION_MODES": ALL_AUTO,
@@ -189,6 +192,21 @@ def seed_api_stages(clients: Clients, account: str) -> tuple[str, str]:
     http_api = apigatewayv2.create_api(Name="payments-api", ProtocolType="HTTP")["ApiId"]
     apigatewayv2.create_stage(ApiId=http_api, StageName="prod")
     return rest_api, http_api
+
+
+def seed_distribution(clients: Clients, account: str) -> str:
+    """A CloudFront distribution with no standard or real-time logging. Returns its id."""
+    origin = {"Id": "orders-web", "DomainName": f"orders-web-{account}.s3.amazonaws.com"}
+    behavior = {"TargetOriginId": "orders-web", "ViewerProtocolPolicy": "redirect-to-https", "MinTTL": 0}
+    behavior |= {"ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}}}
+    config = {
+        "CallerReference": "logbaseline-demo",
+        "Comment": "orders web",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin | {"S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": behavior | {"TrustedSigners": {"Enabled": False, "Quantity": 0}},
+    }
+    return clients("cloudfront").create_distribution(DistributionConfig=config)["Distribution"]["Id"]
 
 
 def sample_events(events_dir: Path, account_id: str, replacements: dict[str, str]) -> list[dict[str, Any]]:

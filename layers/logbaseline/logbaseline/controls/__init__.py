@@ -31,6 +31,7 @@ REGISTRY: dict[str, str] = {
     "cloudtrail_lake_retention_bounded": "logbaseline.controls.cloudtrail_lake_retention_bounded",
     "apigateway_execution_logging_enabled": "logbaseline.controls.apigateway_execution_logging_enabled",
     "apigateway_access_logging_enabled": "logbaseline.controls.apigateway_access_logging_enabled",
+    "cloudfront_distribution_logging_enabled": "logbaseline.controls.cloudfront_distribution_logging_enabled",
 }
 
 

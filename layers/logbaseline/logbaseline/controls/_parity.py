@@ -65,7 +65,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "Athena workgroups publish usage metrics to CloudWatch",
         "usage metrics, not a log; Athena's API calls are in CloudTrail",
     ),
-    not_yet("CloudFront.5", ("cloudfront-accesslogs-enabled",), "CloudFront distributions have standard logging"),
+    covered(
+        "CloudFront.5",
+        ("cloudfront-accesslogs-enabled",),
+        "CloudFront distributions have standard logging (logbaseline: legacy, v2 or real-time)",
+        "cloudfront_distribution_logging_enabled",
+    ),
     covered(
         "CloudTrail.1",
         ("multi-region-cloudtrail-enabled", "cloudtrail-enabled"),
