@@ -19,6 +19,7 @@ LEFT_TO_A_PERSON = {
     "cloudtrail_log_integrity_verified",  # a deleted log file: no fix brings it back
     "apigateway_access_logging_enabled",
     "cloudfront_distribution_logging_enabled",
+    "rds_log_exports_enabled",
 }
 
 

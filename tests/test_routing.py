@@ -48,6 +48,11 @@ VPC_CHANGE = {(FLOW_LOGS, VPC), (DNS, VPC)}
 API_EXECUTION, API_ACCESS = "apigateway_execution_logging_enabled", "apigateway_access_logging_enabled"
 REST_STAGE, HTTP_STAGE = "/restapis/h2k8w4n6q1/stages/prod", "/apis/k7m2p9q4r1/stages/prod"
 API_STAGE_ARN = "arn:aws:apigateway:us-east-1::{}".format
+RDS = "rds_log_exports_enabled"
+DB_INSTANCE, DB_CLUSTER = (
+    "arn:aws:rds:us-east-1:123456789012:db:orders-db",
+    "arn:aws:rds:us-east-1:123456789012:cluster:orders-aurora",
+)
 CLOUDFRONT, DISTRIBUTION = (
     "cloudfront_distribution_logging_enabled",
     "arn:aws:cloudfront::123456789012:distribution/E2QWRUHEXAMPLE",
@@ -158,6 +163,12 @@ EXPECTED = {
     "cloudtrail/cloudfront-CreateDistributionWithTags.json": {(CLOUDFRONT, DISTRIBUTION)},
     "cloudtrail/cloudfront-UpdateDistribution.json": {(CLOUDFRONT, DISTRIBUTION)},
     "config/AWS-CloudFront-Distribution.json": {(CLOUDFRONT, DISTRIBUTION)},
+    "cloudtrail/rds-CreateDBInstance.json": {(RDS, DB_INSTANCE)},
+    "cloudtrail/rds-ModifyDBInstance.json": {(RDS, DB_INSTANCE)},
+    "cloudtrail/rds-CreateDBCluster.json": {(RDS, DB_CLUSTER)},
+    "cloudtrail/rds-ModifyDBCluster.json": {(RDS, DB_CLUSTER)},
+    "config/AWS-RDS-DBInstance.json": {(RDS, DB_INSTANCE)},
+    "config/AWS-RDS-DBCluster.json": {(RDS, DB_CLUSTER)},
     "config/AWS-ApiGatewayV2-Stage.json": {
         (API_EXECUTION, API_STAGE_ARN(HTTP_STAGE)),
         (API_ACCESS, API_STAGE_ARN(HTTP_STAGE)),

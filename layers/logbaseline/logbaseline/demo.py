@@ -135,6 +135,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     )
     rest_api, http_api = seed_api_stages(clients, account)
     distribution = seed_distribution(clients, account)
+    seed_databases(clients)
     return SeededAccount(
         renames={
             SAMPLE_VPC: vpc_id,
@@ -207,6 +208,21 @@ def seed_distribution(clients: Clients, account: str) -> str:
         "DefaultCacheBehavior": behavior | {"TrustedSigners": {"Enabled": False, "Quantity": 0}},
     }
     return clients("cloudfront").create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+
+
+def seed_databases(clients: Clients) -> None:
+    """A MySQL instance that exports only its error log, and an Aurora MySQL cluster that exports nothing."""
+    rds = clients("rds")
+    login = {"MasterUsername": "admin", "MasterUserPassword": "logbaseline-demo-only"}
+    rds.create_db_instance(
+        DBInstanceIdentifier="orders-db",
+        Engine="mysql",
+        DBInstanceClass="db.t3.micro",
+        AllocatedStorage=20,
+        EnableCloudwatchLogsExports=["error"],
+        **login,
+    )
+    rds.create_db_cluster(DBClusterIdentifier="orders-aurora", Engine="aurora-mysql", **login)
 
 
 def sample_events(events_dir: Path, account_id: str, replacements: dict[str, str]) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ REGISTRY: dict[str, str] = {
     "apigateway_execution_logging_enabled": "logbaseline.controls.apigateway_execution_logging_enabled",
     "apigateway_access_logging_enabled": "logbaseline.controls.apigateway_access_logging_enabled",
     "cloudfront_distribution_logging_enabled": "logbaseline.controls.cloudfront_distribution_logging_enabled",
+    "rds_log_exports_enabled": "logbaseline.controls.rds_log_exports_enabled",
 }
 
 

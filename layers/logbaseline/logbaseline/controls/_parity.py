@@ -125,7 +125,12 @@ ANCHORS: tuple[Anchor, ...] = (
     covered("Config.1", (), "AWS Config records (a Security Hub check, no managed rule)", "config_recorder_active"),
     not_yet("DMS.7", ("dms-replication-task-targetdb-logging",), "DMS replication tasks log the target database"),
     not_yet("DMS.8", ("dms-replication-task-sourcedb-logging",), "DMS replication tasks log the source database"),
-    not_yet("DocumentDB.4", ("docdb-cluster-audit-logging-enabled",), "DocumentDB clusters export audit logs"),
+    covered(
+        "DocumentDB.4",
+        ("docdb-cluster-audit-logging-enabled",),
+        "DocumentDB clusters export audit logs",
+        "rds_log_exports_enabled",
+    ),
     covered("EC2.6", ("vpc-flow-logs-enabled",), "VPCs have flow logs", "vpc_flow_logs_enabled"),
     not_yet("EC2.51", ("ec2-client-vpn-connection-log-enabled",), "Client VPN endpoints log client connections"),
     not_yet("ECS.9", ("ecs-task-definition-log-configuration",), "ECS task definitions have a log configuration"),
@@ -153,19 +158,42 @@ ANCHORS: tuple[Anchor, ...] = (
     ),
     not_yet("MQ.2", ("mq-cloudwatch-audit-logging-enabled",), "ActiveMQ brokers stream audit logs"),
     not_yet("", ("msk-connect-connector-logging-enabled",), "MSK Connect connectors log"),
-    not_yet("Neptune.2", ("neptune-cluster-cloudwatch-log-export-enabled",), "Neptune clusters export audit logs"),
+    covered(
+        "Neptune.2",
+        ("neptune-cluster-cloudwatch-log-export-enabled",),
+        "Neptune clusters export audit logs",
+        "rds_log_exports_enabled",
+    ),
     not_yet("NetworkFirewall.2", ("netfw-logging-enabled",), "Network Firewall firewalls log flows and alerts"),
     not_yet("Opensearch.4", ("opensearch-logs-to-cloudwatch",), "OpenSearch domains send error logs"),
     not_yet("Opensearch.5", ("opensearch-audit-logging-enabled",), "OpenSearch domains have audit logging"),
-    not_yet("RDS.9", ("rds-logging-enabled",), "RDS DB instances export their engine's logs"),
-    not_yet(
+    covered(
+        "RDS.9", ("rds-logging-enabled",), "RDS DB instances export their engine's logs", "rds_log_exports_enabled"
+    ),
+    covered(
         "RDS.34",
         ("aurora-mysql-cluster-audit-logging", "rds-aurora-mysql-audit-logging-enabled"),
         "Aurora MySQL clusters export audit logs",
+        "rds_log_exports_enabled",
     ),
-    not_yet("RDS.36", ("rds-postgresql-logs-to-cloudwatch",), "RDS for PostgreSQL instances export logs"),
-    not_yet("RDS.37", ("rds-aurora-postgresql-logs-to-cloudwatch",), "Aurora PostgreSQL clusters export logs"),
-    not_yet("RDS.40", ("rds-sqlserver-logs-to-cloudwatch",), "RDS for SQL Server instances export logs"),
+    covered(
+        "RDS.36",
+        ("rds-postgresql-logs-to-cloudwatch",),
+        "RDS for PostgreSQL instances export logs",
+        "rds_log_exports_enabled",
+    ),
+    covered(
+        "RDS.37",
+        ("rds-aurora-postgresql-logs-to-cloudwatch",),
+        "Aurora PostgreSQL clusters export logs",
+        "rds_log_exports_enabled",
+    ),
+    covered(
+        "RDS.40",
+        ("rds-sqlserver-logs-to-cloudwatch",),
+        "RDS for SQL Server instances export logs",
+        "rds_log_exports_enabled",
+    ),
     not_yet(
         "Redshift.4",
         ("redshift-audit-logging-enabled", "redshift-cluster-configuration-check"),
