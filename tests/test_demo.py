@@ -20,6 +20,7 @@ LEFT_TO_A_PERSON = {
     "apigateway_access_logging_enabled",
     "cloudfront_distribution_logging_enabled",
     "rds_log_exports_enabled",
+    "route53_query_logging_enabled",
 }
 
 

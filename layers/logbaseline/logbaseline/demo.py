@@ -29,6 +29,7 @@ SAMPLE_WEB_ACL = (
 SAMPLE_LAKE_STORE_ID = "EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"  # events/cloudtrail/cloudtrail-*EventDataStore.json
 SAMPLE_REST_API, SAMPLE_HTTP_API = "h2k8w4n6q1", "k7m2p9q4r1"  # the API Gateway samples' API ids
 SAMPLE_DISTRIBUTION = "E2QWRUHEXAMPLE"  # the CloudFront samples' distribution
+SAMPLE_ZONE = "Z0312345EXAMPLEQRS"  # the Route 53 samples' public hosted zone
 FLOW_LOG_GROUP = "/logbaseline/vpc-flow-logs"
 ALL_AUTO = ",".join(f"{control_id}=auto" for control_id in REGISTRY)
 # Fixes the emulator cannot show verified although AWS would: a FAILED result after such a fix is the
@@ -136,6 +137,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     rest_api, http_api = seed_api_stages(clients, account)
     distribution = seed_distribution(clients, account)
     seed_databases(clients)
+    zone = clients("route53").create_hosted_zone(Name="orders.example.com", CallerReference="logbaseline-demo")
     return SeededAccount(
         renames={
             SAMPLE_VPC: vpc_id,
@@ -145,6 +147,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             SAMPLE_REST_API: rest_api,
             SAMPLE_HTTP_API: http_api,
             SAMPLE_DISTRIBUTION: distribution,
+            SAMPLE_ZONE: zone["HostedZone"]["Id"].rsplit("/", 1)[-1],  # public, no query logging
         },
         environment={
             "LOGBASELINE_REMEDIATION_MODES": ALL_AUTO,

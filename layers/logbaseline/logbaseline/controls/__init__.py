@@ -33,6 +33,7 @@ REGISTRY: dict[str, str] = {
     "apigateway_access_logging_enabled": "logbaseline.controls.apigateway_access_logging_enabled",
     "cloudfront_distribution_logging_enabled": "logbaseline.controls.cloudfront_distribution_logging_enabled",
     "rds_log_exports_enabled": "logbaseline.controls.rds_log_exports_enabled",
+    "route53_query_logging_enabled": "logbaseline.controls.route53_query_logging_enabled",
 }
 
 

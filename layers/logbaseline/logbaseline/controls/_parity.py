@@ -200,7 +200,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "Redshift clusters have audit logging",
     ),
     not_yet("", ("redshift-serverless-publish-logs-to-cloudwatch",), "Redshift Serverless namespaces export logs"),
-    not_yet("Route53.2", ("route53-query-logging-enabled",), "public hosted zones log DNS queries"),
+    covered(
+        "Route53.2",
+        ("route53-query-logging-enabled",),
+        "public hosted zones log DNS queries",
+        "route53_query_logging_enabled",
+    ),
     covered(
         "S3.9",
         ("s3-bucket-logging-enabled",),

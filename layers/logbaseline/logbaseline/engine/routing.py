@@ -35,6 +35,7 @@ TAMPER_EVENTS = frozenset(
         "DeleteFlowLogs",
         "DeleteLoggingConfiguration",
         "DeleteResolverQueryLogConfig",
+        "DeleteQueryLoggingConfig",  # a Route 53 public zone's query logging
         "DeleteTrail",
         "DisassociateResolverQueryLogConfig",
         "DisassociateResourceTypes",  # AWS Config stops recording those types
