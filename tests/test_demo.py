@@ -21,6 +21,7 @@ LEFT_TO_A_PERSON = {
     "cloudfront_distribution_logging_enabled",
     "rds_log_exports_enabled",
     "route53_query_logging_enabled",
+    "stepfunctions_logging_enabled",
 }
 
 

@@ -49,6 +49,10 @@ API_EXECUTION, API_ACCESS = "apigateway_execution_logging_enabled", "apigateway_
 REST_STAGE, HTTP_STAGE = "/restapis/h2k8w4n6q1/stages/prod", "/apis/k7m2p9q4r1/stages/prod"
 API_STAGE_ARN = "arn:aws:apigateway:us-east-1::{}".format
 RDS = "rds_log_exports_enabled"
+STEPFUNCTIONS, STATE_MACHINE = (
+    "stepfunctions_logging_enabled",
+    "arn:aws:states:us-east-1:123456789012:stateMachine:orders-flow",
+)
 ROUTE53, ZONE = "route53_query_logging_enabled", "Z0312345EXAMPLEQRS"
 DB_INSTANCE, DB_CLUSTER = (
     "arn:aws:rds:us-east-1:123456789012:db:orders-db",
@@ -174,6 +178,9 @@ EXPECTED = {
     "cloudtrail/route53-CreateQueryLoggingConfig.json": {(ROUTE53, ZONE)},
     "cloudtrail/route53-DeleteQueryLoggingConfig.json": {(ROUTE53, None)},  # names the configuration only
     "config/AWS-Route53-HostedZone.json": {(ROUTE53, ZONE)},
+    "cloudtrail/states-CreateStateMachine.json": {(STEPFUNCTIONS, STATE_MACHINE)},
+    "cloudtrail/states-UpdateStateMachine.json": {(STEPFUNCTIONS, STATE_MACHINE)},
+    "config/AWS-StepFunctions-StateMachine.json": {(STEPFUNCTIONS, STATE_MACHINE)},
     "config/AWS-ApiGatewayV2-Stage.json": {
         (API_EXECUTION, API_STAGE_ARN(HTTP_STAGE)),
         (API_ACCESS, API_STAGE_ARN(HTTP_STAGE)),

@@ -138,6 +138,11 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     distribution = seed_distribution(clients, account)
     seed_databases(clients)
     zone = clients("route53").create_hosted_zone(Name="orders.example.com", CallerReference="logbaseline-demo")
+    clients("stepfunctions").create_state_machine(  # logging OFF, the default
+        name="orders-flow",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        roleArn=f"arn:aws:iam::{account}:role/orders-flow",
+    )
     return SeededAccount(
         renames={
             SAMPLE_VPC: vpc_id,

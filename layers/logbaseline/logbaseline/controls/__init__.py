@@ -34,6 +34,7 @@ REGISTRY: dict[str, str] = {
     "cloudfront_distribution_logging_enabled": "logbaseline.controls.cloudfront_distribution_logging_enabled",
     "rds_log_exports_enabled": "logbaseline.controls.rds_log_exports_enabled",
     "route53_query_logging_enabled": "logbaseline.controls.route53_query_logging_enabled",
+    "stepfunctions_logging_enabled": "logbaseline.controls.stepfunctions_logging_enabled",
 }
 
 

@@ -212,7 +212,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "buckets have server access logging (logbaseline: log buckets, or every bucket)",
         "s3_bucket_server_access_logging_enabled",
     ),
-    not_yet("StepFunctions.1", ("step-functions-state-machine-logging-enabled",), "state machines log executions"),
+    covered(
+        "StepFunctions.1",
+        ("step-functions-state-machine-logging-enabled",),
+        "state machines log executions",
+        "stepfunctions_logging_enabled",
+    ),
     not_yet("", ("transfer-connector-logging-enabled",), "Transfer Family connectors log to CloudWatch"),
     not_covered(
         "WAF.1",
