@@ -22,6 +22,7 @@ LEFT_TO_A_PERSON = {
     "rds_log_exports_enabled",
     "route53_query_logging_enabled",
     "stepfunctions_logging_enabled",
+    "opensearch_logs_enabled",
 }
 
 

@@ -53,6 +53,7 @@ STEPFUNCTIONS, STATE_MACHINE = (
     "stepfunctions_logging_enabled",
     "arn:aws:states:us-east-1:123456789012:stateMachine:orders-flow",
 )
+SEARCH, SEARCH_DOMAIN = "opensearch_logs_enabled", "arn:aws:es:us-east-1:123456789012:domain/orders-search"
 ROUTE53, ZONE = "route53_query_logging_enabled", "Z0312345EXAMPLEQRS"
 DB_INSTANCE, DB_CLUSTER = (
     "arn:aws:rds:us-east-1:123456789012:db:orders-db",
@@ -181,6 +182,12 @@ EXPECTED = {
     "cloudtrail/states-CreateStateMachine.json": {(STEPFUNCTIONS, STATE_MACHINE)},
     "cloudtrail/states-UpdateStateMachine.json": {(STEPFUNCTIONS, STATE_MACHINE)},
     "config/AWS-StepFunctions-StateMachine.json": {(STEPFUNCTIONS, STATE_MACHINE)},
+    "cloudtrail/es-CreateDomain.json": {(SEARCH, SEARCH_DOMAIN)},
+    "cloudtrail/es-CreateElasticsearchDomain.json": {(SEARCH, SEARCH_DOMAIN)},
+    "cloudtrail/es-UpdateDomainConfig.json": {(SEARCH, "orders-search")},
+    "cloudtrail/es-UpdateElasticsearchDomainConfig.json": {(SEARCH, "orders-search")},
+    "config/AWS-OpenSearch-Domain.json": {(SEARCH, SEARCH_DOMAIN)},
+    "config/AWS-Elasticsearch-Domain.json": {(SEARCH, SEARCH_DOMAIN)},
     "config/AWS-ApiGatewayV2-Stage.json": {
         (API_EXECUTION, API_STAGE_ARN(HTTP_STAGE)),
         (API_ACCESS, API_STAGE_ARN(HTTP_STAGE)),

@@ -138,6 +138,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     distribution = seed_distribution(clients, account)
     seed_databases(clients)
     zone = clients("route53").create_hosted_zone(Name="orders.example.com", CallerReference="logbaseline-demo")
+    clients("opensearch").create_domain(DomainName="orders-search")  # no error or audit logs published
     clients("stepfunctions").create_state_machine(  # logging OFF, the default
         name="orders-flow",
         definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),

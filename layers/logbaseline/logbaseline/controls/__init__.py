@@ -35,6 +35,7 @@ REGISTRY: dict[str, str] = {
     "rds_log_exports_enabled": "logbaseline.controls.rds_log_exports_enabled",
     "route53_query_logging_enabled": "logbaseline.controls.route53_query_logging_enabled",
     "stepfunctions_logging_enabled": "logbaseline.controls.stepfunctions_logging_enabled",
+    "opensearch_logs_enabled": "logbaseline.controls.opensearch_logs_enabled",
 }
 
 

@@ -147,8 +147,18 @@ ANCHORS: tuple[Anchor, ...] = (
         "Application and Classic Load Balancers log access",
         "elb_access_logs_enabled",
     ),
-    not_yet("ES.4", ("elasticsearch-logs-to-cloudwatch",), "Elasticsearch domains send error logs"),
-    not_yet("ES.5", ("elasticsearch-audit-logging-enabled",), "Elasticsearch domains have audit logging"),
+    covered(
+        "ES.4",
+        ("elasticsearch-logs-to-cloudwatch",),
+        "Elasticsearch domains send error logs",
+        "opensearch_logs_enabled",
+    ),
+    covered(
+        "ES.5",
+        ("elasticsearch-audit-logging-enabled",),
+        "Elasticsearch domains have audit logging",
+        "opensearch_logs_enabled",
+    ),
     covered("GuardDuty.1", ("guardduty-enabled-centralized",), "GuardDuty is enabled", "guardduty_enabled"),
     not_covered(
         "KMS.4",
@@ -165,8 +175,18 @@ ANCHORS: tuple[Anchor, ...] = (
         "rds_log_exports_enabled",
     ),
     not_yet("NetworkFirewall.2", ("netfw-logging-enabled",), "Network Firewall firewalls log flows and alerts"),
-    not_yet("Opensearch.4", ("opensearch-logs-to-cloudwatch",), "OpenSearch domains send error logs"),
-    not_yet("Opensearch.5", ("opensearch-audit-logging-enabled",), "OpenSearch domains have audit logging"),
+    covered(
+        "Opensearch.4",
+        ("opensearch-logs-to-cloudwatch",),
+        "OpenSearch domains send error logs",
+        "opensearch_logs_enabled",
+    ),
+    covered(
+        "Opensearch.5",
+        ("opensearch-audit-logging-enabled",),
+        "OpenSearch domains have audit logging",
+        "opensearch_logs_enabled",
+    ),
     covered(
         "RDS.9", ("rds-logging-enabled",), "RDS DB instances export their engine's logs", "rds_log_exports_enabled"
     ),
