@@ -23,6 +23,7 @@ LEFT_TO_A_PERSON = {
     "route53_query_logging_enabled",
     "stepfunctions_logging_enabled",
     "opensearch_logs_enabled",
+    "networkfirewall_logging_enabled",
 }
 
 

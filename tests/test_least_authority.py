@@ -312,8 +312,12 @@ def test_the_readers_may_read_and_keep_the_workflow_but_write_nothing(role):
             resource = f"arn:aws:s3:::any-bucket/trails/AWSLogs/{account}/CloudTrail-Digest/eu-west-1/d.json.gz"
         if action == "apigateway:GET":  # stages, never the whole of API Gateway (GET /apikeys shows key values)
             resource = "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3d4e5/stages/prod"
-        if action == "cloudfront:GetDistributionConfig":
-            resource = f"arn:aws:cloudfront::{account}:distribution/E2QWRUHEXAMPLE"
+        resource = {  # reads granted on the account's own resources of one kind only
+            "cloudfront:GetDistributionConfig": f"arn:aws:cloudfront::{account}:distribution/E2QWRUHEXAMPLE",
+            "es:DescribeDomains": f"arn:aws:es:eu-west-1:{account}:domain/orders-search",
+            "states:DescribeStateMachine": f"arn:aws:states:eu-west-1:{account}:stateMachine:orders-flow",
+            "network-firewall:DescribeLoggingConfiguration": f"arn:aws:network-firewall:eu-west-1:{account}:firewall/e",
+        }.get(action, resource)
         assert allowed(Request(action, resource), identity), f"{role} cannot {action}"
     if "s3:GetObject" in reads:  # but no other object of any bucket
         assert not allowed(Request("s3:GetObject", "arn:aws:s3:::any-bucket/payroll/2026.csv"), identity)

@@ -54,6 +54,10 @@ STEPFUNCTIONS, STATE_MACHINE = (
     "arn:aws:states:us-east-1:123456789012:stateMachine:orders-flow",
 )
 SEARCH, SEARCH_DOMAIN = "opensearch_logs_enabled", "arn:aws:es:us-east-1:123456789012:domain/orders-search"
+FIREWALL, FIREWALL_ARN = (
+    "networkfirewall_logging_enabled",
+    "arn:aws:network-firewall:us-east-1:123456789012:firewall/edge-firewall",
+)
 ROUTE53, ZONE = "route53_query_logging_enabled", "Z0312345EXAMPLEQRS"
 DB_INSTANCE, DB_CLUSTER = (
     "arn:aws:rds:us-east-1:123456789012:db:orders-db",
@@ -188,6 +192,9 @@ EXPECTED = {
     "cloudtrail/es-UpdateElasticsearchDomainConfig.json": {(SEARCH, "orders-search")},
     "config/AWS-OpenSearch-Domain.json": {(SEARCH, SEARCH_DOMAIN)},
     "config/AWS-Elasticsearch-Domain.json": {(SEARCH, SEARCH_DOMAIN)},
+    "cloudtrail/network-firewall-CreateFirewall.json": {(FIREWALL, FIREWALL_ARN)},
+    "cloudtrail/network-firewall-UpdateLoggingConfiguration.json": {(FIREWALL, FIREWALL_ARN)},
+    "config/AWS-NetworkFirewall-Firewall.json": {(FIREWALL, FIREWALL_ARN)},
     "config/AWS-ApiGatewayV2-Stage.json": {
         (API_EXECUTION, API_STAGE_ARN(HTTP_STAGE)),
         (API_ACCESS, API_STAGE_ARN(HTTP_STAGE)),

@@ -139,6 +139,12 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     seed_databases(clients)
     zone = clients("route53").create_hosted_zone(Name="orders.example.com", CallerReference="logbaseline-demo")
     clients("opensearch").create_domain(DomainName="orders-search")  # no error or audit logs published
+    clients("network-firewall").create_firewall(  # no flow or alert logs
+        FirewallName="edge-firewall",
+        FirewallPolicyArn=f"arn:aws:network-firewall:{REGION}:{account}:firewall-policy/edge-policy",
+        VpcId=vpc_id,
+        SubnetMappings=[{"SubnetId": subnets[0]["SubnetId"]}],
+    )
     clients("stepfunctions").create_state_machine(  # logging OFF, the default
         name="orders-flow",
         definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),

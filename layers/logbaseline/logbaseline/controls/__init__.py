@@ -36,6 +36,7 @@ REGISTRY: dict[str, str] = {
     "route53_query_logging_enabled": "logbaseline.controls.route53_query_logging_enabled",
     "stepfunctions_logging_enabled": "logbaseline.controls.stepfunctions_logging_enabled",
     "opensearch_logs_enabled": "logbaseline.controls.opensearch_logs_enabled",
+    "networkfirewall_logging_enabled": "logbaseline.controls.networkfirewall_logging_enabled",
 }
 
 

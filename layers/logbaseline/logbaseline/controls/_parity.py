@@ -174,7 +174,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "Neptune clusters export audit logs",
         "rds_log_exports_enabled",
     ),
-    not_yet("NetworkFirewall.2", ("netfw-logging-enabled",), "Network Firewall firewalls log flows and alerts"),
+    covered(
+        "NetworkFirewall.2",
+        ("netfw-logging-enabled",),
+        "Network Firewall firewalls log flows and alerts",
+        "networkfirewall_logging_enabled",
+    ),
     covered(
         "Opensearch.4",
         ("opensearch-logs-to-cloudwatch",),

@@ -36,6 +36,7 @@ TAMPER_EVENTS = frozenset(
         "DeleteLoggingConfiguration",
         "DeleteResolverQueryLogConfig",
         "DeleteQueryLoggingConfig",  # a Route 53 public zone's query logging
+        "UpdateLoggingConfiguration",  # a Network Firewall firewall's logging, removed one destination at a time
         "DeleteTrail",
         "DisassociateResolverQueryLogConfig",
         "DisassociateResourceTypes",  # AWS Config stops recording those types
