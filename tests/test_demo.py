@@ -24,6 +24,7 @@ LEFT_TO_A_PERSON = {
     "stepfunctions_logging_enabled",
     "opensearch_logs_enabled",
     "networkfirewall_logging_enabled",
+    "redshift_audit_logging_enabled",
 }
 
 

@@ -316,6 +316,7 @@ def test_the_readers_may_read_and_keep_the_workflow_but_write_nothing(role):
             "cloudfront:GetDistributionConfig": f"arn:aws:cloudfront::{account}:distribution/E2QWRUHEXAMPLE",
             "es:DescribeDomains": f"arn:aws:es:eu-west-1:{account}:domain/orders-search",
             "states:DescribeStateMachine": f"arn:aws:states:eu-west-1:{account}:stateMachine:orders-flow",
+            "redshift:DescribeLoggingStatus": f"arn:aws:redshift:eu-west-1:{account}:cluster:orders-dw",
             "network-firewall:DescribeLoggingConfiguration": f"arn:aws:network-firewall:eu-west-1:{account}:firewall/e",
         }.get(action, resource)
         assert allowed(Request(action, resource), identity), f"{role} cannot {action}"

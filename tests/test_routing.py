@@ -58,6 +58,7 @@ FIREWALL, FIREWALL_ARN = (
     "networkfirewall_logging_enabled",
     "arn:aws:network-firewall:us-east-1:123456789012:firewall/edge-firewall",
 )
+REDSHIFT = "redshift_audit_logging_enabled"
 ROUTE53, ZONE = "route53_query_logging_enabled", "Z0312345EXAMPLEQRS"
 DB_INSTANCE, DB_CLUSTER = (
     "arn:aws:rds:us-east-1:123456789012:db:orders-db",
@@ -195,6 +196,10 @@ EXPECTED = {
     "cloudtrail/network-firewall-CreateFirewall.json": {(FIREWALL, FIREWALL_ARN)},
     "cloudtrail/network-firewall-UpdateLoggingConfiguration.json": {(FIREWALL, FIREWALL_ARN)},
     "config/AWS-NetworkFirewall-Firewall.json": {(FIREWALL, FIREWALL_ARN)},
+    "cloudtrail/redshift-CreateCluster.json": {(REDSHIFT, "orders-dw")},
+    "cloudtrail/redshift-EnableLogging.json": {(REDSHIFT, "orders-dw")},
+    "cloudtrail/redshift-DisableLogging.json": {(REDSHIFT, "orders-dw")},
+    "config/AWS-Redshift-Cluster.json": {(REDSHIFT, "orders-dw")},
     "config/AWS-ApiGatewayV2-Stage.json": {
         (API_EXECUTION, API_STAGE_ARN(HTTP_STAGE)),
         (API_ACCESS, API_STAGE_ARN(HTTP_STAGE)),

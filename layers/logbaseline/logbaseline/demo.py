@@ -139,6 +139,13 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     seed_databases(clients)
     zone = clients("route53").create_hosted_zone(Name="orders.example.com", CallerReference="logbaseline-demo")
     clients("opensearch").create_domain(DomainName="orders-search")  # no error or audit logs published
+    clients("redshift").create_cluster(  # audit logging off
+        ClusterIdentifier="orders-dw",
+        NodeType="ra3.xlplus",
+        ClusterType="single-node",
+        MasterUsername="admin",
+        MasterUserPassword="LogbaselineDemo1",
+    )
     clients("network-firewall").create_firewall(  # no flow or alert logs
         FirewallName="edge-firewall",
         FirewallPolicyArn=f"arn:aws:network-firewall:{REGION}:{account}:firewall-policy/edge-policy",

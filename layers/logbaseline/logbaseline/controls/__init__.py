@@ -37,6 +37,7 @@ REGISTRY: dict[str, str] = {
     "stepfunctions_logging_enabled": "logbaseline.controls.stepfunctions_logging_enabled",
     "opensearch_logs_enabled": "logbaseline.controls.opensearch_logs_enabled",
     "networkfirewall_logging_enabled": "logbaseline.controls.networkfirewall_logging_enabled",
+    "redshift_audit_logging_enabled": "logbaseline.controls.redshift_audit_logging_enabled",
 }
 
 

@@ -219,10 +219,11 @@ ANCHORS: tuple[Anchor, ...] = (
         "RDS for SQL Server instances export logs",
         "rds_log_exports_enabled",
     ),
-    not_yet(
+    covered(
         "Redshift.4",
         ("redshift-audit-logging-enabled", "redshift-cluster-configuration-check"),
-        "Redshift clusters have audit logging",
+        "Redshift clusters have audit logging (the configuration check also judges encryption)",
+        "redshift_audit_logging_enabled",
     ),
     not_yet("", ("redshift-serverless-publish-logs-to-cloudwatch",), "Redshift Serverless namespaces export logs"),
     covered(

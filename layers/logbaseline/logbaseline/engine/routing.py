@@ -37,6 +37,7 @@ TAMPER_EVENTS = frozenset(
         "DeleteResolverQueryLogConfig",
         "DeleteQueryLoggingConfig",  # a Route 53 public zone's query logging
         "UpdateLoggingConfiguration",  # a Network Firewall firewall's logging, removed one destination at a time
+        "DisableLogging",  # a Redshift cluster's audit logging
         "DeleteTrail",
         "DisassociateResolverQueryLogConfig",
         "DisassociateResourceTypes",  # AWS Config stops recording those types
