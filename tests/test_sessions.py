@@ -99,6 +99,10 @@ SAMPLES = {
     "cloudtrail_bucket_access_logging_enabled": (BUCKET, [("s3:PutBucketLogging", "{own}")], OTHER_BUCKET),
     "s3_log_bucket_lifecycle_bounded": (BUCKET, [("s3:PutLifecycleConfiguration", "{own}")], OTHER_BUCKET),
     "s3_bucket_server_access_logging_enabled": (BUCKET, [("s3:PutBucketLogging", "{own}")], OTHER_BUCKET),
+    "apigateway_execution_logging_enabled": (
+        f"arn:aws:apigateway:{REGION}::/restapis/a1b2c3d4e5/stages/prod", [("apigateway:PATCH", "{own}")],
+        f"arn:aws:apigateway:{REGION}::/restapis/a1b2c3d4e5/stages/dev",
+    ),
 }  # fmt: skip
 FIX_CONFIGURATIONS = ("everything", "log groups")  # where every fix's destination is configured
 
@@ -113,6 +117,16 @@ def read_resource(action: str) -> str:
         return f"arn:aws:cloudtrail:{REGION}:{A}:eventdatastore/EXAMPLE-f852"
     if action.startswith("cloudtrail:Get"):
         return TRAIL
+    scoped = {  # reads granted on the account's own resources of one kind only
+        "apigateway:GET": f"arn:aws:apigateway:{REGION}::/restapis/a1b2c3d4e5/stages/prod",
+        "cloudfront:GetDistributionConfig": f"arn:aws:cloudfront::{A}:distribution/E2QWRUHEXAMPLE",
+        "es:DescribeDomains": f"arn:aws:es:{REGION}:{A}:domain/orders-search",
+        "states:DescribeStateMachine": f"arn:aws:states:{REGION}:{A}:stateMachine:orders-flow",
+        "network-firewall:DescribeLoggingConfiguration": f"arn:aws:network-firewall:{REGION}:{A}:firewall/edge",
+        "redshift:DescribeLoggingStatus": f"arn:aws:redshift:{REGION}:{A}:cluster:orders-dw",
+    }
+    if action in scoped:
+        return scoped[action]
     return f"arn:aws:eks:{REGION}:{A}:cluster/prod" if action == "eks:DescribeCluster" else "*"
 
 

@@ -69,6 +69,8 @@ def _pattern(action: str, account: str, region: str, resource_id: str, destinati
         return (own,) if ":trail/" in own else (f"arn:{p}:cloudtrail:*:{account}:trail/*",)  # a home region's trail
     if action in ("eks:UpdateClusterConfig", "elasticloadbalancing:ModifyLoadBalancerAttributes") and own:
         return (own,)
+    if action == "apigateway:PATCH" and "/stages/" in own:
+        return (own,)  # the REST API stage
     if action == "guardduty:UpdateDetector":
         return (f"arn:{p}:guardduty:{region}:{account}:detector/*",)  # the region's one detector
     return ("*",)  # no resource-level permissions (docs/security.md lists them)
