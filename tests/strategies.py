@@ -183,6 +183,8 @@ def parameter_strategies(account: str, region: str) -> dict[str, st.SearchStrate
         "access_log_prefix": PREFIXES,
         "access_logging_scope": st.sampled_from(("log-buckets", "all-buckets")),
         "cloudtrail_kms_key_arn": mostly(KMS_KEYS, st.just("")),
+        "organization_id": st.sampled_from(("", "o-a1b2c3d4e5")),
+        "accounts": st.sampled_from(("", "organization", "111122223333,444455556666")),
     }
 
 
@@ -390,6 +392,20 @@ def _public_access(draw: Any, account: str, region: str) -> Case:
     return Case(bucket_resource(account, region, draw(BUCKETS), state), {})
 
 
+def _log_bucket_public_access(draw: Any, account: str, region: str) -> Case:
+    policy_public = draw(st.booleans())
+    state = {
+        "sources": draw(SOURCES),
+        "block": {flag: draw(st.booleans()) for flag in BLOCKS},
+        "policy_public": policy_public,
+        "policy": '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}]}'
+        if policy_public
+        else None,
+        "public_grants": sorted(draw(st.sets(st.sampled_from(("READ to AllUsers", "WRITE to AuthenticatedUsers"))))),
+    }
+    return Case(bucket_resource(account, region, draw(BUCKETS), state), {})
+
+
 def _kms(draw: Any, account: str, region: str) -> Case:
     return Case(
         trail_resource(account, region, draw(TRAIL_NAMES), {"kms_key_id": draw(mostly(st.none(), KMS_KEYS))}), {}
@@ -449,6 +465,7 @@ BUILDERS: dict[str, Callable[[Any, str, str], Case]] = {
     "s3_bucket_server_access_logging_enabled": _bucket_logging,
     "cloudtrail_lake_retention_bounded": _lake,
     "apigateway_execution_logging_enabled": _api_execution,
+    "s3_log_bucket_not_public": _log_bucket_public_access,
 }
 
 

@@ -141,12 +141,14 @@ def test_filters_by_severity_and_status_and_excluded_controls(aws):
 def test_fail_on_counts_only_the_filtered_results(aws):
     demo.seed_gaps(aws)
     assert scan("--severity", "critical", "--fail-on", "failed")[0] == 3  # the public trail bucket
+    trail_bucket = f"org-cloudtrail-logs-{aws('sts').get_caller_identity()['Account']}"
     aws("s3").put_public_access_block(
-        Bucket=f"org-cloudtrail-logs-{aws('sts').get_caller_identity()['Account']}",
+        Bucket=trail_bucket,
         PublicAccessBlockConfiguration=dict.fromkeys(
             ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
         ),
     )
+    aws("s3").delete_bucket_policy(Bucket=trail_bucket)  # its grant to an account outside the organization
     tampered = ("--exclude-controls", "cloudtrail_log_integrity_verified")  # the seeded deleted log file: CRITICAL
     assert scan("--severity", "critical", "--fail-on", "failed", *tampered)[0] == 0, "MEDIUM failures filtered out"
 

@@ -25,6 +25,7 @@ LEFT_TO_A_PERSON = {
     "opensearch_logs_enabled",
     "networkfirewall_logging_enabled",
     "redshift_audit_logging_enabled",
+    "s3_log_bucket_not_public",  # the trail bucket's grant to an account outside the organization
 }
 
 

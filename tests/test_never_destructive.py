@@ -237,6 +237,20 @@ def check_public_access(case: Case, made: list[Change]) -> None:
         )
 
 
+def check_log_bucket_public_access(case: Case, made: list[Change]) -> None:
+    """Block Public Access only tightens; RestrictPublicBuckets is never turned on under a public policy (it would
+    cut the cross-account deliveries that policy allows)."""
+    state = case.resource.state
+    for change in made:
+        assert change.operation == "put_public_access_block"
+        assert change.parameters["Bucket"] == state["name"] == bucket_of(case.resource.resource_id)
+        assert change.parameters["ExpectedBucketOwner"] == case.resource.account_id
+        settings = change.parameters["PublicAccessBlockConfiguration"]
+        assert all(settings[flag] or not was for flag, was in state["block"].items()), "loosens a setting"
+        if state["policy_public"]:
+            assert settings["RestrictPublicBuckets"] == state["block"]["RestrictPublicBuckets"]
+
+
 def check_kms(case: Case, made: list[Change]) -> None:
     for change in made:
         assert change.operation == "update_trail" and not case.resource.state["kms_key_id"]
@@ -335,6 +349,7 @@ CHECKS = {
     "s3_log_bucket_lifecycle_bounded": check_lifecycle,
     "s3_bucket_server_access_logging_enabled": check_access_logging,
     "apigateway_execution_logging_enabled": check_api_execution,
+    "s3_log_bucket_not_public": check_log_bucket_public_access,
 }
 
 
@@ -359,7 +374,7 @@ def assert_safe(control: Control, case: Case, made: list[Change]) -> None:
 def test_every_fix_is_covered():
     """A new control with a fix fails here until it has a strategy and a check."""
     assert sorted(c.id for c in all_controls() if c.remediate) == FIXES == sorted(CHECKS)
-    assert len(FIXES) == 16
+    assert len(FIXES) == 17
 
 
 @pytest.mark.parametrize("control_id", FIXES)

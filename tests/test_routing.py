@@ -27,6 +27,7 @@ GROUP_KMS, DNS = "logs_log_group_kms_encryption_enabled", "vpc_dns_query_logging
 ELB, WAF = "elb_access_logs_enabled", "wafv2_web_acl_logging_enabled"
 NOT_PUBLIC, TRAIL_BUCKET_LOGGING = "cloudtrail_bucket_not_public", "cloudtrail_bucket_access_logging_enabled"
 LIFECYCLE, ACCESS_LOGGING = "s3_log_bucket_lifecycle_bounded", "s3_bucket_server_access_logging_enabled"
+LOG_BUCKET_NOT_PUBLIC = "s3_log_bucket_not_public"
 
 GROUP, VPC, TRAIL = "/aws/lambda/orders-api", "vpc-0a1b2c3d4e5f67890", "management-events"
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events"
@@ -40,7 +41,7 @@ TRAIL_CHANGE = {(TRAIL_LOGGING, None), (VALIDATION, TRAIL), (TRAIL_KMS, TRAIL), 
 # A trail change may move it to another bucket: the trail's bucket (responseElements.s3BucketName) is re-judged.
 TRAIL_BUCKETS = {(NOT_PUBLIC, BUCKET), (TRAIL_BUCKET_LOGGING, BUCKET)}
 # ... and it becomes a log bucket: the log-bucket controls judge it at once, not at the next sweep.
-LOG_BUCKET_OF_A_TRAIL = {(LIFECYCLE, BUCKET), (ACCESS_LOGGING, BUCKET)}
+LOG_BUCKET_OF_A_TRAIL = {(LIFECYCLE, BUCKET), (ACCESS_LOGGING, BUCKET), (LOG_BUCKET_NOT_PUBLIC, BUCKET)}
 INTEGRITY = {("cloudtrail_log_integrity_verified", TRAIL)}  # a trail's change re-verifies its new digests
 LAKE_STORE = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"
 VPC_CHANGE = {(FLOW_LOGS, VPC), (DNS, VPC)}
@@ -83,9 +84,14 @@ EXPECTED = {
         (FLOW_LOGS, VPC),
         (LIFECYCLE, FLOW_LOG_BUCKET),
         (ACCESS_LOGGING, FLOW_LOG_BUCKET),
+        (LOG_BUCKET_NOT_PUBLIC, FLOW_LOG_BUCKET),
     },
     # A subnet's flow log: no VPC is judged, but its bucket becomes a log bucket all the same.
-    "cloudtrail/ec2-CreateFlowLogs-subnet.json": {(LIFECYCLE, FLOW_LOG_BUCKET), (ACCESS_LOGGING, FLOW_LOG_BUCKET)},
+    "cloudtrail/ec2-CreateFlowLogs-subnet.json": {
+        (LIFECYCLE, FLOW_LOG_BUCKET),
+        (ACCESS_LOGGING, FLOW_LOG_BUCKET),
+        (LOG_BUCKET_NOT_PUBLIC, FLOW_LOG_BUCKET),
+    },
     "cloudtrail/ec2-DeleteFlowLogs.json": {(FLOW_LOGS, None)},
     "cloudtrail/cloudtrail-CreateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS | LOG_BUCKET_OF_A_TRAIL | INTEGRITY,
     "cloudtrail/cloudtrail-UpdateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS | LOG_BUCKET_OF_A_TRAIL | INTEGRITY,
@@ -114,6 +120,7 @@ EXPECTED = {
     "cloudtrail/route53resolver-CreateResolverQueryLogConfig.json": {
         (LIFECYCLE, "arn:aws:s3:::dns-query-logs-123456789012"),
         (ACCESS_LOGGING, "arn:aws:s3:::dns-query-logs-123456789012"),
+        (LOG_BUCKET_NOT_PUBLIC, "arn:aws:s3:::dns-query-logs-123456789012"),
     },
     "cloudtrail/elasticloadbalancing-CreateLoadBalancer.json": {(ELB, ALB)},
     "cloudtrail/elasticloadbalancing-CreateLoadBalancer-classic.json": {(ELB, "legacy-web")},
@@ -122,16 +129,17 @@ EXPECTED = {
         (ELB, ALB),
         (LIFECYCLE, "elb-access-logs-123456789012"),
         (ACCESS_LOGGING, "elb-access-logs-123456789012"),
+        (LOG_BUCKET_NOT_PUBLIC, "elb-access-logs-123456789012"),
     },
     "cloudtrail/elasticloadbalancing-ModifyLoadBalancerAttributes-classic.json": {(ELB, "legacy-web")},
     "cloudtrail/wafv2-CreateWebACL.json": {(WAF, ACL)},
     "cloudtrail/wafv2-PutLoggingConfiguration.json": {(WAF, ACL)},
     "cloudtrail/wafv2-DeleteLoggingConfiguration.json": {(WAF, ACL)},
-    "cloudtrail/s3-PutBucketPublicAccessBlock.json": {(NOT_PUBLIC, BUCKET)},
-    "cloudtrail/s3-DeleteBucketPublicAccessBlock.json": {(NOT_PUBLIC, BUCKET)},
-    "cloudtrail/s3-PutBucketPolicy.json": {(NOT_PUBLIC, BUCKET)},
-    "cloudtrail/s3-DeleteBucketPolicy.json": {(NOT_PUBLIC, BUCKET)},
-    "cloudtrail/s3-PutBucketAcl.json": {(NOT_PUBLIC, BUCKET)},
+    "cloudtrail/s3-PutBucketPublicAccessBlock.json": {(NOT_PUBLIC, BUCKET), (LOG_BUCKET_NOT_PUBLIC, BUCKET)},
+    "cloudtrail/s3-DeleteBucketPublicAccessBlock.json": {(NOT_PUBLIC, BUCKET), (LOG_BUCKET_NOT_PUBLIC, BUCKET)},
+    "cloudtrail/s3-PutBucketPolicy.json": {(NOT_PUBLIC, BUCKET), (LOG_BUCKET_NOT_PUBLIC, BUCKET)},
+    "cloudtrail/s3-DeleteBucketPolicy.json": {(NOT_PUBLIC, BUCKET), (LOG_BUCKET_NOT_PUBLIC, BUCKET)},
+    "cloudtrail/s3-PutBucketAcl.json": {(NOT_PUBLIC, BUCKET), (LOG_BUCKET_NOT_PUBLIC, BUCKET)},
     # Logging turned off: no target bucket is named, so the lifecycle control judges the logged bucket (with the
     # reads ACCESS_LOGGING makes for it) rather than re-reading every log source and bucket of the region.
     "cloudtrail/s3-PutBucketLogging.json": {
@@ -161,6 +169,7 @@ EXPECTED = {
         (TRAIL_BUCKET_LOGGING, BUCKET),
         (LIFECYCLE, BUCKET),
         (ACCESS_LOGGING, BUCKET),
+        (LOG_BUCKET_NOT_PUBLIC, BUCKET),
     },
     "cloudtrail/apigateway-CreateStage.json": {(API_EXECUTION, HTTP_STAGE), (API_ACCESS, HTTP_STAGE)},
     "cloudtrail/apigateway-UpdateStage.json": {(API_EXECUTION, REST_STAGE), (API_ACCESS, REST_STAGE)},
@@ -490,4 +499,5 @@ def test_waf_logging_to_a_bucket_routes_the_bucket_to_the_log_bucket_controls():
         (WAF, ACL),
         (LIFECYCLE, "arn:aws:s3:::aws-waf-logs-orders"),
         (ACCESS_LOGGING, "arn:aws:s3:::aws-waf-logs-orders"),
+        (LOG_BUCKET_NOT_PUBLIC, "arn:aws:s3:::aws-waf-logs-orders"),
     }

@@ -194,7 +194,11 @@ def test_create_trail_judges_its_own_bucket_only(aws, account_id):
     aws("cloudtrail").create_trail(Name="other", S3BucketName="other-trail-logs")
     report = observer(account_id).evaluate_event(load_event("cloudtrail/cloudtrail-CreateTrail.json"))
     judged = {(o.control.id, o.resource_id) for o in report.outcomes if o.resource_id.startswith("arn:aws:s3:::")}
-    log_bucket_controls = {"s3_log_bucket_lifecycle_bounded", "s3_bucket_server_access_logging_enabled"}
+    log_bucket_controls = {
+        "s3_log_bucket_lifecycle_bounded",
+        "s3_bucket_server_access_logging_enabled",
+        "s3_log_bucket_not_public",
+    }
     assert judged == {(c, ARN) for c in {CONTROL.id, TRAIL_BUCKET_LOGGING, *log_bucket_controls}}
 
 

@@ -88,7 +88,16 @@ def seed_gaps(clients: Clients) -> SeededAccount:
         s3.create_bucket(Bucket=bucket)  # no Block Public Access, no lifecycle, no access logging
     delivery = {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject"}
     delivery["Resource"] = f"arn:aws:s3:::{access_logs}/*"
+    delivery["Condition"] = {"StringEquals": {"aws:SourceAccount": account}}  # AWS's own example holds it so
     s3.put_bucket_policy(Bucket=access_logs, Policy=json.dumps({"Version": "2012-10-17", "Statement": [delivery]}))
+    # The trail's logs are readable by an account outside the organization: left to a person.
+    partner = {
+        "Sid": "PartnerReadsTrailLogs",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+    }
+    partner |= {"Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{trail_bucket}/*"}
+    s3.put_bucket_policy(Bucket=trail_bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [partner]}))
 
     cloudtrail = clients("cloudtrail")
     # Multi-region, stopped (as after a StopLogging), no validation, no KMS key, no CloudWatch Logs.

@@ -39,6 +39,8 @@ STACK_NAMES = {
     "access_log_bucket": "parameter AccessLogBucket",
     "access_log_prefix": "parameter AccessLogPrefix",
     "access_logging_scope": "parameter AccessLoggingScope",
+    "organization_id": "parameter OrganizationId",
+    "accounts": "parameter Accounts",
 }
 
 
