@@ -27,7 +27,7 @@ GROUP_KMS, DNS = "logs_log_group_kms_encryption_enabled", "vpc_dns_query_logging
 ELB, WAF = "elb_access_logs_enabled", "wafv2_web_acl_logging_enabled"
 NOT_PUBLIC, TRAIL_BUCKET_LOGGING = "cloudtrail_bucket_not_public", "cloudtrail_bucket_access_logging_enabled"
 LIFECYCLE, ACCESS_LOGGING = "s3_log_bucket_lifecycle_bounded", "s3_bucket_server_access_logging_enabled"
-LOG_BUCKET_NOT_PUBLIC = "s3_log_bucket_not_public"
+LOG_BUCKET_NOT_PUBLIC, LOGS_POLICY = "s3_log_bucket_not_public", "logs_resource_policy_restricted"
 
 GROUP, VPC, TRAIL = "/aws/lambda/orders-api", "vpc-0a1b2c3d4e5f67890", "management-events"
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events"
@@ -78,6 +78,8 @@ EXPECTED = {
     "cloudtrail/logs-DeleteLogGroup.json": {(RETENTION, GROUP), (GROUP_KMS, GROUP)},
     "cloudtrail/logs-AssociateKmsKey.json": {(GROUP_KMS, GROUP)},
     "cloudtrail/logs-DisassociateKmsKey.json": {(GROUP_KMS, GROUP)},
+    "cloudtrail/logs-PutResourcePolicy.json": {(LOGS_POLICY, None)},
+    "cloudtrail/logs-DeleteResourcePolicy.json": {(LOGS_POLICY, None)},
     "cloudtrail/ec2-CreateVpc.json": VPC_CHANGE,
     "cloudtrail/ec2-CreateFlowLogs.json": {(FLOW_LOGS, VPC)},  # to a log group: no bucket to judge
     "cloudtrail/ec2-CreateFlowLogs-s3.json": {

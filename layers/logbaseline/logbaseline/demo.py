@@ -72,6 +72,12 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     logs.put_retention_policy(logGroupName="/aws/lambda/audit-archive", retentionInDays=3653)  # above the ceiling
     logs.create_log_group(logGroupName="/aws/lambda/reporting")
     logs.put_retention_policy(logGroupName="/aws/lambda/reporting", retentionInDays=400)  # within bounds
+    # Route 53 may write query logs from any account (no aws:SourceAccount condition): left to a person.
+    route53 = {"Effect": "Allow", "Principal": {"Service": "route53.amazonaws.com"}, "Action": "logs:PutLogEvents"}
+    route53["Resource"] = f"arn:aws:logs:{REGION}:{account}:log-group:/aws/route53/*"
+    logs.put_resource_policy(
+        policyName="route53-query-logging", policyDocument=json.dumps({"Version": "2012-10-17", "Statement": [route53]})
+    )
 
     ec2 = clients("ec2")
     vpc_id = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]  # no flow log, no DNS query logging

@@ -39,6 +39,7 @@ REGISTRY: dict[str, str] = {
     "networkfirewall_logging_enabled": "logbaseline.controls.networkfirewall_logging_enabled",
     "redshift_audit_logging_enabled": "logbaseline.controls.redshift_audit_logging_enabled",
     "s3_log_bucket_not_public": "logbaseline.controls.s3_log_bucket_not_public",
+    "logs_resource_policy_restricted": "logbaseline.controls.logs_resource_policy_restricted",
 }
 
 
