@@ -3,7 +3,9 @@
 A bucket is global but lives in one region. Each bucket is judged once: in the scope of its own
 region, and only in the account that owns it. ListBuckets lists only the caller's own buckets, and
 its BucketRegion filter keeps the scope's region; so a central organization log bucket in another
-account is never judged here, and no GetBucketLocation is needed.
+account is never judged here, and no GetBucketLocation is needed. A trail of another account (not an
+organization trail) is not in this account's DescribeTrails: the bucket policy that lets CloudTrail
+deliver for it names it, and makes the bucket a trail bucket here (`other_accounts_trails`).
 
 Log sources are read in the scope's region: its trails (shadow copies included, so every
 multi-region and organization trail counts), VPC flow logs to S3, WAF web ACL logs to S3 (the
@@ -22,6 +24,7 @@ from botocore.exceptions import ClientError
 
 from logbaseline.aws import Clients, partition
 from logbaseline.controls._destinations import is_s3_arn
+from logbaseline.controls._policies import other_accounts_trails
 from logbaseline.controls._trails import BUCKET_ID, TRAIL_BUCKET_PATH, TRAIL_EVENT_SOURCE, describe_trails
 from logbaseline.controls.base import Changes, CloudTrailTrigger, FixFailed, Parameter, denied
 from logbaseline.controls.wafv2_web_acl_logging_enabled import logging_configuration, waf_scopes, web_acls
@@ -42,7 +45,7 @@ DESCRIBED = {
 }
 # The IAM actions of reading each kind, after ListBuckets (s3:ListAllMyBuckets).
 KIND_ACTIONS = {
-    TRAIL: ("cloudtrail:DescribeTrails",),
+    TRAIL: ("cloudtrail:DescribeTrails", "s3:GetBucketPolicy"),  # the policy names other accounts' trails
     RESOLVER: ("route53resolver:ListResolverQueryLogConfigs",),
     FLOW_LOG: ("ec2:DescribeFlowLogs",),
     WAF: ("wafv2:ListWebACLs", "wafv2:GetLoggingConfiguration"),  # the WAF control's own reads, shared
@@ -138,11 +141,13 @@ def bucket_resource(scope: Scope, name: str, read_state: Callable[[], dict[str, 
 class LogBuckets:
     """The log buckets of one account and region, read lazily and each API at most once."""
 
-    def __init__(self, clients: Clients, region: str):
-        self.clients, self.region = clients, region
+    def __init__(self, clients: Clients, region: str, account_id: str = ""):
+        self.clients, self.region, self.account_id = clients, region, account_id
         self._owned: list[str] | None = None
+        self._wanted: str | None = None
         self._logging: dict[str, dict[str, Any] | None] = {}
-        self._denied: dict[str, ClientError] = {}  # buckets whose logging their own policy denies to us
+        self._policies: dict[str, str | None] = {}
+        self._denied: dict[tuple[str, str], ClientError] = {}  # (bucket, read) that its own policy denies to us
 
     @property
     def owned(self) -> list[str]:
@@ -155,17 +160,31 @@ class LogBuckets:
     def logging(self, bucket: str) -> dict[str, Any] | None:
         """The bucket's server access logging ({TargetBucket, TargetPrefix, ...}), or None when off; a denied read
         raises (once read, never asked again)."""
-        if bucket in self._denied:
-            raise self._denied[bucket]
+        if (bucket, "logging") in self._denied:
+            raise self._denied[bucket, "logging"]
         if bucket not in self._logging:
             try:
                 found = read(self.clients, "get_bucket_logging", ("NoSuchBucket",), Bucket=bucket) or {}
             except ClientError as error:
                 if denied(error):
-                    self._denied[bucket] = error
+                    self._denied[bucket, "logging"] = error
                 raise
             self._logging[bucket] = found.get("LoggingEnabled")
         return self._logging[bucket]
+
+    def policy(self, bucket: str) -> str | None:
+        """The bucket's policy (JSON), or None; a denied read raises (once read, never asked again)."""
+        if (bucket, "policy") in self._denied:
+            raise self._denied[bucket, "policy"]
+        if bucket not in self._policies:
+            try:
+                found = read(self.clients, "get_bucket_policy", ("NoSuchBucketPolicy", "NoSuchBucket"), Bucket=bucket)
+            except ClientError as error:
+                if denied(error):
+                    self._denied[bucket, "policy"] = error
+                raise
+            self._policies[bucket] = (found or {}).get("Policy")
+        return self._policies[bucket]
 
     def sources(self, wanted: str | None = None, kinds: tuple[str, ...] = KINDS) -> dict[str, dict[str, list[str]]]:
         """Log bucket name -> {kind: [source ids]}, for this account's buckets in this region.
@@ -179,6 +198,7 @@ class LogBuckets:
         owned = set(self.owned)
         if wanted is not None and wanted not in owned:
             return {}  # another account's bucket, another region's, or none at all
+        self._wanted = wanted
         found: dict[str, dict[str, list[str]]] = {}
         for kind in kinds:
             for bucket, source in getattr(self, f"_{kind}")():
@@ -192,9 +212,25 @@ class LogBuckets:
         return found
 
     def _trail(self) -> Iterator[tuple[str, str]]:
+        seen = set()
         for trail in describe_trails(self.clients):
             if trail.get("S3BucketName"):
+                seen.add(trail["TrailARN"])
                 yield trail["S3BucketName"], trail["Name"]
+        if not self.account_id:
+            return
+        # A trail of another account (not an organization trail) is not in this account's DescribeTrails: the policy
+        # that lets CloudTrail deliver it here names it, so its bucket is judged here, in the account that owns it.
+        for bucket in [self._wanted] if self._wanted else self.owned:
+            try:
+                policy = self.policy(bucket)
+            except ClientError as error:
+                if not denied(error):
+                    raise
+                continue  # that bucket is reported unreadable where it is judged
+            for trail in other_accounts_trails(policy, self.account_id):
+                if trail not in seen:
+                    yield bucket, trail
 
     def _resolver(self) -> Iterator[tuple[str, str]]:
         pages = self.clients("route53resolver").get_paginator("list_resolver_query_log_configs").paginate()

@@ -126,3 +126,30 @@ def outside_grants(policy: str | Mapping[str, Any] | None, own_account: str, par
             else:
                 problems.append(f"{name} grants {kind} {principal}, whose account is not known to be covered")
     return problems
+
+
+_TRAIL_ARN = re.compile(r"^arn:[^:]+:cloudtrail:[^:*]+:(\d{12}):trail/[^*?]+$")
+_LOG_PREFIX = re.compile(r"/AWSLogs/(\d{12})/")
+_PUTS = {"s3:putobject", "s3:*", "*"}
+
+
+def other_accounts_trails(policy: str | Mapping[str, Any] | None, own_account: str) -> list[str]:
+    """The trails of other accounts that a bucket policy lets CloudTrail deliver for: each trail's ARN when an
+    aws:SourceArn condition names it, else "trails of account N" (aws:SourceAccount, or an AWSLogs/N/ key prefix).
+    CloudTrail delivers only where the bucket policy allows cloudtrail.amazonaws.com s3:PutObject (CloudTrail user
+    guide, "Amazon S3 bucket policy for CloudTrail"); an organization trail's AWSLogs/o-.../ prefix names no account.
+    """
+    found: list[str] = []
+    for statement in statements(policy):
+        services = {name for kind, name in _principals(statement) if kind == "Service"}
+        actions = {a.lower() for a in _values(statement.get("Action"))}
+        if statement.get("Effect") != "Allow" or "cloudtrail.amazonaws.com" not in services or not actions & _PUTS:
+            continue
+        conditions = _conditions(statement)
+        trails = [arn for arn in conditions.get("aws:sourcearn", []) if _TRAIL_ARN.match(arn)]
+        accounts = set(conditions.get("aws:sourceaccount", []))
+        accounts |= {m.group(1) for r in _values(statement.get("Resource")) for m in _LOG_PREFIX.finditer(r)}
+        named = {_TRAIL_ARN.match(arn).group(1) for arn in trails}  # type: ignore[union-attr]
+        found += [arn for arn in trails if arn.split(":")[4] != own_account]
+        found += [f"trails of account {a}" for a in sorted(accounts - named - {own_account}) if a.isdigit()]
+    return list(dict.fromkeys(found))

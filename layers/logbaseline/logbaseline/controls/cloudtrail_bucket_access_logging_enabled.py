@@ -25,7 +25,7 @@ from logbaseline.models import Mode, Resource, Scope, Severity, Verdict
 
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
     wanted = bucket_name(scope.resource_id) if scope.resource_id else None
-    buckets = LogBuckets(clients, scope.region)
+    buckets = LogBuckets(clients, scope.region, scope.account_id)
     # Only this account's buckets in this region: a central log bucket is judged by the account that owns it.
     return [
         bucket_resource(
@@ -65,7 +65,7 @@ CONTROL = Control(
         *TRAIL_BUCKET_TRIGGERS,
     ),
     parameters=(ACCESS_LOG_BUCKET, ACCESS_LOG_PREFIX),
-    read_actions=("s3:ListAllMyBuckets", "cloudtrail:DescribeTrails", "s3:GetBucketLogging"),
+    read_actions=("s3:ListAllMyBuckets", "cloudtrail:DescribeTrails", "s3:GetBucketPolicy", "s3:GetBucketLogging"),
     write_actions=("s3:PutBucketLogging",),
     remediate=remediate,
     default_mode=Mode.DRY_RUN,

@@ -41,7 +41,7 @@ def read_public_access(clients: Clients, name: str) -> dict[str, Any]:
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
     wanted = bucket_name(scope.resource_id) if scope.resource_id else None
     # Only this account's buckets in this region: a central log bucket is judged by the account that owns it.
-    trail_buckets = LogBuckets(clients, scope.region).sources(wanted, kinds=(TRAIL,))
+    trail_buckets = LogBuckets(clients, scope.region, scope.account_id).sources(wanted, kinds=(TRAIL,))
     return [
         bucket_resource(
             scope,
@@ -119,6 +119,7 @@ CONTROL = Control(
     read_actions=(
         "s3:ListAllMyBuckets",
         "cloudtrail:DescribeTrails",
+        "s3:GetBucketPolicy",  # a trail of another account is known by the policy that lets it deliver
         "s3:GetBucketPublicAccessBlock",
         "s3:GetBucketPolicyStatus",
         "s3:GetBucketAcl",

@@ -33,7 +33,7 @@ SCOPE = Parameter(
 
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
     # Every bucket of this account and region: which of them count depends on access_logging_scope.
-    buckets = LogBuckets(clients, scope.region)
+    buckets = LogBuckets(clients, scope.region, scope.account_id)
     wanted = bucket_name(scope.resource_id) if scope.resource_id else None
     sources = buckets.sources(wanted)  # for one bucket, reading stops at the first source naming it
     if wanted is None:

@@ -41,7 +41,7 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
 
     return [
         bucket_resource(scope, name, lambda name=name, sources=sources: state(name, sources))
-        for name, sources in LogBuckets(clients, scope.region).sources(wanted).items()
+        for name, sources in LogBuckets(clients, scope.region, scope.account_id).sources(wanted).items()
     ]
 
 

@@ -15,7 +15,6 @@ from logbaseline.controls._log_buckets import (
     bucket_name,
     bucket_resource,
     describe_sources,
-    read,
 )
 from logbaseline.controls._policies import COVERED_ACCOUNTS, ORGANIZATION_ID, outside_grants
 from logbaseline.controls.base import SEC04_BP01, Changes, CloudTrailTrigger, ConfigTrigger, Control, FixFailed
@@ -30,15 +29,15 @@ RESTRICT = "RestrictPublicBuckets"
 
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
     wanted = bucket_name(scope.resource_id) if scope.resource_id else None
+    buckets = LogBuckets(clients, scope.region, scope.account_id)
 
     def state(name: str, sources: dict[str, list[str]]) -> dict[str, Any]:
-        policy = read(clients, "get_bucket_policy", ("NoSuchBucketPolicy",), Bucket=name)
         access = read_public_access(clients, name)
-        return {"name": name, "sources": sources, "policy": (policy or {}).get("Policy"), **access}
+        return {"name": name, "sources": sources, "policy": buckets.policy(name), **access}
 
     return [
         bucket_resource(scope, name, lambda name=name, sources=sources: state(name, sources))
-        for name, sources in LogBuckets(clients, scope.region).sources(wanted).items()
+        for name, sources in buckets.sources(wanted).items()
     ]
 
 
@@ -122,7 +121,6 @@ CONTROL = Control(
     parameters=(ORGANIZATION_ID, COVERED_ACCOUNTS),
     read_actions=(
         *ALL_SOURCE_ACTIONS,
-        "s3:GetBucketPolicy",
         "s3:GetBucketPublicAccessBlock",
         "s3:GetBucketPolicyStatus",
         "s3:GetBucketAcl",
