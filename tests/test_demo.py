@@ -27,6 +27,7 @@ LEFT_TO_A_PERSON = {
     "redshift_audit_logging_enabled",
     "s3_log_bucket_not_public",  # the trail bucket's grant to an account outside the organization
     "logs_resource_policy_restricted",  # no fix
+    "cloudtrail_no_duplicate_management_events",  # no fix
 }
 
 

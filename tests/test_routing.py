@@ -28,6 +28,7 @@ ELB, WAF = "elb_access_logs_enabled", "wafv2_web_acl_logging_enabled"
 NOT_PUBLIC, TRAIL_BUCKET_LOGGING = "cloudtrail_bucket_not_public", "cloudtrail_bucket_access_logging_enabled"
 LIFECYCLE, ACCESS_LOGGING = "s3_log_bucket_lifecycle_bounded", "s3_bucket_server_access_logging_enabled"
 LOG_BUCKET_NOT_PUBLIC, LOGS_POLICY = "s3_log_bucket_not_public", "logs_resource_policy_restricted"
+DUPLICATES = "cloudtrail_no_duplicate_management_events"
 
 GROUP, VPC, TRAIL = "/aws/lambda/orders-api", "vpc-0a1b2c3d4e5f67890", "management-events"
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events"
@@ -37,7 +38,7 @@ CLASSIC_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/
 ACL = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/orders-web-acl/a1b2c3d4-5678-40ab-9def-0123456789ab"
 BUCKET = "org-cloudtrail-logs-123456789012"
 FLOW_LOG_BUCKET = "arn:aws:s3:::vpc-flow-logs-123456789012/flow/"
-TRAIL_CHANGE = {(TRAIL_LOGGING, None), (VALIDATION, TRAIL), (TRAIL_KMS, TRAIL), (TRAIL_CW, TRAIL)}
+TRAIL_CHANGE = {(TRAIL_LOGGING, None), (VALIDATION, TRAIL), (TRAIL_KMS, TRAIL), (TRAIL_CW, TRAIL), (DUPLICATES, None)}
 # A trail change may move it to another bucket: the trail's bucket (responseElements.s3BucketName) is re-judged.
 TRAIL_BUCKETS = {(NOT_PUBLIC, BUCKET), (TRAIL_BUCKET_LOGGING, BUCKET)}
 # ... and it becomes a log bucket: the log-bucket controls judge it at once, not at the next sweep.
@@ -100,9 +101,9 @@ EXPECTED = {
     "cloudtrail/cloudtrail-DeleteTrail.json": TRAIL_CHANGE | INTEGRITY,
     "cloudtrail/cloudtrail-CreateEventDataStore.json": {("cloudtrail_lake_retention_bounded", LAKE_STORE)},
     "cloudtrail/cloudtrail-UpdateEventDataStore.json": {("cloudtrail_lake_retention_bounded", LAKE_STORE)},
-    "cloudtrail/cloudtrail-StartLogging.json": {(TRAIL_LOGGING, None)},
-    "cloudtrail/cloudtrail-StopLogging.json": {(TRAIL_LOGGING, None)},
-    "cloudtrail/cloudtrail-PutEventSelectors.json": {(TRAIL_LOGGING, None)},
+    "cloudtrail/cloudtrail-StartLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)},
+    "cloudtrail/cloudtrail-StopLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)},
+    "cloudtrail/cloudtrail-PutEventSelectors.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)},
     "cloudtrail/eks-CreateCluster.json": {(EKS, CLUSTER_ARN)},
     "cloudtrail/eks-UpdateClusterConfig.json": {(EKS, "orders-prod")},
     "cloudtrail/config-StopConfigurationRecorder.json": {(RECORDER, None)},
@@ -153,6 +154,7 @@ EXPECTED = {
     "cloudtrail/s3-DeleteBucketLifecycle.json": {(LIFECYCLE, BUCKET)},
     "config/AWS-CloudTrail-Trail.json": {
         (TRAIL_LOGGING, None),
+        (DUPLICATES, None),
         (VALIDATION, TRAIL_ARN),
         (TRAIL_KMS, TRAIL_ARN),
         (TRAIL_CW, TRAIL_ARN),
@@ -485,9 +487,10 @@ def test_a_trail_change_re_judges_the_account_level_trail_control_in_every_cover
     """A multi-region trail is changed in its home region only; before, only that region's finding was re-judged."""
     regions = ["eu-west-1", "us-east-1", "ap-southeast-2"]
     targets = route(load_event(name), regions)
-    account_level = {t.scope for t in targets if t.control.id == TRAIL_LOGGING}
-    assert {(s.region, s.resource_id) for s in account_level} == {(r, None) for r in regions}
-    assert {t.scope.region for t in targets if t.control.id != TRAIL_LOGGING} <= {"us-east-1"}
+    for control_id in (TRAIL_LOGGING, DUPLICATES):  # the account-level trail controls
+        account_level = {t.scope for t in targets if t.control.id == control_id}
+        assert {(s.region, s.resource_id) for s in account_level} == {(r, None) for r in regions}
+    assert {t.scope.region for t in targets if t.control.id not in (TRAIL_LOGGING, DUPLICATES)} <= {"us-east-1"}
     assert {t.scope.region for t in route(load_event(name)) if t.control.id == TRAIL_LOGGING} == {"us-east-1"}
 
 

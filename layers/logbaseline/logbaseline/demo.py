@@ -119,6 +119,13 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     lake_store = cloudtrail.create_event_data_store(
         Name="org-audit-store", RetentionPeriod=90, TerminationProtectionEnabled=False
     )["EventDataStoreArn"]
+    # Two single-region copies of this region's management events, logging: each copy after the first is charged.
+    for copy in ("audit-copy", "team-copy"):
+        cloudtrail.create_trail(Name=copy, S3BucketName=trail_bucket, EnableLogFileValidation=True)
+        cloudtrail.put_event_selectors(
+            TrailName=copy, EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
+        )
+        cloudtrail.start_logging(Name=copy)
     key_arn = clients("kms").create_key(Description="logbaseline demo: log encryption")["KeyMetadata"]["Arn"]
 
     clients("eks").create_cluster(

@@ -40,6 +40,7 @@ REGISTRY: dict[str, str] = {
     "redshift_audit_logging_enabled": "logbaseline.controls.redshift_audit_logging_enabled",
     "s3_log_bucket_not_public": "logbaseline.controls.s3_log_bucket_not_public",
     "logs_resource_policy_restricted": "logbaseline.controls.logs_resource_policy_restricted",
+    "cloudtrail_no_duplicate_management_events": "logbaseline.controls.cloudtrail_no_duplicate_management_events",
 }
 
 
