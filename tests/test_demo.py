@@ -28,6 +28,7 @@ LEFT_TO_A_PERSON = {
     "s3_log_bucket_not_public",  # the trail bucket's grant to an account outside the organization
     "logs_resource_policy_restricted",  # no fix
     "cloudtrail_no_duplicate_management_events",  # no fix
+    "logs_centralized",  # no fix
 }
 
 

@@ -28,7 +28,7 @@ ELB, WAF = "elb_access_logs_enabled", "wafv2_web_acl_logging_enabled"
 NOT_PUBLIC, TRAIL_BUCKET_LOGGING = "cloudtrail_bucket_not_public", "cloudtrail_bucket_access_logging_enabled"
 LIFECYCLE, ACCESS_LOGGING = "s3_log_bucket_lifecycle_bounded", "s3_bucket_server_access_logging_enabled"
 LOG_BUCKET_NOT_PUBLIC, LOGS_POLICY = "s3_log_bucket_not_public", "logs_resource_policy_restricted"
-DUPLICATES = "cloudtrail_no_duplicate_management_events"
+DUPLICATES, CENTRALIZED = "cloudtrail_no_duplicate_management_events", "logs_centralized"
 
 GROUP, VPC, TRAIL = "/aws/lambda/orders-api", "vpc-0a1b2c3d4e5f67890", "management-events"
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events"
@@ -39,6 +39,7 @@ ACL = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/orders-web-acl/a1b2c
 BUCKET = "org-cloudtrail-logs-123456789012"
 FLOW_LOG_BUCKET = "arn:aws:s3:::vpc-flow-logs-123456789012/flow/"
 TRAIL_CHANGE = {(TRAIL_LOGGING, None), (VALIDATION, TRAIL), (TRAIL_KMS, TRAIL), (TRAIL_CW, TRAIL), (DUPLICATES, None)}
+TRAIL_CHANGE |= {(CENTRALIZED, None)}
 # A trail change may move it to another bucket: the trail's bucket (responseElements.s3BucketName) is re-judged.
 TRAIL_BUCKETS = {(NOT_PUBLIC, BUCKET), (TRAIL_BUCKET_LOGGING, BUCKET)}
 # ... and it becomes a log bucket: the log-bucket controls judge it at once, not at the next sweep.
@@ -82,15 +83,17 @@ EXPECTED = {
     "cloudtrail/logs-PutResourcePolicy.json": {(LOGS_POLICY, None)},
     "cloudtrail/logs-DeleteResourcePolicy.json": {(LOGS_POLICY, None)},
     "cloudtrail/ec2-CreateVpc.json": VPC_CHANGE,
-    "cloudtrail/ec2-CreateFlowLogs.json": {(FLOW_LOGS, VPC)},  # to a log group: no bucket to judge
+    "cloudtrail/ec2-CreateFlowLogs.json": {(FLOW_LOGS, VPC), (CENTRALIZED, None)},  # to a log group: no bucket to judge
     "cloudtrail/ec2-CreateFlowLogs-s3.json": {
         (FLOW_LOGS, VPC),
+        (CENTRALIZED, None),
         (LIFECYCLE, FLOW_LOG_BUCKET),
         (ACCESS_LOGGING, FLOW_LOG_BUCKET),
         (LOG_BUCKET_NOT_PUBLIC, FLOW_LOG_BUCKET),
     },
     # A subnet's flow log: no VPC is judged, but its bucket becomes a log bucket all the same.
     "cloudtrail/ec2-CreateFlowLogs-subnet.json": {
+        (CENTRALIZED, None),
         (LIFECYCLE, FLOW_LOG_BUCKET),
         (ACCESS_LOGGING, FLOW_LOG_BUCKET),
         (LOG_BUCKET_NOT_PUBLIC, FLOW_LOG_BUCKET),
@@ -101,8 +104,8 @@ EXPECTED = {
     "cloudtrail/cloudtrail-DeleteTrail.json": TRAIL_CHANGE | INTEGRITY,
     "cloudtrail/cloudtrail-CreateEventDataStore.json": {("cloudtrail_lake_retention_bounded", LAKE_STORE)},
     "cloudtrail/cloudtrail-UpdateEventDataStore.json": {("cloudtrail_lake_retention_bounded", LAKE_STORE)},
-    "cloudtrail/cloudtrail-StartLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)},
-    "cloudtrail/cloudtrail-StopLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)},
+    "cloudtrail/cloudtrail-StartLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)},
+    "cloudtrail/cloudtrail-StopLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)},
     "cloudtrail/cloudtrail-PutEventSelectors.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)},
     "cloudtrail/eks-CreateCluster.json": {(EKS, CLUSTER_ARN)},
     "cloudtrail/eks-UpdateClusterConfig.json": {(EKS, "orders-prod")},
@@ -121,6 +124,7 @@ EXPECTED = {
     "cloudtrail/route53resolver-DisassociateResolverQueryLogConfig.json": {(DNS, VPC)},
     "cloudtrail/route53resolver-DeleteResolverQueryLogConfig.json": {(DNS, None)},
     "cloudtrail/route53resolver-CreateResolverQueryLogConfig.json": {
+        (CENTRALIZED, None),
         (LIFECYCLE, "arn:aws:s3:::dns-query-logs-123456789012"),
         (ACCESS_LOGGING, "arn:aws:s3:::dns-query-logs-123456789012"),
         (LOG_BUCKET_NOT_PUBLIC, "arn:aws:s3:::dns-query-logs-123456789012"),
@@ -155,6 +159,7 @@ EXPECTED = {
     "config/AWS-CloudTrail-Trail.json": {
         (TRAIL_LOGGING, None),
         (DUPLICATES, None),
+        (CENTRALIZED, None),
         (VALIDATION, TRAIL_ARN),
         (TRAIL_KMS, TRAIL_ARN),
         (TRAIL_CW, TRAIL_ARN),
@@ -279,7 +284,7 @@ def test_several_vpcs_in_one_create_flow_logs_call_are_each_routed():
     event = load_event("cloudtrail/ec2-CreateFlowLogs.json")
     request = event["detail"]["requestParameters"]["CreateFlowLogsRequest"]
     request["ResourceId"] = [{"tag": 1, "content": "vpc-1"}, {"tag": 2, "content": "vpc-2"}]
-    assert {t.scope.resource_id for t in route(event)} == {"vpc-1", "vpc-2"}
+    assert {t.scope.resource_id for t in route(event) if t.control.id != CENTRALIZED} == {"vpc-1", "vpc-2"}
 
 
 def test_flow_log_item_without_configuration_re_evaluates_the_region():
@@ -443,7 +448,8 @@ def test_a_flow_log_of_another_kind_of_resource_reaches_no_vpc_control(resource_
     call = load_event("cloudtrail/ec2-CreateFlowLogs.json")
     call["detail"]["requestParameters"]["CreateFlowLogsRequest"]["ResourceId"] = {"tag": 1, "content": resource_id}
     with caplog.at_level("INFO", logger="logbaseline.engine.routing"):
-        assert route(config) == [] and route(call) == []
+        # The account-level centralization control judges every flow log of the account, whatever it logs.
+        assert route(config) == [] and [t for t in route(call) if t.control.id != CENTRALIZED] == []
     assert f"{FLOW_LOGS}: ignoring {resource_id}" in caplog.text
 
 
@@ -487,10 +493,12 @@ def test_a_trail_change_re_judges_the_account_level_trail_control_in_every_cover
     """A multi-region trail is changed in its home region only; before, only that region's finding was re-judged."""
     regions = ["eu-west-1", "us-east-1", "ap-southeast-2"]
     targets = route(load_event(name), regions)
-    for control_id in (TRAIL_LOGGING, DUPLICATES):  # the account-level trail controls
+    for control_id in (TRAIL_LOGGING, DUPLICATES, CENTRALIZED):  # the account-level trail controls
         account_level = {t.scope for t in targets if t.control.id == control_id}
         assert {(s.region, s.resource_id) for s in account_level} == {(r, None) for r in regions}
-    assert {t.scope.region for t in targets if t.control.id not in (TRAIL_LOGGING, DUPLICATES)} <= {"us-east-1"}
+    assert {t.scope.region for t in targets if t.control.id not in (TRAIL_LOGGING, DUPLICATES, CENTRALIZED)} <= {
+        "us-east-1"
+    }
     assert {t.scope.region for t in route(load_event(name)) if t.control.id == TRAIL_LOGGING} == {"us-east-1"}
 
 

@@ -153,6 +153,7 @@ PARAMETER_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (
             "Accounts",
             "OrganizationId",
+            "LogArchiveAccountId",
             "RemediationAccountsAllow",
             "RemediationAccountsDeny",
             "ExemptionRegisterBucket",

@@ -198,6 +198,8 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             "LOGBASELINE_QUERY_LOG_DESTINATION_ARN": f"arn:aws:s3:::{dns_logs}",
             "LOGBASELINE_ELB_ACCESS_LOG_BUCKET": elb_logs,
             "LOGBASELINE_ACCESS_LOG_BUCKET": access_logs,
+            # A log archive account elsewhere (AWS's documentation example id): this account's logs stay local.
+            "LOGBASELINE_LOG_ARCHIVE_ACCOUNT_ID": "111122223333",
         },
     )
 

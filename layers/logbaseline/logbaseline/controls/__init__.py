@@ -41,6 +41,7 @@ REGISTRY: dict[str, str] = {
     "s3_log_bucket_not_public": "logbaseline.controls.s3_log_bucket_not_public",
     "logs_resource_policy_restricted": "logbaseline.controls.logs_resource_policy_restricted",
     "cloudtrail_no_duplicate_management_events": "logbaseline.controls.cloudtrail_no_duplicate_management_events",
+    "logs_centralized": "logbaseline.controls.logs_centralized",
 }
 
 

@@ -41,6 +41,7 @@ STACK_NAMES = {
     "access_logging_scope": "parameter AccessLoggingScope",
     "organization_id": "parameter OrganizationId",
     "accounts": "parameter Accounts",
+    "log_archive_account_id": "parameter LogArchiveAccountId",
 }
 
 
