@@ -60,11 +60,11 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     if not problems:
         return passed(f"not public, and its policy grants no one outside the organization (log bucket of {logs_of})")
     fixable = _settings(state) != state["block"]
-    blocked_all = _settings(state) == dict.fromkeys(BLOCKS, True)
-    if not (fixable and blocked_all and problems == problems[:1] and off):
+    blocks_all = _settings(state) == dict.fromkeys(BLOCKS, True)
+    if not (fixable and blocks_all and len(problems) == 1):  # something the fix leaves
         # A policy or ACL is never rewritten: removing a grant may stop a delivery.
         left = "the fix turns Block Public Access on; " if fixable else ""
-        problems.append(f"{left}the policy, the ACL{'' if blocked_all else ' and ' + RESTRICT} are left to a person")
+        problems.append(f"{left}the policy, the ACL{'' if blocks_all else ' and ' + RESTRICT} are left to a person")
     return failed(f"{'; '.join(problems)} (log bucket of {logs_of})", fixable=fixable)
 
 
