@@ -41,6 +41,11 @@ TRAIL_LOGGING, VALIDATION = "cloudtrail_multi_region_logging", "cloudtrail_log_f
 TRAIL_KMS, TRAIL_CW = "cloudtrail_kms_encryption_enabled", "cloudtrail_cloudwatch_logs_enabled"
 NOT_PUBLIC, TRAIL_BUCKET_LOGGING = "cloudtrail_bucket_not_public", "cloudtrail_bucket_access_logging_enabled"
 LIFECYCLE, ACCESS_LOGGING = "s3_log_bucket_lifecycle_bounded", "s3_bucket_server_access_logging_enabled"
+LOG_BUCKET_NOT_PUBLIC, CENTRALIZED = "s3_log_bucket_not_public", "logs_centralized"
+DUPLICATES = "cloudtrail_no_duplicate_management_events"
+# The account-level trail controls each trail change reaches (selectors matter to the first two only).
+ACCOUNT_TRAIL_CONTROLS = {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)}
+SELECTOR_CONTROLS = {(TRAIL_LOGGING, None), (DUPLICATES, None)}
 RECORDER, FLOW_LOGS, DNS, ELB = (
     "config_recorder_active",
     "vpc_flow_logs_enabled",
@@ -50,9 +55,9 @@ RECORDER, FLOW_LOGS, DNS, ELB = (
 
 
 def trail(name: str) -> set[tuple[str, str | None]]:
-    """A trail named by the call: its own controls (its digests re-verified too), and the account-level one."""
+    """A trail named by the call: its own controls (its digests re-verified too), and the account-level ones."""
     own = {(VALIDATION, name), (TRAIL_KMS, name), (TRAIL_CW, name), ("cloudtrail_log_integrity_verified", name)}
-    return own | {(TRAIL_LOGGING, None)}
+    return own | ACCOUNT_TRAIL_CONTROLS
 
 
 EXAMPLE_TRAIL = "arn:aws:cloudtrail:us-west-2:123456789012:trail/example-trail"
@@ -61,7 +66,7 @@ ALB = "arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/app/my-l
 TRAIL_BUCKETS_OF_THE_REGION = {(NOT_PUBLIC, None), (TRAIL_BUCKET_LOGGING, None)}
 EXPECTED: dict[tuple[str, int], set[tuple[str, str | None]]] = {
     # StartLogging from the console names the trail by ARN; only the account-level control follows it.
-    ("awsdocs-cloudtrail-event-reference.json", 0): {(TRAIL_LOGGING, None)},
+    ("awsdocs-cloudtrail-event-reference.json", 0): ACCOUNT_TRAIL_CONTROLS,
     ("awsdocs-config-log-file-examples.json", 0): {(RECORDER, None)},  # DeleteDeliveryChannel
     ("awsdocs-config-log-file-examples.json", 5): {(RECORDER, None)},  # PutConfigurationRecorder
     ("awsdocs-config-log-file-examples.json", 6): {(RECORDER, None)},  # PutDeliveryChannel
@@ -71,32 +76,52 @@ EXPECTED: dict[tuple[str, int], set[tuple[str, str | None]]] = {
     # A VPC flow log to an S3 bucket: the VPC, and the bucket, which becomes a log bucket.
     ("ossem-create-flow-logs.json", 0): {
         (FLOW_LOGS, "vpc-12345678"),
+        (CENTRALIZED, None),
         (LIFECYCLE, "arn:aws:s3:::vpc-logs-for-hunting"),
         (ACCESS_LOGGING, "arn:aws:s3:::vpc-logs-for-hunting"),
+        (LOG_BUCKET_NOT_PUBLIC, "arn:aws:s3:::vpc-logs-for-hunting"),
     },
     ("panther-aws-cloudtrail-created.json", 0): trail(EXAMPLE_TRAIL) | TRAIL_BUCKETS_OF_THE_REGION,
-    ("panther-aws-cloudtrail-event-selectors-disabled.json", 0): {(TRAIL_LOGGING, None)},
-    ("panther-aws-cloudtrail-event-selectors-disabled.json", 1): {(TRAIL_LOGGING, None)},
+    ("panther-aws-cloudtrail-event-selectors-disabled.json", 0): SELECTOR_CONTROLS,
+    ("panther-aws-cloudtrail-event-selectors-disabled.json", 1): SELECTOR_CONTROLS,
     ("panther-aws-cloudtrail-short-lifecycle.json", 0): {(LIFECYCLE, "sample-cloudtrail-bucket-name")},
     ("panther-aws-cloudtrail-short-lifecycle.json", 1): {(LIFECYCLE, "sample-cloudtrail-bucket-name")},
     ("panther-aws-cloudtrail-short-lifecycle.json", 2): {(LIFECYCLE, "sample-cloudtrail-bucket-name")},
-    ("panther-aws-cloudtrail-stopped.json", 0): {(TRAIL_LOGGING, None)},
-    ("panther-aws-cloudtrail-stopped.json", 1): {(TRAIL_LOGGING, None)},
+    ("panther-aws-cloudtrail-stopped.json", 0): ACCOUNT_TRAIL_CONTROLS,
+    ("panther-aws-cloudtrail-stopped.json", 1): ACCOUNT_TRAIL_CONTROLS,
     ("panther-aws-config-service-created.json", 0): {(RECORDER, None)},
     ("panther-aws-config-service-created.json", 1): {(RECORDER, None)},
     ("panther-aws-config-service-disabled-deleted.json", 0): {(RECORDER, None)},
     ("panther-aws-config-service-disabled-deleted.json", 1): {(RECORDER, None)},
     ("panther-aws-dns-logs-deleted.json", 0): {(DNS, None)},  # names a config, not a VPC: every VPC
     ("panther-aws-ec2-vpc-modified.json", 0): {(FLOW_LOGS, "vpc-1"), (DNS, "vpc-1")},
-    ("panther-aws-resource-made-public.json", 0): {(NOT_PUBLIC, "example-bucket")},
-    ("panther-aws-resource-made-public.json", 1): {(NOT_PUBLIC, "example-bucket")},
+    ("panther-aws-resource-made-public.json", 0): {
+        (NOT_PUBLIC, "example-bucket"),
+        (LOG_BUCKET_NOT_PUBLIC, "example-bucket"),
+    },
+    ("panther-aws-resource-made-public.json", 1): {
+        (NOT_PUBLIC, "example-bucket"),
+        (LOG_BUCKET_NOT_PUBLIC, "example-bucket"),
+    },
     # No requestParameters at all, or no bucketName: the bucket is not known, every trail bucket is re-read.
-    ("panther-aws-resource-made-public.json", 2): {(NOT_PUBLIC, None)},
-    ("panther-aws-resource-made-public.json", 4): {(NOT_PUBLIC, None)},  # and no recipientAccountId
-    ("panther-aws-resource-made-public.json", 5): {(NOT_PUBLIC, None)},
-    ("panther-aws-s3-bucket-policy-modified.json", 0): {(NOT_PUBLIC, "bucket")},  # PutBucketAcl
-    ("panther-aws-s3-delete-public-access-block.json", 0): {(NOT_PUBLIC, "corporate-documents")},
-    ("panther-aws-s3-delete-public-access-block.json", 2): {(NOT_PUBLIC, "corporate-documents")},
+    ("panther-aws-resource-made-public.json", 2): {(NOT_PUBLIC, None), (LOG_BUCKET_NOT_PUBLIC, None)},
+    ("panther-aws-resource-made-public.json", 4): {
+        (NOT_PUBLIC, None),
+        (LOG_BUCKET_NOT_PUBLIC, None),
+    },  # and no recipientAccountId
+    ("panther-aws-resource-made-public.json", 5): {(NOT_PUBLIC, None), (LOG_BUCKET_NOT_PUBLIC, None)},
+    ("panther-aws-s3-bucket-policy-modified.json", 0): {
+        (NOT_PUBLIC, "bucket"),
+        (LOG_BUCKET_NOT_PUBLIC, "bucket"),
+    },  # PutBucketAcl
+    ("panther-aws-s3-delete-public-access-block.json", 0): {
+        (NOT_PUBLIC, "corporate-documents"),
+        (LOG_BUCKET_NOT_PUBLIC, "corporate-documents"),
+    },
+    ("panther-aws-s3-delete-public-access-block.json", 2): {
+        (NOT_PUBLIC, "corporate-documents"),
+        (LOG_BUCKET_NOT_PUBLIC, "corporate-documents"),
+    },
     # An ec2.amazonaws.com record named DeleteBucketPublicAccessBlock: the rule's two lists match it, the routing
     # (which pairs source and name) sends it nowhere.
     ("panther-aws-s3-delete-public-access-block.json", 3): set(),
@@ -122,8 +147,8 @@ EXPECTED: dict[tuple[str, int], set[tuple[str, str | None]]] = {
     ("panther-aws-vpc-flow-logs-deleted.json", 0): {(FLOW_LOGS, None)},  # names a flow log, not its VPC
     ("panther-aws-vpce-sensitive-api-calls.json", 0): trail("management-events") | TRAIL_BUCKETS_OF_THE_REGION,
     ("stratus-cloudtrail-delete.json", 0): trail("stratus-red-team-cloudtraild-trail-kvrwohmiai"),
-    ("stratus-cloudtrail-event-selectors.json", 0): {(TRAIL_LOGGING, None)},
-    ("stratus-cloudtrail-stop.json", 0): {(TRAIL_LOGGING, None)},
+    ("stratus-cloudtrail-event-selectors.json", 0): SELECTOR_CONTROLS,
+    ("stratus-cloudtrail-stop.json", 0): ACCOUNT_TRAIL_CONTROLS,
     ("stratus-dns-delete-logs.json", 0): {(DNS, None)},
     ("stratus-vpc-remove-flow-logs.json", 0): {(FLOW_LOGS, None)},
 }
