@@ -97,10 +97,11 @@ def test_a_stop_logging_forwarded_home_is_matched_there_and_routed_to_its_own_re
     home_rules = {r.logical_id: matcher(r.pattern) for r in sam_template.event_rules(TEMPLATE, region=REGION)}
     assert [rule_id for rule_id, p in home_rules.items() if p.matches_event(arrived)] == ["TamperEventRule"]
     # Judged in the region it happened, not in the home region that received it (with no other region covered).
-    assert {(t.control.id, t.scope.region) for t in route(arrived)} == {(MULTI_REGION, OTHER_REGION)}
+    # (StopLogging reaches the other account-level trail controls alike: the copies, and the logs' centralization.)
+    account_level = (MULTI_REGION, "cloudtrail_no_duplicate_management_events", "logs_centralized")
+    assert {(t.control.id, t.scope.region) for t in route(arrived)} == {(c, OTHER_REGION) for c in account_level}
     assert {(t.control.id, t.scope.region) for t in route(arrived, [REGION, OTHER_REGION])} == {
-        (MULTI_REGION, OTHER_REGION),
-        (MULTI_REGION, REGION),
+        (c, region) for c in account_level for region in (OTHER_REGION, REGION)
     }
 
 

@@ -62,6 +62,7 @@ BUCKET_CONTROLS = (
     "cloudtrail_bucket_access_logging_enabled",
     "s3_log_bucket_lifecycle_bounded",
     "s3_bucket_server_access_logging_enabled",
+    "s3_log_bucket_not_public",
 )
 TRAIL_CONTROLS = (
     "cloudtrail_log_file_validation_enabled",
@@ -209,7 +210,13 @@ def test_the_trail_item_with_its_own_account_reaches_the_trails_controls_and_eve
     regions = ["ap-southeast-1", "eu-west-1"]
     targets = {(t.control.id, t.scope.region, t.scope.resource_id) for t in route(change(item), regions)}
     assert targets == {(c, "ap-southeast-1", TRAIL_ARN) for c in TRAIL_CONTROLS} | {
-        ("cloudtrail_multi_region_logging", region, None) for region in regions
+        (control_id, region, None)
+        for region in regions
+        for control_id in (
+            "cloudtrail_multi_region_logging",
+            "cloudtrail_no_duplicate_management_events",
+            "logs_centralized",
+        )
     }
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 from logbaseline.controls.cloudtrail_no_duplicate_management_events import CONTROL, PRICE_PER_100K_EVENTS_USD
 from logbaseline.engine import sweep_event
 from logbaseline.models import Mode, Resource, Status
@@ -97,3 +99,36 @@ def test_round_trip_a_second_trail_fails_in_each_region_it_records(aws, account_
     [after] = mine(service.evaluate_event(load_event("cloudtrail/cloudtrail-StopLogging.json")))
     assert after.verdict.status is Status.PASSED
     assert findings_by_resource(aws)[(CONTROL.id, f"AWS::::Account:{account_id}")]["Compliance"]["Status"] == "PASSED"
+
+
+def refuse_status_of(monkeypatch, arn: str, caller: str) -> None:
+    """CloudTrail refuses a member GetTrailStatus on an organization trail of another account (HTTP 400, as
+    tests/test_read_failures.py quotes it); moto does not."""
+    original = BaseClient._make_api_call
+
+    def make_api_call(client: BaseClient, operation: str, params: dict) -> dict:
+        if operation == "GetTrailStatus" and params.get("Name") == arn:
+            message = f"AccountID in ARN is wrong, you can only access resources with AccountID {caller}."
+            error = {"Error": {"Code": "CloudTrailARNInvalidException", "Message": message}}
+            raise ClientError(error | {"ResponseMetadata": {"HTTPStatusCode": 400}}, operation)
+        return original(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", make_api_call)
+
+
+def test_a_trail_not_read_leaves_no_verdict_unless_two_copies_were_read(aws, account_id, monkeypatch):
+    """An unreadable trail may be a further copy: with one copy read, a read failure rather than a PASSED; with two
+    read, FAILED all the same, and the unreadable trail is its own read failure."""
+    seed_trail(aws, "main")
+    refuse_status_of(monkeypatch, f"arn:aws:cloudtrail:{REGION}:{account_id}:trail/main", account_id)
+    seed_trail(aws, "copy", multi_region=False)
+    report = make_service(account_id).evaluate_event(sweep_event(account_id, REGION, [CONTROL.id]))
+    assert mine(report) == []
+    failures = {f.resource_id: f.reason for f in report.read_failures}
+    assert "trail main could not be read; it may record another copy" in failures[f"AWS::::Account:{account_id}"]
+
+    seed_trail(aws, "second-copy", multi_region=False)
+    report = make_service(account_id).evaluate_event(sweep_event(account_id, REGION, [CONTROL.id]))
+    [outcome] = mine(report)
+    assert outcome.verdict.status is Status.FAILED and "2 trails record" in outcome.verdict.reason
+    assert [f.resource_id for f in report.read_failures] == [f"arn:aws:cloudtrail:{REGION}:{account_id}:trail/main"]

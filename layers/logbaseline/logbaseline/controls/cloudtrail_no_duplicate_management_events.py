@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from logbaseline.aws import Clients
-from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, describe_trails, management_events
+from logbaseline.controls._trails import TRAIL_EVENT_SOURCE, describe_trails, management_events, read_trail
 from logbaseline.controls.base import SEC04_BP01, CloudTrailTrigger, ConfigTrigger, Control
 from logbaseline.models import Resource, Scope, Severity, Verdict, failed, passed
 
@@ -23,20 +23,33 @@ def account_id(scope: Scope) -> str:
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
     # With shadow trails, DescribeTrails in a region lists exactly the trails that record there: those whose home
     # it is, the multi-region trails of other home regions, and organization trails of the management account.
-    trails = []
+    trails, unread = [], []
     for trail in describe_trails(clients):
-        arn, home = trail["TrailARN"], trail["HomeRegion"]
-        cloudtrail = clients("cloudtrail", home)
-        trails.append(
-            {
-                "arn": arn,
-                "name": trail["Name"],
-                "organization": bool(trail.get("IsOrganizationTrail")),
-                "logging": bool(cloudtrail.get_trail_status(Name=arn).get("IsLogging")),
-                "management_events": management_events(cloudtrail.get_event_selectors(TrailName=arn)),
-            }
-        )
-    return [Resource(scope.account_id, scope.region, account_id(scope), {"trails": trails})]
+        found = read_trail(scope, trail, lambda t=trail: _read(clients, t))
+        (unread if isinstance(found, Resource) else trails).append(found)
+    copies = [t for t in trails if _copy(t)]
+    why = ""
+    if unread and len(copies) <= 1:
+        # A trail not read (an organization trail, from a member) may be a further copy: no verdict, not a PASSED.
+        why = f"trail {', '.join(r.state['name'] for r in unread)} could not be read; it may record another copy"
+    account = Resource(scope.account_id, scope.region, account_id(scope), {"trails": trails}, unreadable=why)
+    return [account, *unread]
+
+
+def _read(clients: Clients, trail: Mapping[str, Any]) -> dict[str, Any]:
+    arn, home = trail["TrailARN"], trail["HomeRegion"]
+    cloudtrail = clients("cloudtrail", home)
+    return {
+        "arn": arn,
+        "name": trail["Name"],
+        "organization": bool(trail.get("IsOrganizationTrail")),
+        "logging": bool(cloudtrail.get_trail_status(Name=arn).get("IsLogging")),
+        "management_events": management_events(cloudtrail.get_event_selectors(TrailName=arn)),
+    }
+
+
+def _copy(trail: Mapping[str, Any]) -> bool:
+    return bool(trail["logging"] and trail["management_events"])  # a stopped trail delivers, and costs, nothing
 
 
 def _described(trail: Mapping[str, Any]) -> str:
@@ -45,8 +58,7 @@ def _described(trail: Mapping[str, Any]) -> str:
 
 
 def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
-    # A stopped trail delivers nothing, so it is charged nothing.
-    copies = [t for t in resource.state["trails"] if t["logging"] and t["management_events"]]
+    copies = [t for t in resource.state["trails"] if _copy(t)]
     if len(copies) <= 1:
         which = f": {_described(copies[0])}" if copies else " (none: cloudtrail_multi_region_logging judges that)"
         return passed(f"one copy of management events at most is recorded in this region{which}")

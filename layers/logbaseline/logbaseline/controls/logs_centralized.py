@@ -40,10 +40,14 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
     me = scope.account_id
     trails = []
     for trail in describe_trails(clients):  # shadow copies: multi-region and organization trails record here too
+        if trail.get("IsOrganizationTrail"):
+            # Central by design; a member cannot read its status (CloudTrailARNInvalidException), and whether it
+            # logs is cloudtrail_multi_region_logging's verdict.
+            trails.append({"id": trail["Name"], "where": CENTRAL})
+            continue
         status = clients("cloudtrail", trail["HomeRegion"]).get_trail_status(Name=trail["TrailARN"])
         if status.get("IsLogging") and trail.get("S3BucketName"):
-            where = CENTRAL if trail.get("IsOrganizationTrail") else _where(trail["S3BucketName"], own, me)
-            trails.append({"id": trail["Name"], "where": where})
+            trails.append({"id": trail["Name"], "where": _where(trail["S3BucketName"], own, me)})
     flow_logs = []
     for page in clients("ec2").get_paginator("describe_flow_logs").paginate():
         for log in page["FlowLogs"]:
