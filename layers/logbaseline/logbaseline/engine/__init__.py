@@ -50,6 +50,8 @@ from logbaseline.engine.routing import (
 )
 from logbaseline.engine.sessions import FixSession
 from logbaseline.engine.settings import Settings
+from logbaseline.engine.tag_records import TABLE_VARIABLE as TAG_TABLE_VARIABLE
+from logbaseline.engine.tag_records import TagRecords
 from logbaseline.engine.workflow import already_planned
 from logbaseline.models import Mode, Scope, not_applicable
 
@@ -141,6 +143,8 @@ class Service:
             units = OrganizationalUnits(lambda: home("organizations"))
             register = S3Register(os.environ[REGISTER_VARIABLE], account_id, lambda: home("s3"), units)
             settings = replace(settings, exemptions=register)
+        if os.environ.get(TAG_TABLE_VARIABLE):  # since when each exemption tag has been set, and by whom
+            settings = replace(settings, tag_records=TagRecords(os.environ[TAG_TABLE_VARIABLE], home, retention_days))
         return cls(
             settings=settings,
             clients_for=MemberClients(coverage, os.environ.get("LOGBASELINE_MEMBER_ROLE_NAME", ""), session),
@@ -518,5 +522,5 @@ def judge(
                 results = [f.result() for f in futures]
         outcomes = [o for found, _ in results for o in found]
         register = settings.exemptions() if settings.exemptions else None
-        outcomes = with_exemptions(outcomes, clients_for, date.today(), register)
+        outcomes = with_exemptions(outcomes, clients_for, date.today(), register, settings.tag_records)
         return outcomes, [f for _, failures in results for f in failures]
