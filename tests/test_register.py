@@ -267,7 +267,9 @@ def test_a_tag_beyond_the_maximum_is_capped_in_the_stack_and_once_expired_the_fi
     assert stack.drain("EvaluationQueue", "evaluator").failed == []
     finding = findings_by_resource(aws)[(RETENTION, arn)]
     expired_on = (date.today() - timedelta(days=10)).isoformat()
-    assert finding["ProductFields"]["logbaseline/Exemption"].startswith(f"logbaseline:exempt tag expired on {expired_on}")
+    assert finding["ProductFields"]["logbaseline/Exemption"].startswith(
+        f"logbaseline:exempt tag expired on {expired_on}"
+    )
     assert finding["Workflow"]["Status"] == "NEW", "the suppression the exemption set is lifted"
     assert stack.drain("FixQueue", "remediator").failed == []
     assert aws("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["retentionInDays"] == 365

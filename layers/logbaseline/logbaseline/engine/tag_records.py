@@ -51,8 +51,9 @@ class TagRecords:
         self._table = clients.resource("dynamodb").Table(table_name)
         self._retention = timedelta(days=retention_days)
 
-    def origin(self, account_id: str, resource_id: str, value: str, today: date) -> TagOrigin:
-        """Since when this value of the tag has been on the resource (one query; one write the first time)."""
+    def origin(self, account_id: str, resource_id: str, value: str, today: date, record: bool = True) -> TagOrigin:
+        """Since when this value of the tag has been on the resource (one query; one write the first time, unless
+        `record` is False: a listing reads, and never starts a tag's clock)."""
         items = self._records(account_id, resource_id)
         calls = [i for i in items if i["record"].startswith("call#") and i.get("value") == value]
         if calls:
@@ -61,7 +62,11 @@ class TagRecords:
             return TagOrigin(date.fromisoformat(when[:10]), f"set by {latest.get('actor') or 'unknown'} at {when}")
         seen = next((i for i in items if i["record"] == f"seen#{_digest(value)}"), None)
         if seen:
-            return TagOrigin(date.fromisoformat(str(seen["first_seen"])), f"first seen by logbaseline on {seen['first_seen']}")
+            return TagOrigin(
+                date.fromisoformat(str(seen["first_seen"])), f"first seen by logbaseline on {seen['first_seen']}"
+            )
+        if not record:
+            return first_seen_today(today)
         self._put_once(
             {"resource": _key(account_id, resource_id), "record": f"seen#{_digest(value)}", "value": value,
              "first_seen": today.isoformat(), "resource_id": resource_id, "account_id": account_id}
