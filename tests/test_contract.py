@@ -28,8 +28,9 @@ ENGINE_ACTIONS = {
         "securityhub:BatchUpdateFindings",
         "securityhub:GetFindings",
         "sqs:SendMessage",
-        "dynamodb:PutItem",  # approvals from the custom action; the digest verifier's checkpoints
+        "dynamodb:PutItem",  # approvals; the digest verifier's checkpoints; exemption tags' records (ExemptionTagTable)
         "dynamodb:GetItem",  # the digest verifier's checkpoints
+        "dynamodb:Query",  # since when an exemption tag has been set (engine/tag_records.py)
         "sts:AssumeRole",  # the member read role only (test_member_roles_are_the_only_roles_assumed)
         "tag:GetResources",
         "s3:GetObject",  # the exemption register's one object (docs/exemptions.md)
@@ -352,7 +353,13 @@ def test_the_dashboard_shows_the_metrics_the_functions_emit():
     body = re.sub(r"\$\{[^}]+\}", "x", TEMPLATE["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"])
     widgets = json.loads(body)["widgets"]
     text = json.dumps(widgets)
-    for name in [*FIX_METRICS.values(), "FixesFailed", "FixesRequested"]:
+    for name in [
+        *FIX_METRICS.values(),
+        "FixesFailed",
+        "FixesRequested",
+        "ExemptionsApplied",
+        "SuppressedWithoutExemption",
+    ]:
         assert f'"{name}"' in text, name
     assert 'MetricName=\\"Failed\\"' in text and 'MetricName=\\"Passed\\"' in text  # per control, by SEARCH
     assert any("Dead-lettered" in w["properties"]["title"] for w in widgets)

@@ -17,6 +17,7 @@ from logbaseline.engine.register import REGISTER_KEY, InvalidRegister, from_docu
 from logbaseline.engine.tag_records import TagOrigin
 
 from tests.conftest import CALLS, ROOT, findings_by_resource, load_event
+from tests.test_suppression import counters_of
 
 TODAY = date(2026, 12, 4)
 RETENTION = "logs_log_group_retention_bounded"
@@ -235,7 +236,9 @@ def test_the_deployed_register_exempts_in_the_stack_and_an_expired_entry_lets_th
     assert finding["Compliance"]["Status"] == "PASSED"
 
 
-def test_a_tag_beyond_the_maximum_is_capped_in_the_stack_and_once_expired_the_finding_is_new_and_fixed(aws, stack):
+def test_a_tag_beyond_the_maximum_is_capped_in_the_stack_and_once_expired_the_finding_is_new_and_fixed(
+    aws, stack, monkeypatch
+):
     bucket, group = "security-exemption-register", "/team/app"
     arn = f"arn:aws:logs:us-east-1:{stack.account_id}:log-group:{group}"
     aws("s3").create_bucket(Bucket=bucket)
@@ -246,6 +249,7 @@ def test_a_tag_beyond_the_maximum_is_capped_in_the_stack_and_once_expired_the_fi
     asks = (date.today() + timedelta(days=200)).isoformat()
     aws("logs").create_log_group(logGroupName=group)
     aws("logs").tag_log_group(logGroupName=group, tags={"logbaseline:exempt": f"{RETENTION} until={asks} reason=trial"})
+    counters = counters_of(stack, monkeypatch)
 
     stack.put_events([load_event("cloudtrail/logs-CreateLogGroup.json") | _named(group)])
     assert stack.drain("EvaluationQueue", "evaluator").failed == []
@@ -255,6 +259,7 @@ def test_a_tag_beyond_the_maximum_is_capped_in_the_stack_and_once_expired_the_fi
     assert note.startswith(f"exempt until {cap} (capped: the tag asks until={asks}, the register allows 30 days")
     assert f"first seen by logbaseline on {date.today()}" in note
     assert finding["Workflow"]["Status"] == "SUPPRESSED" and stack.queue_depth("FixQueue") == 0
+    assert counters[-1]["exemptions_applied"] == 1, "the ExemptionsApplied metric"
     assert {"dynamodb:Query", "dynamodb:PutItem"} <= CALLS["evaluator"]
     table = stack.tables["ExemptionTagTable"]
     [seen] = aws("dynamodb").scan(TableName=table)["Items"]
@@ -271,6 +276,7 @@ def test_a_tag_beyond_the_maximum_is_capped_in_the_stack_and_once_expired_the_fi
         f"logbaseline:exempt tag expired on {expired_on}"
     )
     assert finding["Workflow"]["Status"] == "NEW", "the suppression the exemption set is lifted"
+    assert counters[-1]["exemptions_applied"] == 0 and counters[-1]["suppressed_without_exemption"] == 0
     assert stack.drain("FixQueue", "remediator").failed == []
     assert aws("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["retentionInDays"] == 365
     assert "dynamodb:Query" in CALLS["remediator"]

@@ -99,6 +99,13 @@ class Report:
     unreachable: list[AccountUnreachable] = field(default_factory=list)
     archived: list[Outcome] = field(default_factory=list)  # a sweep's: earlier findings it no longer finds
     continued: bool = False  # a sweep's: its publication goes on in another message
+    # logbaseline findings someone set SUPPRESSED with no exemption to say so (the SuppressedWithoutExemption alarm)
+    suppressed_without_exemption: list[str] = field(default_factory=list)
+
+    @property
+    def exemptions_applied(self) -> int:
+        """Failing results an exemption covered (no fix asked for): the ExemptionsApplied metric."""
+        return sum(o.exempt for o in self.outcomes)
 
 
 @dataclass
@@ -177,8 +184,8 @@ class Service:
             return Report([], approved)
         if event.get("detail-type") == RECONCILE_REQUEST and event.get("source") == SWEEP_SOURCE:
             account_id, region = reconcile_scope(event)
-            self.reconcile(account_id, region)
-            return Report()
+            reconciled = self.reconcile(account_id, region)
+            return Report(suppressed_without_exemption=reconciled.suppressed_without_exemption)
         targets = [t for t in route(event, self.regions) if self.settings.evaluates(t.control)]
         sweeping = event.get("detail-type") == SWEEP_REQUEST
         if not sweeping:
@@ -191,7 +198,8 @@ class Service:
             self._report_unreachable(error, event.get("region") or self.home.region)
             return Report(unreachable=[error])
         if not sweeping:
-            self.report(report.outcomes)
+            publication = self.report(report.outcomes)
+            report.suppressed_without_exemption = publication.suppressed_without_exemption
             published = report.outcomes
         else:
             published = self._sweep_page(event, targets, report, started, deadline)
@@ -225,6 +233,7 @@ class Service:
                 continue
             pending.append(outcome)
         publication = self.report(pending, deadline)
+        report.suppressed_without_exemption = publication.suppressed_without_exemption
         done = pending[: len(pending) - len(publication.left)]
         finished = {t.control.id for t in targets}
         if publication.left:
@@ -301,9 +310,9 @@ class Service:
         self._reconcile_later(publication.deferred)
         return publication
 
-    def reconcile(self, account_id: str, region: str) -> None:
+    def reconcile(self, account_id: str, region: str) -> Publication:
         """Bring the workflow of this deployment's findings in one account and region in step with their state."""
-        publish([], self.clients_for, self.workflow, reconcile_in=[(account_id, region)])
+        return publish([], self.clients_for, self.workflow, reconcile_in=[(account_id, region)])
 
     def _reconcile_later(self, scopes: Iterable[tuple[str, str]]) -> None:
         """Ask for a reconciliation a minute from now, once per account and region and minute in this container
