@@ -14,6 +14,7 @@ from logbaseline.aws import AUTHORIZED_AS, IMPLIED_ACTIONS
 from logbaseline.controls import REGISTRY, all_controls, load
 from logbaseline.engine.routing import TAMPER_EVENTS
 from logbaseline.engine.settings import Settings
+from logbaseline.engine.tagging import TAGGING_CALLS
 from logbaseline.models import Mode, Scope
 
 from tests.conftest import CALLS, REGION, ROOT, current_role
@@ -124,6 +125,7 @@ def test_metadata_is_complete(control):
 def test_every_cloudtrail_trigger_is_in_one_template_pattern_and_nothing_more():
     pattern, tamper = RULES["CloudTrailApiCallRule"].pattern, RULES["TamperEventRule"].pattern
     triggers = {(t.event_source, name) for c in all_controls() for t in c.cloudtrail_triggers for name in t.event_names}
+    triggers |= {(c.event_source, c.event_name) for c in TAGGING_CALLS}  # the engine's: exemption tags (engine/tagging)
     names, tamper_names = set(pattern["detail"]["eventName"]), set(tamper["detail"]["eventName"])
     assert tamper_names == TAMPER_EVENTS, "the priority rule matches exactly the tamper events"
     assert not names & tamper_names, "each call reaches one queue"

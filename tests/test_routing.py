@@ -205,6 +205,22 @@ EXPECTED = {
         (API_ACCESS, API_STAGE_ARN(HTTP_STAGE)),
     },
 }
+    # An exemption tag set or removed (engine/tagging.py): the controls of its resource type, in the whole region.
+    **dict.fromkeys(["cloudtrail/logs-TagResource.json", "cloudtrail/logs-UntagResource.json",
+                     "cloudtrail/logs-TagLogGroup.json", "cloudtrail/logs-UntagLogGroup.json"],
+                    {(RETENTION, None), (GROUP_KMS, None)}),
+    **dict.fromkeys(["cloudtrail/ec2-CreateTags.json", "cloudtrail/ec2-DeleteTags.json"],
+                    {(FLOW_LOGS, None), (DNS, None)}),
+    "cloudtrail/s3-PutBucketTagging.json": {
+        (NOT_PUBLIC, None), (TRAIL_BUCKET_LOGGING, None), (LIFECYCLE, None), (ACCESS_LOGGING, None),
+    },
+    **dict.fromkeys(["cloudtrail/elasticloadbalancing-AddTags.json", "cloudtrail/elasticloadbalancing-RemoveTags.json"],
+                    {(ELB, None)}),
+    **dict.fromkeys(["cloudtrail/eks-TagResource.json", "cloudtrail/eks-UntagResource.json"], {(EKS, None)}),
+    **dict.fromkeys(["cloudtrail/wafv2-TagResource.json", "cloudtrail/wafv2-UntagResource.json"], {(WAF, None)}),
+    **dict.fromkeys(["cloudtrail/cloudtrail-AddTags.json", "cloudtrail/cloudtrail-RemoveTags.json"],
+                    {(VALIDATION, None), (TRAIL_KMS, None), (TRAIL_CW, None)}),
+}  # fmt: skip
 
 
 def matched(event: dict) -> bool:

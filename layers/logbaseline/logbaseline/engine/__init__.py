@@ -46,6 +46,7 @@ from logbaseline.engine.routing import (
     TAMPER_EVENTS,
     InvalidEvent,
     Target,
+    exemption_tags_set,
     route,
 )
 from logbaseline.engine.sessions import FixSession
@@ -190,6 +191,7 @@ class Service:
         sweeping = event.get("detail-type") == SWEEP_REQUEST
         if not sweeping:
             speaks_of_itself(event, targets)
+            self._record_exemption_tags(event)
         report, started = Report(), datetime.now(UTC)
         try:
             with keeping_checkpoints(self.checkpoints):
@@ -210,6 +212,12 @@ class Service:
         queue = (self.priority_fix_queue_url or self.fix_queue_url) if tampered(event) else self.fix_queue_url
         self._send(queue, [r.to_message() for r in report.fixes_requested], "fix")
         return report
+
+    def _record_exemption_tags(self, event: Mapping[str, Any]) -> None:
+        """Who set or removed an exemption tag, from where and when (the tag's record: engine/tag_records.py)."""
+        calls = exemption_tags_set(event)
+        for call in calls if self.settings.tag_records else ():
+            self.settings.tag_records.record_call(call.record(event["detail"]))  # type: ignore[union-attr]
 
     def _sweep_page(
         self,

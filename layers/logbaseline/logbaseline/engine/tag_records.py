@@ -49,7 +49,8 @@ def _key(account_id: str, resource_id: str) -> str:
 class TagRecords:
     def __init__(self, table_name: str, clients: Clients, retention_days: int = 400):
         self._table = clients.resource("dynamodb").Table(table_name)
-        self._retention = timedelta(days=retention_days)
+        # at least a year: a record that expired before the tag it dates would start the tag's clock again
+        self._retention = timedelta(days=max(retention_days, 366))
 
     def origin(self, account_id: str, resource_id: str, value: str, today: date, record: bool = True) -> TagOrigin:
         """Since when this value of the tag has been on the resource (one query; one write the first time, unless
