@@ -10,8 +10,9 @@ An exemption needs an expiry and a reason. An expired or malformed one is ignore
 finding says so; so is a tag that names control ids this deployment does not have.
 
 Where the security team deploys an exemption register (engine/register.py), its entries come first, and a tag is
-only a request: honoured for the accounts and controls the register's `tag_exemptions` policy names, up to its
-maximum duration, `all` only where it allows every control; otherwise the finding says why, and the fix goes on.
+only a request: honoured for the accounts and controls the register's `tag_exemptions` policy names, `all` only where
+it allows every control, and capped at the policy's maximum counted from the day the tag was set (its tagging call,
+else the day it was first seen: engine/tag_records.py); otherwise the finding says why, and the fix goes on.
 """
 
 from __future__ import annotations
@@ -115,23 +116,26 @@ def decide(
         return Ruling(True, note, "register", until, entry.reason, entry.approver, entry.id)
     ruling = rule(tag, control_id, today)
     if ruling is not None and ruling.applies:
-        since = (origin or (lambda value: first_seen_today(today)))(tag or "")
-        ruling = _as_policy_allows(ruling, parse(tag or ""), control_id, account_id, register, today, since)
+        since = origin or (lambda value: first_seen_today(today))
+        ruling = _as_policy_allows(ruling, tag or "", control_id, account_id, register, today, since)
     if ruling is None and (expired := register.expired_entry_for(control_id, account_id, region, resource_id, today)):
         return Ruling(False, f"register entry {expired.id} expired on {expired.expires}", "register")
     return ruling
 
 
 def _as_policy_allows(
-    ruling: Ruling, tag: Exemption, control_id: str, account_id: str, register: Register, today: date, since: TagOrigin
+    ruling: Ruling, value: str, control_id: str, account_id: str, register: Register, today: date, origin: Origin
 ) -> Ruling:
-    policy, refused = register.tag_policy, f"{TAG_KEY} tag not honoured"
+    """The tag's ruling as the register's policy allows it; since when the tag was set is read (`origin`) only for a
+    tag the policy honours."""
+    policy, refused, tag = register.tag_policy, f"{TAG_KEY} tag not honoured", parse(value)
     if policy is None:
         return Ruling(False, f"{refused}: the exemption register allows no tag exemptions (ask for a register entry)")
     if not policy.allows(control_id, account_id, register.ous):
         return Ruling(False, f"{refused}: the exemption register allows none for {control_id} in account {account_id}")
     if tag.controls is None and "*" not in policy.controls:
         return Ruling(False, f"{refused}: 'all' controls is not allowed; name the controls")
+    since = origin(value)
     cap = since.since + timedelta(days=policy.max_days)
     if tag.until <= cap:
         return ruling
