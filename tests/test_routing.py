@@ -204,22 +204,23 @@ EXPECTED = {
         (API_EXECUTION, API_STAGE_ARN(HTTP_STAGE)),
         (API_ACCESS, API_STAGE_ARN(HTTP_STAGE)),
     },
-}
-    # An exemption tag set or removed (engine/tagging.py): the controls of its resource type, in the whole region.
+    # An exemption tag set or removed (engine/tagging.py): the resource, judged again by the controls of its type.
     **dict.fromkeys(["cloudtrail/logs-TagResource.json", "cloudtrail/logs-UntagResource.json",
                      "cloudtrail/logs-TagLogGroup.json", "cloudtrail/logs-UntagLogGroup.json"],
-                    {(RETENTION, None), (GROUP_KMS, None)}),
-    **dict.fromkeys(["cloudtrail/ec2-CreateTags.json", "cloudtrail/ec2-DeleteTags.json"],
-                    {(FLOW_LOGS, None), (DNS, None)}),
+                    {(RETENTION, "/legacy/app"), (GROUP_KMS, "/legacy/app")}),
+    **dict.fromkeys(["cloudtrail/ec2-CreateTags.json", "cloudtrail/ec2-DeleteTags.json"], VPC_CHANGE),
     "cloudtrail/s3-PutBucketTagging.json": {
-        (NOT_PUBLIC, None), (TRAIL_BUCKET_LOGGING, None), (LIFECYCLE, None), (ACCESS_LOGGING, None),
+        (c, "public-website-assets-123456789012") for c in (NOT_PUBLIC, TRAIL_BUCKET_LOGGING, LIFECYCLE, ACCESS_LOGGING)
     },
     **dict.fromkeys(["cloudtrail/elasticloadbalancing-AddTags.json", "cloudtrail/elasticloadbalancing-RemoveTags.json"],
-                    {(ELB, None)}),
-    **dict.fromkeys(["cloudtrail/eks-TagResource.json", "cloudtrail/eks-UntagResource.json"], {(EKS, None)}),
-    **dict.fromkeys(["cloudtrail/wafv2-TagResource.json", "cloudtrail/wafv2-UntagResource.json"], {(WAF, None)}),
+                    {(ELB, ALB)}),
+    **dict.fromkeys(["cloudtrail/eks-TagResource.json", "cloudtrail/eks-UntagResource.json"],
+                    {(EKS, "arn:aws:eks:us-east-1:123456789012:cluster/orders")}),
+    **dict.fromkeys(["cloudtrail/wafv2-TagResource.json", "cloudtrail/wafv2-UntagResource.json"],
+                    {(WAF, "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/orders-acl/"
+                           "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111")}),
     **dict.fromkeys(["cloudtrail/cloudtrail-AddTags.json", "cloudtrail/cloudtrail-RemoveTags.json"],
-                    {(VALIDATION, None), (TRAIL_KMS, None), (TRAIL_CW, None)}),
+                    {(VALIDATION, TRAIL_ARN), (TRAIL_KMS, TRAIL_ARN), (TRAIL_CW, TRAIL_ARN)}),
 }  # fmt: skip
 
 

@@ -104,3 +104,12 @@ def test_who_tagged_is_recorded_and_the_exemption_counts_from_the_tagging_call_t
     assert "logbaseline/Exemption" not in finding["ProductFields"] and finding["Workflow"]["Status"] == "NEW"
     assert stack.drain("FixQueue", "remediator").failed == []
     assert aws("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["retentionInDays"] == 365
+
+
+def test_an_exemption_tag_on_a_resource_no_control_judges_is_routed_nowhere():
+    event = load_event("cloudtrail/ec2-CreateTags.json")
+    event["detail"]["requestParameters"]["resourcesSet"]["items"] = [{"resourceId": "i-0123456789abcdef0"}]
+    assert exemption_tag_calls(event["detail"], "123456789012", "us-east-1") == [] and route(event) == []
+    failed = load_event("cloudtrail/logs-TagResource.json")
+    failed["detail"]["errorCode"] = "AccessDenied"
+    assert route(failed) == [], "a refused tagging call changed nothing"

@@ -210,9 +210,9 @@ def _route_cloudtrail(event: Mapping[str, Any], detail: Mapping[str, Any], regio
     account, region = _account_and_region(event, detail)
     targets = _targets(routes().cloudtrail.get((source, name), ()), detail, account, region, regions)
     tagged = exemption_tag_calls(detail, account, region)
-    if tagged:  # an exemption tag set or removed: its resource type's controls, in the region, judged again
+    if tagged:  # an exemption tag set or removed: the resource, judged again by the controls of its type
         _own([t.resource_id for t in tagged], account)
-        targets += [Target(c, Scope(account, region)) for c in controls_judging(tagged[0].call)]
+        targets += [Target(c, Scope(account, region, t.scope_id)) for t in tagged for c in controls_judging(t.call)]
     return list(dict.fromkeys(targets))
 
 

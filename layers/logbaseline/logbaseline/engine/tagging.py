@@ -1,5 +1,5 @@
-"""Tagging calls that set or remove a `logbaseline:exempt` tag: who made them is recorded, and the resource's controls
-are judged again (an exemption starts or ends now, not at the next sweep).
+"""Tagging calls that set or remove a `logbaseline:exempt` tag: who made them is recorded, and the resource is judged
+again by the controls of its type (an exemption starts or ends now, not at the next sweep).
 
 These are the engine's own CloudTrail triggers, next to the controls' (tests/test_contract.py holds the template's
 rule to both): the tagging calls of the resource types the controls judge. A call is routed only when its request
@@ -38,8 +38,9 @@ def _bucket(name: str, account: str, region: str) -> str:
     return f"arn:{partition(region)}:s3:::{name}"
 
 
-def _classic_load_balancer(name: str, account: str, region: str) -> str:
-    return f"arn:{partition(region)}:elasticloadbalancing:{region}:{account}:loadbalancer/{name}"
+def _after(marker: str) -> Callable[[str], str]:
+    """The id the controls' own triggers give for this resource type: the part of its ARN after `marker`."""
+    return lambda arn: arn.split(marker, 1)[1].removesuffix(":*")
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,16 @@ class TaggingCall:
     arn: Arn = _as_is
     resource_types: tuple[str, ...] = ()  # the controls' resource types (Control.resource_type) it concerns
     service: str = ""  # with resource_types "Other": the controls whose CloudTrail triggers are this service's
+    scope_id: Callable[[str], str] = str  # the ARN -> the id the controls take (their own triggers' form)
 
 
-LOG_GROUPS = {"resource_types": ("Other",), "service": "logs.amazonaws.com"}  # log groups have no ASFF type
+# log groups have no ASFF type; the controls take a log group's name, a VPC's id and a bucket's name
+LOG_GROUPS: dict[str, Any] = {
+    "resource_types": ("Other",),
+    "service": "logs.amazonaws.com",
+    "scope_id": _after("log-group:"),
+}
+VPCS: dict[str, Any] = {"arn": _vpc, "resource_types": ("AwsEc2Vpc",), "scope_id": _after("vpc/")}
 # Request members as each service's API names them (CloudTrail records requestParameters in the API's casing;
 # EC2's query API in its own `...Set.items` form, S3's from its XML body).
 TAGGING_CALLS = (
@@ -67,13 +75,13 @@ TAGGING_CALLS = (
     TaggingCall("logs.amazonaws.com", "UntagLogGroup", "requestParameters.logGroupName", "requestParameters.tags",
                 arn=_log_group, **LOG_GROUPS),
     TaggingCall("ec2.amazonaws.com", "CreateTags", "requestParameters.resourcesSet.items[].resourceId",
-                "requestParameters.tagSet.items[].key", "requestParameters.tagSet.items[].value", _vpc, ("AwsEc2Vpc",)),
+                "requestParameters.tagSet.items[].key", "requestParameters.tagSet.items[].value", **VPCS),
     TaggingCall("ec2.amazonaws.com", "DeleteTags", "requestParameters.resourcesSet.items[].resourceId",
-                "requestParameters.tagSet.items[].key", arn=_vpc, resource_types=("AwsEc2Vpc",)),
+                "requestParameters.tagSet.items[].key", **VPCS),
     TaggingCall("s3.amazonaws.com", "PutBucketTagging", "requestParameters.bucketName",
                 "requestParameters.Tagging.TagSet.Tag[].Key || requestParameters.Tagging.TagSet.Tag.Key",
                 "requestParameters.Tagging.TagSet.Tag[].Value || requestParameters.Tagging.TagSet.Tag.Value", _bucket,
-                ("AwsS3Bucket",)),
+                ("AwsS3Bucket",), scope_id=_after(":::")),
     TaggingCall("elasticloadbalancing.amazonaws.com", "AddTags", "requestParameters.resourceArns",
                 "requestParameters.tags[].key", "requestParameters.tags[].value",
                 resource_types=("AwsElbv2LoadBalancer",)),
@@ -110,6 +118,10 @@ class ExemptionTagCall:
     account_id: str
     region: str
     value: str  # the value set; empty for a removal
+
+    @property
+    def scope_id(self) -> str:
+        return self.call.scope_id(self.resource_id)
 
     def record(self, detail: Mapping[str, Any]) -> dict[str, str]:
         """What the audit keeps (engine/tag_records.py): who, from where, when, what."""
