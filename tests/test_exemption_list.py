@@ -109,3 +109,31 @@ def test_list_reads_the_deployed_register_and_says_when_there_is_nothing(aws, ac
     assert [i["entry"] for i in json.loads(result.output)] == ["legal-hold-archive"]
     empty = CliRunner().invoke(main, ["exemptions", "list", "--regions", "us-east-1"])
     assert empty.exit_code == 0 and empty.output.startswith("No exemptions")
+
+
+def test_the_tag_records_are_written_once_by_the_functions_only_and_outlive_the_stack():
+    from tests.cfn import Resolver
+    from tests.iam_policy import Request, decide
+
+    template = sam_template.load(ROOT / "template.yaml")
+    table = template["Resources"]["ExemptionTagTable"]
+    assert table["DeletionPolicy"] == "Retain" and table["Properties"]["TimeToLiveSpecification"]["Enabled"]
+    stack = Resolver(template, {}, "111122223333")
+    policy = stack.value(table["Properties"]["ResourcePolicy"]["PolicyDocument"])
+    arn = stack.value({"Fn::GetAtt": ["ExemptionTagTable", "Arn"]})
+    admin = [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]
+
+    def attempt(action: str, principal: str, identity: list) -> str:
+        return decide(
+            Request(action, arn, {"aws:PrincipalArn": principal}, principal), identity, resource_policy=policy
+        )
+
+    for role in ("EvaluatorRole", "RemediatorRole"):
+        function = stack.role_arn(role)
+        for action in ("dynamodb:PutItem", "dynamodb:Query"):
+            assert attempt(action, function, stack.role_policies(role)) == "allow", (role, action)
+        for action in ("dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"):
+            assert attempt(action, function, admin) == "explicit deny", (role, action)
+    person = "arn:aws:iam::111122223333:role/Admin"
+    assert attempt("dynamodb:PutItem", person, admin) == "explicit deny", "no one else writes a tag's record"
+    assert attempt("dynamodb:Query", person, admin) == "allow", "people read it (exemptions list)"

@@ -102,16 +102,3 @@ class TagRecords:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-
-
-def read_tag_records(clients: Clients, table_name: str) -> list[Mapping[str, Any]]:
-    """Every record (a scan: read by people, for `logbaseline exemptions list`)."""
-    table = clients.resource("dynamodb").Table(table_name)
-    query: dict[str, Any] = {}
-    items: list[Mapping[str, Any]] = []
-    while True:
-        page = table.scan(**query)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
