@@ -220,7 +220,8 @@ EXPECTED = {
                     {(WAF, "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/orders-acl/"
                            "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111")}),
     **dict.fromkeys(["cloudtrail/cloudtrail-AddTags.json", "cloudtrail/cloudtrail-RemoveTags.json"],
-                    {(VALIDATION, TRAIL_ARN), (TRAIL_KMS, TRAIL_ARN), (TRAIL_CW, TRAIL_ARN)}),
+                    {(VALIDATION, TRAIL_ARN), (TRAIL_KMS, TRAIL_ARN), (TRAIL_CW, TRAIL_ARN),
+                     ("cloudtrail_log_integrity_verified", TRAIL_ARN)}),
 }  # fmt: skip
 
 
