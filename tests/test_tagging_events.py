@@ -15,7 +15,7 @@ from tests.conftest import CALLS, EVENTS, findings_by_resource, load_event
 from tests.test_routing import matched
 
 RETENTION = "logs_log_group_retention_bounded"
-SAMPLES = sorted(p.relative_to(EVENTS).as_posix() for p in (EVENTS / "cloudtrail").glob("*[Tt]ag*.json"))
+SAMPLES = sorted(f"cloudtrail/{c.event_source.split('.')[0]}-{c.event_name}.json" for c in TAGGING_CALLS)
 ARNS = {
     "cloudtrail/ec2-CreateTags.json": "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0a1b2c3d4e5f67890",
     "cloudtrail/s3-PutBucketTagging.json": "arn:aws:s3:::public-website-assets-123456789012",
@@ -25,6 +25,7 @@ ARNS = {
 
 
 def test_every_tagging_call_has_a_sample_event_and_each_names_the_resource_and_the_value():
+    assert all((EVENTS / sample).is_file() for sample in SAMPLES)
     names = {(e["detail"]["eventSource"], e["detail"]["eventName"]) for e in map(load_event, SAMPLES)}
     assert names == {(c.event_source, c.event_name) for c in TAGGING_CALLS}
     for sample in SAMPLES:
