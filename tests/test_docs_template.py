@@ -122,7 +122,6 @@ def test_no_doc_names_a_parameter_output_or_resource_that_is_gone():
     known = set(TEMPLATE["Parameters"]) | set(TEMPLATE["Outputs"]) | set(RESOURCES) | MEMBER_PARAMETERS
     known |= {"AccountsUnreachable", "LogDestination"}  # a metric, and a DescribeFlowLogs field: not the template's
     known |= {"SuppressedWithoutExemption", "ExemptionsApplied"}  # metrics (the evaluator's), not the template's
-    known |= {"OrganizationalUnits"}  # engine/register.py's class, which docs/testing.md names
     known |= {  # the roles' statement ids, which docs/security.md names
         statement["Sid"]
         for resource in RESOURCES.values()
