@@ -160,7 +160,7 @@ def test_csv_has_a_header_and_one_line_per_result(aws):
     code, output = scan("--format", "csv", "--controls", "logs_log_group_retention_bounded,guardduty_enabled")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(output)))
-    assert list(rows[0]) == list(tables.FIELDS)
+    assert list(rows[0]) == [*tables.FIELDS, *tables.EXEMPTION_COLUMNS]
     assert [(r["control_id"], r["severity"], r["status"]) for r in rows] == [
         ("guardduty_enabled", "HIGH", "FAILED"),
         ("logs_log_group_retention_bounded", "MEDIUM", "FAILED"),

@@ -14,6 +14,7 @@ from logbaseline.aws import AUTHORIZED_AS, IMPLIED_ACTIONS
 from logbaseline.controls import REGISTRY, all_controls, load
 from logbaseline.engine.routing import TAMPER_EVENTS
 from logbaseline.engine.settings import Settings
+from logbaseline.engine.tagging import TAGGING_CALLS
 from logbaseline.models import Mode, Scope
 
 from tests.conftest import CALLS, REGION, ROOT, current_role
@@ -28,8 +29,9 @@ ENGINE_ACTIONS = {
         "securityhub:BatchUpdateFindings",
         "securityhub:GetFindings",
         "sqs:SendMessage",
-        "dynamodb:PutItem",  # approvals from the custom action; the digest verifier's checkpoints
+        "dynamodb:PutItem",  # approvals; the digest verifier's checkpoints; exemption tags' records (ExemptionTagTable)
         "dynamodb:GetItem",  # the digest verifier's checkpoints
+        "dynamodb:Query",  # since when an exemption tag has been set (engine/tag_records.py)
         "sts:AssumeRole",  # the member read role only (test_member_roles_are_the_only_roles_assumed)
         "tag:GetResources",
         "s3:GetObject",  # the exemption register's one object (docs/exemptions.md)
@@ -123,6 +125,7 @@ def test_metadata_is_complete(control):
 def test_every_cloudtrail_trigger_is_in_one_template_pattern_and_nothing_more():
     pattern, tamper = RULES["CloudTrailApiCallRule"].pattern, RULES["TamperEventRule"].pattern
     triggers = {(t.event_source, name) for c in all_controls() for t in c.cloudtrail_triggers for name in t.event_names}
+    triggers |= {(c.event_source, c.event_name) for c in TAGGING_CALLS}  # the engine's: exemption tags (engine/tagging)
     names, tamper_names = set(pattern["detail"]["eventName"]), set(tamper["detail"]["eventName"])
     assert tamper_names == TAMPER_EVENTS, "the priority rule matches exactly the tamper events"
     assert not names & tamper_names, "each call reaches one queue"
@@ -352,7 +355,13 @@ def test_the_dashboard_shows_the_metrics_the_functions_emit():
     body = re.sub(r"\$\{[^}]+\}", "x", TEMPLATE["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"])
     widgets = json.loads(body)["widgets"]
     text = json.dumps(widgets)
-    for name in [*FIX_METRICS.values(), "FixesFailed", "FixesRequested"]:
+    for name in [
+        *FIX_METRICS.values(),
+        "FixesFailed",
+        "FixesRequested",
+        "ExemptionsApplied",
+        "SuppressedWithoutExemption",
+    ]:
         assert f'"{name}"' in text, name
     assert 'MetricName=\\"Failed\\"' in text and 'MetricName=\\"Passed\\"' in text  # per control, by SEARCH
     assert any("Dead-lettered" in w["properties"]["title"] for w in widgets)

@@ -472,7 +472,7 @@ def test_the_security_review_lists_every_write_statement_of_the_remediator_and_n
     reads_and_engine = {"ReadLoggingState", "ReadExemptionTags", "ReadTrails", "ReadClusters", "ReadBuckets",
                         "ReadApiStages",
                         "ImportFindings", "FindingWorkflow", "ReadFindings", "FixMemberAccounts", "AuditTrail",
-                        "CheckApprovals", "Idempotency", "ReadEventDataStores",
+                        "CheckApprovals", "Idempotency", "ReadEventDataStores", "RecordExemptionTags",
                         "ReadExemptionRegister", "ReadOrganizationalUnits"}  # fmt: skip
     statements = {s["Sid"] for s in sam_template.policy_statements(TEMPLATE, "RemediatorFunction")}
     assert documented == statements - reads_and_engine

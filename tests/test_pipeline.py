@@ -243,4 +243,6 @@ def test_every_call_each_function_makes_is_granted_and_every_grant_is_used(aws, 
         # The remediator re-reads one resource; list calls only a sweep makes may go unused there.
         rereads = {a for c in all_controls() for a in c.read_actions} if role == "remediator" else set()
         unused = granted - called - implied - FALLBACK_ACTIONS - rereads - EMULATOR_UNREACHABLE - CALLED_ONLY_SOMETIMES
+        if role == "evaluator":  # since when a tag has been set: read only where a register's policy honours tags
+            unused -= {"dynamodb:Query"}  # tests/test_register.py sees the evaluator call it
         assert not unused, f"{function_id} is granted actions it never uses: {unused}"

@@ -12,10 +12,12 @@ import pytest
 from click.testing import CliRunner
 from logbaseline.cli import main
 from logbaseline.engine import runtime
-from logbaseline.engine.exemptions import decide
+from logbaseline.engine.exemptions import Origin, decide
 from logbaseline.engine.register import REGISTER_KEY, InvalidRegister, from_document, parse_json, parse_yaml
+from logbaseline.engine.tag_records import TagOrigin
 
 from tests.conftest import CALLS, ROOT, findings_by_resource, load_event
+from tests.test_suppression import counters_of
 
 TODAY = date(2026, 12, 4)
 RETENTION = "logs_log_group_retention_bounded"
@@ -142,10 +144,33 @@ def test_a_tag_is_honoured_only_as_the_registers_policy_allows():
     assert unlisted is not None and not unlisted.applies
     assert "allows none for logs_log_group_retention_bounded in account 111122223333" in unlisted.note
     too_long = ruling(f"{flow} until=2027-06-01 reason=lab", "444455556666", flow, vpc)
-    assert too_long is not None and not too_long.applies
-    assert "until=2027-06-01 is beyond the register's 30 days for tags" in too_long.note
+    assert too_long is not None and too_long.applies and too_long.until == "2027-01-03", "capped, not refused"
     everything = ruling("all until=2026-12-20 reason=lab", "444455556666", flow, vpc)
     assert everything is not None and not everything.applies and "'all' controls is not allowed" in everything.note
+
+
+def test_a_tag_beyond_the_maximum_is_capped_from_the_day_it_was_set_and_then_expires():
+    flow, account = "vpc_flow_logs_enabled", "444455556666"
+    vpc = f"arn:aws:ec2:us-east-1:{account}:vpc/vpc-1"
+    tag, register = f"{flow} until=2027-06-01 reason=lab (CHG-9)", parse_yaml(VALID, TODAY)
+    set_by = "arn:aws:sts::444455556666:assumed-role/dev/ana"
+
+    def since(day: date) -> Origin:
+        return lambda value: TagOrigin(day, f"set by {set_by} at {day}T10:00:00Z") if value == tag else None
+
+    capped = decide(flow, account, "us-east-1", vpc, tag, register, TODAY, since(date(2026, 11, 20)))
+    assert capped is not None and capped.applies and capped.source == "tag"
+    assert (capped.until, capped.reason) == ("2026-12-20", "lab (CHG-9)"), "30 days from the day it was set"
+    assert capped.note == (
+        "exempt until 2026-12-20 (capped: the tag asks until=2027-06-01, the register allows 30 days for tags "
+        f"from 2026-11-20 (set by {set_by} at 2026-11-20T10:00:00Z)): lab (CHG-9)"
+    )
+    expired = decide(flow, account, "us-east-1", vpc, tag, register, TODAY, since(date(2026, 10, 1)))
+    assert expired is not None and not expired.applies
+    assert expired.note.startswith("logbaseline:exempt tag expired on 2026-10-31: it asks until=2027-06-01")
+    within = decide(flow, account, "us-east-1", vpc, tag.replace("2027-06-01", "2026-12-10"), register, TODAY,
+                    lambda value: TagOrigin(date(2026, 11, 20), "x"))  # fmt: skip
+    assert within is not None and within.applies and within.until == "2026-12-10", "within the maximum: as asked"
 
 
 def test_without_a_tag_policy_tags_exempt_nothing():
@@ -209,6 +234,52 @@ def test_the_deployed_register_exempts_in_the_stack_and_an_expired_entry_lets_th
     assert {"s3:GetObject", "organizations:ListParents"} <= CALLS["remediator"]
     finding = findings_by_resource(aws)[(RETENTION, arn)]
     assert finding["Compliance"]["Status"] == "PASSED"
+
+
+def test_a_tag_beyond_the_maximum_is_capped_in_the_stack_and_once_expired_the_finding_is_new_and_fixed(
+    aws, stack, monkeypatch
+):
+    bucket, group = "security-exemption-register", "/team/app"
+    arn = f"arn:aws:logs:us-east-1:{stack.account_id}:log-group:{group}"
+    aws("s3").create_bucket(Bucket=bucket)
+    policy = {"accounts": [stack.account_id], "controls": [RETENTION], "max_days": 30}
+    register = {"version": 1, "max_days": 365, "exemptions": [], "tag_exemptions": policy}
+    aws("s3").put_object(Bucket=bucket, Key=REGISTER_KEY, Body=json.dumps(register).encode())
+    stack.environment["LOGBASELINE_EXEMPTION_REGISTER_BUCKET"] = bucket
+    asks = (date.today() + timedelta(days=200)).isoformat()
+    aws("logs").create_log_group(logGroupName=group)
+    aws("logs").tag_log_group(logGroupName=group, tags={"logbaseline:exempt": f"{RETENTION} until={asks} reason=trial"})
+    counters = counters_of(stack, monkeypatch)
+
+    stack.put_events([load_event("cloudtrail/logs-CreateLogGroup.json") | _named(group)])
+    assert stack.drain("EvaluationQueue", "evaluator").failed == []
+    finding = findings_by_resource(aws)[(RETENTION, arn)]
+    cap = (date.today() + timedelta(days=30)).isoformat()
+    note = finding["ProductFields"]["logbaseline/Exemption"]
+    assert note.startswith(f"exempt until {cap} (capped: the tag asks until={asks}, the register allows 30 days")
+    assert f"first seen by logbaseline on {date.today()}" in note
+    assert finding["Workflow"]["Status"] == "SUPPRESSED" and stack.queue_depth("FixQueue") == 0
+    assert counters[-1]["exemptions_applied"] == 1, "the ExemptionsApplied metric"
+    assert {"dynamodb:Query", "dynamodb:PutItem"} <= CALLS["evaluator"]
+    table = stack.tables["ExemptionTagTable"]
+    [seen] = aws("dynamodb").scan(TableName=table)["Items"]
+    assert seen["first_seen"]["S"] == date.today().isoformat(), "recorded when first seen"
+
+    # 40 days later (the record moved back, as the clock cannot be): the cap has passed.
+    earlier = (date.today() - timedelta(days=40)).isoformat()
+    aws("dynamodb").put_item(TableName=table, Item=seen | {"first_seen": {"S": earlier}})
+    stack.put_events([load_event("cloudtrail/logs-CreateLogGroup.json") | _named(group)])
+    assert stack.drain("EvaluationQueue", "evaluator").failed == []
+    finding = findings_by_resource(aws)[(RETENTION, arn)]
+    expired_on = (date.today() - timedelta(days=10)).isoformat()
+    assert finding["ProductFields"]["logbaseline/Exemption"].startswith(
+        f"logbaseline:exempt tag expired on {expired_on}"
+    )
+    assert finding["Workflow"]["Status"] == "NEW", "the suppression the exemption set is lifted"
+    assert counters[-1]["exemptions_applied"] == 0 and counters[-1]["suppressed_without_exemption"] == 0
+    assert stack.drain("FixQueue", "remediator").failed == []
+    assert aws("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["retentionInDays"] == 365
+    assert "dynamodb:Query" in CALLS["remediator"]
 
 
 def _named(group: str) -> dict:
@@ -425,7 +496,7 @@ def test_a_tag_policy_without_max_days_allows_the_90_days_the_guide_states():
     import re
 
     guide = (ROOT / "docs" / "exemptions.md").read_text()
-    stated = re.search(r"a tag whose until= lies further ahead is not honoured \(default (\d+)\)", guide)
+    stated = re.search(r"a tag is honoured at most this long from the day it was set \(default (\d+)\)", guide)
     register = parse_yaml(VALID.replace("  max_days: 30\n", ""), TODAY)
     assert stated and register.tag_policy is not None and register.tag_policy.max_days == int(stated.group(1)) == 90
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from logbaseline import sam_template
 from logbaseline.controls import REGISTRY
 from logbaseline.local import LocalStack
 
@@ -102,6 +103,48 @@ def test_the_security_accounts_own_suppression_still_stops_the_fix(aws, stack):
     fields = findings_by_resource(aws)[(TRAIL_LOGGING, account)]["ProductFields"]
     assert fields["logbaseline/Fix/Outcome"] == "refused"
     assert fields["logbaseline/Fix/Error"].startswith("the security team suppressed this finding in Security Hub")
+
+
+def counters_of(stack: LocalStack, monkeypatch) -> list[dict]:
+    """The counters the evaluator's handler emits as metrics, one dict per message."""
+    seen: list[dict] = []
+    module = stack.handler("evaluator")
+    original = module.count_outcomes
+
+    def recording(metrics, outcomes, **counters):
+        seen.append(counters)
+        return original(metrics, outcomes, **counters)
+
+    monkeypatch.setattr(module, "count_outcomes", recording)
+    return seen
+
+
+def test_a_finding_suppressed_without_an_exemption_raises_the_metric_the_alarm_watches(aws, stack, monkeypatch):
+    trail = trail_in(aws)
+    account = f"AWS::::Account:{stack.account_id}"
+    stack.environment["LOGBASELINE_REMEDIATION_MODES"] = ONLY_TRAIL_LOGGING_FIXED
+    counters = counters_of(stack, monkeypatch)
+    stack.put_events([event_of(stack.account_id, "StartLogging")])
+    stack.drain("EvaluationQueue", "evaluator")
+    assert counters[-1]["suppressed_without_exemption"] == 0
+    suppress(aws, findings_by_resource(aws)[(TRAIL_LOGGING, account)])
+    aws("cloudtrail").stop_logging(Name=trail)
+    stack.put_events([event_of(stack.account_id, "StopLogging")])
+    assert stack.drain("EvaluationQueue", "evaluator").failed == []
+    assert counters[-1]["suppressed_without_exemption"] == 1, "counted when the event's finding is looked up"
+    assert counters[-1]["exemptions_applied"] == 0
+
+    # A sweep's reconciliation finds it too, with one query that also returns the exempt ones (left out).
+    counters.clear()
+    stack.invoke("sweeper", load_event("schedule/scheduled-event.json"))
+    stack.drain("EvaluationQueue", "evaluator")
+    assert sum(c["suppressed_without_exemption"] for c in counters) == 1
+
+    template = sam_template.load(ROOT / "template.yaml")["Resources"]["SuppressedWithoutExemptionAlarm"]
+    assert template["Properties"]["MetricName"] == "SuppressedWithoutExemption"
+    assert (template["Properties"]["Threshold"], template["Properties"]["ComparisonOperator"]) == (
+        0, "GreaterThanThreshold"
+    )  # fmt: skip
 
 
 # --- the emulator's GetFindingHistory, as AWS documents it -----------------------------------------

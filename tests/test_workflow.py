@@ -128,13 +128,14 @@ def test_a_sweep_sized_publication_asks_security_hub_a_fixed_number_of_questions
     run(clients, *[finding(failed("x"), f"{ARN}-{i}") for i in range(many)])
     assert hub(clients).updates == [], "new findings need no update"
     first_lookups = len(hub(clients).lookups)
-    assert first_lookups == 4, "four filtered queries, each one page: none of the 2,000 findings needs a change"
+    # four filtered queries and the count of findings suppressed without an exemption, each one page
+    assert first_lookups == 5, "none of the 2,000 findings needs a change"
     run(clients, *[finding(passed("ok"), f"{ARN}-{i}") for i in range(many)])
     assert all(s["Workflow"]["Status"] == "RESOLVED" for s in hub(clients).stored.values())
     assert [len(u["FindingIdentifiers"]) for u in hub(clients).updates] == [100] * 20
     # The queries page through what needs a change (20 pages of 100 here) instead of looking up each of 2,000
     # findings (100 lookups of 20 ids).
-    assert len(hub(clients).lookups) - first_lookups == 4 + 19
+    assert len(hub(clients).lookups) - first_lookups == 5 + 19
 
 
 def test_a_small_publication_looks_its_findings_up_in_one_call():
@@ -220,7 +221,8 @@ def test_a_publication_counts_the_get_findings_calls_it_made():
     small = publish([finding(failed("x"), f"{ARN}-{i}") for i in range(3)], clients, workflow=True)
     assert small.lookups == len(hub(clients).lookups) == 1
     large = publish([finding(failed("x"), f"{ARN}-{i}") for i in range(30)], clients, workflow=True)
-    assert large.lookups == len(hub(clients).lookups) - 1 == 4, "the four reconciliation queries, no import counted"
+    # the four reconciliation queries and the count of findings suppressed without an exemption; no import counted
+    assert large.lookups == len(hub(clients).lookups) - 1 == 5
 
 
 def test_a_finding_created_by_a_publication_does_not_stop_the_others_updates():
@@ -272,7 +274,7 @@ def test_a_sweep_sized_publication_notes_its_fixes_and_escalates_a_stopped_one()
 def test_a_publication_of_21_findings_is_not_looked_up_by_id_security_hub_takes_20_values_a_filter():
     clients = ClientsDouble()
     run(clients, *[finding(failed("x"), f"{ARN}-{i}") for i in range(21)])
-    assert len(hub(clients).lookups) == 4, "the four reconciliation queries"
+    assert len(hub(clients).lookups) == 5, "the four reconciliation queries and the suppressed-without-exemption count"
     assert all(len(values) <= 20 for lookup in hub(clients).lookups for values in lookup.values())
 
 

@@ -4,7 +4,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from logbaseline.engine.runtime import account_of, count_outcomes, deadline_of, event_of, service
+from logbaseline.engine.runtime import account_of, count_outcomes, deadline_of, event_of, report_counters, service
 
 logger, tracer, metrics = Logger(), Tracer(), Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -22,17 +22,11 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
         raise  # the message is retried, then dead-lettered
     for failure in report.read_failures:
         logger.warning("control could not read", extra=vars(failure))
+    if report.suppressed_without_exemption:  # only the security team exempts, through the register
+        logger.warning("suppressed without an exemption", extra={"findings": report.suppressed_without_exemption})
     for unreachable in report.unreachable:
         logger.error("account unreachable", extra={"account_id": unreachable.account_id, "reason": unreachable.reason})
-    count_outcomes(
-        metrics,
-        report.outcomes,
-        fixes_requested=len(report.fixes_requested),
-        reads_failed=len(report.read_failures),
-        accounts_unreachable=len(report.unreachable),
-        findings_archived=len(report.archived),
-        sweep_pages_continued=int(report.continued),
-    )
+    count_outcomes(metrics, report.outcomes, **report_counters(report))
 
 
 @logger.inject_lambda_context

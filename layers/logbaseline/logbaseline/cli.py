@@ -45,6 +45,7 @@ from logbaseline.tables import (
     ERROR,
     as_csv,
     error_row,
+    exemption_columns,
     listing,
     outcome_row,
     short_resource,
@@ -386,7 +387,8 @@ def _render(
     rows = [outcome_row(o) for o in outcomes] + [error_row(f) for f in failures]
     rows += [unreachable_row(error) for error in unreachable]
     if output == "csv":
-        return as_csv(rows)
+        exempted = [row | exemption_columns(o) for row, o in zip(rows, outcomes, strict=False)]
+        return as_csv(exempted + rows[len(outcomes) :])
     if output == "json":  # the exemption in full: source, entry, approver, until, reason
         exempt = {id(row): o.exemption.as_dict() for row, o in zip(rows, outcomes, strict=False) if o.exemption}
         return json.dumps(

@@ -45,6 +45,7 @@ def to_ocsf(outcome: Outcome, now: datetime) -> dict[str, Any]:
         "severity": control.severity.value.title(),
         "status_id": status_id,
         "status": status,
+        **({"status_detail": outcome.exemption.note} if outcome.exemption else {}),
         "message": verdict.reason,
         "metadata": {
             "version": OCSF_VERSION,
@@ -80,5 +81,6 @@ def to_ocsf(outcome: Outcome, now: datetime) -> dict[str, Any]:
             }
         ],
         "remediation": {"desc": control.remediation_text},
-        "unmapped": {"exemption": outcome.exemption.note if outcome.exemption else "", "fixable": verdict.fixable},
+        # OCSF 1.5 has no exemption object: applies, source ("register" or "tag"), until, reason, approver, note
+        "unmapped": {"exemption": outcome.exemption.as_dict() if outcome.exemption else {}, "fixable": verdict.fixable},
     }

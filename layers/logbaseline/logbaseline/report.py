@@ -20,16 +20,18 @@ SEVERITY_ORDER = list(reversed(Severity))  # CRITICAL first
 
 @dataclass(frozen=True)
 class Tally:
-    """PASSED, FAILED and NOT_APPLICABLE counts of one group of results."""
+    """PASSED, FAILED and NOT_APPLICABLE counts of one group of results; an exempt result (FAILED, which an
+    exemption covers) is counted apart from FAILED, and still as not compliant."""
 
     key: tuple[str, ...]
     passed: int
-    failed: int
+    failed: int  # failing and not exempt
     not_applicable: int
+    exempt: int = 0
 
     @property
     def evaluated(self) -> int:
-        return self.passed + self.failed
+        return self.passed + self.failed + self.exempt
 
     @property
     def compliance(self) -> str:
@@ -41,13 +43,23 @@ def tally(outcomes: Sequence[Outcome], key: Callable[[Outcome], tuple[str, ...]]
     for outcome in outcomes:
         groups.setdefault(key(outcome), []).append(outcome)
 
-    def count(group: list[Outcome], status: Status) -> int:
-        return sum(o.verdict.status is status for o in group)
+    def count(group: list[Outcome], status: Status, exempt: bool = False) -> int:
+        return sum(o.verdict.status is status and _exempt(o) is exempt for o in group)
 
     return [
-        Tally(k, count(g, Status.PASSED), count(g, Status.FAILED), count(g, Status.NOT_APPLICABLE))
+        Tally(
+            k,
+            count(g, Status.PASSED),
+            count(g, Status.FAILED),
+            count(g, Status.NOT_APPLICABLE),
+            count(g, Status.FAILED, exempt=True),
+        )
         for k, g in groups.items()
     ]
+
+
+def _exempt(outcome: Outcome) -> bool:
+    return outcome.verdict.status is Status.FAILED and outcome.exempt
 
 
 def _environment() -> Environment:
@@ -65,7 +77,7 @@ def render(outcomes: Sequence[Outcome], *, generated_at: datetime | None = None,
     total = tally(outcomes, lambda o: ())
     by_control = sorted(tally(outcomes, lambda o: (o.control.id,)), key=lambda t: (-t.failed, t.key))
     by_place = sorted(tally(outcomes, lambda o: (o.account_id, o.region)), key=lambda t: t.key)
-    failing = sorted(
+    failed = sorted(
         (o for o in outcomes if o.verdict.status is Status.FAILED),
         key=lambda o: (SEVERITY_ORDER.index(o.control.severity), o.control.id, o.region, o.resource_id),
     )
@@ -74,11 +86,12 @@ def render(outcomes: Sequence[Outcome], *, generated_at: datetime | None = None,
         _environment()
         .get_template("report.html")
         .render(
-            summary=total[0] if total else Tally((), 0, 0, 0),
+            summary=total[0] if total else Tally((), 0, 0, 0, 0),
             by_control=by_control,
             by_place=by_place,
             controls=controls,
-            failing=failing,
+            failing=[o for o in failed if not o.exempt],
+            exempt=[o for o in failed if o.exempt],
             accounts=sorted({o.account_id for o in outcomes}),
             regions=sorted({o.region for o in outcomes}),
             chart=[t for t in by_control if t.evaluated],

@@ -28,6 +28,9 @@ FIELDS = (
     "reason",
     "exemption",
 )
+# CSV has no nested field: the exemption's parts in columns of their own, after its one-cell text.
+EXEMPTION_COLUMNS = ("exemption_source", "exemption_until", "exemption_reason", "exemption_approver")
+CSV_FIELDS = (*FIELDS, *EXEMPTION_COLUMNS)
 SEVERITY_RANK = {s.value: rank for rank, s in enumerate(reversed(Severity))}  # CRITICAL first
 
 
@@ -43,6 +46,14 @@ def exemption_text(outcome: Outcome) -> str:
     if exemption["applies"]:
         return f"EXEMPT by {exemption['source']} until {exemption['until']}: {exemption['reason']}"
     return exemption["note"]
+
+
+def exemption_columns(outcome: Outcome) -> dict[str, str]:
+    """For CSV: what exempts the result (or asked to), its source, its last day, its reason and approver."""
+    ruling = outcome.exemption
+    if not ruling:
+        return dict.fromkeys(EXEMPTION_COLUMNS, "")
+    return dict(zip(EXEMPTION_COLUMNS, (ruling.source, ruling.until, ruling.reason, ruling.approver), strict=True))
 
 
 def error_row(failure: ReadFailure) -> dict[str, str]:
@@ -90,7 +101,7 @@ def _severity(control_id: str) -> str:
 
 def as_csv(rows: Sequence[Mapping[str, str]]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=FIELDS, extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", restval="", lineterminator="\n")
     writer.writeheader()
     writer.writerows(ordered(rows))
     return out.getvalue()

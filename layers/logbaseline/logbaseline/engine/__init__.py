@@ -46,10 +46,13 @@ from logbaseline.engine.routing import (
     TAMPER_EVENTS,
     InvalidEvent,
     Target,
+    exemption_tags_set,
     route,
 )
 from logbaseline.engine.sessions import FixSession
 from logbaseline.engine.settings import Settings
+from logbaseline.engine.tag_records import TABLE_VARIABLE as TAG_TABLE_VARIABLE
+from logbaseline.engine.tag_records import TagRecords
 from logbaseline.engine.workflow import already_planned
 from logbaseline.models import Mode, Scope, not_applicable
 
@@ -97,6 +100,13 @@ class Report:
     unreachable: list[AccountUnreachable] = field(default_factory=list)
     archived: list[Outcome] = field(default_factory=list)  # a sweep's: earlier findings it no longer finds
     continued: bool = False  # a sweep's: its publication goes on in another message
+    # logbaseline findings someone set SUPPRESSED with no exemption to say so (the SuppressedWithoutExemption alarm)
+    suppressed_without_exemption: list[str] = field(default_factory=list)
+
+    @property
+    def exemptions_applied(self) -> int:
+        """Failing results an exemption covered (no fix asked for): the ExemptionsApplied metric."""
+        return sum(o.exempt for o in self.outcomes)
 
 
 @dataclass
@@ -141,6 +151,8 @@ class Service:
             units = OrganizationalUnits(lambda: home("organizations"))
             register = S3Register(os.environ[REGISTER_VARIABLE], account_id, lambda: home("s3"), units)
             settings = replace(settings, exemptions=register)
+        if os.environ.get(TAG_TABLE_VARIABLE):  # since when each exemption tag has been set, and by whom
+            settings = replace(settings, tag_records=TagRecords(os.environ[TAG_TABLE_VARIABLE], home, retention_days))
         return cls(
             settings=settings,
             clients_for=MemberClients(coverage, os.environ.get("LOGBASELINE_MEMBER_ROLE_NAME", ""), session),
@@ -173,12 +185,13 @@ class Service:
             return Report([], approved)
         if event.get("detail-type") == RECONCILE_REQUEST and event.get("source") == SWEEP_SOURCE:
             account_id, region = reconcile_scope(event)
-            self.reconcile(account_id, region)
-            return Report()
+            reconciled = self.reconcile(account_id, region)
+            return Report(suppressed_without_exemption=reconciled.suppressed_without_exemption)
         targets = [t for t in route(event, self.regions) if self.settings.evaluates(t.control)]
         sweeping = event.get("detail-type") == SWEEP_REQUEST
         if not sweeping:
             speaks_of_itself(event, targets)
+            self._record_exemption_tags(event)
         report, started = Report(), datetime.now(UTC)
         try:
             with keeping_checkpoints(self.checkpoints):
@@ -187,7 +200,8 @@ class Service:
             self._report_unreachable(error, event.get("region") or self.home.region)
             return Report(unreachable=[error])
         if not sweeping:
-            self.report(report.outcomes)
+            publication = self.report(report.outcomes)
+            report.suppressed_without_exemption = publication.suppressed_without_exemption
             published = report.outcomes
         else:
             published = self._sweep_page(event, targets, report, started, deadline)
@@ -198,6 +212,12 @@ class Service:
         queue = (self.priority_fix_queue_url or self.fix_queue_url) if tampered(event) else self.fix_queue_url
         self._send(queue, [r.to_message() for r in report.fixes_requested], "fix")
         return report
+
+    def _record_exemption_tags(self, event: Mapping[str, Any]) -> None:
+        """Who set or removed an exemption tag, from where and when (the tag's record: engine/tag_records.py)."""
+        calls = exemption_tags_set(event)
+        for call in calls if self.settings.tag_records else ():
+            self.settings.tag_records.record_call(call.record(event["detail"]))  # type: ignore[union-attr]
 
     def _sweep_page(
         self,
@@ -221,6 +241,7 @@ class Service:
                 continue
             pending.append(outcome)
         publication = self.report(pending, deadline)
+        report.suppressed_without_exemption = publication.suppressed_without_exemption
         done = pending[: len(pending) - len(publication.left)]
         finished = {t.control.id for t in targets}
         if publication.left:
@@ -297,9 +318,9 @@ class Service:
         self._reconcile_later(publication.deferred)
         return publication
 
-    def reconcile(self, account_id: str, region: str) -> None:
+    def reconcile(self, account_id: str, region: str) -> Publication:
         """Bring the workflow of this deployment's findings in one account and region in step with their state."""
-        publish([], self.clients_for, self.workflow, reconcile_in=[(account_id, region)])
+        return publish([], self.clients_for, self.workflow, reconcile_in=[(account_id, region)])
 
     def _reconcile_later(self, scopes: Iterable[tuple[str, str]]) -> None:
         """Ask for a reconciliation a minute from now, once per account and region and minute in this container
@@ -518,5 +539,5 @@ def judge(
                 results = [f.result() for f in futures]
         outcomes = [o for found, _ in results for o in found]
         register = settings.exemptions() if settings.exemptions else None
-        outcomes = with_exemptions(outcomes, clients_for, date.today(), register)
+        outcomes = with_exemptions(outcomes, clients_for, date.today(), register, settings.tag_records)
         return outcomes, [f for _, failures in results for f in failures]

@@ -9,9 +9,10 @@ from typing import Any
 
 from logbaseline.aws import Clients
 from logbaseline.controls.base import Control
-from logbaseline.engine.exemptions import TAG_KEY, Ruling, decide, read_exemption_tags
+from logbaseline.engine.exemptions import TAG_KEY, Origin, Ruling, decide, read_exemption_tags
 from logbaseline.engine.register import Register
 from logbaseline.engine.settings import Settings
+from logbaseline.engine.tag_records import TagRecords
 from logbaseline.models import Resource, Scope, Status, Verdict, not_applicable
 
 ClientsFactory = Callable[[str, str], Clients]  # (account id, region) -> clients
@@ -68,7 +69,11 @@ class Outcome:
 
 
 def with_exemptions(
-    outcomes: list[Outcome], clients_for: ClientsFactory, today: date, register: Register | None = None
+    outcomes: list[Outcome],
+    clients_for: ClientsFactory,
+    today: date,
+    register: Register | None = None,
+    records: TagRecords | None = None,
 ) -> list[Outcome]:
     """Attach what exempts each failing resource: an entry of the exemption register, or its exemption tag, from
     the tags the control read with the resource, or else through the tagging API (one call per account and
@@ -82,17 +87,26 @@ def with_exemptions(
         if tagged and outcome.resource.tags is None:
             unread.setdefault((outcome.account_id, outcome.region), []).append(index)
         else:
-            result[index] = _ruled(outcome, (outcome.resource.tags or {}).get(TAG_KEY), register, today)
+            result[index] = _ruled(outcome, (outcome.resource.tags or {}).get(TAG_KEY), register, today, records)
     for (account_id, region), indexes in unread.items():
         tags = read_exemption_tags(clients_for(account_id, region))
         for index in indexes:
-            result[index] = _ruled(result[index], tags.get(result[index].resource_id), register, today)
+            result[index] = _ruled(result[index], tags.get(result[index].resource_id), register, today, records)
     return result
 
 
-def _ruled(outcome: Outcome, tag: str | None, register: Register | None, today: date) -> Outcome:
+def tag_origin(records: TagRecords | None, account_id: str, resource_id: str, today: date) -> Origin | None:
+    """Since when the resource's tag value has been set, from the service's records (read only when a register's
+    policy honours the tag)."""
+    return (lambda value: records.origin(account_id, resource_id, value, today)) if records else None
+
+
+def _ruled(
+    outcome: Outcome, tag: str | None, register: Register | None, today: date, records: TagRecords | None
+) -> Outcome:
     o = outcome
-    ruling = decide(o.control.id, o.account_id, o.region, o.resource_id, tag, register, today)
+    origin = tag_origin(records, o.account_id, o.resource_id, today)
+    ruling = decide(o.control.id, o.account_id, o.region, o.resource_id, tag, register, today, origin)
     return replace(outcome, exemption=ruling) if ruling else outcome
 
 

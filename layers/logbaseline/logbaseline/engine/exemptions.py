@@ -10,22 +10,25 @@ An exemption needs an expiry and a reason. An expired or malformed one is ignore
 finding says so; so is a tag that names control ids this deployment does not have.
 
 Where the security team deploys an exemption register (engine/register.py), its entries come first, and a tag is
-only a request: honoured for the accounts and controls the register's `tag_exemptions` policy names, up to its
-maximum duration, `all` only where it allows every control; otherwise the finding says why, and the fix goes on.
+only a request: honoured for the accounts and controls the register's `tag_exemptions` policy names, `all` only where
+it allows every control, and capped at the policy's maximum counted from the day the tag was set (its tagging call,
+else the day it was first seen: engine/tag_records.py); otherwise the finding says why, and the fix goes on.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from logbaseline.aws import Clients
 from logbaseline.controls import REGISTRY
 from logbaseline.engine.register import Register
+from logbaseline.engine.tag_records import TagOrigin, first_seen_today
 
 TAG_KEY = "logbaseline:exempt"
+Origin = Callable[[str], TagOrigin]  # the tag's value -> since when it has been set (engine/tag_records.py)
 _VALUE = re.compile(r"^\s*(?P<controls>\S+)\s+until=(?P<until>\d{4}-\d{2}-\d{2})\s+reason=(?P<reason>\S.*?)\s*$")
 
 
@@ -100,9 +103,10 @@ def decide(
     tag: str | None,
     register: Register | None,
     today: date,
+    origin: Origin | None = None,
 ) -> Ruling | None:
-    """What exempts this failing resource today: a register entry, else its tag (as the register's policy allows);
-    None when nothing speaks of it."""
+    """What exempts this failing resource today: a register entry, else its tag (as the register's policy allows,
+    capped at its maximum from the day the tag was set: `origin`, else today); None when nothing speaks of it."""
     if register is None:
         return rule(tag, control_id, today)
     entry = register.entry_for(control_id, account_id, region, resource_id, today)
@@ -112,25 +116,34 @@ def decide(
         return Ruling(True, note, "register", until, entry.reason, entry.approver, entry.id)
     ruling = rule(tag, control_id, today)
     if ruling is not None and ruling.applies:
-        ruling = _as_policy_allows(ruling, parse(tag or ""), control_id, account_id, register, today)
+        since = origin or (lambda value: first_seen_today(today))
+        ruling = _as_policy_allows(ruling, tag or "", control_id, account_id, register, today, since)
     if ruling is None and (expired := register.expired_entry_for(control_id, account_id, region, resource_id, today)):
         return Ruling(False, f"register entry {expired.id} expired on {expired.expires}", "register")
     return ruling
 
 
 def _as_policy_allows(
-    ruling: Ruling, tag: Exemption, control_id: str, account_id: str, register: Register, today: date
+    ruling: Ruling, value: str, control_id: str, account_id: str, register: Register, today: date, origin: Origin
 ) -> Ruling:
-    policy, refused = register.tag_policy, f"{TAG_KEY} tag not honoured"
+    """The tag's ruling as the register's policy allows it; since when the tag was set is read (`origin`) only for a
+    tag the policy honours."""
+    policy, refused, tag = register.tag_policy, f"{TAG_KEY} tag not honoured", parse(value)
     if policy is None:
         return Ruling(False, f"{refused}: the exemption register allows no tag exemptions (ask for a register entry)")
     if not policy.allows(control_id, account_id, register.ous):
         return Ruling(False, f"{refused}: the exemption register allows none for {control_id} in account {account_id}")
     if tag.controls is None and "*" not in policy.controls:
         return Ruling(False, f"{refused}: 'all' controls is not allowed; name the controls")
-    if tag.until > today + timedelta(days=policy.max_days):
-        return Ruling(False, f"{refused}: until={tag.until} is beyond the register's {policy.max_days} days for tags")
-    return ruling
+    since = origin(value)
+    cap = since.since + timedelta(days=policy.max_days)
+    if tag.until <= cap:
+        return ruling
+    counted = f"the register allows {policy.max_days} days for tags from {since.since} ({since.how})"
+    if cap < today:
+        return Ruling(False, f"{TAG_KEY} tag expired on {cap}: it asks until={tag.until}, {counted}")
+    note = f"exempt until {cap} (capped: the tag asks until={tag.until}, {counted}): {tag.reason}"
+    return Ruling(True, note, "tag", cap.isoformat(), tag.reason)
 
 
 def read_exemption_tags(clients: Clients, arns: list[str] | None = None) -> Mapping[str, str]:

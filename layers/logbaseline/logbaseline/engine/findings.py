@@ -24,10 +24,13 @@ from logbaseline.engine.workflow import (
     Update,
     apply,
     current_findings,
+    exempt,
     fix_note,
+    not_an_exemptions,
     pages,
     reconcile,
     reconcile_later,
+    suppressed_without_exemption,
     updates,
 )
 from logbaseline.models import Status
@@ -145,6 +148,8 @@ class Publication:
     lookups: int = 0  # GetFindings calls made
     # (account, region) whose workflow was not kept in step now, to reconcile later (GetFindings was busy)
     deferred: set[tuple[str, str]] = field(default_factory=set)
+    # ids of logbaseline findings someone set SUPPRESSED with no exemption to say so (metric and alarm)
+    suppressed_without_exemption: list[str] = field(default_factory=list)
 
 
 # Each container keeps to 90% of AWS's published Security Hub rates (quotas.py): at the full rate, calls that
@@ -208,11 +213,20 @@ def publish(
         if workflow and (imported or not batch):
             if look_up:
                 pending = updates(imported, current)
+                result.suppressed_without_exemption += [
+                    f["Id"]
+                    for f in imported
+                    if f["Id"] in current and not_an_exemptions(current[f["Id"]]) and not exempt(f)
+                ]
             elif small:
                 pending = reconcile_later(imported)
                 result.deferred.add((account_id, region))
             else:
-                pending = reconcile(securityhub, account_id, region, product_arn(account_id, region), imported, wait)
+                product = product_arn(account_id, region)
+                pending = reconcile(securityhub, account_id, region, product, imported, wait)
+                result.suppressed_without_exemption += [
+                    f["Id"] for f in suppressed_without_exemption(securityhub, account_id, region, product, wait)
+                ]
             result.unprocessed.extend(_apply_with_retry(securityhub, pending, wait))
     if result.refused:
         raise ImportFailed(f"Security Hub refused {len(result.refused)} findings: {result.refused[:3]}")

@@ -13,13 +13,14 @@ from botocore.exceptions import ClientError
 from logbaseline.aws import Clients
 from logbaseline.controls import load
 from logbaseline.controls.base import Changes, FixFailed
-from logbaseline.engine.evaluation import Outcome, evaluate_scope
+from logbaseline.engine.evaluation import Outcome, evaluate_scope, tag_origin
 from logbaseline.engine.exemptions import TAG_KEY, Ruling, decide, read_exemption_tags
 from logbaseline.engine.findings import PACER, finding_id
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT, FixLimit, History
 from logbaseline.engine.register import Register
 from logbaseline.engine.routing import InvalidEvent
 from logbaseline.engine.settings import Settings
+from logbaseline.engine.tag_records import TagRecords
 from logbaseline.engine.workflow import pages
 from logbaseline.models import Mode, Scope, Status
 
@@ -129,7 +130,8 @@ def apply_fix(
         refused = replace(current, fix=record | {"Outcome": "refused", "Error": refusal})
         return [refused if o is current else o for o in before]
     # The tag (or the register) may have changed since the evaluator looked: read again, for this resource only.
-    ruling = _exemption(clients, current, settings.exemptions() if settings.exemptions else None)
+    register = settings.exemptions() if settings.exemptions else None
+    ruling = _exemption(clients, current, register, settings.tag_records)
     if ruling:
         ruled = replace(current, exemption=ruling)
         if ruling.applies:
@@ -234,7 +236,9 @@ def _account_of(identity: str) -> str:
     return parts[4] if len(parts) > 5 and parts[0] == "arn" else ""
 
 
-def _exemption(clients: Clients, outcome: Outcome, register: Register | None) -> Ruling | None:
+def _exemption(
+    clients: Clients, outcome: Outcome, register: Register | None, records: TagRecords | None
+) -> Ruling | None:
     o, today = outcome, date.today()
     if not o.resource_id.startswith("arn:"):  # an account carries no tag
         return decide(o.control.id, o.account_id, o.region, o.resource_id, None, register, today)
@@ -242,7 +246,8 @@ def _exemption(clients: Clients, outcome: Outcome, register: Register | None) ->
         tag = o.resource.tags.get(TAG_KEY)
     else:
         tag = read_exemption_tags(clients, [o.resource_id]).get(o.resource_id)
-    return decide(o.control.id, o.account_id, o.region, o.resource_id, tag, register, today)
+    origin = tag_origin(records, o.account_id, o.resource_id, today)
+    return decide(o.control.id, o.account_id, o.region, o.resource_id, tag, register, today, origin)
 
 
 def _describe(changes: Changes) -> str:

@@ -16,6 +16,7 @@ import jmespath
 
 from logbaseline.controls import all_controls
 from logbaseline.controls.base import CloudTrailTrigger, ConfigTrigger, Control
+from logbaseline.engine.tagging import ExemptionTagCall, TaggingCall, exemption_tag_calls
 from logbaseline.models import Scope
 
 CONFIG_CHANGE = "Config Configuration Item Change"
@@ -192,15 +193,42 @@ def _route_config(detail: Mapping[str, Any], regions: Sequence[str]) -> list[Tar
     return _targets(routes().config.get(resource_type, ()), item, account, region, regions)
 
 
-def _route_cloudtrail(event: Mapping[str, Any], detail: Mapping[str, Any], regions: Sequence[str]) -> list[Target]:
-    source = _field(detail, "eventSource", "detail")
-    name = _field(detail, "eventName", "detail")
-    if detail.get("errorCode"):
-        return []  # a failed call changed nothing
+def _account_and_region(event: Mapping[str, Any], detail: Mapping[str, Any]) -> tuple[str, str]:
     account = (
         _field(detail, "recipientAccountId", "detail")
         if "recipientAccountId" in detail
         else _field(event, "account", "event")
     )
-    region = _field(detail, "awsRegion", "detail")
-    return _targets(routes().cloudtrail.get((source, name), ()), detail, account, region, regions)
+    return account, _field(detail, "awsRegion", "detail")
+
+
+def _route_cloudtrail(event: Mapping[str, Any], detail: Mapping[str, Any], regions: Sequence[str]) -> list[Target]:
+    source = _field(detail, "eventSource", "detail")
+    name = _field(detail, "eventName", "detail")
+    if detail.get("errorCode"):
+        return []  # a failed call changed nothing
+    account, region = _account_and_region(event, detail)
+    targets = _targets(routes().cloudtrail.get((source, name), ()), detail, account, region, regions)
+    tagged = exemption_tag_calls(detail, account, region)
+    if tagged:  # an exemption tag set or removed: the resource, judged again by the controls of its type
+        _own([t.resource_id for t in tagged], account)
+        targets += [Target(c, Scope(account, region, t.scope_id)) for t in tagged for c in controls_judging(t.call)]
+    return list(dict.fromkeys(targets))
+
+
+def controls_judging(call: TaggingCall) -> list[Control]:
+    """The controls that judge the resources a tagging call tags."""
+    return [
+        c
+        for c in all_controls()
+        if c.resource_type in call.resource_types
+        and (not call.service or any(t.event_source == call.service for t in c.cloudtrail_triggers))
+    ]
+
+
+def exemption_tags_set(event: Mapping[str, Any]) -> list[ExemptionTagCall]:
+    """The exemption tags a successful CloudTrail call set or removed (for the record of who did)."""
+    detail = event.get("detail")
+    if event.get("detail-type") != CLOUDTRAIL_CALL or not isinstance(detail, Mapping) or detail.get("errorCode"):
+        return []
+    return exemption_tag_calls(detail, *_account_and_region(event, detail))

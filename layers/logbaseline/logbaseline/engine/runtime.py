@@ -14,7 +14,7 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from logbaseline.engine import InvalidEvent, Service
+from logbaseline.engine import InvalidEvent, Report, Service
 from logbaseline.engine.evaluation import Outcome
 
 # What every EventBridge event carries. Checked here, without a model library: the evaluator's cold start
@@ -90,6 +90,19 @@ FIX_METRICS = {
     "refused": "FixesRefused",
     "stopped": "FixesStopped",
 }
+
+
+def report_counters(report: Report) -> dict[str, int]:
+    """The evaluator's counts of one message, each a metric (`fixes_requested` is FixesRequested)."""
+    return {
+        "fixes_requested": len(report.fixes_requested),
+        "reads_failed": len(report.read_failures),
+        "accounts_unreachable": len(report.unreachable),
+        "findings_archived": len(report.archived),
+        "sweep_pages_continued": int(report.continued),
+        "exemptions_applied": report.exemptions_applied,  # failing results an exemption covered
+        "suppressed_without_exemption": len(report.suppressed_without_exemption),  # its alarm: docs/exemptions.md
+    }
 
 
 def count_outcomes(metrics: Metrics, outcomes: Iterable[Outcome], **counters: int) -> None:

@@ -23,6 +23,7 @@ from logbaseline.controls import REGISTRY, all_controls
 from logbaseline.controls.base import Control
 from logbaseline.controls.logs_log_group_retention_bounded import CEILING, FLOOR
 from logbaseline.engine.register import InvalidRegister, OrganizationalUnits, Register, parse_yaml
+from logbaseline.engine.tag_records import TagRecords
 from logbaseline.models import Mode
 
 MODES_VARIABLE = "LOGBASELINE_REMEDIATION_MODES"
@@ -49,6 +50,8 @@ class Settings:
     controls: frozenset[str] = frozenset()  # the controls evaluated; empty: every control
     # The security team's exemption register, read when needed (engine/register.py); None: tags alone exempt.
     exemptions: Callable[[], Register] | None = field(default=None, compare=False)
+    # Since when a resource's exemption tag has been set (engine/tag_records.py); None: counted from today.
+    tag_records: TagRecords | None = field(default=None, compare=False)
 
     def evaluates(self, control: Control) -> bool:
         return not self.controls or control.id in self.controls
