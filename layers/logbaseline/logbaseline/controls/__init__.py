@@ -38,6 +38,7 @@ REGISTRY: dict[str, str] = {
     "opensearch_logs_enabled": "logbaseline.controls.opensearch_logs_enabled",
     "networkfirewall_logging_enabled": "logbaseline.controls.networkfirewall_logging_enabled",
     "redshift_audit_logging_enabled": "logbaseline.controls.redshift_audit_logging_enabled",
+    "cloudtrail_security_alarms": "logbaseline.controls.cloudtrail_security_alarms",
 }
 
 

@@ -39,6 +39,7 @@ STACK_NAMES = {
     "access_log_bucket": "parameter AccessLogBucket",
     "access_log_prefix": "parameter AccessLogPrefix",
     "access_logging_scope": "parameter AccessLoggingScope",
+    "security_alarm_topic_arn": "parameter SecurityAlarmTopicArn",
 }
 
 
