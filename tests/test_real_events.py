@@ -49,10 +49,13 @@ RECORDER, FLOW_LOGS, DNS, ELB = (
 )
 
 
+ALARMS = "cloudtrail_security_alarms"
+
+
 def trail(name: str) -> set[tuple[str, str | None]]:
     """A trail named by the call: its own controls (its digests re-verified too), and the account-level one."""
     own = {(VALIDATION, name), (TRAIL_KMS, name), (TRAIL_CW, name), ("cloudtrail_log_integrity_verified", name)}
-    return own | {(TRAIL_LOGGING, None)}
+    return own | {(TRAIL_LOGGING, None), (ALARMS, None)}
 
 
 EXAMPLE_TRAIL = "arn:aws:cloudtrail:us-west-2:123456789012:trail/example-trail"

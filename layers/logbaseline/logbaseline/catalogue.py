@@ -142,6 +142,7 @@ PARAMETER_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "AccessLogPrefix",
             "CloudTrailKmsKeyArn",
             "LogGroupKmsKeyArn",
+            "SecurityAlarmTopicArn",
         ),
     ),
     ("Remediation modes", "One per control with a fix: `off` (never fix), `dry-run` (record only), `auto`.", ()),
