@@ -85,7 +85,8 @@ def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -
     trail, gaps = cis.alerting_gaps(state)
     if trail is None or not gaps:
         raise FixFailed("refused: no log group to put the filters on" if trail is None else "nothing is missing")
-    group, taken = trail["log_group"], {f["name"] for f in trail["filters"]}
+    group = trail["log_group"]
+    taken = {f["name"] for t in state["trails"] if t["log_group"] == group for f in t["filters"]}  # never replaced
     left = []
     for check in (c for c in cis.CHECKS if c.control in gaps):
         if alarm_name(check) in state["alarm_names"]:
