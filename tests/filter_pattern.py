@@ -1,7 +1,7 @@
 """CloudWatch Logs filter patterns for JSON log events, as AWS documents them: a matcher for the tests.
 
-moto has no TestMetricFilter, and its FilterLogEvents treats a `{ ... }` pattern as matching every event
-(docs/emulator-gaps.md); no maintained matcher is on PyPI. This one follows the CloudWatch Logs user guide,
+moto has no TestMetricFilter, and its FilterLogEvents does not evaluate JSON patterns (docs/emulator-gaps.md);
+no maintained matcher is on PyPI. This one follows the CloudWatch Logs user guide,
 "Filter pattern syntax for metric filters" (awsdocs/amazon-cloudwatch-logs-user-guide,
 doc_source/FilterAndPatternSyntax.md): property selectors `$.a.b[0]`, `=` and `!=` on strings (quoted, or bare
 alphanumerics) with `*` as a wild card, numeric `= != < > <= >=`, `IS NULL`/`IS TRUE`/`IS FALSE`, `NOT EXISTS`,
