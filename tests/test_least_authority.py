@@ -258,7 +258,7 @@ WRITE_REQUESTS = {  # the call a fix makes, on a resource of the role's own acco
     "cloudtrail:UpdateEventDataStore": "arn:aws:cloudtrail:eu-west-1:{account}:eventdatastore/EXAMPLE-f852",
     "apigateway:PATCH": "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3d4e5/stages/prod",
     "logs:PutMetricFilter": "arn:aws:logs:eu-west-1:{account}:log-group:cloudtrail",
-    "cloudwatch:PutMetricAlarm": "arn:aws:cloudwatch:eu-west-1:{account}:alarm:logbaseline-CloudWatch.1-RootAccountUsage",
+    "cloudwatch:PutMetricAlarm": "arn:aws:cloudwatch:eu-west-1:{account}:alarm:logbaseline-CloudWatch.1-Root",
 }  # fmt: skip
 
 
