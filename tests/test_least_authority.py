@@ -266,6 +266,10 @@ SCOPED_READS = {  # reads granted on resources of a kind, not on "*"
     "cloudwatch:DescribeAlarms": "arn:aws:cloudwatch:eu-west-1:{account}:alarm:cis-root-usage",
     "logs:DescribeMetricFilters": "arn:aws:logs:eu-west-1:{account}:log-group:cloudtrail",
     "sns:ListSubscriptionsByTopic": f"arn:aws:sns:eu-west-1:{OTHER}:security-alarms",  # another account's topic
+    **{
+        f"securityhub:{action}": "arn:aws:securityhub:eu-west-1:{account}:hub/default"
+        for action in ("DescribeHub", "GetAdministratorAccount", "ListMembers")
+    },
 }
 
 

@@ -27,7 +27,7 @@ GROUP_KMS, DNS = "logs_log_group_kms_encryption_enabled", "vpc_dns_query_logging
 ELB, WAF = "elb_access_logs_enabled", "wafv2_web_acl_logging_enabled"
 NOT_PUBLIC, TRAIL_BUCKET_LOGGING = "cloudtrail_bucket_not_public", "cloudtrail_bucket_access_logging_enabled"
 LIFECYCLE, ACCESS_LOGGING = "s3_log_bucket_lifecycle_bounded", "s3_bucket_server_access_logging_enabled"
-ALARMS = "cloudtrail_security_alarms"
+ALARMS, SECURITYHUB = "cloudtrail_security_alarms", "securityhub_enabled"
 
 GROUP, VPC, TRAIL = "/aws/lambda/orders-api", "vpc-0a1b2c3d4e5f67890", "management-events"
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events"
@@ -80,6 +80,9 @@ EXPECTED = {
     "cloudtrail/logs-DisassociateKmsKey.json": {(GROUP_KMS, GROUP)},
     "cloudtrail/logs-PutMetricFilter.json": {(ALARMS, None)},
     "cloudtrail/logs-DeleteMetricFilter.json": {(ALARMS, None)},
+    "cloudtrail/securityhub-EnableSecurityHub.json": {(SECURITYHUB, None)},
+    "cloudtrail/securityhub-DisableSecurityHub.json": {(SECURITYHUB, None)},
+    "cloudtrail/securityhub-DisassociateFromAdministratorAccount.json": {(SECURITYHUB, None)},
     "cloudtrail/ec2-CreateVpc.json": VPC_CHANGE,
     "cloudtrail/ec2-CreateFlowLogs.json": {(FLOW_LOGS, VPC)},  # to a log group: no bucket to judge
     "cloudtrail/ec2-CreateFlowLogs-s3.json": {

@@ -157,6 +157,7 @@ PARAMETER_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "RemediationAccountsAllow",
             "RemediationAccountsDeny",
             "ExemptionRegisterBucket",
+            "SecurityHubAdministratorAccountId",
         ),
     ),
     (

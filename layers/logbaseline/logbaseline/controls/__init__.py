@@ -39,6 +39,7 @@ REGISTRY: dict[str, str] = {
     "networkfirewall_logging_enabled": "logbaseline.controls.networkfirewall_logging_enabled",
     "redshift_audit_logging_enabled": "logbaseline.controls.redshift_audit_logging_enabled",
     "cloudtrail_security_alarms": "logbaseline.controls.cloudtrail_security_alarms",
+    "securityhub_enabled": "logbaseline.controls.securityhub_enabled",
 }
 
 

@@ -40,6 +40,7 @@ STACK_NAMES = {
     "access_log_prefix": "parameter AccessLogPrefix",
     "access_logging_scope": "parameter AccessLoggingScope",
     "security_alarm_topic_arn": "parameter SecurityAlarmTopicArn",
+    "securityhub_administrator_account_id": "parameter SecurityHubAdministratorAccountId",
 }
 
 
