@@ -25,6 +25,7 @@ LEFT_TO_A_PERSON = {
     "opensearch_logs_enabled",
     "networkfirewall_logging_enabled",
     "redshift_audit_logging_enabled",
+    "securityhub_enabled",  # the demo's account is on its own, with no Security Hub administrator
 }
 
 
