@@ -105,6 +105,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
         CloudWatchLogsLogGroupArn=trail_group,
         CloudWatchLogsRoleArn=trail_role,
     )
+    # Security Hub is on in the emulator's account, which has no Security Hub administrator: securityhub_enabled's gap.
     alarms = clients("sns").create_topic(Name="security-alarms")["TopicArn"]
     alarm_inbox = clients("sqs").create_queue(QueueName="security-alarms")["QueueUrl"]
     inbox_arn = clients("sqs").get_queue_attributes(QueueUrl=alarm_inbox, AttributeNames=["QueueArn"])
