@@ -270,6 +270,9 @@ SCOPED_READS = {  # reads granted on resources of a kind, not on "*"
         f"securityhub:{action}": "arn:aws:securityhub:eu-west-1:{account}:hub/default"
         for action in ("DescribeHub", "GetAdministratorAccount", "ListMembers")
     },
+    "cloudtrail:GetEventDataStore": "arn:aws:cloudtrail:eu-west-1:{account}:eventdatastore/a1b2c3d4",
+    "glue:GetDatabases": "arn:aws:glue:eu-west-1:{account}:catalog",
+    "glue:GetTables": "arn:aws:glue:eu-west-1:{account}:table/cloudtrail/management_events",
 }
 
 

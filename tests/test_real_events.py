@@ -49,12 +49,13 @@ RECORDER, FLOW_LOGS, DNS, ELB = (
 )
 
 
-ALARMS = "cloudtrail_security_alarms"
+ALARMS, QUERYABLE = "cloudtrail_security_alarms", "cloudtrail_logs_queryable"
 
 
 def trail(name: str) -> set[tuple[str, str | None]]:
-    """A trail named by the call: its own controls (its digests re-verified too), and the account-level one."""
+    """A trail named by the call: its own controls (its digests re-verified too), and the account-level ones."""
     own = {(VALIDATION, name), (TRAIL_KMS, name), (TRAIL_CW, name), ("cloudtrail_log_integrity_verified", name)}
+    own |= {(QUERYABLE, name)}
     return own | {(TRAIL_LOGGING, None), (ALARMS, None)}
 
 

@@ -27,7 +27,7 @@ GROUP_KMS, DNS = "logs_log_group_kms_encryption_enabled", "vpc_dns_query_logging
 ELB, WAF = "elb_access_logs_enabled", "wafv2_web_acl_logging_enabled"
 NOT_PUBLIC, TRAIL_BUCKET_LOGGING = "cloudtrail_bucket_not_public", "cloudtrail_bucket_access_logging_enabled"
 LIFECYCLE, ACCESS_LOGGING = "s3_log_bucket_lifecycle_bounded", "s3_bucket_server_access_logging_enabled"
-ALARMS, SECURITYHUB = "cloudtrail_security_alarms", "securityhub_enabled"
+ALARMS, SECURITYHUB, QUERYABLE = "cloudtrail_security_alarms", "securityhub_enabled", "cloudtrail_logs_queryable"
 
 GROUP, VPC, TRAIL = "/aws/lambda/orders-api", "vpc-0a1b2c3d4e5f67890", "management-events"
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events"
@@ -38,6 +38,7 @@ ACL = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/orders-web-acl/a1b2c
 BUCKET = "org-cloudtrail-logs-123456789012"
 FLOW_LOG_BUCKET = "arn:aws:s3:::vpc-flow-logs-123456789012/flow/"
 TRAIL_CHANGE = {(TRAIL_LOGGING, None), (VALIDATION, TRAIL), (TRAIL_KMS, TRAIL), (TRAIL_CW, TRAIL), (ALARMS, None)}
+TRAIL_CHANGE |= {(QUERYABLE, TRAIL)}
 # A trail change may move it to another bucket: the trail's bucket (responseElements.s3BucketName) is re-judged.
 TRAIL_BUCKETS = {(NOT_PUBLIC, BUCKET), (TRAIL_BUCKET_LOGGING, BUCKET)}
 # ... and it becomes a log bucket: the log-bucket controls judge it at once, not at the next sweep.
@@ -152,6 +153,7 @@ EXPECTED = {
         (VALIDATION, TRAIL_ARN),
         (TRAIL_KMS, TRAIL_ARN),
         (TRAIL_CW, TRAIL_ARN),
+        (QUERYABLE, TRAIL_ARN),
     },
     "config/AWS-EC2-VPC.json": VPC_CHANGE,
     "config/deleted-AWS-EC2-VPC.json": VPC_CHANGE,

@@ -40,6 +40,7 @@ REGISTRY: dict[str, str] = {
     "redshift_audit_logging_enabled": "logbaseline.controls.redshift_audit_logging_enabled",
     "cloudtrail_security_alarms": "logbaseline.controls.cloudtrail_security_alarms",
     "securityhub_enabled": "logbaseline.controls.securityhub_enabled",
+    "cloudtrail_logs_queryable": "logbaseline.controls.cloudtrail_logs_queryable",
 }
 
 
