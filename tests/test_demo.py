@@ -26,6 +26,7 @@ LEFT_TO_A_PERSON = {
     "networkfirewall_logging_enabled",
     "redshift_audit_logging_enabled",
     "securityhub_enabled",  # the demo's account is on its own, with no Security Hub administrator
+    "cloudtrail_logs_queryable",
 }
 
 

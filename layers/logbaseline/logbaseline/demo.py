@@ -110,6 +110,9 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     alarm_inbox = clients("sqs").create_queue(QueueName="security-alarms")["QueueUrl"]
     inbox_arn = clients("sqs").get_queue_attributes(QueueUrl=alarm_inbox, AttributeNames=["QueueArn"])
     clients("sns").subscribe(TopicArn=alarms, Protocol="sqs", Endpoint=inbox_arn["Attributes"]["QueueArn"])
+    # A regional trail of the same bucket, with validation on: no log group, no Athena table, no CloudTrail Lake
+    # event data store, so nothing can query its events (cloudtrail_logs_queryable's gap).
+    cloudtrail.create_trail(Name="regional-audit", S3BucketName=trail_bucket, EnableLogFileValidation=True)
     # AWS gives a new trail this selector by default; moto leaves it empty (docs/emulator-gaps.md).
     cloudtrail.put_event_selectors(
         TrailName="management-events", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
