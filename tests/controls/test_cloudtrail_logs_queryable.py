@@ -3,13 +3,17 @@ on the emulator (moto, with CloudTrail Lake answered by the emulator's gateway: 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from botocore.exceptions import ClientError
+from logbaseline import sam_template
 from logbaseline.aws import Clients
 from logbaseline.controls.cloudtrail_logs_queryable import CONTROL, trail_location
+from logbaseline.engine.routing import TAMPER_EVENTS
 from logbaseline.models import Mode, Resource, Scope, Status
 
-from tests.conftest import NO_RETRY, REGION, findings_by_resource, load_event, make_service
+from tests.conftest import NO_RETRY, REGION, ROOT, findings_by_resource, load_event, make_service
 
 ME, NAME, BUCKET = "123456789012", "management-events", "org-cloudtrail-logs-123456789012"
 ARN = f"arn:aws:cloudtrail:{REGION}:{ME}:trail/{NAME}"
@@ -132,3 +136,58 @@ def test_the_emulated_lake_refuses_what_aws_refuses(aws):
     cloudtrail.create_event_data_store(Name="kept")
     with pytest.raises(ClientError, match="EventDataStoreTerminationProtectedException"):
         cloudtrail.delete_event_data_store(EventDataStore="kept")
+
+
+# --- the investigation queries the stack can save -----------------------------------------------------------------
+
+TEMPLATE = sam_template.load(ROOT / "template.yaml")
+EXPOSING = {"PutBucketAcl", "PutBucketPolicy", "DeleteBucketPublicAccessBlock"}  # tamper events that expose, not stop
+QUERIES = {
+    "WhoStoppedLoggingQuery": "HasInvestigationLogGroup",
+    "WhoChangedBucketPolicyQuery": "HasInvestigationLogGroup",
+    "AccessKeyActivityQuery": "HasInvestigationLogGroup",
+    "WhoStoppedLoggingAthenaQuery": "HasInvestigationAthenaTable",
+    "WhoChangedBucketPolicyAthenaQuery": "HasInvestigationAthenaTable",
+    "AccessKeyActivityAthenaQuery": "HasInvestigationAthenaTable",
+}
+
+
+def query_text(logical_id: str) -> str:
+    text = TEMPLATE["Resources"][logical_id]["Properties"]["QueryString"]
+    return text["Fn::Sub"] if isinstance(text, dict) else text
+
+
+def named_events(text: str) -> set[str]:
+    """The event names a query's `in [...]` or `IN (...)` list holds."""
+    [names] = re.findall(r"eventname in [\[(]([^\])]*)[\])]", text, re.IGNORECASE)
+    return set(re.findall(r"[\"'](\w+)[\"']", names))
+
+
+def test_each_query_is_saved_only_when_its_source_is_configured():
+    resources = TEMPLATE["Resources"]
+    saved = {k for k, r in resources.items() if r["Type"] in ("AWS::Logs::QueryDefinition", "AWS::Athena::NamedQuery")}
+    assert saved == set(QUERIES)
+    assert {k: resources[k]["Condition"] for k in QUERIES} == QUERIES
+
+
+@pytest.mark.parametrize("logical_id", ["WhoStoppedLoggingQuery", "WhoStoppedLoggingAthenaQuery"])
+def test_who_stopped_logging_asks_for_every_call_the_service_treats_as_switching_logging_off(logical_id):
+    assert named_events(query_text(logical_id)) == set(TAMPER_EVENTS) - EXPOSING
+
+
+@pytest.mark.parametrize("logical_id", ["WhoChangedBucketPolicyQuery", "WhoChangedBucketPolicyAthenaQuery"])
+def test_who_changed_the_bucket_policy_asks_for_the_exposing_calls_and_their_undoing(logical_id):
+    text = query_text(logical_id)
+    assert named_events(text) == EXPOSING | {"DeleteBucketPolicy", "PutBucketPublicAccessBlock"}
+    assert "s3.amazonaws.com" in text and "bucketName" in text
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "field"),
+    [
+        ("AccessKeyActivityQuery", "userIdentity.accessKeyId"),
+        ("AccessKeyActivityAthenaQuery", "useridentity.accesskeyid"),
+    ],
+)
+def test_what_did_this_access_key_do_filters_on_the_key(logical_id, field):
+    assert re.search(rf"{re.escape(field)} = (\?|\"REPLACE-WITH-ACCESS-KEY-ID\")", query_text(logical_id))

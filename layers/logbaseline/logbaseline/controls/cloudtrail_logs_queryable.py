@@ -107,7 +107,7 @@ CONTROL = Control(
         "Choose a query mechanism: deliver the trail to CloudWatch Logs and use Logs Insights; or create an Athena "
         "table over the trail's S3 location (the CloudTrail console's 'Create Athena table', or a partition-projected "
         "table); or create a CloudTrail Lake event data store for management events. The stack's "
-        "InvestigationQueries parameter adds saved queries for the first two."
+        "Investigation* parameters save Logs Insights and Athena queries for the first two."
     ),
     config_triggers=(ConfigTrigger("AWS::CloudTrail::Trail", "ARN || resourceName"),),
     # Glue tables and Lake event data stores made or removed are judged by the scheduled sweep.
