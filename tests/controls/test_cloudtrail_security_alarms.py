@@ -167,6 +167,17 @@ def test_a_check_met_on_any_trail_is_met_and_the_fix_targets_the_most_complete_t
     assert verdict.status is Status.PASSED
 
 
+def test_nothing_to_fix_where_the_missing_checks_already_have_logbaseline_s_own_alarms():
+    """Its topic lost its subscriber, say: the fix could only replace its own alarm, so no fix is offered (and the
+    PutMetricFilter events of an earlier fix never turn into more fix requests)."""
+    done = state(filtered=ALL, alarmed=ALL, actions=(PENDING,))
+    done["alarm_names"] = [alarm_name(c) for c in CHECKS]
+    verdict = CONTROL.evaluate(Resource(ME, REGION, ACCOUNT, done), {TOPIC.name: TOPIC_ARN})
+    assert (verdict.status, verdict.fixable) == (Status.FAILED, False)
+    done["alarm_names"] = done["alarm_names"][1:]
+    assert CONTROL.evaluate(Resource(ME, REGION, ACCOUNT, done), {TOPIC.name: TOPIC_ARN}).fixable
+
+
 def test_without_a_topic_the_gap_is_reported_and_the_fix_is_blocked_by_name():
     verdict = CONTROL.evaluate(account(), {TOPIC.name: ""})
     assert (verdict.status, verdict.fixable) == (Status.FAILED, False)

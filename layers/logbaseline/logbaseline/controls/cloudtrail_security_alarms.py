@@ -68,11 +68,12 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     if not gaps:
         return passed(f"all {len(cis.CHECKS)} CIS monitoring checks have a metric filter and a notifying alarm")
     missing = "; ".join(f"{control} {gap}" for control, gap in gaps.items())
-    configured = bool(params[TOPIC.name])
-    group = trail["log_group"]
+    configured, group = bool(params[TOPIC.name]), trail["log_group"]
+    # Where logbaseline's own alarm exists already (its topic lost its subscriber, say), the fix has nothing to add.
+    addable = [c for c in cis.CHECKS if c.control in gaps and alarm_name(c) not in resource.state["alarm_names"]]
     return failed(
         f"{len(gaps)} of {len(cis.CHECKS)} CIS monitoring checks lack alerting on log group {group}: {missing}",
-        fixable=True,
+        fixable=bool(addable),
         blocked="" if configured else TOPIC.unset(),
     )
 
@@ -122,8 +123,8 @@ CONTROL = Control(
     description=(
         "Each CIS monitoring check that Security Hub runs as CloudWatch.1-14 (root use, unauthorized calls, sign-in "
         "without MFA, IAM policy, CloudTrail, Config, KMS, bucket policy and network changes) has a metric filter "
-        "with the CIS pattern on a multi-region trail's log group, and an alarm on its metric that notifies an SNS "
-        "topic with a confirmed subscriber."
+        "with the CIS pattern on the log group of a logging multi-region trail that records all management events, "
+        "and an alarm on its metric that notifies an SNS topic with a confirmed subscriber."
     ),
     severity=Severity.LOW,
     resource_type="AwsAccount",
