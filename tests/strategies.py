@@ -185,7 +185,12 @@ def parameter_strategies(account: str, region: str) -> dict[str, st.SearchStrate
         "cloudtrail_kms_key_arn": mostly(KMS_KEYS, st.just("")),
         "organization_id": st.sampled_from(("", "o-a1b2c3d4e5")),
         "accounts": st.sampled_from(("", "organization", "111122223333,444455556666")),
+        "security_alarm_topic_arn": mostly(st.sampled_from(ALARM_TOPICS[:2]), st.just("")),
     }
+
+
+# A topic with a confirmed subscriber, one whose only subscription is pending, one whose subscriptions are unreadable.
+ALARM_TOPICS = tuple(f"arn:aws:sns:us-east-1:{ME}:{name}" for name in ("alarms", "pending", "unreadable"))
 
 
 def params_of(control_id: str, account: str, region: str) -> st.SearchStrategy[dict[str, Any]]:
@@ -448,6 +453,47 @@ def _api_execution(draw: Any, account: str, region: str) -> Case:
     return Case(Resource(account, region, arn, state), {})
 
 
+def _security_alarms(draw: Any, account: str, region: str) -> Case:
+    """Trails (logging or not, all management events or not, a log group or none) whose log groups hold some CIS
+    filters (in namespaces of their own), a filter with another pattern under a name the fix would use, alarms
+    on some metrics notifying some topics, and alarms already holding the fix's names."""
+    from logbaseline.controls._cis_monitoring import CHECKS
+    from logbaseline.controls.cloudtrail_security_alarms import alarm_name
+
+    checks = st.sampled_from(CHECKS)
+    trails, alarms = [], {}
+    for n in range(draw(st.integers(1, 2))):
+        namespace = draw(st.sampled_from(("LogMetrics", "CIS")))
+        filters = [
+            {"name": f"f{n}-{c.metric}", "pattern": c.pattern, "metrics": [f"{namespace}/{c.metric}{n}"]}
+            for c in draw(st.lists(checks, unique=True, max_size=14))
+        ]
+        if draw(st.booleans()):  # a name the fix would give, on another pattern
+            taken = draw(checks)
+            filters.append(
+                {"name": f"logbaseline-{taken.control}-{taken.metric}", "pattern": "{ $.x = 1 }", "metrics": ["X/x"]}
+            )
+        for metric in draw(
+            st.lists(st.sampled_from([m for f in filters for m in f["metrics"]] or ["X/x"]), unique=True)
+        ):
+            actions = draw(st.lists(st.sampled_from(ALARM_TOPICS), max_size=2))
+            alarms[metric] = [{"name": f"a-{metric}", "enabled": draw(st.booleans()), "actions": actions}]
+        trails.append({
+            "arn": f"arn:{partition(region)}:cloudtrail:{region}:{account}:trail/t{n}",
+            "logging": draw(mostly(st.just(True), st.just(False))),
+            "management": draw(mostly(st.just(["read", "write"]), st.sampled_from((["write"], ["read"], [])))),
+            "log_group": draw(mostly(st.sampled_from(("aws-cloudtrail-logs", "trail-logs")), st.none())),
+            "filters": filters,
+        })  # fmt: skip
+    state = {
+        "trails": trails,
+        "alarms": alarms,
+        "subscribers": dict(zip(ALARM_TOPICS, (1, 0, None), strict=True)),
+        "alarm_names": sorted({alarm_name(c) for c in draw(st.lists(checks, max_size=2))}),
+    }
+    return Case(account_resource(account, region, state), {})
+
+
 BUILDERS: dict[str, Callable[[Any, str, str], Case]] = {
     "logs_log_group_retention_bounded": _retention,
     "vpc_flow_logs_enabled": _flow_logs,
@@ -466,6 +512,7 @@ BUILDERS: dict[str, Callable[[Any, str, str], Case]] = {
     "cloudtrail_lake_retention_bounded": _lake,
     "apigateway_execution_logging_enabled": _api_execution,
     "s3_log_bucket_not_public": _log_bucket_public_access,
+    "cloudtrail_security_alarms": _security_alarms,
 }
 
 

@@ -22,6 +22,7 @@ MOTO_SIGNATURE_GAP = {
     "apigateway_execution_logging_enabled",  # GetRestApis, GetApis
     "apigateway_access_logging_enabled",
     "opensearch_logs_enabled",  # ListDomainNames
+    "securityhub_enabled",  # DescribeHub
 }
 MOTO_GLOBAL_GAP = {"cloudfront_distribution_logging_enabled", "route53_query_logging_enabled"}
 PROGRAM = str(Path(sys.executable).with_name("logbaseline"))
@@ -205,7 +206,7 @@ def test_a_denied_read_is_an_error_row_and_the_scan_goes_on(home, denied_describ
     # Both log-group controls read with DescribeLogGroups: each is one ERROR row, naming the denied action.
     denied = {c for c, reason in errors.items() if "not authorized to perform: logs:DescribeLogGroups" in reason}
     assert denied == {"logs_log_group_kms_encryption_enabled", "logs_log_group_retention_bounded"}
-    # moto checks the signature of EKS's and GuardDuty's GET calls wrongly (docs/emulator-gaps.md): AWS accepts it.
+    # moto checks the signature of EKS's, GuardDuty's and Security Hub's GET calls wrongly (docs/emulator-gaps.md).
     assert {c for c, reason in errors.items() if "SignatureDoesNotMatch" in reason} == MOTO_SIGNATURE_GAP
     # Under IAM enforcement moto answers CloudFront's and Route 53's (global, REST-XML) calls with an error body
     # botocore cannot read, so an empty error code (docs/emulator-gaps.md): AWS accepts them.

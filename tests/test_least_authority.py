@@ -257,7 +257,23 @@ WRITE_REQUESTS = {  # the call a fix makes, on a resource of the role's own acco
     "s3:PutLifecycleConfiguration": "arn:aws:s3:::trail-bucket",
     "cloudtrail:UpdateEventDataStore": "arn:aws:cloudtrail:eu-west-1:{account}:eventdatastore/EXAMPLE-f852",
     "apigateway:PATCH": "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3d4e5/stages/prod",
+    "logs:PutMetricFilter": "arn:aws:logs:eu-west-1:{account}:log-group:cloudtrail",
+    "cloudwatch:PutMetricAlarm": "arn:aws:cloudwatch:eu-west-1:{account}:alarm:logbaseline-CloudWatch.1-Root",
 }  # fmt: skip
+
+
+SCOPED_READS = {  # reads granted on resources of a kind, not on "*"
+    "cloudwatch:DescribeAlarms": "arn:aws:cloudwatch:eu-west-1:{account}:alarm:cis-root-usage",
+    "logs:DescribeMetricFilters": "arn:aws:logs:eu-west-1:{account}:log-group:cloudtrail",
+    "sns:ListSubscriptionsByTopic": f"arn:aws:sns:eu-west-1:{OTHER}:security-alarms",  # another account's topic
+    **{
+        f"securityhub:{action}": "arn:aws:securityhub:eu-west-1:{account}:hub/default"
+        for action in ("DescribeHub", "GetAdministratorAccount", "ListMembers")
+    },
+    "cloudtrail:GetEventDataStore": "arn:aws:cloudtrail:eu-west-1:{account}:eventdatastore/a1b2c3d4",
+    "glue:GetDatabases": "arn:aws:glue:eu-west-1:{account}:catalog",
+    "glue:GetTables": "arn:aws:glue:eu-west-1:{account}:table/cloudtrail/management_events",
+}
 
 
 def fix_calls(configuration: str, account: str) -> list[Request]:
@@ -319,6 +335,7 @@ def test_the_readers_may_read_and_keep_the_workflow_but_write_nothing(role):
             "redshift:DescribeLoggingStatus": f"arn:aws:redshift:eu-west-1:{account}:cluster:orders-dw",
             "network-firewall:DescribeLoggingConfiguration": f"arn:aws:network-firewall:eu-west-1:{account}:firewall/e",
         }.get(action, resource)
+        resource = SCOPED_READS.get(action, resource).format(account=account)
         assert allowed(Request(action, resource), identity), f"{role} cannot {action}"
     if "s3:GetObject" in reads:  # but no other object of any bucket
         assert not allowed(Request("s3:GetObject", "arn:aws:s3:::any-bucket/payroll/2026.csv"), identity)
@@ -473,6 +490,7 @@ def test_the_security_review_lists_every_write_statement_of_the_remediator_and_n
                         "ReadApiStages",
                         "ImportFindings", "FindingWorkflow", "ReadFindings", "FixMemberAccounts", "AuditTrail",
                         "CheckApprovals", "Idempotency", "ReadEventDataStores", "RecordExemptionTags",
-                        "ReadExemptionRegister", "ReadOrganizationalUnits"}  # fmt: skip
+                        "ReadExemptionRegister", "ReadOrganizationalUnits",
+                        "ReadSecurityAlarms", "ReadAlarmsForMetric", "ReadAlarmTopicSubscribers"}  # fmt: skip
     statements = {s["Sid"] for s in sam_template.policy_statements(TEMPLATE, "RemediatorFunction")}
     assert documented == statements - reads_and_engine

@@ -332,6 +332,27 @@ def check_api_execution(case: Case, made: list[Change]) -> None:
             assert state["levels"].get(key, "OFF") == "OFF", f"{change} changes {key}, which logs"
 
 
+def check_security_alarms(case: Case, made: list[Change]) -> None:
+    from logbaseline.controls._cis_monitoring import check_of
+    from logbaseline.controls.cloudtrail_security_alarms import NAMESPACE
+
+    state, topic = case.resource.state, case.params["security_alarm_topic_arn"]
+    groups = {t["log_group"]: {f["name"] for f in t["filters"]} for t in state["trails"] if t["log_group"]}
+    assert not made or topic, "nothing without a configured topic"
+    names = [(c.operation, c.parameters.get("AlarmName") or c.parameters["filterName"]) for c in made]
+    assert len(names) == len(set(names)), "each filter and each alarm once"
+    for change in made:
+        p = change.parameters
+        if change.operation == "put_metric_filter":
+            assert p["filterName"] not in groups[p["logGroupName"]], f"{change} replaces a filter"
+            assert check_of(p["filterPattern"]) and p["filterPattern"] == check_of(p["filterPattern"]).pattern
+            assert [m["metricNamespace"] for m in p["metricTransformations"]] == [NAMESPACE]
+        else:
+            assert change.operation == "put_metric_alarm", change
+            assert p["AlarmName"].startswith("logbaseline-") and p["AlarmName"] not in state["alarm_names"]
+            assert (p["AlarmActions"], p["ActionsEnabled"]) == ([topic], True)
+
+
 CHECKS = {
     "cloudtrail_lake_retention_bounded": check_lake,
     "logs_log_group_retention_bounded": check_retention,
@@ -350,6 +371,7 @@ CHECKS = {
     "s3_bucket_server_access_logging_enabled": check_access_logging,
     "apigateway_execution_logging_enabled": check_api_execution,
     "s3_log_bucket_not_public": check_log_bucket_public_access,
+    "cloudtrail_security_alarms": check_security_alarms,
 }
 
 
@@ -463,6 +485,17 @@ def applied(case: Case, made: list[Change]) -> Case:
                 for entry in p["logging"]["clusterLogging"]:
                     enabled = enabled | set(entry["types"]) if entry["enabled"] else enabled - set(entry["types"])
                 state["enabled_types"] = sorted(enabled)
+            case "put_metric_filter":
+                for trail in state["trails"]:
+                    if trail["log_group"] == p["logGroupName"]:
+                        metrics = [f"{m['metricNamespace']}/{m['metricName']}" for m in p["metricTransformations"]]
+                        trail["filters"].append(
+                            {"name": p["filterName"], "pattern": p["filterPattern"], "metrics": metrics}
+                        )
+            case "put_metric_alarm":
+                alarm = {"name": p["AlarmName"], "enabled": p["ActionsEnabled"], "actions": p["AlarmActions"]}
+                state["alarms"].setdefault(f"{p['Namespace']}/{p['MetricName']}", []).append(alarm)
+                state["alarm_names"].append(p["AlarmName"])
             case _:
                 raise AssertionError(f"no model of {change}")
     resource = Resource(

@@ -90,6 +90,10 @@ DEPENDENT_ACTIONS: dict[str, dict[str, str]] = {
     "s3:PutBucketLogging": {},
     "s3:PutBucketPublicAccessBlock": {},
     "s3:PutLifecycleConfiguration": {},
+    "logs:PutMetricFilter": {},
+    # None listed; PutMetricAlarm's API reference asks iam:CreateServiceLinkedRole only for EC2 and Systems Manager
+    # actions, which the grant's cloudwatch:AlarmActions condition refuses (SNS topics only).
+    "cloudwatch:PutMetricAlarm": {},
 }
 
 # The service each granted service-linked role is for: the grant must name it (iam:AWSServiceName).

@@ -7,6 +7,7 @@ import json
 from logbaseline import demo, emulator, sam_template
 from logbaseline.aws import AUTHORIZED_AS, IMPLIED_ACTIONS
 from logbaseline.controls import all_controls
+from logbaseline.controls._cis_monitoring import CHECKS
 from logbaseline.local import LocalStack
 
 from tests.conftest import CALL_LOG, CALLS, EVENTS, ROOT, findings_by_resource, load_event
@@ -207,12 +208,30 @@ def organization_round(aws, monkeypatch) -> None:
     assert {f for f, _ in roles.assumed} == {"evaluator", "remediator"}
 
 
+def holdings_that_some_reads_need(aws, topic: str) -> None:
+    """What the demo's account lacks and some reads only happen with: a Glue table, a CloudTrail Lake event data
+    store (cloudtrail_logs_queryable), and a CIS metric filter with an alarm on a topic (cloudtrail_security_alarms)."""
+    aws("glue").create_database(DatabaseInput={"Name": "security"})
+    aws("glue").create_table(DatabaseName="security", TableInput={"Name": "other", "StorageDescriptor": {}})
+    aws("cloudtrail").create_event_data_store(Name="management-events")
+    root = CHECKS[0]
+    aws("logs").put_metric_filter(
+        logGroupName=demo.TRAIL_LOG_GROUP, filterName="root-usage", filterPattern=root.pattern,
+        metricTransformations=[{"metricName": root.metric, "metricNamespace": "LogMetrics", "metricValue": "1"}],
+    )  # fmt: skip
+    aws("cloudwatch").put_metric_alarm(
+        AlarmName="root-usage", MetricName=root.metric, Namespace="LogMetrics", Statistic="Sum", Period=300,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[topic],
+    )  # fmt: skip
+
+
 def test_every_call_each_function_makes_is_granted_and_every_grant_is_used(aws, monkeypatch, moto_endpoint):
     """Least privilege, from the calls recorded during this session's tests (this one exercises every fix)."""
     organization_round(aws, monkeypatch)
     emulator.reset(moto_endpoint)  # the recorded calls stay; the account starts again
     aws("securityhub").enable_security_hub(EnableDefaultStandards=False)
     stack, seeded = seeded_stack(aws)
+    holdings_that_some_reads_need(aws, seeded.environment["LOGBASELINE_SECURITY_ALARM_TOPIC_ARN"])
     run_events(stack, demo.sample_events(EVENTS, stack.account_id, seeded.renames))
     stack.invoke("sweeper", load_event("schedule/scheduled-event.json"))
     stack.drain("EvaluationQueue", "evaluator")

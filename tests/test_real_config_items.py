@@ -68,6 +68,7 @@ TRAIL_CONTROLS = (
     "cloudtrail_log_file_validation_enabled",
     "cloudtrail_kms_encryption_enabled",
     "cloudtrail_cloudwatch_logs_enabled",
+    "cloudtrail_logs_queryable",
 )
 EKS_ARN = "arn:aws:eks:us-east-2:123456789012:cluster/test"
 CLB1 = "arn:aws:elasticloadbalancing:us-east-1:382822795712:loadbalancer/CLB1"

@@ -54,10 +54,14 @@ RECORDER, FLOW_LOGS, DNS, ELB = (
 )
 
 
+ALARMS, QUERYABLE = "cloudtrail_security_alarms", "cloudtrail_logs_queryable"
+
+
 def trail(name: str) -> set[tuple[str, str | None]]:
     """A trail named by the call: its own controls (its digests re-verified too), and the account-level ones."""
     own = {(VALIDATION, name), (TRAIL_KMS, name), (TRAIL_CW, name), ("cloudtrail_log_integrity_verified", name)}
-    return own | ACCOUNT_TRAIL_CONTROLS
+    own |= {(QUERYABLE, name)}
+    return own | ACCOUNT_TRAIL_CONTROLS | {(ALARMS, None)}
 
 
 EXAMPLE_TRAIL = "arn:aws:cloudtrail:us-west-2:123456789012:trail/example-trail"

@@ -29,6 +29,7 @@ NOT_PUBLIC, TRAIL_BUCKET_LOGGING = "cloudtrail_bucket_not_public", "cloudtrail_b
 LIFECYCLE, ACCESS_LOGGING = "s3_log_bucket_lifecycle_bounded", "s3_bucket_server_access_logging_enabled"
 LOG_BUCKET_NOT_PUBLIC, LOGS_POLICY = "s3_log_bucket_not_public", "logs_resource_policy_restricted"
 DUPLICATES, CENTRALIZED = "cloudtrail_no_duplicate_management_events", "logs_centralized"
+ALARMS, SECURITYHUB, QUERYABLE = "cloudtrail_security_alarms", "securityhub_enabled", "cloudtrail_logs_queryable"
 
 GROUP, VPC, TRAIL = "/aws/lambda/orders-api", "vpc-0a1b2c3d4e5f67890", "management-events"
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events"
@@ -39,7 +40,8 @@ ACL = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/orders-web-acl/a1b2c
 BUCKET = "org-cloudtrail-logs-123456789012"
 FLOW_LOG_BUCKET = "arn:aws:s3:::vpc-flow-logs-123456789012/flow/"
 TRAIL_CHANGE = {(TRAIL_LOGGING, None), (VALIDATION, TRAIL), (TRAIL_KMS, TRAIL), (TRAIL_CW, TRAIL), (DUPLICATES, None)}
-TRAIL_CHANGE |= {(CENTRALIZED, None)}
+TRAIL_CHANGE |= {(CENTRALIZED, None), (ALARMS, None)}
+TRAIL_CHANGE |= {(QUERYABLE, TRAIL)}
 # A trail change may move it to another bucket: the trail's bucket (responseElements.s3BucketName) is re-judged.
 TRAIL_BUCKETS = {(NOT_PUBLIC, BUCKET), (TRAIL_BUCKET_LOGGING, BUCKET)}
 # ... and it becomes a log bucket: the log-bucket controls judge it at once, not at the next sweep.
@@ -82,6 +84,11 @@ EXPECTED = {
     "cloudtrail/logs-DisassociateKmsKey.json": {(GROUP_KMS, GROUP)},
     "cloudtrail/logs-PutResourcePolicy.json": {(LOGS_POLICY, None)},
     "cloudtrail/logs-DeleteResourcePolicy.json": {(LOGS_POLICY, None)},
+    "cloudtrail/logs-PutMetricFilter.json": {(ALARMS, None)},
+    "cloudtrail/logs-DeleteMetricFilter.json": {(ALARMS, None)},
+    "cloudtrail/securityhub-EnableSecurityHub.json": {(SECURITYHUB, None)},
+    "cloudtrail/securityhub-DisableSecurityHub.json": {(SECURITYHUB, None)},
+    "cloudtrail/securityhub-DisassociateFromAdministratorAccount.json": {(SECURITYHUB, None)},
     "cloudtrail/ec2-CreateVpc.json": VPC_CHANGE,
     "cloudtrail/ec2-CreateFlowLogs.json": {(FLOW_LOGS, VPC), (CENTRALIZED, None)},  # to a log group: no bucket to judge
     "cloudtrail/ec2-CreateFlowLogs-s3.json": {
@@ -163,6 +170,7 @@ EXPECTED = {
         (VALIDATION, TRAIL_ARN),
         (TRAIL_KMS, TRAIL_ARN),
         (TRAIL_CW, TRAIL_ARN),
+        (QUERYABLE, TRAIL_ARN),
     },
     "config/AWS-EC2-VPC.json": VPC_CHANGE,
     "config/deleted-AWS-EC2-VPC.json": VPC_CHANGE,

@@ -103,12 +103,31 @@ SAMPLES = {
         f"arn:aws:apigateway:{REGION}::/restapis/a1b2c3d4e5/stages/prod", [("apigateway:PATCH", "{own}")],
         f"arn:aws:apigateway:{REGION}::/restapis/a1b2c3d4e5/stages/dev",
     ),
+    # The account's CIS filters and logbaseline's own alarms: no single resource to narrow to (docs/security.md).
+    "cloudtrail_security_alarms": (
+        A,
+        [("logs:PutMetricFilter", f"arn:aws:logs:{REGION}:{A}:log-group:aws-cloudtrail-logs"),
+         ("cloudwatch:PutMetricAlarm", f"arn:aws:cloudwatch:{REGION}:{A}:alarm:logbaseline-CloudWatch.1-Root")],
+        None,
+    ),
 }  # fmt: skip
 FIX_CONFIGURATIONS = ("everything", "log groups")  # where every fix's destination is configured
 
 
 def read_resource(action: str) -> str:
     """A resource a read is authorized on, as the roles' read statements name them."""
+    scoped = {  # reads granted on resources of a kind
+        "logs:DescribeMetricFilters": f"arn:aws:logs:{REGION}:{A}:log-group:aws-cloudtrail-logs",
+        "cloudwatch:DescribeAlarms": f"arn:aws:cloudwatch:{REGION}:{A}:alarm:root-usage",
+        "sns:ListSubscriptionsByTopic": f"arn:aws:sns:{REGION}:{A}:security-alarms",
+        "cloudtrail:GetEventDataStore": f"arn:aws:cloudtrail:{REGION}:{A}:eventdatastore/a1b2c3d4",
+        "glue:GetDatabases": f"arn:aws:glue:{REGION}:{A}:catalog",
+        "glue:GetTables": f"arn:aws:glue:{REGION}:{A}:table/security/cloudtrail_logs",
+        **{f"securityhub:{a}": f"arn:aws:securityhub:{REGION}:{A}:hub/default"
+           for a in ("DescribeHub", "GetAdministratorAccount", "ListMembers")},
+    }  # fmt: skip
+    if action in scoped:
+        return scoped[action]
     if action == "s3:GetObject":  # the digest verifier: CloudTrail's own files in a trail bucket
         return f"{BUCKET}/AWSLogs/{A}/CloudTrail-Digest/{REGION}/d.json.gz"
     if action.startswith(("s3:Get", "s3:List")):

@@ -189,4 +189,8 @@ AUTHORIZED_AS: dict[str, str] = {
     "apigateway:GetStages": "apigateway:GET",
     "apigateway:GetStage": "apigateway:GET",
     "apigateway:UpdateStage": "apigateway:PATCH",
+    # CloudWatch signs as "monitoring"; IAM names its actions "cloudwatch:".
+    "monitoring:DescribeAlarms": "cloudwatch:DescribeAlarms",
+    "monitoring:DescribeAlarmsForMetric": "cloudwatch:DescribeAlarmsForMetric",
+    "monitoring:PutMetricAlarm": "cloudwatch:PutMetricAlarm",
 }

@@ -142,6 +142,7 @@ PARAMETER_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "AccessLogPrefix",
             "CloudTrailKmsKeyArn",
             "LogGroupKmsKeyArn",
+            "SecurityAlarmTopicArn",
         ),
     ),
     ("Remediation modes", "One per control with a fix: `off` (never fix), `dry-run` (record only), `auto`.", ()),
@@ -157,6 +158,7 @@ PARAMETER_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "RemediationAccountsAllow",
             "RemediationAccountsDeny",
             "ExemptionRegisterBucket",
+            "SecurityHubAdministratorAccountId",
         ),
     ),
     (
@@ -171,6 +173,16 @@ PARAMETER_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     ("Alarms and the functions' logs", "", ("AlarmEmail", "LogLevel")),
     ("Code signing", "Lambda code signing, an option (docs/deployment.md).", ("CodeSigningProfileVersionArn",)),
+    (
+        "Investigation queries",
+        "Saved Logs Insights and Athena queries over CloudTrail's events; empty, none is saved.",
+        (
+            "InvestigationLogGroupName",
+            "InvestigationAthenaDatabase",
+            "InvestigationAthenaTable",
+            "InvestigationAthenaWorkGroup",
+        ),
+    ),
 )
 MODES_GROUP = "Remediation modes"
 # For the parameters that template.yaml gives no Description and that feed no control parameter.

@@ -31,6 +31,7 @@ SAMPLE_REST_API, SAMPLE_HTTP_API = "h2k8w4n6q1", "k7m2p9q4r1"  # the API Gateway
 SAMPLE_DISTRIBUTION = "E2QWRUHEXAMPLE"  # the CloudFront samples' distribution
 SAMPLE_ZONE = "Z0312345EXAMPLEQRS"  # the Route 53 samples' public hosted zone
 FLOW_LOG_GROUP = "/logbaseline/vpc-flow-logs"
+TRAIL_LOG_GROUP = "aws-cloudtrail-logs-management-events"
 ALL_AUTO = ",".join(f"{control_id}=auto" for control_id in REGISTRY)
 # Fixes the emulator cannot show verified although AWS would: a FAILED result after such a fix is the
 # emulator's, not the service's (docs/emulator-gaps.md has the row).
@@ -106,10 +107,27 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     s3.put_bucket_policy(Bucket=trail_bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [partner]}))
 
     cloudtrail = clients("cloudtrail")
-    # Multi-region, stopped (as after a StopLogging), no validation, no KMS key, no CloudWatch Logs.
+    # Multi-region, stopped (as after a StopLogging), no validation, no KMS key; its log group has none of the
+    # CIS monitoring filters and alarms, and the emulator never reports a delivery to it.
+    logs.create_log_group(logGroupName=TRAIL_LOG_GROUP)
+    trail_group = logs.describe_log_groups(logGroupNamePrefix=TRAIL_LOG_GROUP)["logGroups"][0]["arn"]
+    trail_role = clients("iam").create_role(RoleName="cloudtrail-to-logs", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     cloudtrail.create_trail(
-        Name="management-events", S3BucketName=trail_bucket, IsMultiRegionTrail=True, EnableLogFileValidation=False
+        Name="management-events",
+        S3BucketName=trail_bucket,
+        IsMultiRegionTrail=True,
+        EnableLogFileValidation=False,
+        CloudWatchLogsLogGroupArn=trail_group,
+        CloudWatchLogsRoleArn=trail_role,
     )
+    # Security Hub is on in the emulator's account, which has no Security Hub administrator: securityhub_enabled's gap.
+    alarms = clients("sns").create_topic(Name="security-alarms")["TopicArn"]
+    alarm_inbox = clients("sqs").create_queue(QueueName="security-alarms")["QueueUrl"]
+    inbox_arn = clients("sqs").get_queue_attributes(QueueUrl=alarm_inbox, AttributeNames=["QueueArn"])
+    clients("sns").subscribe(TopicArn=alarms, Protocol="sqs", Endpoint=inbox_arn["Attributes"]["QueueArn"])
+    # A regional trail of the same bucket, with validation on: no log group, no Athena table, no CloudTrail Lake
+    # event data store, so nothing can query its events (cloudtrail_logs_queryable's gap).
+    cloudtrail.create_trail(Name="regional-audit", S3BucketName=trail_bucket, EnableLogFileValidation=True)
     # AWS gives a new trail this selector by default; moto leaves it empty (docs/emulator-gaps.md).
     cloudtrail.put_event_selectors(
         TrailName="management-events", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
@@ -200,6 +218,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             "LOGBASELINE_ACCESS_LOG_BUCKET": access_logs,
             # A log archive account elsewhere (AWS's documentation example id): this account's logs stay local.
             "LOGBASELINE_LOG_ARCHIVE_ACCOUNT_ID": "111122223333",
+            "LOGBASELINE_SECURITY_ALARM_TOPIC_ARN": alarms,
         },
     )
 

@@ -42,6 +42,9 @@ REGISTRY: dict[str, str] = {
     "logs_resource_policy_restricted": "logbaseline.controls.logs_resource_policy_restricted",
     "cloudtrail_no_duplicate_management_events": "logbaseline.controls.cloudtrail_no_duplicate_management_events",
     "logs_centralized": "logbaseline.controls.logs_centralized",
+    "cloudtrail_security_alarms": "logbaseline.controls.cloudtrail_security_alarms",
+    "securityhub_enabled": "logbaseline.controls.securityhub_enabled",
+    "cloudtrail_logs_queryable": "logbaseline.controls.cloudtrail_logs_queryable",
 }
 
 

@@ -42,6 +42,8 @@ STACK_NAMES = {
     "organization_id": "parameter OrganizationId",
     "accounts": "parameter Accounts",
     "log_archive_account_id": "parameter LogArchiveAccountId",
+    "security_alarm_topic_arn": "parameter SecurityAlarmTopicArn",
+    "securityhub_administrator_account_id": "parameter SecurityHubAdministratorAccountId",
 }
 
 
