@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import copy
 import importlib
+import json
 from pathlib import Path
 
 import pytest
@@ -122,18 +123,41 @@ def test_metadata_is_complete(control):
     assert control.config_triggers or control.cloudtrail_triggers
 
 
+API_CALL_RULES = ("CloudTrailApiCallRule", "ServiceLogApiCallRule")  # split by event source, to fit EventBridge's size
+EVENT_PATTERN_MOST_CHARACTERS = 2048  # EventBridge quotas, "Event pattern size" (default; adjustable to 4,096)
+
+
 def test_every_cloudtrail_trigger_is_in_one_template_pattern_and_nothing_more():
-    pattern, tamper = RULES["CloudTrailApiCallRule"].pattern, RULES["TamperEventRule"].pattern
+    api, tamper = [RULES[r].pattern for r in API_CALL_RULES], RULES["TamperEventRule"].pattern
     triggers = {(t.event_source, name) for c in all_controls() for t in c.cloudtrail_triggers for name in t.event_names}
     triggers |= {(c.event_source, c.event_name) for c in TAGGING_CALLS}  # the engine's: exemption tags (engine/tagging)
-    names, tamper_names = set(pattern["detail"]["eventName"]), set(tamper["detail"]["eventName"])
+    names = {name for rule in api for name in rule["detail"]["eventName"]}
+    tamper_names = set(tamper["detail"]["eventName"])
     assert tamper_names == TAMPER_EVENTS, "the priority rule matches exactly the tamper events"
     assert not names & tamper_names, "each call reaches one queue"
     assert {name for _, name in triggers} == names | tamper_names
-    for rule in (pattern, tamper):
-        assert {source for source, _ in triggers} == set(rule["detail"]["eventSource"])
-        assert {"aws." + source.split(".")[0] for source, _ in triggers} == set(rule["source"])
+    for source, name in triggers:
+        rules = (*api, tamper)
+        matching = [r for r in rules if source in r["detail"]["eventSource"] and name in r["detail"]["eventName"]]
+        assert len(matching) == 1, f"{source} {name}: matched by {len(matching)} rules, not one"
+    assert {source for source, _ in triggers} == set(tamper["detail"]["eventSource"])
+    sources = [set(rule["detail"]["eventSource"]) for rule in api]
+    assert set.union(*sources) == {source for source, _ in triggers} and not set.intersection(*sources)
+    for rule in (*api, tamper):
+        assert {"aws." + source.split(".")[0] for source in rule["detail"]["eventSource"]} == set(rule["source"])
         assert rule["detail"]["errorCode"] == [{"exists": False}], "failed calls change nothing"
+    for rule, pattern in zip(API_CALL_RULES, api, strict=True):
+        own = {name for source, name in triggers if source in pattern["detail"]["eventSource"]} - tamper_names
+        assert set(pattern["detail"]["eventName"]) == own, f"{rule}: only its own sources' calls"
+
+
+@pytest.mark.parametrize("path", ["template.yaml", "stacksets/member.yaml", "stacksets/forwarder.yaml"])
+def test_every_event_pattern_fits_eventbridges_size(path):
+    """Counted with JSON's default spacing, the longer of the ways a pattern's text may be written."""
+    resources = sam_template.load(ROOT / path)["Resources"].items()
+    patterns = {name: r["Properties"]["EventPattern"] for name, r in resources if "EventPattern" in r["Properties"]}
+    rules = {name: len(json.dumps(pattern)) for name, pattern in patterns.items()}
+    assert rules and max(rules.values()) <= EVENT_PATTERN_MOST_CHARACTERS, rules
 
 
 def test_issue_trigger_list_is_covered():
@@ -141,7 +165,7 @@ def test_issue_trigger_list_is_covered():
         "CreateLogGroup", "PutRetentionPolicy", "DeleteRetentionPolicy", "CreateVpc", "CreateFlowLogs",
         "DeleteFlowLogs", "CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging",
     }  # fmt: skip
-    both = (RULES[r].pattern["detail"]["eventName"] for r in ("CloudTrailApiCallRule", "TamperEventRule"))
+    both = (RULES[r].pattern["detail"]["eventName"] for r in (*API_CALL_RULES, "TamperEventRule"))
     assert required <= {name for names in both for name in names}
 
 

@@ -11,7 +11,13 @@ from tests.conftest import ROOT
 
 GUIDE = (ROOT / "docs/organization.md").read_text()
 TEMPLATE = sam_template.load(ROOT / "template.yaml")
-FORWARDED_RULES = ("ConfigItemChangeRule", "ConfigOversizedItemChangeRule", "CloudTrailApiCallRule", "TamperEventRule")
+FORWARDED_RULES = (
+    "ConfigItemChangeRule",
+    "ConfigOversizedItemChangeRule",
+    "CloudTrailApiCallRule",
+    "ServiceLogApiCallRule",
+    "TamperEventRule",
+)
 # Where a forwarding template sends: the security account's default bus in the stack's region.
 SECURITY_BUSES = {
     "stacksets/member.yaml": "arn:${AWS::Partition}:events:${SecurityRegion}:${SecurityAccountId}:event-bus/default",

@@ -24,7 +24,13 @@ TEMPLATE = sam_template.load(ROOT / "template.yaml")
 MEMBER = sam_template.load(ROOT / "stacksets/member.yaml")
 FORWARDER = sam_template.load(ROOT / "stacksets/forwarder.yaml")
 RESOURCES = FORWARDER["Resources"]
-FORWARDED_RULES = ("ConfigItemChangeRule", "ConfigOversizedItemChangeRule", "CloudTrailApiCallRule", "TamperEventRule")
+FORWARDED_RULES = (
+    "ConfigItemChangeRule",
+    "ConfigOversizedItemChangeRule",
+    "CloudTrailApiCallRule",
+    "ServiceLogApiCallRule",
+    "TamperEventRule",
+)
 HOME_BUS = {"Fn::Sub": "arn:${AWS::Partition}:events:${SecurityRegion}:${AWS::AccountId}:event-bus/default"}
 OTHER_REGION = "eu-west-1"  # the security account's other region; the stack runs in REGION (us-east-1)
 MULTI_REGION = "cloudtrail_multi_region_logging"

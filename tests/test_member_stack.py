@@ -32,7 +32,13 @@ MEMBER_ROLES = {
     "MemberReadRole": ("logbaseline-member-read", "EvaluatorFunction"),
     "MemberRemediationRole": ("logbaseline-member-remediation", "RemediatorFunction"),
 }
-FORWARDED_RULES = ("ConfigItemChangeRule", "ConfigOversizedItemChangeRule", "CloudTrailApiCallRule", "TamperEventRule")
+FORWARDED_RULES = (
+    "ConfigItemChangeRule",
+    "ConfigOversizedItemChangeRule",
+    "CloudTrailApiCallRule",
+    "ServiceLogApiCallRule",
+    "TamperEventRule",
+)
 
 Grant = tuple[str, str, str]  # (action, resource, condition), the last two as canonical JSON
 

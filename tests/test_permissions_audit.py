@@ -94,6 +94,9 @@ DEPENDENT_ACTIONS: dict[str, dict[str, str]] = {
     # None listed; PutMetricAlarm's API reference asks iam:CreateServiceLinkedRole only for EC2 and Systems Manager
     # actions, which the grant's cloudwatch:AlarmActions condition refuses (SNS topics only).
     "cloudwatch:PutMetricAlarm": {},
+    # None listed; the stage's execution logs need the account's CloudWatch Logs role (API Gateway's UpdateAccount),
+    # which the fix never sets: it refuses while the role is unset, so it needs no iam:PassRole.
+    "apigateway:PATCH": {},
 }
 
 # The service each granted service-linked role is for: the grant must name it (iam:AWSServiceName).

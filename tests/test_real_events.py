@@ -201,7 +201,8 @@ def documented_without_record() -> set[str]:
 
 
 def test_every_rule_event_name_has_a_real_record_or_a_documented_reason():
-    names = {n for r in ("CloudTrailApiCallRule", "TamperEventRule") for n in RULES[r].pattern["detail"]["eventName"]}
+    rules = ("CloudTrailApiCallRule", "ServiceLogApiCallRule", "TamperEventRule")
+    names = {n for r in rules for n in RULES[r].pattern["detail"]["eventName"]}
     covered = {
         record["eventName"]
         for name, index, record in RECORDS

@@ -236,7 +236,8 @@ EXPECTED = {
                     {(RETENTION, "/legacy/app"), (GROUP_KMS, "/legacy/app")}),
     **dict.fromkeys(["cloudtrail/ec2-CreateTags.json", "cloudtrail/ec2-DeleteTags.json"], VPC_CHANGE),
     "cloudtrail/s3-PutBucketTagging.json": {
-        (c, "public-website-assets-123456789012") for c in (NOT_PUBLIC, TRAIL_BUCKET_LOGGING, LIFECYCLE, ACCESS_LOGGING)
+        (c, "public-website-assets-123456789012")
+        for c in (NOT_PUBLIC, TRAIL_BUCKET_LOGGING, LIFECYCLE, ACCESS_LOGGING, LOG_BUCKET_NOT_PUBLIC)
     },
     **dict.fromkeys(["cloudtrail/elasticloadbalancing-AddTags.json", "cloudtrail/elasticloadbalancing-RemoveTags.json"],
                     {(ELB, ALB)}),
@@ -247,7 +248,7 @@ EXPECTED = {
                            "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111")}),
     **dict.fromkeys(["cloudtrail/cloudtrail-AddTags.json", "cloudtrail/cloudtrail-RemoveTags.json"],
                     {(VALIDATION, TRAIL_ARN), (TRAIL_KMS, TRAIL_ARN), (TRAIL_CW, TRAIL_ARN),
-                     ("cloudtrail_log_integrity_verified", TRAIL_ARN)}),
+                     ("cloudtrail_log_integrity_verified", TRAIL_ARN), (QUERYABLE, TRAIL_ARN)}),
 }  # fmt: skip
 
 

@@ -96,6 +96,7 @@ SAMPLES = {
         None,
     ),
     "cloudtrail_bucket_not_public": (BUCKET, [("s3:PutBucketPublicAccessBlock", "{own}")], OTHER_BUCKET),
+    "s3_log_bucket_not_public": (BUCKET, [("s3:PutBucketPublicAccessBlock", "{own}")], OTHER_BUCKET),
     "cloudtrail_bucket_access_logging_enabled": (BUCKET, [("s3:PutBucketLogging", "{own}")], OTHER_BUCKET),
     "s3_log_bucket_lifecycle_bounded": (BUCKET, [("s3:PutLifecycleConfiguration", "{own}")], OTHER_BUCKET),
     "s3_bucket_server_access_logging_enabled": (BUCKET, [("s3:PutBucketLogging", "{own}")], OTHER_BUCKET),

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from logbaseline.controls import _cis_monitoring as cis_monitoring
+
 NOT_YET = "not yet"
 NOT_COVERED = "not covered: "
 
@@ -252,4 +254,20 @@ ANCHORS: tuple[Anchor, ...] = (
         "WAF Classic; logbaseline judges WAFv2 web ACLs",
     ),
     covered("WAF.11", ("wafv2-logging-enabled",), "WAFv2 web ACLs log", "wafv2_web_acl_logging_enabled"),
+    covered(
+        "S3.2",
+        ("s3-bucket-public-read-prohibited",),
+        "buckets prohibit public read access (logbaseline: log buckets only; keep S3.2 for the others)",
+        "s3_log_bucket_not_public",
+    ),
+    covered(
+        "S3.8",
+        ("s3-bucket-level-public-access-prohibited",),
+        "buckets block public access (logbaseline: log buckets only; keep S3.8 for the others)",
+        "s3_log_bucket_not_public",
+    ),
+    *(
+        covered(check.control, (), f"a CIS metric filter and alarm on {check.what}", "cloudtrail_security_alarms")
+        for check in cis_monitoring.CHECKS
+    ),
 )

@@ -94,7 +94,7 @@ CONTROL = Control(
     ),
     severity=Severity.CRITICAL,
     resource_type="AwsS3Bucket",
-    related_requirements=(SEC04_BP01, "Security Hub S3.1", "Security Hub S3.2", "Security Hub S3.8"),
+    related_requirements=(SEC04_BP01, "Security Hub S3.2", "Security Hub S3.8"),
     collect=collect,
     evaluate=evaluate,
     resource_id=bucket_arn,
