@@ -8,7 +8,17 @@ import re
 from dataclasses import replace
 
 from logbaseline.controls import load
-from logbaseline.engine.sessions import FINDINGS_ACTIONS, MAX_NAME_CHARS, FixSession, _pattern, account_policy
+from logbaseline.controls import all_controls
+from logbaseline.engine.sessions import (
+    FINDINGS_ACTIONS,
+    MAX_NAME_CHARS,
+    FixSession,
+    _pattern,
+    account_policy,
+    compact,
+)
+
+from tests.iam_policy import action_matches
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 BUCKET = "arn:aws:s3:::trail-logs"
@@ -39,8 +49,27 @@ def test_a_session_is_named_after_its_trigger_or_else_a_digest_of_the_request():
 
 def test_an_account_session_may_read_the_exemption_tags_and_report_findings():
     [statement] = json.loads(account_policy())["Statement"]
-    assert {"tag:GetResources", *FINDINGS_ACTIONS} <= set(statement["Action"])
+    for action in ("tag:GetResources", *FINDINGS_ACTIONS):
+        assert any(action_matches(pattern, action) for pattern in statement["Action"]), action
     assert statement["Resource"] == "*"
+
+
+def test_an_account_session_names_reads_by_verb_and_never_a_write():
+    reads = {a for c in all_controls() for a in c.read_actions}
+    writes = {a for c in all_controls() for a in c.write_actions}
+    report = "securityhub:BatchImportFindings"
+    kept = compact(reads | {report})
+    assert "logs:Describe*" in kept and "logs:DescribeLogGroups" not in kept, "two or more reads of one verb: one name"
+    assert "sns:ListSubscriptionsByTopic" in kept, "a verb's only read stays named: the wildcard would be no shorter"
+    assert all(any(action_matches(p, a) for p in kept) for a in reads)
+    assert [p for p in kept if action_matches(p, report)] == [report], "a write is named by itself, never by verb"
+    for write in writes:
+        assert not [p for p in kept if action_matches(p, write)], f"{write}: no fix's write in an account session"
+
+
+def test_a_verb_wildcard_needs_the_verb_to_end_where_a_word_begins():
+    assert compact({"logs:Getaway", "logs:Gettysburg"}) == {"logs:Getaway", "logs:Gettysburg"}
+    assert compact({"s3:GetObject", "s3:GetBucketPolicy"}) == {"s3:Get*"}
 
 
 def test_the_name_limit_is_stss():

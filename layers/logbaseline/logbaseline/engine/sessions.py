@@ -122,10 +122,31 @@ def fix_policy(
     return document
 
 
+# Verbs that name only reads: a session policy may name a service's reads by verb, as `service:Describe*`.
+READ_VERBS = ("Describe", "Get", "List")
+
+
+def compact(actions: set[str]) -> set[str]:
+    """The actions with each service's reads of one verb named once by wildcard where that is shorter. A session
+    gets the intersection with its role, whose statements name each action, so the wildcard grants no more than
+    the role's reads; it keeps the account session's policy under STS's limit as controls are added."""
+    by_verb: dict[str, set[str]] = {}
+    for action in actions:
+        service, name = action.split(":", 1)
+        verb = next((v for v in READ_VERBS if re.match(rf"{v}[A-Z]", name)), "")
+        if verb:
+            by_verb.setdefault(f"{service}:{verb}*", set()).add(action)
+    kept = set(actions)
+    for wildcard, named in by_verb.items():
+        if len(named) > 1:
+            kept = (kept - named) | {wildcard}
+    return kept
+
+
 def account_policy() -> str:
     """The session policy of an account session: every control's reads, the exemption tags, the findings."""
     reads = {a for c in all_controls() for a in c.read_actions} | {"tag:GetResources"} | set(FINDINGS_ACTIONS)
-    return _document([_statement(reads, ("*",))])
+    return _document([_statement(compact(reads), ("*",))])
 
 
 def _name(text: str) -> str:
