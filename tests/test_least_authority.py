@@ -491,6 +491,7 @@ def test_the_security_review_lists_every_write_statement_of_the_remediator_and_n
                         "ImportFindings", "FindingWorkflow", "ReadFindings", "FixMemberAccounts", "AuditTrail",
                         "CheckApprovals", "Idempotency", "ReadEventDataStores", "RecordExemptionTags",
                         "ReadExemptionRegister", "ReadOrganizationalUnits",
-                        "ReadSecurityAlarms", "ReadAlarmsForMetric", "ReadAlarmTopicSubscribers"}  # fmt: skip
+                        "ReadSecurityAlarms", "ReadAlarmsForMetric", "ReadAlarmTopicSubscribers",
+                        "ReadLogBucketSources"}  # fmt: skip
     statements = {s["Sid"] for s in sam_template.policy_statements(TEMPLATE, "RemediatorFunction")}
     assert documented == statements - reads_and_engine

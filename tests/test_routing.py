@@ -220,7 +220,10 @@ EXPECTED = {
     "config/AWS-OpenSearch-Domain.json": {(SEARCH, SEARCH_DOMAIN)},
     "config/AWS-Elasticsearch-Domain.json": {(SEARCH, SEARCH_DOMAIN)},
     "cloudtrail/network-firewall-CreateFirewall.json": {(FIREWALL, FIREWALL_ARN)},
-    "cloudtrail/network-firewall-UpdateLoggingConfiguration.json": {(FIREWALL, FIREWALL_ARN)},
+    "cloudtrail/network-firewall-UpdateLoggingConfiguration.json": {  # flow logs to S3: the bucket is a log bucket
+        (FIREWALL, FIREWALL_ARN),
+        *((c, "firewall-logs-123456789012") for c in (LIFECYCLE, ACCESS_LOGGING, LOG_BUCKET_NOT_PUBLIC)),
+    },
     "config/AWS-NetworkFirewall-Firewall.json": {(FIREWALL, FIREWALL_ARN)},
     "cloudtrail/redshift-CreateCluster.json": {(REDSHIFT, "orders-dw")},
     "cloudtrail/redshift-EnableLogging.json": {(REDSHIFT, "orders-dw")},
@@ -532,6 +535,16 @@ def test_a_trail_change_re_judges_the_account_level_trail_control_in_every_cover
         "us-east-1"
     }
     assert {t.scope.region for t in route(load_event(name)) if t.control.id == TRAIL_LOGGING} == {"us-east-1"}
+
+
+def test_redshift_audit_logs_to_a_bucket_route_the_bucket_to_the_log_bucket_controls():
+    event = load_event("cloudtrail/redshift-EnableLogging.json")
+    assert {(t.control.id, t.scope.resource_id) for t in route(event)} == {(REDSHIFT, "orders-dw")}  # CloudWatch Logs
+    event["detail"]["requestParameters"] = {"clusterIdentifier": "orders-dw", "bucketName": "redshift-audit"}
+    assert {(t.control.id, t.scope.resource_id) for t in route(event)} == {
+        (REDSHIFT, "orders-dw"),
+        *((c, "redshift-audit") for c in (LIFECYCLE, ACCESS_LOGGING, LOG_BUCKET_NOT_PUBLIC)),
+    }
 
 
 def test_waf_logging_to_a_bucket_routes_the_bucket_to_the_log_bucket_controls():

@@ -7,8 +7,7 @@ import json
 import re
 from dataclasses import replace
 
-from logbaseline.controls import load
-from logbaseline.controls import all_controls
+from logbaseline.controls import all_controls, load
 from logbaseline.engine.sessions import (
     FINDINGS_ACTIONS,
     MAX_NAME_CHARS,

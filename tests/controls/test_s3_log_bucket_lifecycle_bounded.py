@@ -197,3 +197,35 @@ def test_the_reason_names_the_soonest_rule_and_the_128_kb_note_only_where_it_app
         late_archive.reason
         == "no lifecycle rule deletes or archives logs within the ceiling of 2557 days: kept too long"
     )
+
+
+def test_redshift_audit_and_firewall_log_buckets_are_log_buckets(aws, account_id):
+    """A bucket only a Redshift cluster's audit logs or a firewall's logs reach is judged, and named by its source."""
+    from tests.controls.test_networkfirewall_logging_enabled import create_firewall
+    from tests.controls.test_redshift_audit_logging_enabled import create
+
+    for name in ("redshift-audit-logs", f"firewall-logs-{account_id}"):
+        aws("s3").create_bucket(Bucket=name)
+    create(aws)
+    aws("redshift").enable_logging(ClusterIdentifier="orders-dw", BucketName="redshift-audit-logs")
+    arn = create_firewall(aws)
+    flows = {
+        "LogType": "FLOW",
+        "LogDestinationType": "S3",
+        "LogDestination": {"bucketName": f"firewall-logs-{account_id}"},
+    }
+    aws("network-firewall").update_logging_configuration(
+        FirewallArn=arn, LoggingConfiguration={"LogDestinationConfigs": [flows]}
+    )
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{CONTROL.id}=off")  # no fix requests
+    outcomes = {o.resource_id: o for o in mine(service.evaluate_event(sweep_event(account_id, REGION, [CONTROL.id])))}
+    assert set(outcomes) == {"arn:aws:s3:::redshift-audit-logs", f"arn:aws:s3:::firewall-logs-{account_id}"}
+    assert "Redshift cluster orders-dw" in outcomes["arn:aws:s3:::redshift-audit-logs"].verdict.reason
+    assert (
+        "Network Firewall firewall edge-firewall" in outcomes[f"arn:aws:s3:::firewall-logs-{account_id}"].verdict.reason
+    )
+
+    # The firewall's logging moved to S3: its bucket is judged on the event, not at the next sweep.
+    event = load_event("cloudtrail/network-firewall-UpdateLoggingConfiguration.json")
+    [outcome] = mine(service.evaluate_event(event))
+    assert (outcome.resource_id, outcome.verdict.status) == (f"arn:aws:s3:::firewall-logs-{account_id}", Status.FAILED)

@@ -10,9 +10,10 @@ deliver for it names it, and makes the bucket a trail bucket here (`other_accoun
 Log sources are read in the scope's region: its trails (shadow copies included, so every
 multi-region and organization trail counts), VPC flow logs to S3, WAF web ACL logs to S3 (the
 CLOUDFRONT web ACLs read in us-east-1 only), Classic and v2 load balancer logs, Route 53 Resolver
-query logs, and the server access logs of its buckets (AWS requires the target of those, of load
-balancer and of query logs to be in the source's region). A single-region trail of another region,
-or a CLOUDFRONT web ACL, that delivers into another region's bucket is not seen there.
+query logs, Redshift audit logs and Network Firewall logs to S3, and the server access logs of its buckets
+(AWS requires the target of those, of load balancer, query and Redshift audit logs to be in the source's
+region). A single-region trail of another region, a CLOUDFRONT web ACL or a firewall that delivers into
+another region's bucket is not seen there.
 """
 
 from __future__ import annotations
@@ -32,13 +33,16 @@ from logbaseline.models import Resource, Scope, Verdict, failed, passed
 
 # Kinds of log source, cheapest to read first: a search for one bucket stops at the first source naming it.
 TRAIL, RESOLVER, FLOW_LOG, WAF = "trail", "resolver", "flow_log", "waf"
+REDSHIFT, FIREWALL = "redshift", "network_firewall"
 ELB, ELBV2, ACCESS_LOG = "elb", "elbv2", "access_log"
-KINDS = (TRAIL, RESOLVER, FLOW_LOG, WAF, ELB, ELBV2, ACCESS_LOG)
+KINDS = (TRAIL, RESOLVER, FLOW_LOG, WAF, REDSHIFT, FIREWALL, ELB, ELBV2, ACCESS_LOG)
 DESCRIBED = {
     TRAIL: "CloudTrail trail",
     RESOLVER: "Route 53 Resolver query log config",
     FLOW_LOG: "VPC flow log",
     WAF: "WAF web ACL",
+    REDSHIFT: "Redshift cluster",
+    FIREWALL: "Network Firewall firewall",
     ELB: "Classic Load Balancer",
     ELBV2: "load balancer",
     ACCESS_LOG: "server access logs of",
@@ -49,6 +53,8 @@ KIND_ACTIONS = {
     RESOLVER: ("route53resolver:ListResolverQueryLogConfigs",),
     FLOW_LOG: ("ec2:DescribeFlowLogs",),
     WAF: ("wafv2:ListWebACLs", "wafv2:GetLoggingConfiguration"),  # the WAF control's own reads, shared
+    REDSHIFT: ("redshift:DescribeClusters", "redshift:DescribeLoggingStatus"),
+    FIREWALL: ("network-firewall:ListFirewalls", "network-firewall:DescribeLoggingConfiguration"),
     ELB: ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes"),
     ELBV2: ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes"),
     ACCESS_LOG: ("s3:GetBucketLogging",),
@@ -90,6 +96,18 @@ LOG_DESTINATION_TRIGGERS = (
         "wafv2.amazonaws.com",
         ("PutLoggingConfiguration",),
         "requestParameters.loggingConfiguration.logDestinationConfigs",
+        BUCKET_ID,
+        destination=True,
+    ),
+    CloudTrailTrigger(
+        "redshift.amazonaws.com", ("EnableLogging",), "requestParameters.bucketName", BUCKET_ID, destination=True
+    ),
+    # One destination per call (the API's rule); the record's casing follows the request's members.
+    CloudTrailTrigger(
+        "network-firewall.amazonaws.com",
+        ("UpdateLoggingConfiguration",),
+        "requestParameters.loggingConfiguration.logDestinationConfigs[?logDestinationType=='S3'].logDestination"
+        ".bucketName",
         BUCKET_ID,
         destination=True,
     ),
@@ -258,6 +276,36 @@ class LogBuckets:
                 for destination in logging.get("LogDestinationConfigs") or []:
                     if is_s3_arn(destination):
                         yield bucket_name(destination), acl["Name"]
+
+    def _redshift(self) -> Iterator[tuple[str, str]]:
+        redshift = self.clients("redshift")
+        for page in redshift.get_paginator("describe_clusters").paginate():
+            for cluster in page["Clusters"]:
+                name = cluster["ClusterIdentifier"]
+                try:
+                    status = redshift.describe_logging_status(ClusterIdentifier=name)
+                except ClientError as error:
+                    if error.response["Error"]["Code"] == "ClusterNotFound" or denied(error):
+                        continue  # deleted since the listing, or reported unreadable where it is judged
+                    raise
+                if status.get("LogDestinationType", "s3") == "s3" and status.get("LoggingEnabled"):
+                    if status.get("BucketName"):
+                        yield status["BucketName"], name
+
+    def _network_firewall(self) -> Iterator[tuple[str, str]]:
+        firewall = self.clients("network-firewall")
+        for page in firewall.get_paginator("list_firewalls").paginate():
+            for item in page.get("Firewalls", []):
+                try:
+                    found = firewall.describe_logging_configuration(FirewallArn=item["FirewallArn"])
+                except ClientError as error:
+                    if error.response["Error"]["Code"] == "ResourceNotFoundException" or denied(error):
+                        continue  # deleted since the listing, or reported unreadable where it is judged
+                    raise
+                for config in (found.get("LoggingConfiguration") or {}).get("LogDestinationConfigs") or []:
+                    bucket = (config.get("LogDestination") or {}).get("bucketName")
+                    if config.get("LogDestinationType") == "S3" and bucket:
+                        yield bucket, item["FirewallName"]
 
     def _elb(self) -> Iterator[tuple[str, str]]:
         elb = self.clients("elb")

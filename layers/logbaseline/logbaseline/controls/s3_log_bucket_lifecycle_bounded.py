@@ -115,9 +115,10 @@ CONTROL = Control(
     title="S3 log buckets delete or archive logs between a floor and a ceiling",
     description=(
         "Every bucket that receives logs (from trails, VPC flow logs, WAF web ACLs, load balancers, Route 53 "
-        "Resolver query logs or other buckets' server access logs) has an enabled lifecycle rule that deletes or "
-        "archives (to Glacier Flexible Retrieval or Deep Archive) its objects no later than the ceiling, and no rule "
-        "deletes them before the floor. Logs kept forever are an anti-pattern of SEC04-BP01."
+        "Resolver query logs, Redshift audit logs, Network Firewall logs or other buckets' server access logs) "
+        "has an enabled lifecycle rule that deletes or archives (to Glacier Flexible Retrieval or Deep Archive) its "
+        "objects no later than the ceiling, and no rule deletes them before the floor. Logs kept forever are an "
+        "anti-pattern of SEC04-BP01."
     ),
     severity=Severity.MEDIUM,
     resource_type="AwsS3Bucket",

@@ -86,10 +86,11 @@ CONTROL = Control(
     id="s3_log_bucket_not_public",
     title="S3 log buckets are not public and grant no one outside the organization",
     description=(
-        "Every bucket that receives logs (trails, VPC flow logs, Resolver query logs, load balancer, WAF and "
-        "server access logs) has all four Block Public Access settings on, no public bucket policy or ACL, and "
-        "no bucket-policy grant to a principal outside the organization: an account not covered, or * without "
-        "an organization or account condition; a log-delivery service principal needs an aws:SourceAccount or "
+        "Every bucket that receives logs (trails, VPC flow logs, Resolver query logs, load balancer, WAF, "
+        "Redshift audit, Network Firewall and server access logs) has all four Block Public Access settings on, "
+        "no public bucket policy or ACL, and no bucket-policy grant to a principal outside the organization: an "
+        "account not covered, or * without an organization or account condition; a log-delivery service principal "
+        "needs an aws:SourceAccount or "
         "aws:SourceArn condition. Judged in the account and region that own the bucket."
     ),
     severity=Severity.CRITICAL,
