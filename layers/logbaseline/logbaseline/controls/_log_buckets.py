@@ -13,7 +13,8 @@ CLOUDFRONT web ACLs read in us-east-1 only), Classic and v2 load balancer logs, 
 query logs, Redshift audit logs and Network Firewall logs to S3, and the server access logs of its buckets
 (AWS requires the target of those, of load balancer, query and Redshift audit logs to be in the source's
 region). A single-region trail of another region, a CLOUDFRONT web ACL or a firewall that delivers into
-another region's bucket is not seen there.
+another region's bucket is not seen there. CloudFront's standard logs are not read: their bucket may be in
+any region, and finding it would take every distribution's configuration in every region's scope.
 """
 
 from __future__ import annotations
