@@ -75,7 +75,7 @@ ANCHORS: tuple[Anchor, ...] = (
     ),
     covered(
         "CloudTrail.1",
-        ("multi-region-cloudtrail-enabled", "cloudtrail-enabled"),
+        ("multi-region-cloudtrail-enabled",),
         "a multi-Region trail records read and write management events",
         "cloudtrail_multi_region_logging",
     ),
@@ -138,7 +138,7 @@ ANCHORS: tuple[Anchor, ...] = (
     not_yet("ECS.9", ("ecs-task-definition-log-configuration",), "ECS task definitions have a log configuration"),
     covered(
         "EKS.8",
-        ("eks-cluster-logging-enabled", "eks-cluster-log-enabled"),
+        ("eks-cluster-log-enabled", "eks-cluster-logging-enabled"),
         "EKS clusters send control-plane audit logs",
         "eks_control_plane_audit_logging_enabled",
     ),
@@ -217,14 +217,19 @@ ANCHORS: tuple[Anchor, ...] = (
     ),
     covered(
         "RDS.40",
-        ("rds-sqlserver-logs-to-cloudwatch",),
+        ("rds-sql-server-logs-to-cloudwatch",),
         "RDS for SQL Server instances export logs",
         "rds_log_exports_enabled",
     ),
     covered(
         "Redshift.4",
-        ("redshift-audit-logging-enabled", "redshift-cluster-configuration-check"),
-        "Redshift clusters have audit logging (the configuration check also judges encryption)",
+        (
+            "redshift-cluster-audit-logging-enabled",
+            "redshift-audit-logging-enabled",
+            "redshift-cluster-configuration-check",
+        ),
+        "Redshift clusters have audit logging (Security Hub's own rule first; the configuration check also judges "
+        "encryption)",
         "redshift_audit_logging_enabled",
     ),
     not_yet("", ("redshift-serverless-publish-logs-to-cloudwatch",), "Redshift Serverless namespaces export logs"),
@@ -265,6 +270,93 @@ ANCHORS: tuple[Anchor, ...] = (
         ("s3-bucket-level-public-access-prohibited",),
         "buckets block public access (logbaseline: log buckets only; keep S3.8 for the others)",
         "s3_log_bucket_not_public",
+    ),
+    # Found by comparing the table with the Security Hub controls reference and the AWS Config managed rule list
+    # again: anchors held by existing controls, and settings that are metrics, traces or another service's hygiene.
+    covered(
+        "CloudTrail.3",
+        ("cloudtrail-enabled",),
+        "at least one trail is enabled (PCI DSS; logbaseline asks for a multi-Region trail)",
+        "cloudtrail_multi_region_logging",
+    ),
+    covered(
+        "RDS.42",
+        ("mariadb-publish-logs-to-cloudwatch-logs",),
+        "RDS for MariaDB instances export logs (logbaseline: audit, error, general and slow query)",
+        "rds_log_exports_enabled",
+    ),
+    covered("", ("nlb-logging-enabled",), "Network Load Balancers log access", "elb_access_logs_enabled"),
+    covered("", ("securityhub-enabled",), "Security Hub is enabled", "securityhub_enabled"),
+    not_yet("CodeBuild.3", ("codebuild-project-s3-logs-encrypted",), "CodeBuild projects' S3 logs are encrypted"),
+    not_covered(
+        "WAF.12",
+        ("wafv2-rulegroup-logging-enabled",),
+        "WAFv2 rule groups publish CloudWatch metrics",
+        "metrics, not a log; the web ACL's logs are WAF.11",
+    ),
+    not_covered("ECS.12", ("ecs-container-insights-enabled",), "ECS clusters use Container Insights", "metrics"),
+    not_covered("Lambda.7", ("lambda-function-xray-enabled",), "Lambda functions trace with X-Ray", "traces"),
+    not_covered("APIGateway.3", ("api-gw-xray-enabled",), "REST API stages trace with X-Ray", "traces"),
+    not_covered("RDS.6", ("rds-enhanced-monitoring-enabled",), "RDS instances have enhanced monitoring", "metrics"),
+    not_covered("MSK.2", ("msk-enhanced-monitoring-enabled",), "MSK clusters have enhanced monitoring", "metrics"),
+    not_covered(
+        "CloudWatch.15",
+        ("cloudwatch-alarm-action-check",),
+        "alarms have an action in the ALARM state",
+        "alarm hygiene; the CIS alarms' actions are judged by cloudtrail_security_alarms",
+    ),
+    not_covered(
+        "CloudWatch.17",
+        ("cloudwatch-alarm-action-enabled-check",),
+        "alarm actions are enabled",
+        "alarm hygiene; the CIS alarms' actions are judged by cloudtrail_security_alarms",
+    ),
+    not_covered(
+        "GuardDuty.5",
+        ("guardduty-eks-protection-audit-enabled",),
+        "GuardDuty monitors EKS audit logs",
+        "a detection feature; the EKS audit logs themselves are EKS.8",
+    ),
+    not_covered(
+        "SNS.2",
+        ("sns-topic-message-delivery-notification-enabled",),
+        "SNS topics log delivery status",
+        "retired by Security Hub in April 2024; delivery status is an operational log",
+    ),
+    not_covered(
+        "",
+        ("rum-app-monitor-cloudwatch-logs-enabled",),
+        "CloudWatch RUM app monitors keep their events in CloudWatch Logs",
+        "client telemetry, not a security log",
+    ),
+    not_covered(
+        "",
+        ("appmesh-virtual-gateway-logging-file-path-exists", "appmesh-virtual-node-logging-file-path-exists"),
+        "App Mesh Envoy access logs have a file path",
+        "a file inside the container, not a log destination AWS holds",
+    ),
+    not_covered(
+        "",
+        ("acm-certificate-transparent-logging-enabled",),
+        "certificates are recorded in public certificate transparency logs",
+        "a public certificate log, not a log of the account's activity",
+    ),
+    not_covered(
+        "",
+        (
+            "apprunner-service-observability-enabled",
+            "appsync-graphql-api-xray-enabled",
+            "api-gwv2-stage-default-route-detailed-metrics-enabled",
+            "ec2-instance-detailed-monitoring-enabled",
+        ),
+        "tracing and detailed metrics of App Runner, AppSync, API Gateway V2 and EC2",
+        "traces and metrics",
+    ),
+    not_covered(
+        "",
+        ("cloudwatch-alarm-resource-check", "cloudwatch-alarm-settings-check"),
+        "alarms exist for a resource type and have given settings",
+        "alarm hygiene, not logging",
     ),
     *(
         covered(check.control, (), f"a CIS metric filter and alarm on {check.what}", "cloudtrail_security_alarms")

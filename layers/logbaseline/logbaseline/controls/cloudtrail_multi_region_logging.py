@@ -108,7 +108,12 @@ CONTROL = Control(
     ),
     severity=Severity.HIGH,
     resource_type="AwsAccount",
-    related_requirements=(SEC04_BP01, "Security Hub CloudTrail.1", *cis(v3="3.1", v14="3.1")),
+    related_requirements=(
+        SEC04_BP01,
+        "Security Hub CloudTrail.1",
+        "Security Hub CloudTrail.3",
+        *cis(v3="3.1", v14="3.1"),
+    ),
     collect=collect,
     evaluate=evaluate,
     resource_id=account_id,

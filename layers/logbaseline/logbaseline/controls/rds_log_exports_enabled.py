@@ -94,6 +94,7 @@ CONTROL = Control(
         "Security Hub RDS.36",
         "Security Hub RDS.37",
         "Security Hub RDS.40",
+        "Security Hub RDS.42",
         "Security Hub Neptune.2",
         "Security Hub DocumentDB.4",
     ),
