@@ -13,6 +13,11 @@ from typing import Any
 
 NO_VALUE = object()
 
+# The stacks' event rules by logical id. The CloudTrail API-call rules are split by event source so that each
+# pattern stays under EventBridge's 2,048 characters (tests/test_contract.py measures them): a split adds a rule here.
+API_CALL_RULES = ("CloudTrailApiCallRule", "ServiceLogApiCallRule")
+FORWARDED_RULES = ("ConfigItemChangeRule", "ConfigOversizedItemChangeRule", *API_CALL_RULES, "TamperEventRule")
+
 
 class Resolver:
     def __init__(

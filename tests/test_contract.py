@@ -18,6 +18,7 @@ from logbaseline.engine.settings import Settings
 from logbaseline.engine.tagging import TAGGING_CALLS
 from logbaseline.models import Mode, Scope
 
+from tests.cfn import API_CALL_RULES
 from tests.conftest import CALLS, REGION, ROOT, current_role
 
 CONTROLS_DIR = ROOT / "layers/logbaseline/logbaseline/controls"
@@ -123,7 +124,6 @@ def test_metadata_is_complete(control):
     assert control.config_triggers or control.cloudtrail_triggers
 
 
-API_CALL_RULES = ("CloudTrailApiCallRule", "ServiceLogApiCallRule")  # split by event source, to fit EventBridge's size
 EVENT_PATTERN_MOST_CHARACTERS = 2048  # EventBridge quotas, "Event pattern size" (default; adjustable to 4,096)
 
 

@@ -7,17 +7,11 @@ from typing import Any
 
 from logbaseline import sam_template
 
+from tests.cfn import FORWARDED_RULES
 from tests.conftest import ROOT
 
 GUIDE = (ROOT / "docs/organization.md").read_text()
 TEMPLATE = sam_template.load(ROOT / "template.yaml")
-FORWARDED_RULES = (
-    "ConfigItemChangeRule",
-    "ConfigOversizedItemChangeRule",
-    "CloudTrailApiCallRule",
-    "ServiceLogApiCallRule",
-    "TamperEventRule",
-)
 # Where a forwarding template sends: the security account's default bus in the stack's region.
 SECURITY_BUSES = {
     "stacksets/member.yaml": "arn:${AWS::Partition}:events:${SecurityRegion}:${SecurityAccountId}:event-bus/default",

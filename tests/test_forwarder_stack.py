@@ -18,19 +18,13 @@ from logbaseline.aws import Clients
 from logbaseline.engine.routing import TAMPER_EVENTS, route
 from moto.events.models import EventPattern
 
+from tests.cfn import FORWARDED_RULES
 from tests.conftest import NO_RETRY, REGION, ROOT, load_event, make_service
 
 TEMPLATE = sam_template.load(ROOT / "template.yaml")
 MEMBER = sam_template.load(ROOT / "stacksets/member.yaml")
 FORWARDER = sam_template.load(ROOT / "stacksets/forwarder.yaml")
 RESOURCES = FORWARDER["Resources"]
-FORWARDED_RULES = (
-    "ConfigItemChangeRule",
-    "ConfigOversizedItemChangeRule",
-    "CloudTrailApiCallRule",
-    "ServiceLogApiCallRule",
-    "TamperEventRule",
-)
 HOME_BUS = {"Fn::Sub": "arn:${AWS::Partition}:events:${SecurityRegion}:${AWS::AccountId}:event-bus/default"}
 OTHER_REGION = "eu-west-1"  # the security account's other region; the stack runs in REGION (us-east-1)
 MULTI_REGION = "cloudtrail_multi_region_logging"

@@ -12,7 +12,7 @@ import pytest
 from logbaseline import emulator, sam_template
 from logbaseline.controls import all_controls
 
-from tests.cfn import Resolver
+from tests.cfn import FORWARDED_RULES, Resolver
 from tests.conftest import ROOT
 
 TEMPLATE = sam_template.load(ROOT / "template.yaml")
@@ -32,13 +32,6 @@ MEMBER_ROLES = {
     "MemberReadRole": ("logbaseline-member-read", "EvaluatorFunction"),
     "MemberRemediationRole": ("logbaseline-member-remediation", "RemediatorFunction"),
 }
-FORWARDED_RULES = (
-    "ConfigItemChangeRule",
-    "ConfigOversizedItemChangeRule",
-    "CloudTrailApiCallRule",
-    "ServiceLogApiCallRule",
-    "TamperEventRule",
-)
 
 Grant = tuple[str, str, str]  # (action, resource, condition), the last two as canonical JSON
 

@@ -11,6 +11,7 @@ import pytest
 from logbaseline import sam_template
 from logbaseline.engine.routing import route
 
+from tests.cfn import API_CALL_RULES
 from tests.conftest import EVENTS, ROOT
 from tests.test_routing import matched
 
@@ -201,7 +202,7 @@ def documented_without_record() -> set[str]:
 
 
 def test_every_rule_event_name_has_a_real_record_or_a_documented_reason():
-    rules = ("CloudTrailApiCallRule", "ServiceLogApiCallRule", "TamperEventRule")
+    rules = (*API_CALL_RULES, "TamperEventRule")
     names = {n for r in rules for n in RULES[r].pattern["detail"]["eventName"]}
     covered = {
         record["eventName"]
