@@ -2,17 +2,17 @@
 
 States of the account (one Resource, AWS::::Account:<id>):
 
-| multi-region trails                                                | verdict | why                                      |
-|--------------------------------------------------------------------|---------|------------------------------------------|
-| none                                                               | FAILED  | no trail records S3 data events          |
-| a logging trail recording S3 read and write for all buckets        | PASSED  | S3.22 and S3.23 both met                  |
-| a logging trail recording writes only                              | FAILED  | S3.23 (reads) not met                    |
-| a logging trail recording reads only                               | FAILED  | S3.22 (writes) not met                   |
-| one logging trail for writes, another for reads                    | PASSED  | each rule is met by one trail            |
-| a stopped trail recording both                                     | FAILED  | a stopped trail records nothing          |
-| an organization trail of the management account recording both     | PASSED  | it records this account's objects        |
-| a selector narrowed to some buckets, keys, events or callers       | FAILED  | it may leave any object out              |
-| a multi-region trail that could not be read, and no other passing  | no verdict (read failure), never FAILED    |
+| multi-region trails                                            | verdict | why                                 |
+|----------------------------------------------------------------|---------|-------------------------------------|
+| none                                                           | FAILED  | no trail records S3 data events     |
+| a logging trail recording S3 read and write for all buckets    | PASSED  | S3.22 and S3.23 both met            |
+| a logging trail recording writes only                          | FAILED  | S3.23 (reads) not met               |
+| a logging trail recording reads only                           | FAILED  | S3.22 (writes) not met              |
+| one logging trail for writes, another for reads                | PASSED  | each rule is met by one trail       |
+| a stopped trail recording both                                 | FAILED  | a stopped trail records nothing     |
+| an organization trail of the management account recording both | PASSED  | it records this account's objects   |
+| a selector narrowed to some buckets, keys, events or callers   | FAILED  | it may leave any object out         |
+| a trail that could not be read, and none read passes           | no verdict (a read failure), never FAILED |
 Never fixable: the control has no fix (cost, and PutEventSelectors replaces every selector; module docstring).
 """
 

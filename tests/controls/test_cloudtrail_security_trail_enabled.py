@@ -2,14 +2,14 @@
 
 States of the account (one Resource, AWS::::Account:<id>), over its multi-region trails (own and organization):
 
-| multi-region trails                                                        | verdict | why                            |
-|----------------------------------------------------------------------------|---------|--------------------------------|
-| none (or single-region trails only)                                        | FAILED  | the rule needs multi-region    |
-| one trail with every practice, logging                                     | PASSED  |                                |
-| one trail lacking one practice (each of the rule's conditions, in turn)    | FAILED  | names the practice it lacks    |
-| one trail with validation but no KMS key, another with KMS but no validation | FAILED | no one trail has all         |
-| an organization trail of the management account with every practice        | PASSED  |                                |
-| a trail that could not be read, and none read passes                       | no verdict (read failure)       |
+| multi-region trails                                                      | verdict | why                         |
+|--------------------------------------------------------------------------|---------|-----------------------------|
+| none (or single-region trails only)                                      | FAILED  | the rule needs multi-region |
+| one trail with every practice, logging                                   | PASSED  |                             |
+| one trail lacking one practice (each of the rule's conditions, in turn)  | FAILED  | names the practice it lacks |
+| one trail with validation but no KMS key, another with KMS, no validation | FAILED | no one trail has all        |
+| an organization trail of the management account with every practice      | PASSED |                             |
+| a trail that could not be read, and none read passes                      | no verdict (a read failure)           |
 The per-practice controls (cloudtrail_multi_region_logging, cloudtrail_log_file_validation_enabled,
 cloudtrail_kms_encryption_enabled) judge each practice apart: the split case above passes them all and fails this.
 """

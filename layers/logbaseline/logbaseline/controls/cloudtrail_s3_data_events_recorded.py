@@ -87,7 +87,9 @@ CONTROL = Control(
         "At least one logging multi-region trail, the account's own or an organization trail, records S3 data events "
         "(basic or advanced event selectors) for all current and future buckets: writes (Security Hub S3.22) and "
         "reads (S3.23), by one trail or two. A selector narrowed to some buckets, keys, event names or callers does "
-        "not count. Data events are charged from the first copy; the finding states the price."
+        "not count; the finding states the price. No fix: data events are charged by volume from the first copy, a "
+        "decision for a person, and PutEventSelectors replaces every selector with no conditional write, so a fix "
+        "could drop a selector written between its read and its write."
     ),
     severity=Severity.MEDIUM,
     resource_type="AwsAccount",
