@@ -120,6 +120,8 @@ EXPECTED = {
     "cloudtrail/cloudtrail-StopLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)}
     | ACCOUNT_TRAILS,
     "cloudtrail/cloudtrail-PutEventSelectors.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)} | ACCOUNT_TRAILS,
+    "cloudtrail/cloudtrail-PutEventSelectors-advanced.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)}
+    | ACCOUNT_TRAILS,
     "cloudtrail/eks-CreateCluster.json": {(EKS, CLUSTER_ARN)},
     "cloudtrail/eks-UpdateClusterConfig.json": {(EKS, "orders-prod")},
     "cloudtrail/config-StopConfigurationRecorder.json": {(RECORDER, None)},

@@ -142,10 +142,19 @@ def judged(aws, account_id, event_file="cloudtrail/cloudtrail-PutEventSelectors.
 
 
 def test_round_trip_advanced_selectors_pass(aws, account_id):
-    """The console's "Log all events" S3 template (advanced selectors): PASSED, as a finding on the account."""
-    management = {"Name": "management", "FieldSelectors": [field("eventCategory", Equals=["Management"])]}
-    seed_trail(aws, advanced_selectors=[management, advanced()])
-    _, report, outcome = judged(aws, account_id)
+    """The sample call's advanced selectors (all management events, S3 data events of every bucket) put on the trail,
+    then its event: PASSED, as a finding on the account."""
+    sample = "cloudtrail/cloudtrail-PutEventSelectors-advanced.json"
+    recorded = load_event(sample)["detail"]["requestParameters"]["advancedEventSelectors"]
+    selectors = [
+        {
+            "Name": s["name"],
+            "FieldSelectors": [{"Field": f["field"], "Equals": f["equals"]} for f in s["fieldSelectors"]],
+        }
+        for s in recorded
+    ]
+    seed_trail(aws, advanced_selectors=selectors)
+    _, report, outcome = judged(aws, account_id, sample)
     assert outcome.verdict.status is Status.PASSED and outcome.resource_id == f"AWS::::Account:{account_id}"
     finding = findings_by_resource(aws)[(CONTROL.id, f"AWS::::Account:{account_id}")]
     assert finding["Compliance"]["Status"] == "PASSED" and finding["Resources"][0]["Type"] == "AwsAccount"
