@@ -18,11 +18,16 @@ Never fixable: the control has no fix (cost, and PutEventSelectors replaces ever
 
 from __future__ import annotations
 
+from collections import Counter
+
+import boto3
 import pytest
+from logbaseline.aws import Clients, reads_shared
+from logbaseline.controls import load
 from logbaseline.controls._trails import s3_data_events
 from logbaseline.controls.cloudtrail_s3_data_events_recorded import CONTROL, PRICE_PER_100K_DATA_EVENTS_USD
 from logbaseline.engine import FixRequest
-from logbaseline.models import Resource, Status
+from logbaseline.models import Resource, Scope, Status
 
 from tests.conftest import REGION, findings_by_resource, load_event, make_service
 
@@ -183,3 +188,23 @@ def test_round_trip_stopping_the_trail_fails_at_once(aws, account_id):
     aws("cloudtrail").stop_logging(Name=arn)
     outcome = judged(aws, account_id, "cloudtrail/cloudtrail-StopLogging.json")[2]
     assert outcome.verdict.status is Status.FAILED and "management-events: not logging" in outcome.verdict.reason
+
+
+def test_the_multi_region_trail_controls_share_their_reads(aws, account_id):
+    """Within one evaluation the account-level trail controls ask AWS once per trail: the two new controls add no call
+    to what cloudtrail_multi_region_logging already makes."""
+    seed_trail(aws, basic_selectors=[basic("All")])
+    session, asked = boto3.Session(), Counter()
+    session.events.register("before-send", lambda request, **kwargs: asked.update([request.headers["X-Amz-Target"]]))
+    clients, scope = Clients(REGION, session), Scope(account_id, REGION)
+    controls = [load(c) for c in ("cloudtrail_multi_region_logging", CONTROL.id, "cloudtrail_security_trail_enabled")]
+    with reads_shared():
+        for control in controls:
+            control.collect(clients, scope)
+    operations = ("DescribeTrails", "GetTrailStatus", "GetEventSelectors")
+    target = b"com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.%s"
+    assert asked == Counter({target % op.encode(): 1 for op in operations})
+    asked.clear()
+    for control in controls:  # outside an evaluation each reads for itself
+        control.collect(clients, scope)
+    assert asked == Counter({target % op.encode(): 3 for op in operations})
