@@ -123,8 +123,8 @@ def management_events(selectors: dict[str, Any], *, complete: bool = False) -> l
 
 
 # A basic S3 data resource for every current and future bucket: CloudTrail API reference, DataResource ("To log data
-# events for all objects in all S3 buckets in your AWS account, specify the prefix as arn:aws:s3"); the console and
-# the CIS benchmark's command also write "arn:aws:s3:::". Any longer value names some buckets only.
+# events for all objects in all S3 buckets in your AWS account, specify the prefix as arn:aws:s3"); the peers accept
+# "arn:aws:s3:::" as the same (Prowler's cloudtrail_s3_dataevents_*_enabled). A longer value names some buckets only.
 ALL_BUCKETS = re.compile(r"arn:aws[a-z-]*:s3(:::)?")
 S3_OBJECT = "AWS::S3::Object"
 
