@@ -100,5 +100,5 @@ def test_the_table_says_both_versions_where_a_number_moved():
     assert set(cis(v3="3.3", v14="3.5")) <= set(config.related_requirements)
     assert f"CIS AWS Foundations Benchmark {V1_4}/3.5" in config.related_requirements
     assert f"CIS AWS Foundations Benchmark {V3_0}/3.5" not in config.related_requirements  # CloudTrail's KMS key
-    with pytest.raises(KeyError, match="no recommendation 3.8"):
-        cis(v3="3.8")  # object-level logging: no control here holds it
+    with pytest.raises(KeyError, match="no recommendation 3.6"):
+        cis(v3="3.6")  # KMS key rotation: no control here holds it

@@ -99,6 +99,7 @@ def test_a_stop_logging_forwarded_home_is_matched_there_and_routed_to_its_own_re
     # Judged in the region it happened, not in the home region that received it (with no other region covered).
     # (StopLogging reaches the other account-level trail controls alike: the copies, and the logs' centralization.)
     account_level = (MULTI_REGION, "cloudtrail_no_duplicate_management_events", "logs_centralized")
+    account_level += ("cloudtrail_s3_data_events_recorded", "cloudtrail_security_trail_enabled")
     assert {(t.control.id, t.scope.region) for t in route(arrived)} == {(c, OTHER_REGION) for c in account_level}
     assert {(t.control.id, t.scope.region) for t in route(arrived, [REGION, OTHER_REGION])} == {
         (c, region) for c in account_level for region in (OTHER_REGION, REGION)

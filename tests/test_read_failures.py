@@ -217,3 +217,20 @@ def test_throttling_on_one_trail_is_no_read_failure_and_the_message_is_retried(a
     refuse("GetTrailStatus", throttled, ("ThrottlingException", "Rate exceeded"))
     with pytest.raises(ClientError, match="ThrottlingException"):
         sweep(account_id, "cloudtrail_multi_region_logging")
+
+
+@pytest.mark.parametrize("control_id", ["cloudtrail_s3_data_events_recorded", "cloudtrail_security_trail_enabled"])
+def test_the_multi_region_trail_controls_give_no_verdict_when_a_trail_not_read_may_pass(
+    aws, account_id, refuse, control_id
+):
+    """S3 data events and the one-trail practices: a refused trail may be the one that passes, so no FAILED guess;
+    the refused trail is its own read failure."""
+    refused = multi_region_trail(aws, "organization-trail", logging=True)
+    multi_region_trail(aws, "stopped-trail", logging=False)
+    refuse("GetEventSelectors", refused, ORGANIZATION_TRAIL_REFUSAL)
+    report = sweep(account_id, control_id)
+    assert report.outcomes == []
+    failures = {f.resource_id: f.reason for f in report.read_failures}
+    assert set(failures) == {refused, f"AWS::::Account:{account_id}"}
+    assert "organization-trail could not be read" in failures[f"AWS::::Account:{account_id}"]
+    assert findings_by_resource(aws) == {}

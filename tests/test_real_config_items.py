@@ -217,6 +217,8 @@ def test_the_trail_item_with_its_own_account_reaches_the_trails_controls_and_eve
             "cloudtrail_multi_region_logging",
             "cloudtrail_no_duplicate_management_events",
             "logs_centralized",
+            "cloudtrail_s3_data_events_recorded",
+            "cloudtrail_security_trail_enabled",
         )
     }
 

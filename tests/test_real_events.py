@@ -47,6 +47,13 @@ DUPLICATES = "cloudtrail_no_duplicate_management_events"
 # The account-level trail controls each trail change reaches (selectors matter to the first two only).
 ACCOUNT_TRAIL_CONTROLS = {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)}
 SELECTOR_CONTROLS = {(TRAIL_LOGGING, None), (DUPLICATES, None)}
+# ... and the controls judging the multi-region trails' data-event selectors and security practices.
+MULTI_REGION_TRAIL_CONTROLS = {
+    ("cloudtrail_s3_data_events_recorded", None),
+    ("cloudtrail_security_trail_enabled", None),
+}
+ACCOUNT_TRAIL_CONTROLS |= MULTI_REGION_TRAIL_CONTROLS
+SELECTOR_CONTROLS |= MULTI_REGION_TRAIL_CONTROLS
 RECORDER, FLOW_LOGS, DNS, ELB = (
     "config_recorder_active",
     "vpc_flow_logs_enabled",

@@ -30,6 +30,9 @@ LIFECYCLE, ACCESS_LOGGING = "s3_log_bucket_lifecycle_bounded", "s3_bucket_server
 LOG_BUCKET_NOT_PUBLIC, LOGS_POLICY = "s3_log_bucket_not_public", "logs_resource_policy_restricted"
 DUPLICATES, CENTRALIZED = "cloudtrail_no_duplicate_management_events", "logs_centralized"
 ALARMS, SECURITYHUB, QUERYABLE = "cloudtrail_security_alarms", "securityhub_enabled", "cloudtrail_logs_queryable"
+S3_DATA_EVENTS, SECURITY_TRAIL = "cloudtrail_s3_data_events_recorded", "cloudtrail_security_trail_enabled"
+# The account-level controls judging the multi-region trails' selectors and settings, as one trail change reaches them.
+ACCOUNT_TRAILS = {(S3_DATA_EVENTS, None), (SECURITY_TRAIL, None)}
 
 GROUP, VPC, TRAIL = "/aws/lambda/orders-api", "vpc-0a1b2c3d4e5f67890", "management-events"
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events"
@@ -42,6 +45,7 @@ FLOW_LOG_BUCKET = "arn:aws:s3:::vpc-flow-logs-123456789012/flow/"
 TRAIL_CHANGE = {(TRAIL_LOGGING, None), (VALIDATION, TRAIL), (TRAIL_KMS, TRAIL), (TRAIL_CW, TRAIL), (DUPLICATES, None)}
 TRAIL_CHANGE |= {(CENTRALIZED, None), (ALARMS, None)}
 TRAIL_CHANGE |= {(QUERYABLE, TRAIL)}
+TRAIL_CHANGE |= ACCOUNT_TRAILS
 # A trail change may move it to another bucket: the trail's bucket (responseElements.s3BucketName) is re-judged.
 TRAIL_BUCKETS = {(NOT_PUBLIC, BUCKET), (TRAIL_BUCKET_LOGGING, BUCKET)}
 # ... and it becomes a log bucket: the log-bucket controls judge it at once, not at the next sweep.
@@ -111,9 +115,13 @@ EXPECTED = {
     "cloudtrail/cloudtrail-DeleteTrail.json": TRAIL_CHANGE | INTEGRITY,
     "cloudtrail/cloudtrail-CreateEventDataStore.json": {("cloudtrail_lake_retention_bounded", LAKE_STORE)},
     "cloudtrail/cloudtrail-UpdateEventDataStore.json": {("cloudtrail_lake_retention_bounded", LAKE_STORE)},
-    "cloudtrail/cloudtrail-StartLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)},
-    "cloudtrail/cloudtrail-StopLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)},
-    "cloudtrail/cloudtrail-PutEventSelectors.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)},
+    "cloudtrail/cloudtrail-StartLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)}
+    | ACCOUNT_TRAILS,
+    "cloudtrail/cloudtrail-StopLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)}
+    | ACCOUNT_TRAILS,
+    "cloudtrail/cloudtrail-PutEventSelectors.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)} | ACCOUNT_TRAILS,
+    "cloudtrail/cloudtrail-PutEventSelectors-advanced.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)}
+    | ACCOUNT_TRAILS,
     "cloudtrail/eks-CreateCluster.json": {(EKS, CLUSTER_ARN)},
     "cloudtrail/eks-UpdateClusterConfig.json": {(EKS, "orders-prod")},
     "cloudtrail/config-StopConfigurationRecorder.json": {(RECORDER, None)},
@@ -171,6 +179,7 @@ EXPECTED = {
         (TRAIL_KMS, TRAIL_ARN),
         (TRAIL_CW, TRAIL_ARN),
         (QUERYABLE, TRAIL_ARN),
+        *ACCOUNT_TRAILS,
     },
     "config/AWS-EC2-VPC.json": VPC_CHANGE,
     "config/deleted-AWS-EC2-VPC.json": VPC_CHANGE,
@@ -528,12 +537,11 @@ def test_a_trail_change_re_judges_the_account_level_trail_control_in_every_cover
     """A multi-region trail is changed in its home region only; before, only that region's finding was re-judged."""
     regions = ["eu-west-1", "us-east-1", "ap-southeast-2"]
     targets = route(load_event(name), regions)
-    for control_id in (TRAIL_LOGGING, DUPLICATES, CENTRALIZED):  # the account-level trail controls
+    account_level_controls = (TRAIL_LOGGING, DUPLICATES, CENTRALIZED, S3_DATA_EVENTS, SECURITY_TRAIL)
+    for control_id in account_level_controls:  # the account-level trail controls
         account_level = {t.scope for t in targets if t.control.id == control_id}
         assert {(s.region, s.resource_id) for s in account_level} == {(r, None) for r in regions}
-    assert {t.scope.region for t in targets if t.control.id not in (TRAIL_LOGGING, DUPLICATES, CENTRALIZED)} <= {
-        "us-east-1"
-    }
+    assert {t.scope.region for t in targets if t.control.id not in account_level_controls} <= {"us-east-1"}
     assert {t.scope.region for t in route(load_event(name)) if t.control.id == TRAIL_LOGGING} == {"us-east-1"}
 
 

@@ -45,6 +45,8 @@ REGISTRY: dict[str, str] = {
     "cloudtrail_security_alarms": "logbaseline.controls.cloudtrail_security_alarms",
     "securityhub_enabled": "logbaseline.controls.securityhub_enabled",
     "cloudtrail_logs_queryable": "logbaseline.controls.cloudtrail_logs_queryable",
+    "cloudtrail_s3_data_events_recorded": "logbaseline.controls.cloudtrail_s3_data_events_recorded",
+    "cloudtrail_security_trail_enabled": "logbaseline.controls.cloudtrail_security_trail_enabled",
 }
 
 

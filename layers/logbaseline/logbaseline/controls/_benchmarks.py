@@ -30,6 +30,8 @@ RECOMMENDATIONS: dict[tuple[str, str], tuple[str, str]] = {
     (V3_0, "3.4"): ("Ensure S3 bucket access logging is enabled on the CloudTrail S3 bucket", "CloudTrail.7"),
     (V3_0, "3.5"): ("Ensure CloudTrail logs are encrypted at rest using KMS CMKs", "CloudTrail.2"),
     (V3_0, "3.7"): ("Ensure VPC flow logging is enabled in all VPCs", "EC2.6"),
+    (V3_0, "3.8"): ("Ensure that Object-level logging for write events is enabled for S3 bucket", "S3.22"),
+    (V3_0, "3.9"): ("Ensure that Object-level logging for read events is enabled for S3 bucket", "S3.23"),
 }
 
 

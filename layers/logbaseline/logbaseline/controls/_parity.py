@@ -106,14 +106,32 @@ ANCHORS: tuple[Anchor, ...] = (
         "the trail bucket has server access logging",
         "cloudtrail_bucket_access_logging_enabled",
     ),
-    not_yet(
+    covered(
         "",
         ("cloudtrail-security-trail-enabled",),
-        "a trail meets AWS's security best practices (management events, KMS, validation, global events)",
+        "one multi-Region trail has global service events, validation and KMS, and all read and write management "
+        "events (logbaseline: and is logging)",
+        "cloudtrail_security_trail_enabled",
     ),
-    not_yet("", ("cloudtrail-s3-dataevents-enabled",), "a trail records S3 data events"),
-    not_yet("S3.22", ("cloudtrail-all-write-s3-data-event-check",), "a multi-Region trail records S3 object writes"),
-    not_yet("S3.23", ("cloudtrail-all-read-s3-data-event-check",), "a multi-Region trail records S3 object reads"),
+    covered(
+        "",
+        ("cloudtrail-s3-dataevents-enabled",),
+        "a trail records S3 data events of all buckets (logbaseline: a multi-Region trail, reads and writes; the "
+        "rule's S3BucketNames list is not offered)",
+        "cloudtrail_s3_data_events_recorded",
+    ),
+    covered(
+        "S3.22",
+        ("cloudtrail-all-write-s3-data-event-check",),
+        "a multi-Region trail records S3 object writes",
+        "cloudtrail_s3_data_events_recorded",
+    ),
+    covered(
+        "S3.23",
+        ("cloudtrail-all-read-s3-data-event-check",),
+        "a multi-Region trail records S3 object reads",
+        "cloudtrail_s3_data_events_recorded",
+    ),
     covered(
         "CloudWatch.16",
         ("cw-loggroup-retention-period-check",),

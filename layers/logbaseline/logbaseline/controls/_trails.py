@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -94,16 +95,24 @@ def own_trails(clients: Clients, scope: Scope) -> list[dict[str, Any]]:
     ]
 
 
-def management_events(selectors: dict[str, Any]) -> list[str]:
-    """Which management events ("read", "write") a trail's selectors record."""
+READ_WRITE = {"All": {"read", "write"}, "ReadOnly": {"read"}, "WriteOnly": {"write"}}
+
+
+def management_events(selectors: dict[str, Any], *, complete: bool = False) -> list[str]:
+    """Which management events ("read", "write") a trail's selectors record; with `complete`, only selectors that
+    exclude no event source count (basic ExcludeManagementEventSources, an advanced eventSource condition)."""
     covered: set[str] = set()
     for selector in selectors.get("EventSelectors") or []:
+        if complete and selector.get("ExcludeManagementEventSources"):
+            continue
         if selector.get("IncludeManagementEvents", True):
             kind = selector.get("ReadWriteType", "All")
-            covered |= {"All": {"read", "write"}, "ReadOnly": {"read"}, "WriteOnly": {"write"}}[kind]
+            covered |= READ_WRITE[kind]
     for selector in selectors.get("AdvancedEventSelectors") or []:
         fields = {f["Field"]: f for f in selector.get("FieldSelectors", [])}
         if "Management" not in fields.get("eventCategory", {}).get("Equals", []):
+            continue
+        if complete and set(fields) - {"eventCategory", "readOnly"}:
             continue
         read_only = fields.get("readOnly", {}).get("Equals")
         if read_only:
@@ -111,3 +120,75 @@ def management_events(selectors: dict[str, Any]) -> list[str]:
         else:
             covered |= {"read", "write"}
     return sorted(covered)
+
+
+# A basic S3 data resource for every current and future bucket: CloudTrail API reference, DataResource ("To log data
+# events for all objects in all S3 buckets in your AWS account, specify the prefix as arn:aws:s3"); the peers accept
+# "arn:aws:s3:::" as the same (Prowler's cloudtrail_s3_dataevents_*_enabled). A longer value names some buckets only.
+ALL_BUCKETS = re.compile(r"arn:aws[a-z-]*:s3(:::)?")
+S3_OBJECT = "AWS::S3::Object"
+
+
+def s3_data_events(selectors: dict[str, Any]) -> list[str]:
+    """Which S3 object-level data events ("read", "write") a trail's selectors record for every current and future
+    bucket. A selector narrowed to some buckets, keys, event names, callers or errors does not count: it may leave
+    any object out. Selectors add up (CloudTrail records an event that any selector matches)."""
+    covered: set[str] = set()
+    for selector in selectors.get("EventSelectors") or []:
+        for resource in selector.get("DataResources") or []:
+            if resource.get("Type") == S3_OBJECT and any(ALL_BUCKETS.fullmatch(v) for v in resource.get("Values", [])):
+                covered |= READ_WRITE[selector.get("ReadWriteType", "All")]
+    for selector in selectors.get("AdvancedEventSelectors") or []:
+        covered |= _advanced_s3_data_events(selector.get("FieldSelectors", []))
+    return sorted(covered)
+
+
+def _advanced_s3_data_events(conditions: list[Mapping[str, Any]]) -> set[str]:
+    read_only = {"true", "false"}
+    category = kind = False
+    for condition in conditions:
+        operators = {k: v for k, v in condition.items() if k != "Field" and v}
+        field = condition.get("Field")
+        if field == "eventCategory" and set(operators) == {"Equals"}:
+            category = category or "Data" in operators["Equals"]
+        elif field == "resources.type" and set(operators) == {"Equals"}:
+            kind = kind or S3_OBJECT in operators["Equals"]
+        elif field == "readOnly" and set(operators) <= {"Equals", "NotEquals"}:
+            read_only &= set(operators.get("Equals", read_only))
+            read_only -= set(operators.get("NotEquals", ()))
+        else:
+            return set()  # narrowed (a bucket's ARN, an event name, a caller...) or not understood: not every object
+    if not (category and kind):
+        return set()
+    return {"read" if value == "true" else "write" for value in read_only}
+
+
+def read_multi_region_trails(
+    clients: Clients,
+    scope: Scope,
+    read: Callable[[Any, Mapping[str, Any]], dict[str, Any]],
+    enough: Callable[[list[dict[str, Any]]], bool],
+    wanted: str,
+) -> list[Resource]:
+    """The account's Resource (id AWS::::Account:<id>) holding `read(home region's cloudtrail client, trail)` of each
+    multi-region trail it sees (its own and organization trails), read until `enough` of them decide the verdict,
+    followed by each trail that could not be read. A trail not read may be the one that passes: then the account
+    has no verdict (its `unreadable` says so, naming `wanted`) rather than a false FAILED."""
+    trails: list[dict[str, Any]] = []
+    unread: list[Resource] = []
+    for trail in describe_trails(clients):
+        if not trail.get("IsMultiRegionTrail"):
+            continue
+        found = read_trail(scope, trail, lambda t=trail: read(clients("cloudtrail", t["HomeRegion"]), t))
+        if isinstance(found, Resource):
+            unread.append(found)
+            continue
+        trails.append(found)
+        if enough(trails):
+            break
+    why = ""
+    if unread and not enough(trails):
+        names = ", ".join(r.state["name"] for r in unread)
+        why = f"multi-region trail {names} could not be read, and no trail read {wanted}"
+    account_id = f"AWS::::Account:{scope.account_id}"
+    return [Resource(scope.account_id, scope.region, account_id, {"trails": trails}, unreadable=why), *unread]
