@@ -145,8 +145,11 @@ def run_prowler(env: Mapping[str, str], work: Path) -> Run:
 
 
 def emulator_env(endpoint: str) -> dict[str, str]:
-    """Dummy credentials and the emulator's endpoint for every tool; nothing from the caller's AWS set-up."""
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LOGBASELINE_"))}
+    """Dummy credentials and the emulator's endpoint for every tool; nothing from the caller's AWS set-up.
+    Bytecode may be cached for every tool alike: pip compiles the peers' packages when it installs them, and the
+    layer's, but not the dev venv's editable logbaseline, which would otherwise compile its sources on every run."""
+    dropped = ("AWS_", "LOGBASELINE_", "PYTHONDONTWRITEBYTECODE")
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     return keep | {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
