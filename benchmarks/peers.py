@@ -4,6 +4,7 @@ single events, cold imports, scaling and cost. Writes benchmarks/results/latest.
     .venv/bin/python -m benchmarks.peers            # 2000 log groups, 200 VPCs, 3 runs, scaling 500/2000/8000
     .venv/bin/python -m benchmarks.peers --quick    # fewer resources and runs, to check the harness
     .venv/bin/python -m benchmarks.peers --sweep-only   # the sweep against Cloud Custodian only; writes nothing
+    .venv/bin/python -m benchmarks.peers --sweep-only --against main   # and the sweep of another commit, alike
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -135,6 +137,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="logbaseline (shared checks, all controls) against Cloud Custodian at the main size; 5 runs unless "
         "--runs; prints the table and writes nothing",
     )
+    parser.add_argument(
+        "--against",
+        metavar="COMMIT",
+        help="with --sweep-only: also time the all-controls sweep of this commit's layer (same venv), in the same runs",
+    )
     args = parser.parse_args(argv)
     if args.sweep_only and "--runs" not in (argv if argv is not None else sys.argv[1:]):
         args.runs = 5
@@ -156,9 +163,15 @@ def sweep_only(args: argparse.Namespace) -> int:
     tools.ensure_venv("custodian")
     with emulator.moto_server() as endpoint, tempfile.TemporaryDirectory(prefix="logbaseline-bench-") as tmp:
         env, work = tools.emulator_env(endpoint), Path(tmp)
+        extra: dict[str, Callable[[], tools.Run]] = {}
+        if args.against:
+            layer = tools.export_layer(args.against, work / "against")
+            other_env = env | {"PYTHONPATH": str(layer)}  # that commit's package before the editable one
+            name = f"logbaseline (all controls) at {args.against}"
+            extra[name] = lambda: replace(tools.run_logbaseline(other_env, work, controls=()), tool=name)
         say(f"seeding {args.log_groups} log groups and {args.vpcs} VPCs on {endpoint}")
         inventory = seed(Clients(REGION), args.log_groups, args.vpcs)
-        runs = _timed_runs(env, work, inventory, args.runs, peers=("Cloud Custodian",))
+        runs = _timed_runs(env, work, inventory, args.runs, peers=("Cloud Custodian",), extra=extra)
         sweep = _summary(runs)
         disagree = agreement(inventory, {tool: r[0] for tool, r in runs.items()}, peers=("Cloud Custodian",))
     size = f"{args.log_groups} log groups, {len(inventory.vpcs)} VPCs"
@@ -180,6 +193,7 @@ def _timed_runs(
     inventory: Inventory,
     count: int,
     peers: Sequence[str] = ("Cloud Custodian", "Prowler"),
+    extra: Mapping[str, Callable[[], tools.Run]] | None = None,
 ) -> dict[str, list[tools.Run]]:
     kinds = {"log_group": inventory.log_groups, "vpc": inventory.vpcs}
     every: dict[str, Callable[[], tools.Run]] = {
@@ -189,9 +203,12 @@ def _timed_runs(
         "Prowler": lambda: tools.run_prowler(env, work),
     }
     steps = {tool: run for tool, run in every.items() if tool.startswith("logbaseline") or tool in peers}
+    steps |= extra or {}
     # Untimed: the emulator sets up each service's backend at its first call, and the editable logbaseline's
     # bytecode is written once (the peers' was written by pip).
     steps["logbaseline (all controls)"]()
+    for step in (extra or {}).values():
+        step()
     runs: dict[str, list[tools.Run]] = {tool: [] for tool in steps}
     for index in range(count):
         order = list(steps)[index % len(steps) :] + list(steps)[: index % len(steps)]  # rotate: no tool always first
