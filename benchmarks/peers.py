@@ -3,6 +3,8 @@ single events, cold imports, scaling and cost. Writes benchmarks/results/latest.
 
     .venv/bin/python -m benchmarks.peers            # 2000 log groups, 200 VPCs, 3 runs, scaling 500/2000/8000
     .venv/bin/python -m benchmarks.peers --quick    # fewer resources and runs, to check the harness
+    .venv/bin/python -m benchmarks.peers --sweep-only   # the sweep against Cloud Custodian only; writes nothing
+    .venv/bin/python -m benchmarks.peers --sweep-only --against main   # and the sweep of another commit, alike
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -24,6 +27,7 @@ from typing import Any
 
 from logbaseline import emulator
 from logbaseline.aws import Clients
+from logbaseline.controls import REGISTRY
 from logbaseline.controls.logs_log_group_retention_bounded import CEILING
 
 from benchmarks import measures, report, tools
@@ -39,6 +43,8 @@ MEMORY_MB = 512  # template.yaml: Globals.Function.MemorySize (Architectures: ar
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
+    if args.sweep_only:
+        return sweep_only(args)
     started = time.perf_counter()
     venvs = {name: tools.ensure_venv(name) for name in tools.PEER_VENVS}
     results: dict[str, Any] = {
@@ -125,7 +131,20 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--event-repeats", type=int, default=20)
     parser.add_argument("--import-repeats", type=int, default=9)
     parser.add_argument("--quick", action="store_true", help="400 log groups, 40 VPCs, 1 run, scaling 200/400/800")
+    parser.add_argument(
+        "--sweep-only",
+        action="store_true",
+        help="logbaseline (shared checks, all controls) against Cloud Custodian at the main size; 5 runs unless "
+        "--runs; prints the table and writes nothing",
+    )
+    parser.add_argument(
+        "--against",
+        metavar="COMMIT",
+        help="with --sweep-only: also time the all-controls sweep of this commit's layer (same venv), in the same runs",
+    )
     args = parser.parse_args(argv)
+    if args.sweep_only and "--runs" not in (argv if argv is not None else sys.argv[1:]):
+        args.runs = 5
     if args.quick:
         args.log_groups, args.vpcs, args.runs, args.scaling = 400, 40, 1, "200,400,800"
         args.event_repeats, args.import_repeats = 5, 3
@@ -137,15 +156,59 @@ def say(text: str) -> None:
     print(f"[bench] {text}", flush=True)
 
 
-def _timed_runs(env: dict[str, str], work: Path, inventory: Inventory, count: int) -> dict[str, list[tools.Run]]:
+def sweep_only(args: argparse.Namespace) -> int:
+    """The sweep's wall time against Cloud Custodian's, and their verdicts compared; for a quick check after a
+    change (about a minute and a half at 2000 log groups and 5 runs, longer under load). Writes no results file."""
+    started, load_at_start = time.perf_counter(), [round(x, 2) for x in os.getloadavg()]
+    tools.ensure_venv("custodian")
+    with emulator.moto_server() as endpoint, tempfile.TemporaryDirectory(prefix="logbaseline-bench-") as tmp:
+        env, work = tools.emulator_env(endpoint), Path(tmp)
+        extra: dict[str, Callable[[], tools.Run]] = {}
+        if args.against:
+            layer = tools.export_layer(args.against, work / "against")
+            other_env = env | {"PYTHONPATH": str(layer)}  # that commit's package before the editable one
+            name = f"logbaseline (all controls) at {args.against}"
+            extra[name] = lambda: replace(tools.run_logbaseline(other_env, work, controls=()), tool=name)
+        say(f"seeding {args.log_groups} log groups and {args.vpcs} VPCs on {endpoint}")
+        inventory = seed(Clients(REGION), args.log_groups, args.vpcs)
+        runs = _timed_runs(env, work, inventory, args.runs, peers=("Cloud Custodian",), extra=extra)
+        sweep = _summary(runs)
+        disagree = agreement(inventory, {tool: r[0] for tool, r in runs.items()}, peers=("Cloud Custodian",))
+    size = f"{args.log_groups} log groups, {len(inventory.vpcs)} VPCs"
+    print(f"\nSweep, {size}, median of {args.runs} runs; {len(REGISTRY)} controls registered")
+    print("| tool | median s | runs s | / Cloud Custodian |\n|---|---|---|---|")
+    custodian = sweep["Cloud Custodian"]["median_seconds"]
+    for tool, row in sweep.items():
+        runs_text = ", ".join(f"{s:.2f}" for s in row["runs_seconds"])
+        print(f"| {tool} | {row['median_seconds']:.2f} | {runs_text} | {row['median_seconds'] / custodian:.2f} |")
+    print(f"verdicts against Cloud Custodian: {json.dumps(disagree['summary']['Cloud Custodian'])}")
+    load_at_end = [round(x, 2) for x in os.getloadavg()]
+    print(f"load average at start {load_at_start}, at end {load_at_end}; {time.perf_counter() - started:.0f} s")
+    return 0 if disagree["summary"]["Cloud Custodian"]["disagree"] == 0 else 1
+
+
+def _timed_runs(
+    env: dict[str, str],
+    work: Path,
+    inventory: Inventory,
+    count: int,
+    peers: Sequence[str] = ("Cloud Custodian", "Prowler"),
+    extra: Mapping[str, Callable[[], tools.Run]] | None = None,
+) -> dict[str, list[tools.Run]]:
     kinds = {"log_group": inventory.log_groups, "vpc": inventory.vpcs}
-    steps: dict[str, Callable[[], tools.Run]] = {
+    every: dict[str, Callable[[], tools.Run]] = {
         "logbaseline": lambda: tools.run_logbaseline(env, work),
         "logbaseline (all controls)": lambda: tools.run_logbaseline(env, work, controls=()),
         "Cloud Custodian": lambda: tools.run_custodian(env, work, kinds),
         "Prowler": lambda: tools.run_prowler(env, work),
     }
-    steps["logbaseline"]()  # warm the emulator (its first EC2 call sets up the region), untimed
+    steps = {tool: run for tool, run in every.items() if tool.startswith("logbaseline") or tool in peers}
+    steps |= extra or {}
+    # Untimed: the emulator sets up each service's backend at its first call, and the editable logbaseline's
+    # bytecode is written once (the peers' was written by pip).
+    steps["logbaseline (all controls)"]()
+    for step in (extra or {}).values():
+        step()
     runs: dict[str, list[tools.Run]] = {tool: [] for tool in steps}
     for index in range(count):
         order = list(steps)[index % len(steps) :] + list(steps)[: index % len(steps)]  # rotate: no tool always first
@@ -168,7 +231,9 @@ def _summary(runs: dict[str, list[tools.Run]]) -> dict[str, Any]:
     }
 
 
-def agreement(inventory: Inventory, runs: dict[str, tools.Run]) -> dict[str, Any]:
+def agreement(
+    inventory: Inventory, runs: dict[str, tools.Run], peers: Sequence[str] = ("Cloud Custodian", "Prowler")
+) -> dict[str, Any]:
     """logbaseline's verdicts against each peer's, resource by resource. The only accepted differences are
     the baseline's ceiling: a log group that never expires, or keeps events longer than the ceiling,
     FAILS for logbaseline and PASSES for the peers, which check the floor only."""
@@ -177,7 +242,7 @@ def agreement(inventory: Inventory, runs: dict[str, tools.Run]) -> dict[str, Any
     mine = runs["logbaseline"].verdicts
     summary: dict[str, dict[str, int]] = {}
     disagreements: list[dict[str, str]] = []
-    for peer in ("Cloud Custodian", "Prowler"):
+    for peer in peers:
         theirs = runs[peer].verdicts
         counts = {"resources": 0, "agree": 0, "deliberate": 0, "disagree": 0}
         for kind, resources in inventories.items():

@@ -144,9 +144,22 @@ def run_prowler(env: Mapping[str, str], work: Path) -> Run:
     return Run("Prowler", seconds, verdicts)
 
 
+def export_layer(commit: str, directory: Path) -> Path:
+    """The logbaseline package of another commit (`git archive`), for a PYTHONPATH: its directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "archive", commit, "layers/logbaseline/logbaseline"], cwd=ROOT, capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive.stdout, check=True)
+    return directory / "layers" / "logbaseline"
+
+
 def emulator_env(endpoint: str) -> dict[str, str]:
-    """Dummy credentials and the emulator's endpoint for every tool; nothing from the caller's AWS set-up."""
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LOGBASELINE_"))}
+    """Dummy credentials and the emulator's endpoint for every tool; nothing from the caller's AWS set-up.
+    Bytecode may be cached for every tool alike: pip compiles the peers' packages when it installs them, and the
+    layer's, but not the dev venv's editable logbaseline, which would otherwise compile its sources on every run."""
+    dropped = ("AWS_", "LOGBASELINE_", "PYTHONDONTWRITEBYTECODE")
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     return keep | {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "testing",

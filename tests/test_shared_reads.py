@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections import Counter
 
 import boto3
-from logbaseline.aws import Clients, reads_shared
+import pytest
+from logbaseline.aws import Clients, reads_shared, settled
 from logbaseline.controls import REGISTRY
 from logbaseline.engine import AccountClients, Service
 from logbaseline.engine.routing import route
@@ -75,3 +76,43 @@ def test_reads_of_different_resources_are_never_confused(aws):
         answers = {b: s3.get_bucket_versioning(Bucket=b).get("Status") for b in ("versioned", "plain", "versioned")}
     assert answers == {"versioned": "Enabled", "plain": None}
     assert sent["GetBucketVersioning"] == 2
+
+
+def test_a_lasting_error_is_shared_like_an_answer(aws):
+    """'No policy' is the bucket's state, not a failure: every control asking gets the same error from one request."""
+    session, _, sent = counting_session()
+    s3 = Clients(REGION, session, NO_RETRY)("s3")
+    s3.create_bucket(Bucket="no-policy")
+    errors = []
+    with reads_shared():
+        for _ in range(3):
+            try:
+                s3.get_bucket_policy(Bucket="no-policy")
+            except s3.exceptions.ClientError as error:
+                errors.append(error.response["Error"]["Code"])
+    assert errors == ["NoSuchBucketPolicy"] * 3
+    assert sent["GetBucketPolicy"] == 1
+
+
+class _Answer:
+    def __init__(self, status_code: int):
+        self.status_code = status_code
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "shared"),
+    [
+        (200, None, True),
+        (404, "NoSuchBucketPolicy", True),  # the bucket has none
+        (403, "AccessDenied", True),  # denied now is denied for the next control too
+        (400, "ThrottlingException", False),  # the next control asks again, after its own backoff
+        (503, "SlowDown", False),
+        (500, "InternalError", False),
+        (429, "TooManyRequests", False),
+        (400, "RequestTimeout", False),
+    ],
+)
+def test_only_answers_no_retry_would_change_are_shared(status, code, shared):
+    model = boto3.Session(region_name=REGION).client("s3").meta.service_model.operation_model("GetBucketPolicy")
+    parsed = {"Error": {"Code": code, "Message": ""}} if code else {"Policy": "{}"}
+    assert settled(_Answer(status), parsed, model) is shared

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
 import pickle
 import threading
 from collections.abc import Iterator
@@ -12,6 +14,8 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.loaders import JSONFileLoader
+from botocore.retries.standard import RetryContext, StandardRetryConditions
 
 # Standard retry mode: bounded retries with exponential backoff and jitter.
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, user_agent_appid="logbaseline")
@@ -31,6 +35,21 @@ CLIENT_CREATION = threading.RLock()
 # (log groups, trails, buckets). None outside `reads_shared()`, so a fix's verifying re-read is always fresh.
 READ_OPERATIONS = ("Describe", "List", "Get")
 WAIT_FOR_SHARED_READ_SECONDS = 120  # then the control reads for itself
+# Whether the client's retry policy would retry an answer (throttled, transient, or a retryable modeled error).
+RETRIED = StandardRetryConditions()
+
+
+def settled(http_response: Any, parsed: Any, model: Any) -> bool:
+    """An answer that every control asking the same request in this evaluation would get: a success, or a client
+    error that no retry changes (no such policy or configuration, access denied). Never a throttled, transient or
+    server error: the next control asks AWS again."""
+    status = http_response.status_code
+    if status < 300:
+        return True
+    if not 400 <= status < 500:
+        return False
+    context = RetryContext(1, operation_model=model, parsed_response=parsed, http_response=http_response)
+    return not RETRIED.is_retryable(context)
 
 
 class _Read:
@@ -38,8 +57,9 @@ class _Read:
 
     def __init__(self) -> None:
         self.done = threading.Event()
-        # (HTTP response, parsed answer pickled), when it succeeded: each control gets its own copy to change,
-        # and pickling once is far cheaper than a deep copy of every page (a sweep reads thousands of items).
+        # (HTTP response, parsed answer pickled), when it is settled (a success or a lasting error such as "no
+        # policy"): each control gets its own copy to change, and pickling once is far cheaper than a deep copy of
+        # every page (a sweep reads thousands of items). An error answer raises the same error in every control.
         self.answer: tuple[Any, bytes] | None = None
 
 
@@ -89,12 +109,12 @@ def _share_reads(client: Any) -> None:
         if read.done.wait(WAIT_FOR_SHARED_READ_SECONDS) and read.answer is not None:
             http_response, pickled = read.answer
             return http_response, pickle.loads(pickled)
-        return None  # the first attempt failed: this one reads for itself
+        return None  # the first attempt was throttled or failed: this one reads for itself
 
-    def remember(http_response: Any, parsed: Any, context: dict[str, Any], **kwargs: Any) -> None:
+    def remember(http_response: Any, parsed: Any, model: Any, context: dict[str, Any], **kwargs: Any) -> None:
         read = context.pop("logbaseline_read", None)
         if read is not None:
-            if http_response.status_code < 300:
+            if settled(http_response, parsed, model):
                 try:
                     read.answer = (http_response, pickle.dumps(parsed, pickle.HIGHEST_PROTOCOL))
                 except (pickle.PicklingError, TypeError):  # a streamed body: the others read for themselves
@@ -112,6 +132,29 @@ def _share_reads(client: Any) -> None:
     client.meta.events.register("after-call-error", release)
 
 
+class PlainModelFiles(JSONFileLoader):
+    """botocore's data files (service models, endpoint rules) parsed into plain dicts. botocore parses them into
+    OrderedDicts, which takes two to three times as long, and parsing is most of a client's creation (a sweep makes
+    a client for each service it reads); a dict keeps the files' order all the same, and botocore builds its own
+    ordered structures from it."""
+
+    OPENERS = ((".json", open), (".json.gz", gzip.open))  # botocore's own order: a customer's plain file first
+
+    def load_file(self, file_path: str) -> Any:
+        for extension, opener in self.OPENERS:
+            if os.path.isfile(file_path + extension):
+                with opener(file_path + extension, "rb") as file:
+                    return json.loads(file.read().decode("utf-8"))
+        return None
+
+
+def parse_models_plainly(session: boto3.Session) -> None:
+    """The session's loader (its search path and cache kept) reads data files as PlainModelFiles."""
+    loader = session._session.get_component("data_loader")  # boto3 gives no other way to its botocore session
+    if not isinstance(loader.file_loader, PlainModelFiles):
+        loader.file_loader = PlainModelFiles()
+
+
 class Clients:
     """boto3 clients for one account, created on first use and reused.
 
@@ -122,6 +165,7 @@ class Clients:
     def __init__(self, region: str, session: boto3.Session | None = None, config: Config = CLIENT_CONFIG):
         self.region = region
         self._session = session or boto3.Session()
+        parse_models_plainly(self._session)
         self._config = config
         self._cache: dict[tuple[str, str], Any] = {}
 

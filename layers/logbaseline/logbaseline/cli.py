@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import os
 import sys
@@ -52,6 +54,10 @@ from logbaseline.tables import (
     table,
     unreachable_row,
 )
+
+# A command is the whole process: the last garbage collection before exit need not walk every object the command
+# made (botocore's service models alone are hundreds of thousands), about a fifth of a scan's CPU time.
+atexit.register(gc.freeze)
 
 STATUSES = [s.value for s in Status] + [ERROR]
 SEVERITIES = [s.value for s in reversed(Severity)]
