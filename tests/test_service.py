@@ -13,11 +13,16 @@ from logbaseline.engine.history import DEFAULT_FIX_LIMIT
 from tests.conftest import REGION, ROOT, make_service
 
 
-def test_a_deployment_keeps_the_workflow_in_step_unless_told_not_to_and_takes_the_templates_fix_limit(
+def test_a_deployments_environment_sets_its_workflow_updates_fix_limit_and_audit_trail(
     monkeypatch: pytest.MonkeyPatch,
 ):
     monkeypatch.setenv("AWS_REGION", REGION)
-    for name in ("LOGBASELINE_WORKFLOW_UPDATES", "LOGBASELINE_FIX_LIMIT", "LOGBASELINE_FIX_LIMIT_WINDOW_HOURS"):
+    for name in (
+        "LOGBASELINE_WORKFLOW_UPDATES",
+        "LOGBASELINE_FIX_LIMIT",
+        "LOGBASELINE_FIX_LIMIT_WINDOW_HOURS",
+        "LOGBASELINE_HISTORY_TABLE",
+    ):
         monkeypatch.delenv(name, raising=False)
     service = Service.from_env("111122223333")
     assert service.workflow is True, "the default: findings' workflow follows their state"
@@ -27,8 +32,12 @@ def test_a_deployment_keeps_the_workflow_in_step_unless_told_not_to_and_takes_th
         int(parameters["FixLimit"]["Default"]),
         int(parameters["FixLimitWindowHours"]["Default"]),
     )
+    assert service.history is None, "no audit trail table named: none written"
     monkeypatch.setenv("LOGBASELINE_WORKFLOW_UPDATES", "false")
-    assert Service.from_env("111122223333").workflow is False
+    monkeypatch.setenv("LOGBASELINE_HISTORY_TABLE", "history")
+    service = Service.from_env("111122223333")
+    assert service.workflow is False
+    assert service.history is not None and service.history._table.name == "history"  # noqa: SLF001
 
 
 @pytest.mark.parametrize("messages, batch_sizes", [(10, [10]), (11, [10, 1])])
