@@ -7,7 +7,7 @@ import json
 import pytest
 from logbaseline import sam_template
 from logbaseline.aws import Clients
-from logbaseline.engine import Service
+from logbaseline.engine import Service, actor_of
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT
 
 from tests.conftest import REGION, ROOT, make_service
@@ -55,3 +55,12 @@ def test_messages_are_queued_ten_to_a_call_the_most_sqs_takes_and_none_held_back
     assert [len(b) for b in batches] == batch_sizes
     # SQS takes DelaySeconds from 0 to 900 (the emulator takes -1 too: docs/emulator-gaps.md); unasked, none is sent
     assert all("DelaySeconds" not in entry for batch in batches for entry in batch)
+
+
+def test_the_actor_of_a_call_is_its_callers_arn_or_else_its_principal_id():
+    arn, principal = "arn:aws:iam::111122223333:user/alice", "AIDAEXAMPLE"
+    call = {"detail-type": "AWS API Call via CloudTrail", "detail": {"userIdentity": {"principalId": principal}}}
+    assert actor_of(call) == principal
+    call["detail"]["userIdentity"]["arn"] = arn
+    assert actor_of(call) == arn
+    assert actor_of({"detail": {"userIdentity": {}}}) == actor_of({"detail": "not a mapping"}) == ""
