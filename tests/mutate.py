@@ -72,6 +72,7 @@ ENGINE_TESTS = {
                  "tests/test_history.py::test_every_fix_and_dry_run_is_recorded_with_before_after_trigger_and_actor",
                  "tests/test_approval.py::test_a_person_approves_fixes_from_security_hub",
                  "tests/test_approval.py::test_a_message_that_only_says_approved_fixes_nothing_a_dry_run_holds_back",
+                 "tests/test_sessions.py::test_each_fix_assumes_the_member_role_with_its_own_session",
                  "tests/test_read_failures.py",
                  "tests/test_cli.py::test_scan_reports_each_control_and_region_as_it_is_judged",
                  "tests/test_organization.py::test_an_unreachable_member_is_reported_and_the_first_sweep_that_reaches_it_"

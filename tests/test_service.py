@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from logbaseline import sam_template
+from logbaseline import engine, sam_template
 from logbaseline.aws import Clients
 from logbaseline.engine import Service, actor_of
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT
@@ -64,3 +64,17 @@ def test_the_actor_of_a_call_is_its_callers_arn_or_else_its_principal_id():
     call["detail"]["userIdentity"]["arn"] = arn
     assert actor_of(call) == arn
     assert actor_of({"detail": {"userIdentity": {}}}) == actor_of({"detail": "not a mapping"}) == ""
+
+
+def test_a_container_asks_for_a_reconciliation_in_its_first_minutes_too(
+    aws: Clients, account_id: str, monkeypatch: pytest.MonkeyPatch
+):
+    service = make_service(account_id)
+    service.evaluation_queue_url = aws("sqs").create_queue(QueueName="evaluation")["QueueUrl"]
+    monkeypatch.setattr(engine.time, "monotonic", lambda: 5.0)  # a new Lambda environment's clock starts near 0
+    service._reconcile_later([(account_id, REGION)])  # noqa: SLF001
+    service._reconcile_later([(account_id, REGION)])  # noqa: SLF001 - the same minute: asked once
+    attributes = aws("sqs").get_queue_attributes(
+        QueueUrl=service.evaluation_queue_url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
