@@ -150,3 +150,19 @@ def test_the_account_list_takes_12_digit_ids_or_organization(bad):
         Coverage.parse("111122223333", f"444455556666,{bad}")
     assert Coverage.parse("111122223333", " 444455556666 ,").accounts == {"444455556666"}
     assert Coverage.parse("111122223333", "Organization").organization
+
+
+def test_an_unreachable_member_is_reported_and_the_first_sweep_that_reaches_it_archives_the_report(aws, roles):
+    member = "200000000077"
+    stack = LocalStack(ROOT, REGION, {"LOGBASELINE_ACCOUNTS": member, "LOGBASELINE_CONTROLS": RETENTION})
+
+    def reachability() -> list[str]:
+        found = findings_by_resource(aws)
+        return [f["RecordState"] for (control, _), f in found.items() if control == REACHABILITY_CONTROL]
+
+    for deployed in (False, True):
+        if deployed:
+            roles.deploy_member_stack(member)
+        assert stack.invoke("sweeper", load_event("schedule/scheduled-event.json")) == {"requests": 2}
+        assert stack.drain("EvaluationQueue", "evaluator").failed == []
+        assert reachability() == (["ARCHIVED"] if deployed else ["ACTIVE"])

@@ -129,3 +129,14 @@ def test_a_sweep_does_not_queue_again_the_dry_run_plans_findings_already_carry(a
     assert planned.fix["Outcome"] == "planned"
     again = service.evaluate_event(sweep_event(account_id, REGION, [RETENTION])).fixes_requested
     assert [r.resource_id for r in again] == [first[1].resource_id], "only the gap without a plan yet"
+
+
+def test_a_sweep_whose_last_page_holds_a_single_finding_publishes_it(aws: Clients, monkeypatch: pytest.MonkeyPatch):
+    for i in range(101):  # one batch of 100, then one finding left for the next page
+        aws("logs").create_log_group(logGroupName=f"/app/{i:03}")
+    stack = LocalStack(ROOT, REGION, {"LOGBASELINE_CONTROLS": RETENTION})
+    monkeypatch.setattr(runtime, "PUBLICATION_MARGIN_SECONDS", 60.0)
+    assert stack.invoke("sweeper", load_event("schedule/scheduled-event.json")) == {"requests": 1}
+    delivery = stack.drain("EvaluationQueue", "evaluator")
+    assert (delivery.failed, delivery.delivered) == ([], 2)
+    assert len(findings_by_resource(aws)) == 101

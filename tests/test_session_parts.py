@@ -31,6 +31,21 @@ def test_only_an_s3_write_on_a_bucket_is_narrowed_to_that_bucket():
     assert _pattern("logs:CreateLogGroup", ACCOUNT, REGION, BUCKET, DESTINATION) == (DESTINATION, f"{DESTINATION}:*")
 
 
+def test_a_lake_or_stage_write_is_narrowed_only_for_its_own_action_on_its_own_resource_type():
+    data_store = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:eventdatastore/EXAMPLE-f852"
+    stage = f"arn:aws:apigateway:{REGION}::/restapis/a1b2c3/stages/prod"
+    assert _pattern("cloudtrail:UpdateEventDataStore", ACCOUNT, REGION, data_store, "") == (data_store,)
+    assert _pattern("cloudtrail:UpdateEventDataStore", ACCOUNT, REGION, TRAIL, "") == ("*",)
+    assert _pattern("cloudtrail:StartLogging", ACCOUNT, REGION, data_store, "") == (
+        f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*",
+    ), "another action on a data store: not narrowed to the data store"
+    assert _pattern("apigateway:PATCH", ACCOUNT, REGION, stage, "") == (stage,)
+    assert _pattern("apigateway:PATCH", ACCOUNT, REGION, BUCKET, "") == ("*",)
+    assert _pattern("guardduty:UpdateDetector", ACCOUNT, REGION, stage, "") == (
+        f"arn:aws:guardduty:{REGION}:{ACCOUNT}:detector/*",
+    ), "another action on a stage: not narrowed to the stage"
+
+
 def test_a_session_name_keeps_as_much_of_a_long_control_id_as_sts_takes():
     long_id = replace(load("guardduty_enabled"), id="x" * 50)
     session = FixSession.of(long_id, ACCOUNT, REGION, f"AWS::::Account:{ACCOUNT}", "event-1")

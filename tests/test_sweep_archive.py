@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import boto3
@@ -12,7 +13,7 @@ from logbaseline.aws import Clients
 from logbaseline.engine import AccountClients, Service, sweep_event
 from logbaseline.engine.settings import Settings
 
-from tests.conftest import NO_RETRY, REGION, findings_by_resource, make_service
+from tests.conftest import NO_RETRY, REGION, ROOT, findings_by_resource, make_service
 
 RETENTION, KMS = "logs_log_group_retention_bounded", "logs_log_group_kms_encryption_enabled"
 FLOW = "vpc_flow_logs_enabled"
@@ -62,6 +63,12 @@ def test_findings_updated_within_the_grace_period_are_left(aws, account_id):
     aws("logs").delete_log_group(logGroupName="/app/new")
     assert service.evaluate_event(sweep_event(account_id, REGION, [RETENTION])).archived == []
     assert states(aws, RETENTION) == {group_arn(account_id, "/app/new"): "ACTIVE"}
+
+
+def test_the_grace_period_is_the_one_the_design_states():
+    """AWS's listings are eventually consistent: docs/design.md tells operators how long a finding is left."""
+    stated = re.search(r"`ARCHIVE_GRACE`, (\d+) minutes", " ".join((ROOT / "docs" / "design.md").read_text().split()))
+    assert stated and engine.ARCHIVE_GRACE == timedelta(minutes=int(stated[1]))
 
 
 def test_only_the_controls_the_sweep_judged_are_reconciled(aws, account_id, no_grace):

@@ -48,6 +48,12 @@ def test_evaluate(changes, status, phrase):
     assert CONTROL.severity is Severity.CRITICAL and CONTROL.remediate is None
 
 
+def test_as_many_problems_as_the_finding_shows_are_all_named_and_no_more_counted():
+    arn = f"arn:aws:cloudtrail:{REGION}:123456789012:trail/{NAME}"
+    verdict = CONTROL.evaluate(Resource("123456789012", REGION, arn, state(problems=["p0", "p1", "p2"])), {})
+    assert verdict.reason.endswith(": p0; p1; p2")
+
+
 # --- a generated trail bucket on the moto server -----------------------------------------
 
 

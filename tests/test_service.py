@@ -1,0 +1,80 @@
+"""The service's own wiring (engine/__init__.py): what a deployment gets from its environment, and how it queues."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from logbaseline import engine, sam_template
+from logbaseline.aws import Clients
+from logbaseline.engine import Service, actor_of
+from logbaseline.engine.history import DEFAULT_FIX_LIMIT
+
+from tests.conftest import REGION, ROOT, make_service
+
+
+def test_a_deployments_environment_sets_its_workflow_updates_fix_limit_and_audit_trail(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setenv("AWS_REGION", REGION)
+    for name in (
+        "LOGBASELINE_WORKFLOW_UPDATES",
+        "LOGBASELINE_FIX_LIMIT",
+        "LOGBASELINE_FIX_LIMIT_WINDOW_HOURS",
+        "LOGBASELINE_HISTORY_TABLE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    service = Service.from_env("111122223333")
+    assert service.workflow is True, "the default: findings' workflow follows their state"
+    parameters = sam_template.load(ROOT / "template.yaml")["Parameters"]
+    assert service.fix_limit == DEFAULT_FIX_LIMIT
+    assert (service.fix_limit.fixes, service.fix_limit.window.total_seconds() / 3600) == (
+        int(parameters["FixLimit"]["Default"]),
+        int(parameters["FixLimitWindowHours"]["Default"]),
+    )
+    assert service.history is None, "no audit trail table named: none written"
+    monkeypatch.setenv("LOGBASELINE_WORKFLOW_UPDATES", "false")
+    monkeypatch.setenv("LOGBASELINE_HISTORY_TABLE", "history")
+    service = Service.from_env("111122223333")
+    assert service.workflow is False
+    assert service.history is not None and service.history._table.name == "history"  # noqa: SLF001
+
+
+@pytest.mark.parametrize("messages, batch_sizes", [(10, [10]), (11, [10, 1])])
+def test_messages_are_queued_ten_to_a_call_the_most_sqs_takes_and_none_held_back_unasked(
+    aws: Clients, account_id: str, messages, batch_sizes
+):
+    service = make_service(account_id)
+    service.evaluation_queue_url = aws("sqs").create_queue(QueueName="evaluation")["QueueUrl"]
+    batches: list[list[dict]] = []
+    service.home("sqs").meta.events.register(
+        "before-parameter-build.sqs.SendMessageBatch", lambda params, **_: batches.append(params["Entries"])
+    )
+    bodies = [json.dumps({"n": i}) for i in range(messages)]
+    service._send(service.evaluation_queue_url, bodies, "evaluation")  # noqa: SLF001
+    assert [len(b) for b in batches] == batch_sizes
+    # SQS takes DelaySeconds from 0 to 900 (the emulator takes -1 too: docs/emulator-gaps.md); unasked, none is sent
+    assert all("DelaySeconds" not in entry for batch in batches for entry in batch)
+
+
+def test_the_actor_of_a_call_is_its_callers_arn_or_else_its_principal_id():
+    arn, principal = "arn:aws:iam::111122223333:user/alice", "AIDAEXAMPLE"
+    call = {"detail-type": "AWS API Call via CloudTrail", "detail": {"userIdentity": {"principalId": principal}}}
+    assert actor_of(call) == principal
+    call["detail"]["userIdentity"]["arn"] = arn
+    assert actor_of(call) == arn
+    assert actor_of({"detail": {"userIdentity": {}}}) == actor_of({"detail": "not a mapping"}) == ""
+
+
+def test_a_container_asks_for_a_reconciliation_in_its_first_minutes_too(
+    aws: Clients, account_id: str, monkeypatch: pytest.MonkeyPatch
+):
+    service = make_service(account_id)
+    service.evaluation_queue_url = aws("sqs").create_queue(QueueName="evaluation")["QueueUrl"]
+    monkeypatch.setattr(engine.time, "monotonic", lambda: 5.0)  # a new Lambda environment's clock starts near 0
+    service._reconcile_later([(account_id, REGION)])  # noqa: SLF001
+    service._reconcile_later([(account_id, REGION)])  # noqa: SLF001 - the same minute: asked once
+    attributes = aws("sqs").get_queue_attributes(
+        QueueUrl=service.evaluation_queue_url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
