@@ -58,6 +58,7 @@ API_EXECUTION, API_ACCESS = "apigateway_execution_logging_enabled", "apigateway_
 REST_STAGE, HTTP_STAGE = "/restapis/h2k8w4n6q1/stages/prod", "/apis/k7m2p9q4r1/stages/prod"
 API_STAGE_ARN = "arn:aws:apigateway:us-east-1::{}".format
 RDS = "rds_log_exports_enabled"
+AURORA_AUDIT = "rds_aurora_mysql_audit_logging_enabled"
 STEPFUNCTIONS, STATE_MACHINE = (
     "stepfunctions_logging_enabled",
     "arn:aws:states:us-east-1:123456789012:stateMachine:orders-flow",
@@ -211,10 +212,13 @@ EXPECTED = {
     "config/AWS-CloudFront-Distribution.json": {(CLOUDFRONT, DISTRIBUTION)},
     "cloudtrail/rds-CreateDBInstance.json": {(RDS, DB_INSTANCE)},
     "cloudtrail/rds-ModifyDBInstance.json": {(RDS, DB_INSTANCE)},
-    "cloudtrail/rds-CreateDBCluster.json": {(RDS, DB_CLUSTER)},
-    "cloudtrail/rds-ModifyDBCluster.json": {(RDS, DB_CLUSTER)},
+    "cloudtrail/rds-CreateDBCluster.json": {(RDS, DB_CLUSTER), (AURORA_AUDIT, DB_CLUSTER)},
+    "cloudtrail/rds-ModifyDBCluster.json": {(RDS, DB_CLUSTER), (AURORA_AUDIT, DB_CLUSTER)},
     "config/AWS-RDS-DBInstance.json": {(RDS, DB_INSTANCE)},
-    "config/AWS-RDS-DBCluster.json": {(RDS, DB_CLUSTER)},
+    "config/AWS-RDS-DBCluster.json": {(RDS, DB_CLUSTER), (AURORA_AUDIT, DB_CLUSTER)},
+    # A parameter group's change names the group, not its clusters: every Aurora MySQL cluster is re-judged.
+    "cloudtrail/rds-ModifyDBClusterParameterGroup.json": {(AURORA_AUDIT, None)},
+    "cloudtrail/rds-ResetDBClusterParameterGroup.json": {(AURORA_AUDIT, None)},
     "cloudtrail/route53-CreateHostedZone.json": {(ROUTE53, f"/hostedzone/{ZONE}")},
     "cloudtrail/route53-CreateQueryLoggingConfig.json": {(ROUTE53, ZONE)},
     "cloudtrail/route53-DeleteQueryLoggingConfig.json": {(ROUTE53, None)},  # names the configuration only

@@ -47,6 +47,7 @@ REGISTRY: dict[str, str] = {
     "cloudtrail_logs_queryable": "logbaseline.controls.cloudtrail_logs_queryable",
     "cloudtrail_s3_data_events_recorded": "logbaseline.controls.cloudtrail_s3_data_events_recorded",
     "cloudtrail_security_trail_enabled": "logbaseline.controls.cloudtrail_security_trail_enabled",
+    "rds_aurora_mysql_audit_logging_enabled": "logbaseline.controls.rds_aurora_mysql_audit_logging_enabled",
 }
 
 

@@ -217,7 +217,7 @@ ANCHORS: tuple[Anchor, ...] = (
     ),
     covered(
         "RDS.34",
-        ("aurora-mysql-cluster-audit-logging", "rds-aurora-mysql-audit-logging-enabled"),
+        ("rds-aurora-mysql-audit-logging-enabled",),
         "Aurora MySQL clusters export audit logs",
         "rds_log_exports_enabled",
     ),
@@ -375,6 +375,13 @@ ANCHORS: tuple[Anchor, ...] = (
         ("cloudwatch-alarm-resource-check", "cloudwatch-alarm-settings-check"),
         "alarms exist for a resource type and have given settings",
         "alarm hygiene, not logging",
+    ),
+    # Aurora MySQL auditing, CloudTrail Lake keys, Glue jobs, FIS experiment templates
+    covered(
+        "RDS.45",
+        ("aurora-mysql-cluster-audit-logging",),
+        "Aurora MySQL clusters have Advanced Auditing on (server_audit_logging, server_audit_events, in sync)",
+        "rds_aurora_mysql_audit_logging_enabled",
     ),
     *(
         covered(check.control, (), f"a CIS metric filter and alarm on {check.what}", "cloudtrail_security_alarms")
