@@ -59,6 +59,10 @@ REST_STAGE, HTTP_STAGE = "/restapis/h2k8w4n6q1/stages/prod", "/apis/k7m2p9q4r1/s
 API_STAGE_ARN = "arn:aws:apigateway:us-east-1::{}".format
 RDS = "rds_log_exports_enabled"
 AURORA_AUDIT = "rds_aurora_mysql_audit_logging_enabled"
+LAKE_CHANGE = {
+    ("cloudtrail_lake_retention_bounded", LAKE_STORE),
+    ("cloudtrail_lake_kms_encryption_enabled", LAKE_STORE),
+}
 STEPFUNCTIONS, STATE_MACHINE = (
     "stepfunctions_logging_enabled",
     "arn:aws:states:us-east-1:123456789012:stateMachine:orders-flow",
@@ -123,6 +127,11 @@ EXPECTED = {
     "cloudtrail/cloudtrail-PutEventSelectors.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)} | ACCOUNT_TRAILS,
     "cloudtrail/cloudtrail-PutEventSelectors-advanced.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)}
     | ACCOUNT_TRAILS,
+    "cloudtrail/cloudtrail-CreateEventDataStore.json": LAKE_CHANGE,
+    "cloudtrail/cloudtrail-UpdateEventDataStore.json": LAKE_CHANGE,
+    "cloudtrail/cloudtrail-StartLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)},
+    "cloudtrail/cloudtrail-StopLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)},
+    "cloudtrail/cloudtrail-PutEventSelectors.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)},
     "cloudtrail/eks-CreateCluster.json": {(EKS, CLUSTER_ARN)},
     "cloudtrail/eks-UpdateClusterConfig.json": {(EKS, "orders-prod")},
     "cloudtrail/config-StopConfigurationRecorder.json": {(RECORDER, None)},

@@ -48,6 +48,7 @@ REGISTRY: dict[str, str] = {
     "cloudtrail_s3_data_events_recorded": "logbaseline.controls.cloudtrail_s3_data_events_recorded",
     "cloudtrail_security_trail_enabled": "logbaseline.controls.cloudtrail_security_trail_enabled",
     "rds_aurora_mysql_audit_logging_enabled": "logbaseline.controls.rds_aurora_mysql_audit_logging_enabled",
+    "cloudtrail_lake_kms_encryption_enabled": "logbaseline.controls.cloudtrail_lake_kms_encryption_enabled",
 }
 
 

@@ -383,6 +383,13 @@ ANCHORS: tuple[Anchor, ...] = (
         "Aurora MySQL clusters have Advanced Auditing on (server_audit_logging, server_audit_events, in sync)",
         "rds_aurora_mysql_audit_logging_enabled",
     ),
+    covered(
+        "",
+        ("event-data-store-cmk-encryption-enabled",),
+        "CloudTrail Lake event data stores use a customer managed KMS key (logbaseline: any key; the rule's optional "
+        "kmsKeyArns list is not offered)",
+        "cloudtrail_lake_kms_encryption_enabled",
+    ),
     *(
         covered(check.control, (), f"a CIS metric filter and alarm on {check.what}", "cloudtrail_security_alarms")
         for check in cis_monitoring.CHECKS
