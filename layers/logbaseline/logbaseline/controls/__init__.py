@@ -49,6 +49,7 @@ REGISTRY: dict[str, str] = {
     "cloudtrail_security_trail_enabled": "logbaseline.controls.cloudtrail_security_trail_enabled",
     "rds_aurora_mysql_audit_logging_enabled": "logbaseline.controls.rds_aurora_mysql_audit_logging_enabled",
     "cloudtrail_lake_kms_encryption_enabled": "logbaseline.controls.cloudtrail_lake_kms_encryption_enabled",
+    "glue_job_logging_enabled": "logbaseline.controls.glue_job_logging_enabled",
 }
 
 

@@ -390,6 +390,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "kmsKeyArns list is not offered)",
         "cloudtrail_lake_kms_encryption_enabled",
     ),
+    covered(
+        "",
+        ("glue-job-logging-enabled",),
+        "Glue jobs have continuous CloudWatch logging (logbaseline: Spark ETL and streaming jobs)",
+        "glue_job_logging_enabled",
+    ),
     *(
         covered(check.control, (), f"a CIS metric filter and alarm on {check.what}", "cloudtrail_security_alarms")
         for check in cis_monitoring.CHECKS
