@@ -35,6 +35,7 @@ LEFT_TO_A_PERSON = {
     "rds_aurora_mysql_audit_logging_enabled",  # no fix
     "cloudtrail_lake_kms_encryption_enabled",  # no fix: a store's key is for life
     "glue_job_logging_enabled",  # no fix
+    "fis_experiment_logging_enabled",  # no fix
 }
 
 

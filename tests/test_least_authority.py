@@ -274,6 +274,7 @@ SCOPED_READS = {  # reads granted on resources of a kind, not on "*"
     "glue:GetDatabases": "arn:aws:glue:eu-west-1:{account}:catalog",
     "glue:GetTables": "arn:aws:glue:eu-west-1:{account}:table/cloudtrail/management_events",
     "glue:GetJob": "arn:aws:glue:eu-west-1:{account}:job/orders-etl",
+    "fis:GetExperimentTemplate": "arn:aws:fis:eu-west-1:{account}:experiment-template/EXT2mWq7rTz9xKc4L",
 }
 
 

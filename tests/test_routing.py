@@ -59,6 +59,7 @@ REST_STAGE, HTTP_STAGE = "/restapis/h2k8w4n6q1/stages/prod", "/apis/k7m2p9q4r1/s
 API_STAGE_ARN = "arn:aws:apigateway:us-east-1::{}".format
 RDS = "rds_log_exports_enabled"
 AURORA_AUDIT = "rds_aurora_mysql_audit_logging_enabled"
+FIS, FIS_TEMPLATE = "fis_experiment_logging_enabled", "EXT2mWq7rTz9xKc4L"
 GLUE, GLUE_JOB = "glue_job_logging_enabled", "arn:aws:glue:us-east-1:123456789012:job/orders-etl"
 LAKE_CHANGE = {
     ("cloudtrail_lake_retention_bounded", LAKE_STORE),
@@ -232,6 +233,9 @@ EXPECTED = {
     "cloudtrail/glue-CreateJob.json": {(GLUE, "orders-etl")},  # the job's name
     "cloudtrail/glue-UpdateJob.json": {(GLUE, "orders-etl")},
     "config/AWS-Glue-Job.json": {(GLUE, GLUE_JOB)},
+    "cloudtrail/fis-CreateExperimentTemplate.json": {(FIS, FIS_TEMPLATE)},
+    "cloudtrail/fis-UpdateExperimentTemplate.json": {(FIS, FIS_TEMPLATE)},
+    "config/AWS-FIS-ExperimentTemplate.json": {(FIS, FIS_TEMPLATE)},
     "cloudtrail/route53-CreateHostedZone.json": {(ROUTE53, f"/hostedzone/{ZONE}")},
     "cloudtrail/route53-CreateQueryLoggingConfig.json": {(ROUTE53, ZONE)},
     "cloudtrail/route53-DeleteQueryLoggingConfig.json": {(ROUTE53, None)},  # names the configuration only

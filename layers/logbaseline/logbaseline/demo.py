@@ -206,6 +206,16 @@ def seed_gaps(clients: Clients) -> SeededAccount:
         Command={"Name": "glueetl", "ScriptLocation": f"s3://orders-etl-scripts-{account}/orders_etl.py"},
         GlueVersion="4.0",
     )
+    clients("fis").create_experiment_template(  # no log configuration, the default
+        clientToken="logbaseline-demo",
+        description="Stop one orders instance",
+        stopConditions=[{"source": "none"}],
+        targets={
+            "orders": {"resourceType": "aws:ec2:instance", "resourceTags": {"app": "orders"}, "selectionMode": "ALL"}
+        },
+        actions={"stop": {"actionId": "aws:ec2:stop-instances", "targets": {"Instances": "orders"}}},
+        roleArn=f"arn:aws:iam::{account}:role/fis-experiments",
+    )
     return SeededAccount(
         renames={
             SAMPLE_VPC: vpc_id,

@@ -50,6 +50,7 @@ REGISTRY: dict[str, str] = {
     "rds_aurora_mysql_audit_logging_enabled": "logbaseline.controls.rds_aurora_mysql_audit_logging_enabled",
     "cloudtrail_lake_kms_encryption_enabled": "logbaseline.controls.cloudtrail_lake_kms_encryption_enabled",
     "glue_job_logging_enabled": "logbaseline.controls.glue_job_logging_enabled",
+    "fis_experiment_logging_enabled": "logbaseline.controls.fis_experiment_logging_enabled",
 }
 
 

@@ -396,6 +396,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "Glue jobs have continuous CloudWatch logging (logbaseline: Spark ETL and streaming jobs)",
         "glue_job_logging_enabled",
     ),
+    covered(
+        "",
+        ("fis-experiment-template-log-configuration-exists",),
+        "FIS experiment templates have a log configuration",
+        "fis_experiment_logging_enabled",
+    ),
     *(
         covered(check.control, (), f"a CIS metric filter and alarm on {check.what}", "cloudtrail_security_alarms")
         for check in cis_monitoring.CHECKS
