@@ -120,8 +120,8 @@ EXPECTED = {
     "cloudtrail/cloudtrail-CreateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS | LOG_BUCKET_OF_A_TRAIL | INTEGRITY,
     "cloudtrail/cloudtrail-UpdateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS | LOG_BUCKET_OF_A_TRAIL | INTEGRITY,
     "cloudtrail/cloudtrail-DeleteTrail.json": TRAIL_CHANGE | INTEGRITY,
-    "cloudtrail/cloudtrail-CreateEventDataStore.json": {("cloudtrail_lake_retention_bounded", LAKE_STORE)},
-    "cloudtrail/cloudtrail-UpdateEventDataStore.json": {("cloudtrail_lake_retention_bounded", LAKE_STORE)},
+    "cloudtrail/cloudtrail-CreateEventDataStore.json": LAKE_CHANGE,
+    "cloudtrail/cloudtrail-UpdateEventDataStore.json": LAKE_CHANGE,
     "cloudtrail/cloudtrail-StartLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)}
     | ACCOUNT_TRAILS,
     "cloudtrail/cloudtrail-StopLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)}
@@ -129,11 +129,6 @@ EXPECTED = {
     "cloudtrail/cloudtrail-PutEventSelectors.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)} | ACCOUNT_TRAILS,
     "cloudtrail/cloudtrail-PutEventSelectors-advanced.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)}
     | ACCOUNT_TRAILS,
-    "cloudtrail/cloudtrail-CreateEventDataStore.json": LAKE_CHANGE,
-    "cloudtrail/cloudtrail-UpdateEventDataStore.json": LAKE_CHANGE,
-    "cloudtrail/cloudtrail-StartLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)},
-    "cloudtrail/cloudtrail-StopLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)},
-    "cloudtrail/cloudtrail-PutEventSelectors.json": {(TRAIL_LOGGING, None), (DUPLICATES, None)},
     "cloudtrail/eks-CreateCluster.json": {(EKS, CLUSTER_ARN)},
     "cloudtrail/eks-UpdateClusterConfig.json": {(EKS, "orders-prod")},
     "cloudtrail/config-StopConfigurationRecorder.json": {(RECORDER, None)},

@@ -24,7 +24,7 @@ def audit_settings(rds: Any, group: str) -> dict[str, str]:
     try:
         found = {p["ParameterName"]: p.get("ParameterValue", "") for page in pages for p in page["Parameters"]}
     except rds.exceptions.DBParameterGroupNotFoundFault:
-        found = {}  # AWS lets no one delete a group in use; read as a default group: no auditing
+        found = {}  # AWS deletes no group in use (the emulator has no default groups): read as a default, no auditing
     return {name: found.get(name, "") for name in AUDIT_PARAMETERS}
 
 
