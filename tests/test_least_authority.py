@@ -273,6 +273,8 @@ SCOPED_READS = {  # reads granted on resources of a kind, not on "*"
     "cloudtrail:GetEventDataStore": "arn:aws:cloudtrail:eu-west-1:{account}:eventdatastore/a1b2c3d4",
     "glue:GetDatabases": "arn:aws:glue:eu-west-1:{account}:catalog",
     "glue:GetTables": "arn:aws:glue:eu-west-1:{account}:table/cloudtrail/management_events",
+    "glue:GetJob": "arn:aws:glue:eu-west-1:{account}:job/orders-etl",
+    "fis:GetExperimentTemplate": "arn:aws:fis:eu-west-1:{account}:experiment-template/EXT2mWq7rTz9xKc4L",
 }
 
 

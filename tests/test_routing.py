@@ -58,6 +58,13 @@ API_EXECUTION, API_ACCESS = "apigateway_execution_logging_enabled", "apigateway_
 REST_STAGE, HTTP_STAGE = "/restapis/h2k8w4n6q1/stages/prod", "/apis/k7m2p9q4r1/stages/prod"
 API_STAGE_ARN = "arn:aws:apigateway:us-east-1::{}".format
 RDS = "rds_log_exports_enabled"
+AURORA_AUDIT = "rds_aurora_mysql_audit_logging_enabled"
+FIS, FIS_TEMPLATE = "fis_experiment_logging_enabled", "EXT2mWq7rTz9xKc4L"
+GLUE, GLUE_JOB = "glue_job_logging_enabled", "arn:aws:glue:us-east-1:123456789012:job/orders-etl"
+LAKE_CHANGE = {
+    ("cloudtrail_lake_retention_bounded", LAKE_STORE),
+    ("cloudtrail_lake_kms_encryption_enabled", LAKE_STORE),
+}
 STEPFUNCTIONS, STATE_MACHINE = (
     "stepfunctions_logging_enabled",
     "arn:aws:states:us-east-1:123456789012:stateMachine:orders-flow",
@@ -113,8 +120,8 @@ EXPECTED = {
     "cloudtrail/cloudtrail-CreateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS | LOG_BUCKET_OF_A_TRAIL | INTEGRITY,
     "cloudtrail/cloudtrail-UpdateTrail.json": TRAIL_CHANGE | TRAIL_BUCKETS | LOG_BUCKET_OF_A_TRAIL | INTEGRITY,
     "cloudtrail/cloudtrail-DeleteTrail.json": TRAIL_CHANGE | INTEGRITY,
-    "cloudtrail/cloudtrail-CreateEventDataStore.json": {("cloudtrail_lake_retention_bounded", LAKE_STORE)},
-    "cloudtrail/cloudtrail-UpdateEventDataStore.json": {("cloudtrail_lake_retention_bounded", LAKE_STORE)},
+    "cloudtrail/cloudtrail-CreateEventDataStore.json": LAKE_CHANGE,
+    "cloudtrail/cloudtrail-UpdateEventDataStore.json": LAKE_CHANGE,
     "cloudtrail/cloudtrail-StartLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)}
     | ACCOUNT_TRAILS,
     "cloudtrail/cloudtrail-StopLogging.json": {(TRAIL_LOGGING, None), (DUPLICATES, None), (CENTRALIZED, None)}
@@ -211,10 +218,19 @@ EXPECTED = {
     "config/AWS-CloudFront-Distribution.json": {(CLOUDFRONT, DISTRIBUTION)},
     "cloudtrail/rds-CreateDBInstance.json": {(RDS, DB_INSTANCE)},
     "cloudtrail/rds-ModifyDBInstance.json": {(RDS, DB_INSTANCE)},
-    "cloudtrail/rds-CreateDBCluster.json": {(RDS, DB_CLUSTER)},
-    "cloudtrail/rds-ModifyDBCluster.json": {(RDS, DB_CLUSTER)},
+    "cloudtrail/rds-CreateDBCluster.json": {(RDS, DB_CLUSTER), (AURORA_AUDIT, DB_CLUSTER)},
+    "cloudtrail/rds-ModifyDBCluster.json": {(RDS, DB_CLUSTER), (AURORA_AUDIT, DB_CLUSTER)},
     "config/AWS-RDS-DBInstance.json": {(RDS, DB_INSTANCE)},
-    "config/AWS-RDS-DBCluster.json": {(RDS, DB_CLUSTER)},
+    "config/AWS-RDS-DBCluster.json": {(RDS, DB_CLUSTER), (AURORA_AUDIT, DB_CLUSTER)},
+    # A parameter group's change names the group, not its clusters: every Aurora MySQL cluster is re-judged.
+    "cloudtrail/rds-ModifyDBClusterParameterGroup.json": {(AURORA_AUDIT, None)},
+    "cloudtrail/rds-ResetDBClusterParameterGroup.json": {(AURORA_AUDIT, None)},
+    "cloudtrail/glue-CreateJob.json": {(GLUE, "orders-etl")},  # the job's name
+    "cloudtrail/glue-UpdateJob.json": {(GLUE, "orders-etl")},
+    "config/AWS-Glue-Job.json": {(GLUE, GLUE_JOB)},
+    "cloudtrail/fis-CreateExperimentTemplate.json": {(FIS, FIS_TEMPLATE)},
+    "cloudtrail/fis-UpdateExperimentTemplate.json": {(FIS, FIS_TEMPLATE)},
+    "config/AWS-FIS-ExperimentTemplate.json": {(FIS, FIS_TEMPLATE)},
     "cloudtrail/route53-CreateHostedZone.json": {(ROUTE53, f"/hostedzone/{ZONE}")},
     "cloudtrail/route53-CreateQueryLoggingConfig.json": {(ROUTE53, ZONE)},
     "cloudtrail/route53-DeleteQueryLoggingConfig.json": {(ROUTE53, None)},  # names the configuration only

@@ -144,6 +144,8 @@ def read_resource(action: str) -> str:
         "states:DescribeStateMachine": f"arn:aws:states:{REGION}:{A}:stateMachine:orders-flow",
         "network-firewall:DescribeLoggingConfiguration": f"arn:aws:network-firewall:{REGION}:{A}:firewall/edge",
         "redshift:DescribeLoggingStatus": f"arn:aws:redshift:{REGION}:{A}:cluster:orders-dw",
+        "glue:GetJob": f"arn:aws:glue:{REGION}:{A}:job/orders-etl",
+        "fis:GetExperimentTemplate": f"arn:aws:fis:{REGION}:{A}:experiment-template/EXT2mWq7rTz9xKc4L",
     }
     if action in scoped:
         return scoped[action]

@@ -200,6 +200,22 @@ def seed_gaps(clients: Clients) -> SeededAccount:
         definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
         roleArn=f"arn:aws:iam::{account}:role/orders-flow",
     )
+    clients("glue").create_job(  # a Spark job without continuous logging, the default
+        Name="orders-etl",
+        Role=f"arn:aws:iam::{account}:role/orders-etl",
+        Command={"Name": "glueetl", "ScriptLocation": f"s3://orders-etl-scripts-{account}/orders_etl.py"},
+        GlueVersion="4.0",
+    )
+    clients("fis").create_experiment_template(  # no log configuration, the default
+        clientToken="logbaseline-demo",
+        description="Stop one orders instance",
+        stopConditions=[{"source": "none"}],
+        targets={
+            "orders": {"resourceType": "aws:ec2:instance", "resourceTags": {"app": "orders"}, "selectionMode": "ALL"}
+        },
+        actions={"stop": {"actionId": "aws:ec2:stop-instances", "targets": {"Instances": "orders"}}},
+        roleArn=f"arn:aws:iam::{account}:role/fis-experiments",
+    )
     return SeededAccount(
         renames={
             SAMPLE_VPC: vpc_id,

@@ -47,6 +47,10 @@ REGISTRY: dict[str, str] = {
     "cloudtrail_logs_queryable": "logbaseline.controls.cloudtrail_logs_queryable",
     "cloudtrail_s3_data_events_recorded": "logbaseline.controls.cloudtrail_s3_data_events_recorded",
     "cloudtrail_security_trail_enabled": "logbaseline.controls.cloudtrail_security_trail_enabled",
+    "rds_aurora_mysql_audit_logging_enabled": "logbaseline.controls.rds_aurora_mysql_audit_logging_enabled",
+    "cloudtrail_lake_kms_encryption_enabled": "logbaseline.controls.cloudtrail_lake_kms_encryption_enabled",
+    "glue_job_logging_enabled": "logbaseline.controls.glue_job_logging_enabled",
+    "fis_experiment_logging_enabled": "logbaseline.controls.fis_experiment_logging_enabled",
 }
 
 

@@ -217,7 +217,7 @@ ANCHORS: tuple[Anchor, ...] = (
     ),
     covered(
         "RDS.34",
-        ("aurora-mysql-cluster-audit-logging", "rds-aurora-mysql-audit-logging-enabled"),
+        ("rds-aurora-mysql-audit-logging-enabled",),
         "Aurora MySQL clusters export audit logs",
         "rds_log_exports_enabled",
     ),
@@ -375,6 +375,32 @@ ANCHORS: tuple[Anchor, ...] = (
         ("cloudwatch-alarm-resource-check", "cloudwatch-alarm-settings-check"),
         "alarms exist for a resource type and have given settings",
         "alarm hygiene, not logging",
+    ),
+    # Aurora MySQL auditing, CloudTrail Lake keys, Glue jobs, FIS experiment templates
+    covered(
+        "RDS.45",
+        ("aurora-mysql-cluster-audit-logging",),
+        "Aurora MySQL clusters have Advanced Auditing on (server_audit_logging, server_audit_events, in sync)",
+        "rds_aurora_mysql_audit_logging_enabled",
+    ),
+    covered(
+        "",
+        ("event-data-store-cmk-encryption-enabled",),
+        "CloudTrail Lake event data stores use a customer managed KMS key (logbaseline: any key; the rule's optional "
+        "kmsKeyArns list is not offered)",
+        "cloudtrail_lake_kms_encryption_enabled",
+    ),
+    covered(
+        "",
+        ("glue-job-logging-enabled",),
+        "Glue jobs have continuous CloudWatch logging (logbaseline: Spark ETL and streaming jobs)",
+        "glue_job_logging_enabled",
+    ),
+    covered(
+        "",
+        ("fis-experiment-template-log-configuration-exists",),
+        "FIS experiment templates have a log configuration",
+        "fis_experiment_logging_enabled",
     ),
     *(
         covered(check.control, (), f"a CIS metric filter and alarm on {check.what}", "cloudtrail_security_alarms")

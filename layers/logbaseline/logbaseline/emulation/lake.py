@@ -97,6 +97,8 @@ class EventDataStores:
             "CreatedTimestamp": now,
             "UpdatedTimestamp": now,
         }
+        if request.get("KmsKeyId"):
+            store["KmsKeyId"] = request["KmsKeyId"]  # as given: the key is not checked
         self._check(store)
         stores[store["EventDataStoreArn"]] = store
         return dict(store)
