@@ -47,6 +47,8 @@ REGISTRY: dict[str, str] = {
     "cloudtrail_logs_queryable": "logbaseline.controls.cloudtrail_logs_queryable",
     "cloudtrail_s3_data_events_recorded": "logbaseline.controls.cloudtrail_s3_data_events_recorded",
     "cloudtrail_security_trail_enabled": "logbaseline.controls.cloudtrail_security_trail_enabled",
+    "securitylake_sources_enabled": "logbaseline.controls.securitylake_sources_enabled",
+    "cloudtrail_bucket_object_lock": "logbaseline.controls.cloudtrail_bucket_object_lock",
 }
 
 
