@@ -33,9 +33,8 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
         found = read(clients, "get_object_lock_configuration", missing, Bucket=name) or {}
         configuration = found.get("ObjectLockConfiguration") or {}
         retention = (configuration.get("Rule") or {}).get("DefaultRetention") or {}
-        days = retention.get("Days")
-        if days is None and retention.get("Years") is not None:
-            days = retention["Years"] * DAYS_PER_YEAR
+        # AWS answers Days or Years, never both (each at least 1); moto answers both, the unset one 0.
+        days = retention.get("Days") or (retention.get("Years") or 0) * DAYS_PER_YEAR or None
         return {
             "name": name,
             "trails": trails,
@@ -58,7 +57,7 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     of = f"the bucket of trail {', '.join(state['trails'])}"
     if not state["enabled"]:
         return failed(f"Object Lock is off: {of} lets anyone allowed to delete its log files do so")
-    if state["mode"] is None:
+    if state["mode"] is None or state["days"] is None:
         return failed(f"Object Lock is on but {of} has no default retention: new log files are not locked")
     if wanted == COMPLIANCE and state["mode"] != COMPLIANCE:
         return failed(f"{of} locks in {state['mode']} mode, which a permitted user can bypass; COMPLIANCE is required")
