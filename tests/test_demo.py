@@ -32,6 +32,8 @@ LEFT_TO_A_PERSON = {
     "securityhub_enabled",  # the demo's account is on its own, with no Security Hub administrator
     "cloudtrail_logs_queryable",
     "cloudtrail_s3_data_events_recorded",  # no fix: data events are charged
+    "securitylake_sources_enabled",  # no fix: collecting sources is billed, the organization decides
+    "cloudtrail_bucket_object_lock",  # no fix: Object Lock cannot be turned off again
 }
 
 
