@@ -248,7 +248,9 @@ def read_grants(statements) -> dict[str, set[str]]:
             continue
         resources = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
         for action in [s["Action"]] if isinstance(s["Action"], str) else s["Action"]:
-            grants.setdefault(action, set()).update(r.get("Fn::Sub", str(r)) if isinstance(r, dict) else r for r in resources)
+            grants.setdefault(action, set()).update(
+                r.get("Fn::Sub", str(r)) if isinstance(r, dict) else r for r in resources
+            )
     return grants
 
 

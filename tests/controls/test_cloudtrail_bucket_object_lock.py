@@ -21,13 +21,28 @@ def bucket(enabled=True, mode="GOVERNANCE", days=400) -> Resource:
 @pytest.mark.parametrize(
     ("resource", "params", "status", "phrase"),
     [
-        (bucket(enabled=False, mode=None, days=None), {"trail_bucket_object_lock": "off"}, Status.NOT_APPLICABLE, "not required"),
-        (bucket(enabled=False, mode=None, days=None), {}, Status.FAILED, "Object Lock is off: the bucket of trail management-events"),
+        (
+            bucket(enabled=False, mode=None, days=None),
+            {"trail_bucket_object_lock": "off"},
+            Status.NOT_APPLICABLE,
+            "not required",
+        ),
+        (
+            bucket(enabled=False, mode=None, days=None),
+            {},
+            Status.FAILED,
+            "Object Lock is off: the bucket of trail management-events",
+        ),
         (bucket(mode=None, days=None), {}, Status.FAILED, "no default retention: new log files are not locked"),
         (bucket(days=None), {}, Status.FAILED, "no default retention"),  # a mode without a period locks nothing
         (bucket(), {}, Status.PASSED, "locks log files 400 days in GOVERNANCE mode"),
         (bucket(mode="COMPLIANCE"), {}, Status.PASSED, "COMPLIANCE mode"),  # GOVERNANCE asks for at least governance
-        (bucket(), {"trail_bucket_object_lock": "COMPLIANCE"}, Status.FAILED, "GOVERNANCE mode, which a permitted user"),
+        (
+            bucket(),
+            {"trail_bucket_object_lock": "COMPLIANCE"},
+            Status.FAILED,
+            "GOVERNANCE mode, which a permitted user",
+        ),
         (bucket(mode="COMPLIANCE"), {"trail_bucket_object_lock": "COMPLIANCE"}, Status.PASSED, "COMPLIANCE mode"),
         (bucket(days=30), {}, Status.FAILED, "locks log files 30 days, below the floor of 365"),
         (bucket(days=3650), {}, Status.FAILED, "3650 days, above the ceiling of 2557: they cannot be deleted"),

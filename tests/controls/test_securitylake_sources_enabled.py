@@ -47,7 +47,12 @@ def lake(sources=None, days=400, status="COMPLETED", exists=True, account=ME) ->
         (lake(days=3653), {}, Status.FAILED, "after 3653 days, above the ceiling of 2557"),
         (lake(days=365), {}, Status.PASSED, "365 days"),
         (lake(days=2557), {}, Status.PASSED, "2557 days"),
-        (lake(sources={}, days=30), {}, Status.FAILED, "does not send CloudTrail management events, VPC flow logs, Route"),
+        (
+            lake(sources={}, days=30),
+            {},
+            Status.FAILED,
+            "does not send CloudTrail management events, VPC flow logs, Route",
+        ),
     ],
 )
 def test_evaluate(resource, params, status, phrase):
@@ -191,9 +196,15 @@ def test_emulator_security_lake_pages_and_filters_log_sources(aws, account_id):
     assert [row["account"] for p in pages for row in p["sources"]] == accounts
     only = aws("securitylake").list_log_sources(regions=[REGION], accounts=[accounts[0]])["sources"]
     assert only == [
-        {"account": accounts[0], "region": REGION, "sources": [{"awsLogSource": {"sourceName": "ROUTE53", "sourceVersion": "2.0"}}]}
+        {
+            "account": accounts[0],
+            "region": REGION,
+            "sources": [{"awsLogSource": {"sourceName": "ROUTE53", "sourceVersion": "2.0"}}],
+        }
     ]
-    aws("securitylake").delete_aws_log_source(sources=[{"regions": [REGION], "sourceName": "ROUTE53", "accounts": accounts}])
+    aws("securitylake").delete_aws_log_source(
+        sources=[{"regions": [REGION], "sourceName": "ROUTE53", "accounts": accounts}]
+    )
     assert aws("securitylake").list_log_sources(regions=[REGION])["sources"] == []
 
 

@@ -79,7 +79,7 @@ CONTROL = Control(
     ),
     severity=Severity.LOW,
     resource_type="AwsS3Bucket",
-    related_requirements=(SEC04_BP01,),
+    related_requirements=(SEC04_BP01, "Security Hub S3.15"),
     collect=collect,
     evaluate=evaluate,
     resource_id=bucket_arn,

@@ -22,7 +22,11 @@ SECURITY_LAKE_ACCOUNT = Parameter(
     "one account using it), 12 digits. Empty: Security Lake is not used, and the control is not available.",
 )
 # The AWS sources SEC04-BP01 names as the foundation: API activity, network flows, DNS queries (AwsLogSourceName).
-REQUIRED = {"CLOUD_TRAIL_MGMT": "CloudTrail management events", "VPC_FLOW": "VPC flow logs", "ROUTE53": "Route 53 Resolver query logs"}  # fmt: skip
+REQUIRED = {
+    "CLOUD_TRAIL_MGMT": "CloudTrail management events",
+    "VPC_FLOW": "VPC flow logs",
+    "ROUTE53": "Route 53 Resolver query logs",
+}
 NOT_ENABLED = "ResourceNotFoundException"  # ListLogSources in a region without a data lake
 
 

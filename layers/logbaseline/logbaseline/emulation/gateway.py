@@ -5,8 +5,8 @@ Every request to the emulator passes here (a WSGI middleware around moto's serve
   error, per account, region and operation, as AWS does, and the client's retry policy deals with it;
 - Security Hub's finding operations are answered by emulation/securityhub.py, which validates and filters as AWS
   does; CloudTrail's ListPublicKeys, which moto lacks, by emulation/trail_digests.py (whose keys sign the digests the
-  tests and the demo deliver), and CloudTrail Lake's event data stores by emulation/lake.py, and Amazon Security Lake's data lakes and log sources
-  by emulation/securitylake.py; everything else goes on to moto.
+  tests and the demo deliver), CloudTrail Lake's event data stores by emulation/lake.py, and Amazon Security Lake's
+  data lakes and log sources by emulation/securitylake.py; everything else goes on to moto.
 """
 
 from __future__ import annotations

@@ -17,7 +17,16 @@ from typing import Any
 
 from logbaseline.aws import partition
 
-SOURCE_NAMES = ("ROUTE53", "VPC_FLOW", "SH_FINDINGS", "CLOUD_TRAIL_MGMT", "LAMBDA_EXECUTION", "S3_DATA", "EKS_AUDIT", "WAF")
+SOURCE_NAMES = (
+    "ROUTE53",
+    "VPC_FLOW",
+    "SH_FINDINGS",
+    "CLOUD_TRAIL_MGMT",
+    "LAMBDA_EXECUTION",
+    "S3_DATA",
+    "EKS_AUDIT",
+    "WAF",
+)
 LATEST_VERSION = "2.0"  # what "latest" resolves to for every AWS source today (Security Lake user guide)
 OPERATIONS = {
     ("POST", "/v1/datalake"): "CreateDataLake",
@@ -140,4 +149,3 @@ class DataLakes:
         if start + size < len(rows):
             page["nextToken"] = str(start + size)
         return page
-
