@@ -39,7 +39,7 @@ def lake(sources=None, days=400, status="COMPLETED", exists=True, account=ME) ->
         (lake(sources={ME: ALL, MEMBER: ["CLOUD_TRAIL_MGMT"]}), {}, Status.FAILED, f"account {MEMBER} does not send"),
         (lake(sources={ME: ALL, MEMBER: ALL}), {}, Status.PASSED, "collects"),
         # listed covered accounts must be there even when the lake has never heard of them
-        (lake(), {"accounts": f"{ME},{OTHER}"}, Status.FAILED, f"account {OTHER} does not send"),
+        (lake(), {"accounts": f"{ME}, {OTHER}"}, Status.FAILED, f"account {OTHER} does not send"),
         (lake(sources={ME: ALL, OTHER: ALL}), {"accounts": f"{ME},{OTHER}"}, Status.PASSED, "collects"),
         (lake(), {"accounts": "organization"}, Status.PASSED, "collects"),
         (lake(days=None), {}, Status.FAILED, "never expires its data, beyond the ceiling of 2557"),

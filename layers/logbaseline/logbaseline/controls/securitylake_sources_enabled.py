@@ -57,7 +57,7 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
 
 def _accounts(state: Mapping[str, Any], covered: str) -> list[str]:
     """Who must be collected: the covered accounts when listed, else every account the lake knows, and its own."""
-    listed = [a for a in covered.split(",") if a.strip().isdigit()]
+    listed = [a.strip() for a in covered.split(",") if a.strip().isdigit()]  # "organization": none listed
     return sorted({state["account"], *(listed or state["sources"])})
 
 
