@@ -4,6 +4,7 @@ none: emulation/securitylake.py answers as botocore's model and the API referenc
 from __future__ import annotations
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
 from logbaseline.aws import Clients
 from logbaseline.controls.base import Parameter
@@ -216,3 +217,18 @@ def test_emulator_security_lake_refuses_what_it_does_not_model(aws):
     with pytest.raises(ClientError) as error:
         aws("securitylake").update_data_lake(configurations=[{"region": REGION}])  # no lake here to update
     assert code(error) == ("ResourceNotFoundException", 404)
+
+
+def test_emulator_security_lake_checks_on_its_side_too(aws):
+    """What botocore would refuse, sent anyway (validation off), AWS's side refuses as well; "latest" is 2.0."""
+    unchecked = Clients(REGION, config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+    create_lake(aws)
+    with pytest.raises(ClientError) as error:
+        unchecked("securitylake").create_aws_log_source(sources=[{"regions": [REGION], "sourceName": "DNS_LOGS"}])
+    assert code(error) == ("BadRequestException", 400)
+    aws("securitylake").create_aws_log_source(sources=[{"regions": [REGION], "sourceName": "WAF"}])
+    [row] = aws("securitylake").list_log_sources(regions=[REGION])["sources"]
+    assert row["sources"] == [{"awsLogSource": {"sourceName": "WAF", "sourceVersion": "2.0"}}]
+    with pytest.raises(ClientError) as error:
+        unchecked("securitylake").list_log_sources(regions=[REGION], nextToken="not-a-token")
+    assert code(error) == ("BadRequestException", 400)
