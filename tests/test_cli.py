@@ -50,6 +50,9 @@ def test_scan_covers_every_control_and_changes_nothing(aws, account_id, monkeypa
     seeded = demo.seed_gaps(aws)  # a gap for every control
     # logs_centralized is not available without an archive account: the demo's, as the demo runs with it
     monkeypatch.setenv("LOGBASELINE_LOG_ARCHIVE_ACCOUNT_ID", seeded.environment["LOGBASELINE_LOG_ARCHIVE_ACCOUNT_ID"])
+    # nor the optional Security Lake and Object Lock controls without their settings
+    for variable in ("LOGBASELINE_SECURITY_LAKE_ACCOUNT_ID", "LOGBASELINE_TRAIL_BUCKET_OBJECT_LOCK"):
+        monkeypatch.setenv(variable, seeded.environment[variable])
     before = aws("logs").describe_log_groups()["logGroups"]
     code, output = scan("--format", "json")
     assert code == 0

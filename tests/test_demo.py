@@ -36,6 +36,8 @@ LEFT_TO_A_PERSON = {
     "cloudtrail_lake_kms_encryption_enabled",  # no fix: a store's key is for life
     "glue_job_logging_enabled",  # no fix
     "fis_experiment_logging_enabled",  # no fix
+    "securitylake_sources_enabled",  # no fix: collecting sources is billed, the organization decides
+    "cloudtrail_bucket_object_lock",  # no fix: Object Lock cannot be turned off again
 }
 
 

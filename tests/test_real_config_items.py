@@ -63,6 +63,7 @@ BUCKET_CONTROLS = (
     "s3_log_bucket_lifecycle_bounded",
     "s3_bucket_server_access_logging_enabled",
     "s3_log_bucket_not_public",
+    "cloudtrail_bucket_object_lock",
 )
 TRAIL_CONTROLS = (
     "cloudtrail_log_file_validation_enabled",

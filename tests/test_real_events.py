@@ -75,7 +75,11 @@ def trail(name: str) -> set[tuple[str, str | None]]:
 EXAMPLE_TRAIL = "arn:aws:cloudtrail:us-west-2:123456789012:trail/example-trail"
 ALB = "arn:aws:elasticloadbalancing:us-west-2:123456789012:loadbalancer/app/my-load-balancer/ffcddace1759e1d0"
 # A trail created or updated with no bucket in the record (responseElements null): every trail bucket of the region.
-TRAIL_BUCKETS_OF_THE_REGION = {(NOT_PUBLIC, None), (TRAIL_BUCKET_LOGGING, None)}
+TRAIL_BUCKETS_OF_THE_REGION = {
+    (NOT_PUBLIC, None),
+    (TRAIL_BUCKET_LOGGING, None),
+    ("cloudtrail_bucket_object_lock", None),
+}
 EXPECTED: dict[tuple[str, int], set[tuple[str, str | None]]] = {
     # StartLogging from the console names the trail by ARN; only the account-level control follows it.
     ("awsdocs-cloudtrail-event-reference.json", 0): ACCOUNT_TRAIL_CONTROLS,

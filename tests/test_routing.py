@@ -33,6 +33,7 @@ ALARMS, SECURITYHUB, QUERYABLE = "cloudtrail_security_alarms", "securityhub_enab
 S3_DATA_EVENTS, SECURITY_TRAIL = "cloudtrail_s3_data_events_recorded", "cloudtrail_security_trail_enabled"
 # The account-level controls judging the multi-region trails' selectors and settings, as one trail change reaches them.
 ACCOUNT_TRAILS = {(S3_DATA_EVENTS, None), (SECURITY_TRAIL, None)}
+SECURITY_LAKE, OBJECT_LOCK = "securitylake_sources_enabled", "cloudtrail_bucket_object_lock"
 
 GROUP, VPC, TRAIL = "/aws/lambda/orders-api", "vpc-0a1b2c3d4e5f67890", "management-events"
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events"
@@ -48,6 +49,7 @@ TRAIL_CHANGE |= {(QUERYABLE, TRAIL)}
 TRAIL_CHANGE |= ACCOUNT_TRAILS
 # A trail change may move it to another bucket: the trail's bucket (responseElements.s3BucketName) is re-judged.
 TRAIL_BUCKETS = {(NOT_PUBLIC, BUCKET), (TRAIL_BUCKET_LOGGING, BUCKET)}
+TRAIL_BUCKETS |= {(OBJECT_LOCK, BUCKET)}
 # ... and it becomes a log bucket: the log-bucket controls judge it at once, not at the next sweep.
 LOG_BUCKET_OF_A_TRAIL = {(LIFECYCLE, BUCKET), (ACCESS_LOGGING, BUCKET), (LOG_BUCKET_NOT_PUBLIC, BUCKET)}
 INTEGRITY = {("cloudtrail_log_integrity_verified", TRAIL)}  # a trail's change re-verifies its new digests
@@ -100,6 +102,13 @@ EXPECTED = {
     "cloudtrail/securityhub-EnableSecurityHub.json": {(SECURITYHUB, None)},
     "cloudtrail/securityhub-DisableSecurityHub.json": {(SECURITYHUB, None)},
     "cloudtrail/securityhub-DisassociateFromAdministratorAccount.json": {(SECURITYHUB, None)},
+    # Security Lake: one call configures several regions and accounts, so the account's lake is re-judged.
+    "cloudtrail/securitylake-CreateDataLake.json": {(SECURITY_LAKE, None)},
+    "cloudtrail/securitylake-UpdateDataLake.json": {(SECURITY_LAKE, None)},
+    "cloudtrail/securitylake-DeleteDataLake.json": {(SECURITY_LAKE, None)},
+    "cloudtrail/securitylake-CreateAwsLogSource.json": {(SECURITY_LAKE, None)},
+    "cloudtrail/securitylake-DeleteAwsLogSource.json": {(SECURITY_LAKE, None)},
+    "cloudtrail/s3-PutObjectLockConfiguration.json": {(OBJECT_LOCK, BUCKET)},
     "cloudtrail/ec2-CreateVpc.json": VPC_CHANGE,
     "cloudtrail/ec2-CreateFlowLogs.json": {(FLOW_LOGS, VPC), (CENTRALIZED, None)},  # to a log group: no bucket to judge
     "cloudtrail/ec2-CreateFlowLogs-s3.json": {
@@ -203,6 +212,7 @@ EXPECTED = {
         (LIFECYCLE, BUCKET),
         (ACCESS_LOGGING, BUCKET),
         (LOG_BUCKET_NOT_PUBLIC, BUCKET),
+        (OBJECT_LOCK, BUCKET),
     },
     "cloudtrail/apigateway-CreateStage.json": {(API_EXECUTION, HTTP_STAGE), (API_ACCESS, HTTP_STAGE)},
     "cloudtrail/apigateway-UpdateStage.json": {(API_EXECUTION, REST_STAGE), (API_ACCESS, REST_STAGE)},
@@ -265,7 +275,7 @@ EXPECTED = {
     **dict.fromkeys(["cloudtrail/ec2-CreateTags.json", "cloudtrail/ec2-DeleteTags.json"], VPC_CHANGE),
     "cloudtrail/s3-PutBucketTagging.json": {
         (c, "public-website-assets-123456789012")
-        for c in (NOT_PUBLIC, TRAIL_BUCKET_LOGGING, LIFECYCLE, ACCESS_LOGGING, LOG_BUCKET_NOT_PUBLIC)
+        for c in (NOT_PUBLIC, TRAIL_BUCKET_LOGGING, LIFECYCLE, ACCESS_LOGGING, LOG_BUCKET_NOT_PUBLIC, OBJECT_LOCK)
     },
     **dict.fromkeys(["cloudtrail/elasticloadbalancing-AddTags.json", "cloudtrail/elasticloadbalancing-RemoveTags.json"],
                     {(ELB, ALB)}),

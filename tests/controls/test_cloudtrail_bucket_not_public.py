@@ -199,7 +199,8 @@ def test_create_trail_judges_its_own_bucket_only(aws, account_id):
         "s3_bucket_server_access_logging_enabled",
         "s3_log_bucket_not_public",
     }
-    assert judged == {(c, ARN) for c in {CONTROL.id, TRAIL_BUCKET_LOGGING, *log_bucket_controls}}
+    trail_bucket_controls = {CONTROL.id, TRAIL_BUCKET_LOGGING, "cloudtrail_bucket_object_lock"}
+    assert judged == {(c, ARN) for c in trail_bucket_controls | log_bucket_controls}
 
 
 def test_create_trail_with_another_regions_bucket_leaves_that_regions_finding(aws, account_id):

@@ -224,6 +224,7 @@ AUTHORIZED_AS: dict[str, str] = {
     "s3:PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
     "s3:GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
     "s3:PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+    "s3:GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",  # Service Authorization Reference
     # API Gateway authorizes by HTTP method on the resource path, for REST and V2 APIs alike.
     "apigateway:GetAccount": "apigateway:GET",
     "apigateway:GetRestApis": "apigateway:GET",

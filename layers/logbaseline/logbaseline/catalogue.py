@@ -127,7 +127,14 @@ PARAMETER_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "Baseline",
         "What the controls hold the account to.",
-        ("Controls", "RetentionFloorDays", "RetentionCeilingDays", "FlowLogTrafficType", "AccessLoggingScope"),
+        (
+            "Controls",
+            "RetentionFloorDays",
+            "RetentionCeilingDays",
+            "FlowLogTrafficType",
+            "AccessLoggingScope",
+            "TrailBucketObjectLock",
+        ),
     ),
     (
         "Destinations",
@@ -159,6 +166,7 @@ PARAMETER_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "RemediationAccountsDeny",
             "ExemptionRegisterBucket",
             "SecurityHubAdministratorAccountId",
+            "SecurityLakeAccountId",
         ),
     ),
     (

@@ -216,6 +216,16 @@ def seed_gaps(clients: Clients) -> SeededAccount:
         actions={"stop": {"actionId": "aws:ec2:stop-instances", "targets": {"Instances": "orders"}}},
         roleArn=f"arn:aws:iam::{account}:role/fis-experiments",
     )
+    # Amazon Security Lake (emulation/securitylake.py: moto has none): a lake expiring data after 90 days that
+    # collects CloudTrail management events only, no flow or query logs (securitylake_sources_enabled's gap).
+    security_lake = clients("securitylake")
+    security_lake.create_data_lake(
+        configurations=[{"region": REGION, "lifecycleConfiguration": {"expiration": {"days": 90}}}],
+        metaStoreManagerRoleArn=f"arn:aws:iam::{account}:role/AmazonSecurityLakeMetaStoreManagerV2",
+    )
+    security_lake.create_aws_log_source(
+        sources=[{"regions": [REGION], "sourceName": "CLOUD_TRAIL_MGMT", "sourceVersion": "2.0"}]
+    )
     return SeededAccount(
         renames={
             SAMPLE_VPC: vpc_id,
@@ -238,6 +248,10 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             # A log archive account elsewhere (AWS's documentation example id): this account's logs stay local.
             "LOGBASELINE_LOG_ARCHIVE_ACCOUNT_ID": "111122223333",
             "LOGBASELINE_SECURITY_ALARM_TOPIC_ARN": alarms,
+            # Security Lake is used, from this account; the trail bucket must lock its logs (it has no Object Lock:
+            # cloudtrail_bucket_object_lock's gap).
+            "LOGBASELINE_SECURITY_LAKE_ACCOUNT_ID": account,
+            "LOGBASELINE_TRAIL_BUCKET_OBJECT_LOCK": "GOVERNANCE",
         },
     )
 

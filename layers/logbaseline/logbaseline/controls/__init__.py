@@ -51,6 +51,8 @@ REGISTRY: dict[str, str] = {
     "cloudtrail_lake_kms_encryption_enabled": "logbaseline.controls.cloudtrail_lake_kms_encryption_enabled",
     "glue_job_logging_enabled": "logbaseline.controls.glue_job_logging_enabled",
     "fis_experiment_logging_enabled": "logbaseline.controls.fis_experiment_logging_enabled",
+    "securitylake_sources_enabled": "logbaseline.controls.securitylake_sources_enabled",
+    "cloudtrail_bucket_object_lock": "logbaseline.controls.cloudtrail_bucket_object_lock",
 }
 
 

@@ -402,6 +402,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "FIS experiment templates have a log configuration",
         "fis_experiment_logging_enabled",
     ),
+    covered(
+        "S3.15",
+        ("s3-bucket-default-lock-enabled",),
+        "buckets have Object Lock on (logbaseline: trail buckets only, optional, with a retention in the bounds)",
+        "cloudtrail_bucket_object_lock",
+    ),
     *(
         covered(check.control, (), f"a CIS metric filter and alarm on {check.what}", "cloudtrail_security_alarms")
         for check in cis_monitoring.CHECKS

@@ -44,6 +44,8 @@ STACK_NAMES = {
     "log_archive_account_id": "parameter LogArchiveAccountId",
     "security_alarm_topic_arn": "parameter SecurityAlarmTopicArn",
     "securityhub_administrator_account_id": "parameter SecurityHubAdministratorAccountId",
+    "security_lake_account_id": "parameter SecurityLakeAccountId",
+    "trail_bucket_object_lock": "parameter TrailBucketObjectLock",
 }
 
 

@@ -5,8 +5,8 @@ Every request to the emulator passes here (a WSGI middleware around moto's serve
   error, per account, region and operation, as AWS does, and the client's retry policy deals with it;
 - Security Hub's finding operations are answered by emulation/securityhub.py, which validates and filters as AWS
   does; CloudTrail's ListPublicKeys, which moto lacks, by emulation/trail_digests.py (whose keys sign the digests the
-  tests and the demo deliver), and CloudTrail Lake's event data stores by emulation/lake.py; everything else goes on
-  to moto.
+  tests and the demo deliver), CloudTrail Lake's event data stores by emulation/lake.py, and Amazon Security Lake's
+  data lakes and log sources by emulation/securitylake.py; everything else goes on to moto.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from urllib.parse import parse_qs
 from logbaseline.aws import partition
 from logbaseline.emulation.lake import EventDataStores, LakeError
 from logbaseline.emulation.securityhub import Hubs, SecurityHubError
+from logbaseline.emulation.securitylake import OPERATIONS as SECURITY_LAKE_OPERATIONS
+from logbaseline.emulation.securitylake import DataLakes, SecurityLakeError
 from logbaseline.emulation.trail_digests import ListPublicKeysError, SigningKeys
 from logbaseline.quotas import THROTTLED, Pacer
 
@@ -45,6 +47,7 @@ class Gateway:
         self.hubs = Hubs()
         self.signing_keys = SigningKeys()  # CloudTrail's digest-signing keys, per region
         self.lake = EventDataStores()  # CloudTrail Lake's event data stores (emulation/lake.py)
+        self.security_lake = DataLakes()  # Amazon Security Lake (emulation/securitylake.py)
         self.calls: Counter[tuple[str, str]] = Counter()  # (service, operation)
         self.throttled: Counter[tuple[str, str]] = Counter()
         self.seconds = 0.0  # spent answering (moto's work and the Security Hub store's), for benchmarks
@@ -58,6 +61,7 @@ class Gateway:
         with self._lock:
             self.hubs.reset()
             self.lake.reset()
+            self.security_lake.reset()
             self._quotas = Pacer(clock=self.clock)  # full buckets, on the clock in use
             self.calls.clear()
             self.throttled.clear()
@@ -90,6 +94,8 @@ class Gateway:
                 return self._list_public_keys(region, body, start_response)
             if service == "cloudtrail" and operation in LAKE_OPERATIONS:
                 return self._lake(account_id, region, operation, body, start_response)
+            if service == "securitylake":
+                return self._security_lake(account_id, region, operation, environ, body, start_response)
             return list(self.app(environ, start_response))  # answered in full here, so that it is timed
         finally:
             with self._lock:
@@ -101,6 +107,8 @@ class Gateway:
             return target.rsplit(".", 1)[-1]
         if service == "securityhub":
             return SECURITY_HUB_OPERATIONS.get((method, path.rstrip("/") or "/"), "*")
+        if service == "securitylake":
+            return SECURITY_LAKE_OPERATIONS.get((method, path.rstrip("/")), "*")
         if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
             return parse_qs(body.decode()).get("Action", ["*"])[0]
         return "*"
@@ -152,6 +160,27 @@ class Gateway:
             answer = self.lake.answer(account_id, region, operation, json.loads(body or b"{}"))
         except LakeError as error:
             return _respond(start_response, 400, {"__type": error.code, "message": error.message}, error.code)
+        return _respond(start_response, 200, answer)
+
+    def _security_lake(
+        self,
+        account_id: str,
+        region: str,
+        operation: str,
+        environ: dict[str, Any],
+        body: bytes,
+        start_response: StartResponse,
+    ) -> Iterable[bytes]:
+        if operation == "*":  # an operation the emulator does not model: AWS has it, so say so plainly
+            message = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO')} is not emulated"
+            return _respond(start_response, 501, {"message": message}, "NotImplemented")
+        request = json.loads(body or b"{}")
+        if operation == "ListDataLakes":  # its only member is the repeated query string `regions`
+            request = {"regions": parse_qs(environ.get("QUERY_STRING", "")).get("regions", [])}
+        try:
+            answer = self.security_lake.answer(account_id, region, operation, request)
+        except SecurityLakeError as error:
+            return _respond(start_response, error.status, {"message": error.message}, error.code)
         return _respond(start_response, 200, answer)
 
 

@@ -51,6 +51,9 @@ TAMPER_EVENTS = frozenset(
         "UpdateDetector",
         "UpdateEventDataStore",  # can shorten a Lake store's retention (deleting events) or unprotect it
         "UpdateTrail",
+        "DeleteAwsLogSource",  # Security Lake stops collecting a source
+        "DeleteDataLake",  # Security Lake stops collecting in a region
+        "UpdateDataLake",  # can shorten the lake's expiration (deleting data)
     }
 )
 
