@@ -275,6 +275,9 @@ SCOPED_READS = {  # reads granted on resources of a kind, not on "*"
     "glue:GetTables": "arn:aws:glue:eu-west-1:{account}:table/cloudtrail/management_events",
     "glue:GetJob": "arn:aws:glue:eu-west-1:{account}:job/orders-etl",
     "fis:GetExperimentTemplate": "arn:aws:fis:eu-west-1:{account}:experiment-template/EXT2mWq7rTz9xKc4L",
+    # other services' own logging: the account's resources of one kind only
+    "appsync:GetGraphqlApi": "arn:aws:appsync:eu-west-1:{account}:apis/q7w3e5r2t8y4u6i9o1p0a2s4d6",
+    "mq:DescribeBroker": "arn:aws:mq:eu-west-1:{account}:broker:orders-mq:b-3f2a7c1e-9d4b-4e6a-8c5f-1a2b3c4d5e6f",
 }
 
 

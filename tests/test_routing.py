@@ -77,6 +77,12 @@ FIREWALL, FIREWALL_ARN = (
     "arn:aws:network-firewall:us-east-1:123456789012:firewall/edge-firewall",
 )
 REDSHIFT = "redshift_audit_logging_enabled"
+APPSYNC, GRAPHQL_API = (
+    "appsync_field_logging_enabled",
+    "arn:aws:appsync:us-east-1:123456789012:apis/q7w3e5r2t8y4u6i9o1p0a2s4d6",
+)
+MQ, BROKER_ID = "mq_broker_logging_enabled", "b-3f2a7c1e-9d4b-4e6a-8c5f-1a2b3c4d5e6f"
+BROKER_ARN = f"arn:aws:mq:us-east-1:123456789012:broker:orders-mq:{BROKER_ID}"
 ROUTE53, ZONE = "route53_query_logging_enabled", "Z0312345EXAMPLEQRS"
 DB_INSTANCE, DB_CLUSTER = (
     "arn:aws:rds:us-east-1:123456789012:db:orders-db",
@@ -264,6 +270,13 @@ EXPECTED = {
     "cloudtrail/redshift-EnableLogging.json": {(REDSHIFT, "orders-dw")},
     "cloudtrail/redshift-DisableLogging.json": {(REDSHIFT, "orders-dw")},
     "config/AWS-Redshift-Cluster.json": {(REDSHIFT, "orders-dw")},
+    "cloudtrail/appsync-CreateGraphqlApi.json": {(APPSYNC, GRAPHQL_API)},
+    "cloudtrail/appsync-UpdateGraphqlApi.json": {(APPSYNC, GRAPHQL_API)},
+    "config/AWS-AppSync-GraphQLApi.json": {(APPSYNC, GRAPHQL_API)},
+    "cloudtrail/mq-CreateBroker.json": {(MQ, BROKER_ARN)},
+    "cloudtrail/mq-UpdateBroker.json": {(MQ, BROKER_ID)},
+    "cloudtrail/mq-RebootBroker.json": {(MQ, BROKER_ID)},
+    "config/AWS-AmazonMQ-Broker.json": {(MQ, BROKER_ARN)},
     "config/AWS-ApiGatewayV2-Stage.json": {
         (API_EXECUTION, API_STAGE_ARN(HTTP_STAGE)),
         (API_ACCESS, API_STAGE_ARN(HTTP_STAGE)),

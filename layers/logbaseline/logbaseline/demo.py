@@ -30,6 +30,9 @@ SAMPLE_LAKE_STORE_ID = "EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"  # events/cloudtrai
 SAMPLE_REST_API, SAMPLE_HTTP_API = "h2k8w4n6q1", "k7m2p9q4r1"  # the API Gateway samples' API ids
 SAMPLE_DISTRIBUTION = "E2QWRUHEXAMPLE"  # the CloudFront samples' distribution
 SAMPLE_ZONE = "Z0312345EXAMPLEQRS"  # the Route 53 samples' public hosted zone
+SAMPLE_GRAPHQL_API = "q7w3e5r2t8y4u6i9o1p0a2s4d6"  # the AppSync samples' GraphQL API
+SAMPLE_BROKER_ID = "b-3f2a7c1e-9d4b-4e6a-8c5f-1a2b3c4d5e6f"  # the Amazon MQ samples' broker
+SAMPLE_BROKER_ARN = f"arn:aws:mq:us-east-1:123456789012:broker:orders-mq:{SAMPLE_BROKER_ID}"
 FLOW_LOG_GROUP = "/logbaseline/vpc-flow-logs"
 TRAIL_LOG_GROUP = "aws-cloudtrail-logs-management-events"
 ALL_AUTO = ",".join(f"{control_id}=auto" for control_id in REGISTRY)
@@ -225,6 +228,16 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     )
     security_lake.create_aws_log_source(
         sources=[{"regions": [REGION], "sourceName": "CLOUD_TRAIL_MGMT", "sourceVersion": "2.0"}]
+    graphql_api = clients("appsync").create_graphql_api(name="orders-graph", authenticationType="API_KEY")  # no logs
+    broker = clients("mq").create_broker(  # ActiveMQ, no audit log
+        BrokerName="orders-mq",
+        EngineType="ACTIVEMQ",
+        EngineVersion="5.18",
+        HostInstanceType="mq.t3.micro",
+        DeploymentMode="SINGLE_INSTANCE",
+        PubliclyAccessible=False,
+        AutoMinorVersionUpgrade=True,
+        Users=[{"Username": "admin", "Password": "LogbaselineDemo1"}],
     )
     return SeededAccount(
         renames={
@@ -236,6 +249,9 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             SAMPLE_HTTP_API: http_api,
             SAMPLE_DISTRIBUTION: distribution,
             SAMPLE_ZONE: zone["HostedZone"]["Id"].rsplit("/", 1)[-1],  # public, no query logging
+            SAMPLE_GRAPHQL_API: graphql_api["graphqlApi"]["apiId"],
+            SAMPLE_BROKER_ARN: broker["BrokerArn"],  # before the id, which the ARN holds
+            SAMPLE_BROKER_ID: broker["BrokerId"],
         },
         environment={
             "LOGBASELINE_REMEDIATION_MODES": ALL_AUTO,

@@ -60,7 +60,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "REST API stages have access logging",
         "apigateway_access_logging_enabled",
     ),
-    not_yet("AppSync.2", ("appsync-logging-enabled",), "AppSync GraphQL APIs have field-level logging"),
+    covered(
+        "AppSync.2",
+        ("appsync-logging-enabled",),
+        "AppSync GraphQL APIs have field-level logging",
+        "appsync_field_logging_enabled",
+    ),
     not_covered(
         "Athena.4",
         ("athena-workgroup-logging-enabled",),
@@ -186,7 +191,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "KMS keys rotate (CIS v3.0 3.6, in its logging section)",
         "key rotation is no log setting",
     ),
-    not_yet("MQ.2", ("mq-cloudwatch-audit-logging-enabled",), "ActiveMQ brokers stream audit logs"),
+    covered(
+        "MQ.2",
+        ("mq-cloudwatch-audit-log-enabled", "mq-cloudwatch-audit-logging-enabled"),
+        "ActiveMQ brokers stream audit logs (logbaseline: RabbitMQ brokers their general log)",
+        "mq_broker_logging_enabled",
+    ),
     not_yet("", ("msk-connect-connector-logging-enabled",), "MSK Connect connectors log"),
     covered(
         "Neptune.2",
