@@ -40,6 +40,8 @@ LEFT_TO_A_PERSON = {
     "cloudtrail_bucket_object_lock",  # no fix: Object Lock cannot be turned off again
     "appsync_field_logging_enabled",  # no fix
     "mq_broker_logging_enabled",  # no fix
+    "msk_broker_logging_enabled",  # no fix
+    "transfer_connector_logging_enabled",  # no fix
 }
 
 

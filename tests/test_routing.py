@@ -83,6 +83,11 @@ APPSYNC, GRAPHQL_API = (
 )
 MQ, BROKER_ID = "mq_broker_logging_enabled", "b-3f2a7c1e-9d4b-4e6a-8c5f-1a2b3c4d5e6f"
 BROKER_ARN = f"arn:aws:mq:us-east-1:123456789012:broker:orders-mq:{BROKER_ID}"
+MSK, MSK_CLUSTER = (
+    "msk_broker_logging_enabled",
+    "arn:aws:kafka:us-east-1:123456789012:cluster/orders-kafka/5a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d-2",
+)
+TRANSFER_CONNECTOR = "transfer_connector_logging_enabled"
 ROUTE53, ZONE = "route53_query_logging_enabled", "Z0312345EXAMPLEQRS"
 DB_INSTANCE, DB_CLUSTER = (
     "arn:aws:rds:us-east-1:123456789012:db:orders-db",
@@ -277,6 +282,12 @@ EXPECTED = {
     "cloudtrail/mq-UpdateBroker.json": {(MQ, BROKER_ID)},
     "cloudtrail/mq-RebootBroker.json": {(MQ, BROKER_ID)},
     "config/AWS-AmazonMQ-Broker.json": {(MQ, BROKER_ARN)},
+    **dict.fromkeys(["cloudtrail/kafka-CreateCluster.json", "cloudtrail/kafka-CreateClusterV2.json",
+                     "cloudtrail/kafka-UpdateMonitoring.json", "config/AWS-MSK-Cluster.json"], {(MSK, MSK_CLUSTER)}),
+    **dict.fromkeys(["cloudtrail/transfer-CreateConnector.json", "cloudtrail/transfer-UpdateConnector.json"],
+                    {(TRANSFER_CONNECTOR, "c-4a6c8e0a2c4e6a8c0")}),
+    "config/AWS-Transfer-Connector.json": {(TRANSFER_CONNECTOR, "arn:aws:transfer:us-east-1:123456789012:connector/"
+                                                                "c-4a6c8e0a2c4e6a8c0")},
     "config/AWS-ApiGatewayV2-Stage.json": {
         (API_EXECUTION, API_STAGE_ARN(HTTP_STAGE)),
         (API_ACCESS, API_STAGE_ARN(HTTP_STAGE)),

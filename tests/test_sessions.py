@@ -149,6 +149,7 @@ def read_resource(action: str) -> str:
         # other services' own logging
         "appsync:GetGraphqlApi": f"arn:aws:appsync:{REGION}:{A}:apis/q7w3e5r2t8y4u6i9o1p0a2s4d6",
         "mq:DescribeBroker": f"arn:aws:mq:{REGION}:{A}:broker:orders-mq:b-3f2a7c1e-9d4b-4e6a-8c5f-1a2b3c4d5e6f",
+        "transfer:DescribeConnector": f"arn:aws:transfer:{REGION}:{A}:connector/c-4a6c8e0a2c4e6a8c0",
     }
     if action in scoped:
         return scoped[action]

@@ -33,6 +33,10 @@ SAMPLE_ZONE = "Z0312345EXAMPLEQRS"  # the Route 53 samples' public hosted zone
 SAMPLE_GRAPHQL_API = "q7w3e5r2t8y4u6i9o1p0a2s4d6"  # the AppSync samples' GraphQL API
 SAMPLE_BROKER_ID = "b-3f2a7c1e-9d4b-4e6a-8c5f-1a2b3c4d5e6f"  # the Amazon MQ samples' broker
 SAMPLE_BROKER_ARN = f"arn:aws:mq:us-east-1:123456789012:broker:orders-mq:{SAMPLE_BROKER_ID}"
+SAMPLE_KAFKA_CLUSTER = (  # the MSK samples' cluster
+    "arn:aws:kafka:us-east-1:123456789012:cluster/orders-kafka/5a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d-2"
+)
+SAMPLE_TRANSFER_CONNECTOR = "c-4a6c8e0a2c4e6a8c0"  # the Transfer Family samples' connector
 FLOW_LOG_GROUP = "/logbaseline/vpc-flow-logs"
 TRAIL_LOG_GROUP = "aws-cloudtrail-logs-management-events"
 ALL_AUTO = ",".join(f"{control_id}=auto" for control_id in REGISTRY)
@@ -239,6 +243,17 @@ def seed_gaps(clients: Clients) -> SeededAccount:
         AutoMinorVersionUpgrade=True,
         Users=[{"Username": "admin", "Password": "LogbaselineDemo1"}],
     )
+    kafka = clients("kafka").create_cluster(  # no broker logs
+        ClusterName="orders-kafka",
+        KafkaVersion="3.6.0",
+        NumberOfBrokerNodes=2,
+        BrokerNodeGroupInfo={"InstanceType": "kafka.m5.large", "ClientSubnets": [s["SubnetId"] for s in subnets]},
+    )
+    connector = clients("transfer").create_connector(  # no logging role
+        Url="sftp://files.partner.example.com",
+        AccessRole=f"arn:aws:iam::{account}:role/transfer-access",
+        SftpConfig={"UserSecretId": f"arn:aws:secretsmanager:{REGION}:{account}:secret:partner-sftp"},
+    )
     return SeededAccount(
         renames={
             SAMPLE_VPC: vpc_id,
@@ -252,6 +267,8 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             SAMPLE_GRAPHQL_API: graphql_api["graphqlApi"]["apiId"],
             SAMPLE_BROKER_ARN: broker["BrokerArn"],  # before the id, which the ARN holds
             SAMPLE_BROKER_ID: broker["BrokerId"],
+            SAMPLE_KAFKA_CLUSTER: kafka["ClusterArn"],
+            SAMPLE_TRANSFER_CONNECTOR: connector["ConnectorId"],
         },
         environment={
             "LOGBASELINE_REMEDIATION_MODES": ALL_AUTO,

@@ -55,6 +55,8 @@ REGISTRY: dict[str, str] = {
     "cloudtrail_bucket_object_lock": "logbaseline.controls.cloudtrail_bucket_object_lock",
     "appsync_field_logging_enabled": "logbaseline.controls.appsync_field_logging_enabled",
     "mq_broker_logging_enabled": "logbaseline.controls.mq_broker_logging_enabled",
+    "msk_broker_logging_enabled": "logbaseline.controls.msk_broker_logging_enabled",
+    "transfer_connector_logging_enabled": "logbaseline.controls.transfer_connector_logging_enabled",
 }
 
 

@@ -279,7 +279,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "state machines log executions",
         "stepfunctions_logging_enabled",
     ),
-    not_yet("", ("transfer-connector-logging-enabled",), "Transfer Family connectors log to CloudWatch"),
+    covered(
+        "",
+        ("transfer-connector-logging-enabled",),
+        "Transfer Family connectors log to CloudWatch",
+        "transfer_connector_logging_enabled",
+    ),
     not_covered(
         "WAF.1",
         ("waf-classic-logging-enabled",),
