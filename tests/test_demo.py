@@ -42,6 +42,8 @@ LEFT_TO_A_PERSON = {
     "mq_broker_logging_enabled",  # no fix
     "msk_broker_logging_enabled",  # no fix
     "transfer_connector_logging_enabled",  # no fix
+    "transfer_server_logging_enabled",  # no fix
+    "redshift_serverless_logs_exported",  # no fix
 }
 
 

@@ -88,6 +88,8 @@ MSK, MSK_CLUSTER = (
     "arn:aws:kafka:us-east-1:123456789012:cluster/orders-kafka/5a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d-2",
 )
 TRANSFER_CONNECTOR = "transfer_connector_logging_enabled"
+TRANSFER_SERVER, SERVERLESS = "transfer_server_logging_enabled", "redshift_serverless_logs_exported"
+NAMESPACE = "arn:aws:redshift-serverless:us-east-1:123456789012:namespace/3c5e7a9b-1d2f-4a4b-8c6d-8e0f2a4b6c8d"
 ROUTE53, ZONE = "route53_query_logging_enabled", "Z0312345EXAMPLEQRS"
 DB_INSTANCE, DB_CLUSTER = (
     "arn:aws:rds:us-east-1:123456789012:db:orders-db",
@@ -288,6 +290,13 @@ EXPECTED = {
                     {(TRANSFER_CONNECTOR, "c-4a6c8e0a2c4e6a8c0")}),
     "config/AWS-Transfer-Connector.json": {(TRANSFER_CONNECTOR, "arn:aws:transfer:us-east-1:123456789012:connector/"
                                                                 "c-4a6c8e0a2c4e6a8c0")},
+    **dict.fromkeys(["cloudtrail/transfer-CreateServer.json", "cloudtrail/transfer-UpdateServer.json"],
+                    {(TRANSFER_SERVER, "s-2b4d6f8a0c2e4a6b8")}),
+    "config/AWS-Transfer-Server.json": {(TRANSFER_SERVER, "arn:aws:transfer:us-east-1:123456789012:server/"
+                                                          "s-2b4d6f8a0c2e4a6b8")},
+    **dict.fromkeys(["cloudtrail/redshift-serverless-CreateNamespace.json",
+                     "cloudtrail/redshift-serverless-UpdateNamespace.json",
+                     "config/AWS-RedshiftServerless-Namespace.json"], {(SERVERLESS, NAMESPACE)}),
     "config/AWS-ApiGatewayV2-Stage.json": {
         (API_EXECUTION, API_STAGE_ARN(HTTP_STAGE)),
         (API_ACCESS, API_STAGE_ARN(HTTP_STAGE)),

@@ -37,6 +37,8 @@ SAMPLE_KAFKA_CLUSTER = (  # the MSK samples' cluster
     "arn:aws:kafka:us-east-1:123456789012:cluster/orders-kafka/5a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d-2"
 )
 SAMPLE_TRANSFER_CONNECTOR = "c-4a6c8e0a2c4e6a8c0"  # the Transfer Family samples' connector
+SAMPLE_TRANSFER_SERVER = "s-2b4d6f8a0c2e4a6b8"  # and server
+SAMPLE_NAMESPACE = "3c5e7a9b-1d2f-4a4b-8c6d-8e0f2a4b6c8d"  # the Redshift Serverless samples' namespace id
 FLOW_LOG_GROUP = "/logbaseline/vpc-flow-logs"
 TRAIL_LOG_GROUP = "aws-cloudtrail-logs-management-events"
 ALL_AUTO = ",".join(f"{control_id}=auto" for control_id in REGISTRY)
@@ -254,6 +256,9 @@ def seed_gaps(clients: Clients) -> SeededAccount:
         AccessRole=f"arn:aws:iam::{account}:role/transfer-access",
         SftpConfig={"UserSecretId": f"arn:aws:secretsmanager:{REGION}:{account}:secret:partner-sftp"},
     )
+    sftp = clients("transfer").create_server()  # SFTP, no logging role or log destination
+    # No log exports (emulation/redshift_serverless.py: moto has no Redshift Serverless).
+    namespace = clients("redshift-serverless").create_namespace(namespaceName="analytics")["namespace"]
     return SeededAccount(
         renames={
             SAMPLE_VPC: vpc_id,
@@ -269,6 +274,8 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             SAMPLE_BROKER_ID: broker["BrokerId"],
             SAMPLE_KAFKA_CLUSTER: kafka["ClusterArn"],
             SAMPLE_TRANSFER_CONNECTOR: connector["ConnectorId"],
+            SAMPLE_TRANSFER_SERVER: sftp["ServerId"],
+            SAMPLE_NAMESPACE: namespace["namespaceId"],
         },
         environment={
             "LOGBASELINE_REMEDIATION_MODES": ALL_AUTO,

@@ -57,6 +57,8 @@ REGISTRY: dict[str, str] = {
     "mq_broker_logging_enabled": "logbaseline.controls.mq_broker_logging_enabled",
     "msk_broker_logging_enabled": "logbaseline.controls.msk_broker_logging_enabled",
     "transfer_connector_logging_enabled": "logbaseline.controls.transfer_connector_logging_enabled",
+    "transfer_server_logging_enabled": "logbaseline.controls.transfer_server_logging_enabled",
+    "redshift_serverless_logs_exported": "logbaseline.controls.redshift_serverless_logs_exported",
 }
 
 

@@ -260,7 +260,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "encryption)",
         "redshift_audit_logging_enabled",
     ),
-    not_yet("", ("redshift-serverless-publish-logs-to-cloudwatch",), "Redshift Serverless namespaces export logs"),
+    covered(
+        "",
+        ("redshift-serverless-publish-logs-to-cloudwatch",),
+        "Redshift Serverless namespaces export logs",
+        "redshift_serverless_logs_exported",
+    ),
     covered(
         "Route53.2",
         ("route53-query-logging-enabled",),

@@ -7,6 +7,8 @@ Every request to the emulator passes here (a WSGI middleware around moto's serve
   does; CloudTrail's ListPublicKeys, which moto lacks, by emulation/trail_digests.py (whose keys sign the digests the
   tests and the demo deliver), CloudTrail Lake's event data stores by emulation/lake.py, and Amazon Security Lake's
   data lakes and log sources by emulation/securitylake.py; everything else goes on to moto.
+  tests and the demo deliver), CloudTrail Lake's event data stores by emulation/lake.py, and Redshift Serverless's
+  namespaces by emulation/redshift_serverless.py; everything else goes on to moto.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from urllib.parse import parse_qs
 
 from logbaseline.aws import partition
 from logbaseline.emulation.lake import EventDataStores, LakeError
+from logbaseline.emulation.redshift_serverless import OPERATIONS as SERVERLESS_OPERATIONS
+from logbaseline.emulation.redshift_serverless import Namespaces, ServerlessError
 from logbaseline.emulation.securityhub import Hubs, SecurityHubError
 from logbaseline.emulation.securitylake import OPERATIONS as SECURITY_LAKE_OPERATIONS
 from logbaseline.emulation.securitylake import DataLakes, SecurityLakeError
@@ -48,6 +52,7 @@ class Gateway:
         self.signing_keys = SigningKeys()  # CloudTrail's digest-signing keys, per region
         self.lake = EventDataStores()  # CloudTrail Lake's event data stores (emulation/lake.py)
         self.security_lake = DataLakes()  # Amazon Security Lake (emulation/securitylake.py)
+        self.namespaces = Namespaces()  # Redshift Serverless's namespaces (emulation/redshift_serverless.py)
         self.calls: Counter[tuple[str, str]] = Counter()  # (service, operation)
         self.throttled: Counter[tuple[str, str]] = Counter()
         self.seconds = 0.0  # spent answering (moto's work and the Security Hub store's), for benchmarks
@@ -62,6 +67,7 @@ class Gateway:
             self.hubs.reset()
             self.lake.reset()
             self.security_lake.reset()
+            self.namespaces.reset()
             self._quotas = Pacer(clock=self.clock)  # full buckets, on the clock in use
             self.calls.clear()
             self.throttled.clear()
@@ -96,6 +102,8 @@ class Gateway:
                 return self._lake(account_id, region, operation, body, start_response)
             if service == "securitylake":
                 return self._security_lake(account_id, region, operation, environ, body, start_response)
+            if service == "redshift-serverless" and operation in SERVERLESS_OPERATIONS:
+                return self._serverless(account_id, region, operation, body, start_response)
             return list(self.app(environ, start_response))  # answered in full here, so that it is timed
         finally:
             with self._lock:
@@ -181,6 +189,13 @@ class Gateway:
             answer = self.security_lake.answer(account_id, region, operation, request)
         except SecurityLakeError as error:
             return _respond(start_response, error.status, {"message": error.message}, error.code)
+    def _serverless(
+        self, account_id: str, region: str, operation: str, body: bytes, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        try:
+            answer = self.namespaces.answer(account_id, region, operation, json.loads(body or b"{}"))
+        except ServerlessError as error:
+            return _respond(start_response, 400, {"__type": error.code, "message": error.message}, error.code)
         return _respond(start_response, 200, answer)
 
 
