@@ -44,6 +44,7 @@ LEFT_TO_A_PERSON = {
     "transfer_connector_logging_enabled",  # no fix
     "transfer_server_logging_enabled",  # no fix
     "redshift_serverless_logs_exported",  # no fix
+    "msk_connect_connector_logging_enabled",  # no fix
 }
 
 

@@ -90,6 +90,10 @@ MSK, MSK_CLUSTER = (
 TRANSFER_CONNECTOR = "transfer_connector_logging_enabled"
 TRANSFER_SERVER, SERVERLESS = "transfer_server_logging_enabled", "redshift_serverless_logs_exported"
 NAMESPACE = "arn:aws:redshift-serverless:us-east-1:123456789012:namespace/3c5e7a9b-1d2f-4a4b-8c6d-8e0f2a4b6c8d"
+MSK_CONNECT = "msk_connect_connector_logging_enabled"
+KAFKA_CONNECTOR = (
+    "arn:aws:kafkaconnect:us-east-1:123456789012:connector/orders-sink/6d8f0b2c-4e5a-4c7b-9d9f-1b3d5f7a9c0e-3"
+)
 ROUTE53, ZONE = "route53_query_logging_enabled", "Z0312345EXAMPLEQRS"
 DB_INSTANCE, DB_CLUSTER = (
     "arn:aws:rds:us-east-1:123456789012:db:orders-db",
@@ -297,6 +301,8 @@ EXPECTED = {
     **dict.fromkeys(["cloudtrail/redshift-serverless-CreateNamespace.json",
                      "cloudtrail/redshift-serverless-UpdateNamespace.json",
                      "config/AWS-RedshiftServerless-Namespace.json"], {(SERVERLESS, NAMESPACE)}),
+    **dict.fromkeys(["cloudtrail/kafkaconnect-CreateConnector.json", "config/AWS-KafkaConnect-Connector.json"],
+                    {(MSK_CONNECT, KAFKA_CONNECTOR)}),
     "config/AWS-ApiGatewayV2-Stage.json": {
         (API_EXECUTION, API_STAGE_ARN(HTTP_STAGE)),
         (API_ACCESS, API_STAGE_ARN(HTTP_STAGE)),

@@ -39,6 +39,9 @@ SAMPLE_KAFKA_CLUSTER = (  # the MSK samples' cluster
 SAMPLE_TRANSFER_CONNECTOR = "c-4a6c8e0a2c4e6a8c0"  # the Transfer Family samples' connector
 SAMPLE_TRANSFER_SERVER = "s-2b4d6f8a0c2e4a6b8"  # and server
 SAMPLE_NAMESPACE = "3c5e7a9b-1d2f-4a4b-8c6d-8e0f2a4b6c8d"  # the Redshift Serverless samples' namespace id
+SAMPLE_KAFKA_CONNECTOR = (  # the MSK Connect samples' connector
+    "arn:aws:kafkaconnect:us-east-1:123456789012:connector/orders-sink/6d8f0b2c-4e5a-4c7b-9d9f-1b3d5f7a9c0e-3"
+)
 FLOW_LOG_GROUP = "/logbaseline/vpc-flow-logs"
 TRAIL_LOG_GROUP = "aws-cloudtrail-logs-management-events"
 ALL_AUTO = ",".join(f"{control_id}=auto" for control_id in REGISTRY)
@@ -259,6 +262,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     sftp = clients("transfer").create_server()  # SFTP, no logging role or log destination
     # No log exports (emulation/redshift_serverless.py: moto has no Redshift Serverless).
     namespace = clients("redshift-serverless").create_namespace(namespaceName="analytics")["namespace"]
+    sink = seed_kafka_connector(clients, account)
     return SeededAccount(
         renames={
             SAMPLE_VPC: vpc_id,
@@ -276,6 +280,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             SAMPLE_TRANSFER_CONNECTOR: connector["ConnectorId"],
             SAMPLE_TRANSFER_SERVER: sftp["ServerId"],
             SAMPLE_NAMESPACE: namespace["namespaceId"],
+            SAMPLE_KAFKA_CONNECTOR: sink,
         },
         environment={
             "LOGBASELINE_REMEDIATION_MODES": ALL_AUTO,
@@ -294,6 +299,22 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             "LOGBASELINE_TRAIL_BUCKET_OBJECT_LOCK": "GOVERNANCE",
         },
     )
+
+
+def seed_kafka_connector(clients: Clients, account: str) -> str:
+    """An MSK Connect connector without log delivery (emulation/kafkaconnect.py: moto has no MSK Connect)."""
+    plugin = f"arn:aws:kafkaconnect:{REGION}:{account}:custom-plugin/s3/1"
+    return clients("kafkaconnect").create_connector(
+        connectorName="orders-sink",
+        capacity={"provisionedCapacity": {"mcuCount": 1, "workerCount": 1}},
+        connectorConfiguration={"connector.class": "io.confluent.connect.s3.S3SinkConnector", "tasks.max": "1"},
+        kafkaCluster={"apacheKafkaCluster": {"bootstrapServers": "b-1.orders:9098", "vpc": {"subnets": ["subnet-0a"]}}},
+        kafkaClusterClientAuthentication={"authenticationType": "IAM"},
+        kafkaClusterEncryptionInTransit={"encryptionType": "TLS"},
+        kafkaConnectVersion="2.7.1",
+        plugins=[{"customPlugin": {"customPluginArn": plugin, "revision": 1}}],
+        serviceExecutionRoleArn=f"arn:aws:iam::{account}:role/msk-connect",
+    )["connectorArn"]
 
 
 def seed_tampered_trail(clients: Clients, account: str, bucket: str) -> None:

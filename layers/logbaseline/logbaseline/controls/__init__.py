@@ -59,6 +59,7 @@ REGISTRY: dict[str, str] = {
     "transfer_connector_logging_enabled": "logbaseline.controls.transfer_connector_logging_enabled",
     "transfer_server_logging_enabled": "logbaseline.controls.transfer_server_logging_enabled",
     "redshift_serverless_logs_exported": "logbaseline.controls.redshift_serverless_logs_exported",
+    "msk_connect_connector_logging_enabled": "logbaseline.controls.msk_connect_connector_logging_enabled",
 }
 
 

@@ -197,7 +197,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "ActiveMQ brokers stream audit logs (logbaseline: RabbitMQ brokers their general log)",
         "mq_broker_logging_enabled",
     ),
-    not_yet("", ("msk-connect-connector-logging-enabled",), "MSK Connect connectors log"),
+    covered(
+        "",
+        ("msk-connect-connector-logging-enabled",),
+        "MSK Connect connectors log",
+        "msk_connect_connector_logging_enabled",
+    ),
     covered(
         "Neptune.2",
         ("neptune-cluster-cloudwatch-log-export-enabled",),
