@@ -19,17 +19,11 @@ def namespace_resource_id(scope: Scope) -> str:
 
 
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
-    serverless = clients("redshift-serverless")
-    if scope.resource_id and not scope.resource_id.startswith("arn:"):
-        try:
-            namespaces = [serverless.get_namespace(namespaceName=scope.resource_id)["namespace"]]
-        except serverless.exceptions.ResourceNotFoundException:
-            return []  # deleted since the event
-    else:  # the sweep, or an ARN (which names the namespace by its id): the listing holds each one's exports
-        pages = serverless.get_paginator("list_namespaces").paginate()
-        namespaces = [n for page in pages for n in page["namespaces"]]
-        if scope.resource_id:
-            namespaces = [n for n in namespaces if n["namespaceArn"] == scope.resource_id]
+    # One listing: it holds each namespace's exports; an event names the namespace by ARN or by name.
+    pages = clients("redshift-serverless").get_paginator("list_namespaces").paginate()
+    namespaces = [n for page in pages for n in page["namespaces"]]
+    if scope.resource_id:
+        namespaces = [n for n in namespaces if scope.resource_id in (n["namespaceArn"], n["namespaceName"])]
     return [
         Resource(
             scope.account_id,
@@ -76,7 +70,7 @@ CONTROL = Control(
             "responseElements.namespace.namespaceArn || requestParameters.namespaceName",
         ),
     ),
-    read_actions=("redshift-serverless:ListNamespaces", "redshift-serverless:GetNamespace"),
+    read_actions=("redshift-serverless:ListNamespaces",),
     default_mode=Mode.OFF,
     fix_description="none yet: a person turns the exports on; their new log groups never expire until bounded.",
 )
