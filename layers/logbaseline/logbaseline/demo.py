@@ -237,6 +237,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     )
     security_lake.create_aws_log_source(
         sources=[{"regions": [REGION], "sourceName": "CLOUD_TRAIL_MGMT", "sourceVersion": "2.0"}]
+    )
     graphql_api = clients("appsync").create_graphql_api(name="orders-graph", authenticationType="API_KEY")  # no logs
     broker = clients("mq").create_broker(  # ActiveMQ, no audit log
         BrokerName="orders-mq",

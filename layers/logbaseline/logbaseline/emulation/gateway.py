@@ -197,6 +197,8 @@ class Gateway:
             answer = self.security_lake.answer(account_id, region, operation, request)
         except SecurityLakeError as error:
             return _respond(start_response, error.status, {"message": error.message}, error.code)
+        return _respond(start_response, 200, answer)
+
     def _serverless(
         self, account_id: str, region: str, operation: str, body: bytes, start_response: StartResponse
     ) -> Iterable[bytes]:
