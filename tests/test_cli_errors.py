@@ -23,6 +23,9 @@ MOTO_SIGNATURE_GAP = {
     "apigateway_access_logging_enabled",
     "opensearch_logs_enabled",  # ListDomainNames
     "securityhub_enabled",  # DescribeHub
+    "appsync_field_logging_enabled",  # ListGraphqlApis
+    "mq_broker_logging_enabled",  # ListBrokers
+    "msk_broker_logging_enabled",  # ListClustersV2
 }
 MOTO_GLOBAL_GAP = {"cloudfront_distribution_logging_enabled", "route53_query_logging_enabled"}
 PROGRAM = str(Path(sys.executable).with_name("logbaseline"))

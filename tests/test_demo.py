@@ -38,6 +38,13 @@ LEFT_TO_A_PERSON = {
     "fis_experiment_logging_enabled",  # no fix
     "securitylake_sources_enabled",  # no fix: collecting sources is billed, the organization decides
     "cloudtrail_bucket_object_lock",  # no fix: Object Lock cannot be turned off again
+    "appsync_field_logging_enabled",  # no fix
+    "mq_broker_logging_enabled",  # no fix
+    "msk_broker_logging_enabled",  # no fix
+    "transfer_connector_logging_enabled",  # no fix
+    "transfer_server_logging_enabled",  # no fix
+    "redshift_serverless_logs_exported",  # no fix
+    "msk_connect_connector_logging_enabled",  # no fix
 }
 
 

@@ -275,6 +275,11 @@ SCOPED_READS = {  # reads granted on resources of a kind, not on "*"
     "glue:GetTables": "arn:aws:glue:eu-west-1:{account}:table/cloudtrail/management_events",
     "glue:GetJob": "arn:aws:glue:eu-west-1:{account}:job/orders-etl",
     "fis:GetExperimentTemplate": "arn:aws:fis:eu-west-1:{account}:experiment-template/EXT2mWq7rTz9xKc4L",
+    # other services' own logging: the account's resources of one kind only
+    "appsync:GetGraphqlApi": "arn:aws:appsync:eu-west-1:{account}:apis/q7w3e5r2t8y4u6i9o1p0a2s4d6",
+    "mq:DescribeBroker": "arn:aws:mq:eu-west-1:{account}:broker:orders-mq:b-3f2a7c1e-9d4b-4e6a-8c5f-1a2b3c4d5e6f",
+    "transfer:DescribeConnector": "arn:aws:transfer:eu-west-1:{account}:connector/c-4a6c8e0a2c4e6a8c0",
+    "transfer:DescribeServer": "arn:aws:transfer:eu-west-1:{account}:server/s-2b4d6f8a0c2e4a6b8",
 }
 
 

@@ -77,6 +77,23 @@ FIREWALL, FIREWALL_ARN = (
     "arn:aws:network-firewall:us-east-1:123456789012:firewall/edge-firewall",
 )
 REDSHIFT = "redshift_audit_logging_enabled"
+APPSYNC, GRAPHQL_API = (
+    "appsync_field_logging_enabled",
+    "arn:aws:appsync:us-east-1:123456789012:apis/q7w3e5r2t8y4u6i9o1p0a2s4d6",
+)
+MQ, BROKER_ID = "mq_broker_logging_enabled", "b-3f2a7c1e-9d4b-4e6a-8c5f-1a2b3c4d5e6f"
+BROKER_ARN = f"arn:aws:mq:us-east-1:123456789012:broker:orders-mq:{BROKER_ID}"
+MSK, MSK_CLUSTER = (
+    "msk_broker_logging_enabled",
+    "arn:aws:kafka:us-east-1:123456789012:cluster/orders-kafka/5a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d-2",
+)
+TRANSFER_CONNECTOR = "transfer_connector_logging_enabled"
+TRANSFER_SERVER, SERVERLESS = "transfer_server_logging_enabled", "redshift_serverless_logs_exported"
+NAMESPACE = "arn:aws:redshift-serverless:us-east-1:123456789012:namespace/3c5e7a9b-1d2f-4a4b-8c6d-8e0f2a4b6c8d"
+MSK_CONNECT = "msk_connect_connector_logging_enabled"
+KAFKA_CONNECTOR = (
+    "arn:aws:kafkaconnect:us-east-1:123456789012:connector/orders-sink/6d8f0b2c-4e5a-4c7b-9d9f-1b3d5f7a9c0e-3"
+)
 ROUTE53, ZONE = "route53_query_logging_enabled", "Z0312345EXAMPLEQRS"
 DB_INSTANCE, DB_CLUSTER = (
     "arn:aws:rds:us-east-1:123456789012:db:orders-db",
@@ -264,6 +281,28 @@ EXPECTED = {
     "cloudtrail/redshift-EnableLogging.json": {(REDSHIFT, "orders-dw")},
     "cloudtrail/redshift-DisableLogging.json": {(REDSHIFT, "orders-dw")},
     "config/AWS-Redshift-Cluster.json": {(REDSHIFT, "orders-dw")},
+    "cloudtrail/appsync-CreateGraphqlApi.json": {(APPSYNC, GRAPHQL_API)},
+    "cloudtrail/appsync-UpdateGraphqlApi.json": {(APPSYNC, GRAPHQL_API)},
+    "config/AWS-AppSync-GraphQLApi.json": {(APPSYNC, GRAPHQL_API)},
+    "cloudtrail/mq-CreateBroker.json": {(MQ, BROKER_ARN)},
+    "cloudtrail/mq-UpdateBroker.json": {(MQ, BROKER_ID)},
+    "cloudtrail/mq-RebootBroker.json": {(MQ, BROKER_ID)},
+    "config/AWS-AmazonMQ-Broker.json": {(MQ, BROKER_ARN)},
+    **dict.fromkeys(["cloudtrail/kafka-CreateCluster.json", "cloudtrail/kafka-CreateClusterV2.json",
+                     "cloudtrail/kafka-UpdateMonitoring.json", "config/AWS-MSK-Cluster.json"], {(MSK, MSK_CLUSTER)}),
+    **dict.fromkeys(["cloudtrail/transfer-CreateConnector.json", "cloudtrail/transfer-UpdateConnector.json"],
+                    {(TRANSFER_CONNECTOR, "c-4a6c8e0a2c4e6a8c0")}),
+    "config/AWS-Transfer-Connector.json": {(TRANSFER_CONNECTOR, "arn:aws:transfer:us-east-1:123456789012:connector/"
+                                                                "c-4a6c8e0a2c4e6a8c0")},
+    **dict.fromkeys(["cloudtrail/transfer-CreateServer.json", "cloudtrail/transfer-UpdateServer.json"],
+                    {(TRANSFER_SERVER, "s-2b4d6f8a0c2e4a6b8")}),
+    "config/AWS-Transfer-Server.json": {(TRANSFER_SERVER, "arn:aws:transfer:us-east-1:123456789012:server/"
+                                                          "s-2b4d6f8a0c2e4a6b8")},
+    **dict.fromkeys(["cloudtrail/redshift-serverless-CreateNamespace.json",
+                     "cloudtrail/redshift-serverless-UpdateNamespace.json",
+                     "config/AWS-RedshiftServerless-Namespace.json"], {(SERVERLESS, NAMESPACE)}),
+    **dict.fromkeys(["cloudtrail/kafkaconnect-CreateConnector.json", "config/AWS-KafkaConnect-Connector.json"],
+                    {(MSK_CONNECT, KAFKA_CONNECTOR)}),
     "config/AWS-ApiGatewayV2-Stage.json": {
         (API_EXECUTION, API_STAGE_ARN(HTTP_STAGE)),
         (API_ACCESS, API_STAGE_ARN(HTTP_STAGE)),

@@ -146,6 +146,11 @@ def read_resource(action: str) -> str:
         "redshift:DescribeLoggingStatus": f"arn:aws:redshift:{REGION}:{A}:cluster:orders-dw",
         "glue:GetJob": f"arn:aws:glue:{REGION}:{A}:job/orders-etl",
         "fis:GetExperimentTemplate": f"arn:aws:fis:{REGION}:{A}:experiment-template/EXT2mWq7rTz9xKc4L",
+        # other services' own logging
+        "appsync:GetGraphqlApi": f"arn:aws:appsync:{REGION}:{A}:apis/q7w3e5r2t8y4u6i9o1p0a2s4d6",
+        "mq:DescribeBroker": f"arn:aws:mq:{REGION}:{A}:broker:orders-mq:b-3f2a7c1e-9d4b-4e6a-8c5f-1a2b3c4d5e6f",
+        "transfer:DescribeConnector": f"arn:aws:transfer:{REGION}:{A}:connector/c-4a6c8e0a2c4e6a8c0",
+        "transfer:DescribeServer": f"arn:aws:transfer:{REGION}:{A}:server/s-2b4d6f8a0c2e4a6b8",
     }
     if action in scoped:
         return scoped[action]

@@ -30,6 +30,18 @@ SAMPLE_LAKE_STORE_ID = "EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"  # events/cloudtrai
 SAMPLE_REST_API, SAMPLE_HTTP_API = "h2k8w4n6q1", "k7m2p9q4r1"  # the API Gateway samples' API ids
 SAMPLE_DISTRIBUTION = "E2QWRUHEXAMPLE"  # the CloudFront samples' distribution
 SAMPLE_ZONE = "Z0312345EXAMPLEQRS"  # the Route 53 samples' public hosted zone
+SAMPLE_GRAPHQL_API = "q7w3e5r2t8y4u6i9o1p0a2s4d6"  # the AppSync samples' GraphQL API
+SAMPLE_BROKER_ID = "b-3f2a7c1e-9d4b-4e6a-8c5f-1a2b3c4d5e6f"  # the Amazon MQ samples' broker
+SAMPLE_BROKER_ARN = f"arn:aws:mq:us-east-1:123456789012:broker:orders-mq:{SAMPLE_BROKER_ID}"
+SAMPLE_KAFKA_CLUSTER = (  # the MSK samples' cluster
+    "arn:aws:kafka:us-east-1:123456789012:cluster/orders-kafka/5a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d-2"
+)
+SAMPLE_TRANSFER_CONNECTOR = "c-4a6c8e0a2c4e6a8c0"  # the Transfer Family samples' connector
+SAMPLE_TRANSFER_SERVER = "s-2b4d6f8a0c2e4a6b8"  # and server
+SAMPLE_NAMESPACE = "3c5e7a9b-1d2f-4a4b-8c6d-8e0f2a4b6c8d"  # the Redshift Serverless samples' namespace id
+SAMPLE_KAFKA_CONNECTOR = (  # the MSK Connect samples' connector
+    "arn:aws:kafkaconnect:us-east-1:123456789012:connector/orders-sink/6d8f0b2c-4e5a-4c7b-9d9f-1b3d5f7a9c0e-3"
+)
 FLOW_LOG_GROUP = "/logbaseline/vpc-flow-logs"
 TRAIL_LOG_GROUP = "aws-cloudtrail-logs-management-events"
 ALL_AUTO = ",".join(f"{control_id}=auto" for control_id in REGISTRY)
@@ -226,6 +238,32 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     security_lake.create_aws_log_source(
         sources=[{"regions": [REGION], "sourceName": "CLOUD_TRAIL_MGMT", "sourceVersion": "2.0"}]
     )
+    graphql_api = clients("appsync").create_graphql_api(name="orders-graph", authenticationType="API_KEY")  # no logs
+    broker = clients("mq").create_broker(  # ActiveMQ, no audit log
+        BrokerName="orders-mq",
+        EngineType="ACTIVEMQ",
+        EngineVersion="5.18",
+        HostInstanceType="mq.t3.micro",
+        DeploymentMode="SINGLE_INSTANCE",
+        PubliclyAccessible=False,
+        AutoMinorVersionUpgrade=True,
+        Users=[{"Username": "admin", "Password": "LogbaselineDemo1"}],
+    )
+    kafka = clients("kafka").create_cluster(  # no broker logs
+        ClusterName="orders-kafka",
+        KafkaVersion="3.6.0",
+        NumberOfBrokerNodes=2,
+        BrokerNodeGroupInfo={"InstanceType": "kafka.m5.large", "ClientSubnets": [s["SubnetId"] for s in subnets]},
+    )
+    connector = clients("transfer").create_connector(  # no logging role
+        Url="sftp://files.partner.example.com",
+        AccessRole=f"arn:aws:iam::{account}:role/transfer-access",
+        SftpConfig={"UserSecretId": f"arn:aws:secretsmanager:{REGION}:{account}:secret:partner-sftp"},
+    )
+    sftp = clients("transfer").create_server()  # SFTP, no logging role or log destination
+    # No log exports (emulation/redshift_serverless.py: moto has no Redshift Serverless).
+    namespace = clients("redshift-serverless").create_namespace(namespaceName="analytics")["namespace"]
+    sink = seed_kafka_connector(clients, account)
     return SeededAccount(
         renames={
             SAMPLE_VPC: vpc_id,
@@ -236,6 +274,14 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             SAMPLE_HTTP_API: http_api,
             SAMPLE_DISTRIBUTION: distribution,
             SAMPLE_ZONE: zone["HostedZone"]["Id"].rsplit("/", 1)[-1],  # public, no query logging
+            SAMPLE_GRAPHQL_API: graphql_api["graphqlApi"]["apiId"],
+            SAMPLE_BROKER_ARN: broker["BrokerArn"],  # before the id, which the ARN holds
+            SAMPLE_BROKER_ID: broker["BrokerId"],
+            SAMPLE_KAFKA_CLUSTER: kafka["ClusterArn"],
+            SAMPLE_TRANSFER_CONNECTOR: connector["ConnectorId"],
+            SAMPLE_TRANSFER_SERVER: sftp["ServerId"],
+            SAMPLE_NAMESPACE: namespace["namespaceId"],
+            SAMPLE_KAFKA_CONNECTOR: sink,
         },
         environment={
             "LOGBASELINE_REMEDIATION_MODES": ALL_AUTO,
@@ -254,6 +300,22 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             "LOGBASELINE_TRAIL_BUCKET_OBJECT_LOCK": "GOVERNANCE",
         },
     )
+
+
+def seed_kafka_connector(clients: Clients, account: str) -> str:
+    """An MSK Connect connector without log delivery (emulation/kafkaconnect.py: moto has no MSK Connect)."""
+    plugin = f"arn:aws:kafkaconnect:{REGION}:{account}:custom-plugin/s3/1"
+    return clients("kafkaconnect").create_connector(
+        connectorName="orders-sink",
+        capacity={"provisionedCapacity": {"mcuCount": 1, "workerCount": 1}},
+        connectorConfiguration={"connector.class": "io.confluent.connect.s3.S3SinkConnector", "tasks.max": "1"},
+        kafkaCluster={"apacheKafkaCluster": {"bootstrapServers": "b-1.orders:9098", "vpc": {"subnets": ["subnet-0a"]}}},
+        kafkaClusterClientAuthentication={"authenticationType": "IAM"},
+        kafkaClusterEncryptionInTransit={"encryptionType": "TLS"},
+        kafkaConnectVersion="2.7.1",
+        plugins=[{"customPlugin": {"customPluginArn": plugin, "revision": 1}}],
+        serviceExecutionRoleArn=f"arn:aws:iam::{account}:role/msk-connect",
+    )["connectorArn"]
 
 
 def seed_tampered_trail(clients: Clients, account: str, bucket: str) -> None:

@@ -53,6 +53,13 @@ REGISTRY: dict[str, str] = {
     "fis_experiment_logging_enabled": "logbaseline.controls.fis_experiment_logging_enabled",
     "securitylake_sources_enabled": "logbaseline.controls.securitylake_sources_enabled",
     "cloudtrail_bucket_object_lock": "logbaseline.controls.cloudtrail_bucket_object_lock",
+    "appsync_field_logging_enabled": "logbaseline.controls.appsync_field_logging_enabled",
+    "mq_broker_logging_enabled": "logbaseline.controls.mq_broker_logging_enabled",
+    "msk_broker_logging_enabled": "logbaseline.controls.msk_broker_logging_enabled",
+    "transfer_connector_logging_enabled": "logbaseline.controls.transfer_connector_logging_enabled",
+    "transfer_server_logging_enabled": "logbaseline.controls.transfer_server_logging_enabled",
+    "redshift_serverless_logs_exported": "logbaseline.controls.redshift_serverless_logs_exported",
+    "msk_connect_connector_logging_enabled": "logbaseline.controls.msk_connect_connector_logging_enabled",
 }
 
 

@@ -60,7 +60,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "REST API stages have access logging",
         "apigateway_access_logging_enabled",
     ),
-    not_yet("AppSync.2", ("appsync-logging-enabled",), "AppSync GraphQL APIs have field-level logging"),
+    covered(
+        "AppSync.2",
+        ("appsync-logging-enabled",),
+        "AppSync GraphQL APIs have field-level logging",
+        "appsync_field_logging_enabled",
+    ),
     not_covered(
         "Athena.4",
         ("athena-workgroup-logging-enabled",),
@@ -186,8 +191,18 @@ ANCHORS: tuple[Anchor, ...] = (
         "KMS keys rotate (CIS v3.0 3.6, in its logging section)",
         "key rotation is no log setting",
     ),
-    not_yet("MQ.2", ("mq-cloudwatch-audit-logging-enabled",), "ActiveMQ brokers stream audit logs"),
-    not_yet("", ("msk-connect-connector-logging-enabled",), "MSK Connect connectors log"),
+    covered(
+        "MQ.2",
+        ("mq-cloudwatch-audit-log-enabled", "mq-cloudwatch-audit-logging-enabled"),
+        "ActiveMQ brokers stream audit logs (logbaseline: RabbitMQ brokers their general log)",
+        "mq_broker_logging_enabled",
+    ),
+    covered(
+        "",
+        ("msk-connect-connector-logging-enabled",),
+        "MSK Connect connectors log",
+        "msk_connect_connector_logging_enabled",
+    ),
     covered(
         "Neptune.2",
         ("neptune-cluster-cloudwatch-log-export-enabled",),
@@ -250,7 +265,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "encryption)",
         "redshift_audit_logging_enabled",
     ),
-    not_yet("", ("redshift-serverless-publish-logs-to-cloudwatch",), "Redshift Serverless namespaces export logs"),
+    covered(
+        "",
+        ("redshift-serverless-publish-logs-to-cloudwatch",),
+        "Redshift Serverless namespaces export logs",
+        "redshift_serverless_logs_exported",
+    ),
     covered(
         "Route53.2",
         ("route53-query-logging-enabled",),
@@ -269,7 +289,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "state machines log executions",
         "stepfunctions_logging_enabled",
     ),
-    not_yet("", ("transfer-connector-logging-enabled",), "Transfer Family connectors log to CloudWatch"),
+    covered(
+        "",
+        ("transfer-connector-logging-enabled",),
+        "Transfer Family connectors log to CloudWatch",
+        "transfer_connector_logging_enabled",
+    ),
     not_covered(
         "WAF.1",
         ("waf-classic-logging-enabled",),

@@ -7,6 +7,11 @@ Every request to the emulator passes here (a WSGI middleware around moto's serve
   does; CloudTrail's ListPublicKeys, which moto lacks, by emulation/trail_digests.py (whose keys sign the digests the
   tests and the demo deliver), CloudTrail Lake's event data stores by emulation/lake.py, and Amazon Security Lake's
   data lakes and log sources by emulation/securitylake.py; everything else goes on to moto.
+  tests and the demo deliver), CloudTrail Lake's event data stores by emulation/lake.py, and Redshift Serverless's
+  namespaces by emulation/redshift_serverless.py; everything else goes on to moto.
+  tests and the demo deliver), CloudTrail Lake's event data stores by emulation/lake.py, Redshift Serverless's
+  namespaces by emulation/redshift_serverless.py and MSK Connect's connectors by emulation/kafkaconnect.py;
+  everything else goes on to moto.
 """
 
 from __future__ import annotations
@@ -22,7 +27,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from logbaseline.aws import partition
+from logbaseline.emulation import kafkaconnect
 from logbaseline.emulation.lake import EventDataStores, LakeError
+from logbaseline.emulation.redshift_serverless import OPERATIONS as SERVERLESS_OPERATIONS
+from logbaseline.emulation.redshift_serverless import Namespaces, ServerlessError
 from logbaseline.emulation.securityhub import Hubs, SecurityHubError
 from logbaseline.emulation.securitylake import OPERATIONS as SECURITY_LAKE_OPERATIONS
 from logbaseline.emulation.securitylake import DataLakes, SecurityLakeError
@@ -48,6 +56,8 @@ class Gateway:
         self.signing_keys = SigningKeys()  # CloudTrail's digest-signing keys, per region
         self.lake = EventDataStores()  # CloudTrail Lake's event data stores (emulation/lake.py)
         self.security_lake = DataLakes()  # Amazon Security Lake (emulation/securitylake.py)
+        self.namespaces = Namespaces()  # Redshift Serverless's namespaces (emulation/redshift_serverless.py)
+        self.connectors = kafkaconnect.Connectors()  # MSK Connect's connectors (emulation/kafkaconnect.py)
         self.calls: Counter[tuple[str, str]] = Counter()  # (service, operation)
         self.throttled: Counter[tuple[str, str]] = Counter()
         self.seconds = 0.0  # spent answering (moto's work and the Security Hub store's), for benchmarks
@@ -62,6 +72,8 @@ class Gateway:
             self.hubs.reset()
             self.lake.reset()
             self.security_lake.reset()
+            self.namespaces.reset()
+            self.connectors.reset()
             self._quotas = Pacer(clock=self.clock)  # full buckets, on the clock in use
             self.calls.clear()
             self.throttled.clear()
@@ -96,6 +108,10 @@ class Gateway:
                 return self._lake(account_id, region, operation, body, start_response)
             if service == "securitylake":
                 return self._security_lake(account_id, region, operation, environ, body, start_response)
+            if service == "redshift-serverless" and operation in SERVERLESS_OPERATIONS:
+                return self._serverless(account_id, region, operation, body, start_response)
+            if service == "kafkaconnect" and kafkaconnect.operation(method, path)[0]:
+                return self._connect(account_id, region, *kafkaconnect.operation(method, path), body, start_response)
             return list(self.app(environ, start_response))  # answered in full here, so that it is timed
         finally:
             with self._lock:
@@ -180,6 +196,24 @@ class Gateway:
         try:
             answer = self.security_lake.answer(account_id, region, operation, request)
         except SecurityLakeError as error:
+            return _respond(start_response, error.status, {"message": error.message}, error.code)
+        return _respond(start_response, 200, answer)
+
+    def _serverless(
+        self, account_id: str, region: str, operation: str, body: bytes, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        try:
+            answer = self.namespaces.answer(account_id, region, operation, json.loads(body or b"{}"))
+        except ServerlessError as error:
+            return _respond(start_response, 400, {"__type": error.code, "message": error.message}, error.code)
+        return _respond(start_response, 200, answer)
+
+    def _connect(
+        self, account_id: str, region: str, name: str, arn: str, body: bytes, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        try:
+            answer = self.connectors.answer(account_id, region, name, arn, json.loads(body or b"{}"))
+        except kafkaconnect.ConnectError as error:
             return _respond(start_response, error.status, {"message": error.message}, error.code)
         return _respond(start_response, 200, answer)
 
