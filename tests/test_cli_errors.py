@@ -23,6 +23,7 @@ MOTO_SIGNATURE_GAP = {
     "apigateway_access_logging_enabled",
     "opensearch_logs_enabled",  # ListDomainNames
     "securityhub_enabled",  # DescribeHub
+    "connect_instance_logging_enabled",  # ListInstances
 }
 MOTO_GLOBAL_GAP = {"cloudfront_distribution_logging_enabled", "route53_query_logging_enabled"}
 PROGRAM = str(Path(sys.executable).with_name("logbaseline"))

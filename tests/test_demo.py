@@ -38,6 +38,12 @@ LEFT_TO_A_PERSON = {
     "fis_experiment_logging_enabled",  # no fix
     "securitylake_sources_enabled",  # no fix: collecting sources is billed, the organization decides
     "cloudtrail_bucket_object_lock",  # no fix: Object Lock cannot be turned off again
+    # Security Hub and AWS Config logging checks that the parity audit found missing (no fixes)
+    "ec2_vpn_connection_logging_enabled",
+    "ssm_automation_logging_enabled",
+    "datasync_task_logging_enabled",
+    "connect_instance_logging_enabled",
+    "fsx_windows_audit_log_configured",
 }
 
 

@@ -275,6 +275,11 @@ SCOPED_READS = {  # reads granted on resources of a kind, not on "*"
     "glue:GetTables": "arn:aws:glue:eu-west-1:{account}:table/cloudtrail/management_events",
     "glue:GetJob": "arn:aws:glue:eu-west-1:{account}:job/orders-etl",
     "fis:GetExperimentTemplate": "arn:aws:fis:eu-west-1:{account}:experiment-template/EXT2mWq7rTz9xKc4L",
+    # Security Hub and AWS Config logging checks that the parity audit found missing
+    "ssm:GetServiceSetting": "arn:aws:ssm:eu-west-1:{account}:servicesetting/ssm/automation/"
+    "customer-script-log-destination",
+    "datasync:DescribeTask": "arn:aws:datasync:eu-west-1:{account}:task/task-0a1b2c3d4e5f60718",
+    "connect:DescribeInstanceAttribute": "arn:aws:connect:eu-west-1:{account}:instance/a1b2c3d4-5678-90ab-cdef",
 }
 
 

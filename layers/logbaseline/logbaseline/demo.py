@@ -30,6 +30,10 @@ SAMPLE_LAKE_STORE_ID = "EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"  # events/cloudtrai
 SAMPLE_REST_API, SAMPLE_HTTP_API = "h2k8w4n6q1", "k7m2p9q4r1"  # the API Gateway samples' API ids
 SAMPLE_DISTRIBUTION = "E2QWRUHEXAMPLE"  # the CloudFront samples' distribution
 SAMPLE_ZONE = "Z0312345EXAMPLEQRS"  # the Route 53 samples' public hosted zone
+SAMPLE_VPN_CONNECTION = "vpn-0f1e2d3c4b5a69780"  # the Site-to-Site VPN samples' connection
+SAMPLE_DATASYNC_TASK = "arn:aws:datasync:us-east-1:123456789012:task/task-0a1b2c3d4e5f60718"  # the DataSync samples'
+SAMPLE_CONNECT_INSTANCE = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"  # the Amazon Connect samples' instance
+SAMPLE_FILE_SYSTEM = "fs-0123456789abcdef0"  # the FSx samples' Windows file system
 FLOW_LOG_GROUP = "/logbaseline/vpc-flow-logs"
 TRAIL_LOG_GROUP = "aws-cloudtrail-logs-management-events"
 ALL_AUTO = ",".join(f"{control_id}=auto" for control_id in REGISTRY)
@@ -226,6 +230,21 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     security_lake.create_aws_log_source(
         sources=[{"regions": [REGION], "sourceName": "CLOUD_TRAIL_MGMT", "sourceVersion": "2.0"}]
     )
+    vpn = seed_vpn_connection(clients)  # neither tunnel logs (moto keeps no tunnel options at all)
+    # Automation's script output goes nowhere: the account's default (emulation/ssm_settings.py), left as it is.
+    datasync_task = seed_datasync_task(clients, account, trail_bucket)  # LogLevel OFF
+    contact_center = clients("connect").create_instance(  # flow logs off, a new instance's default
+        IdentityManagementType="CONNECT_MANAGED",
+        InstanceAlias="orders-contact",
+        InboundCallsEnabled=True,
+        OutboundCallsEnabled=False,
+    )["Id"]
+    file_system = clients("fsx").create_file_system(  # file access auditing off, the default
+        FileSystemType="WINDOWS",
+        StorageCapacity=32,
+        SubnetIds=[subnets[0]["SubnetId"]],
+        WindowsConfiguration={"ActiveDirectoryId": "d-90670a1b2c", "ThroughputCapacity": 32},
+    )["FileSystem"]["FileSystemId"]
     return SeededAccount(
         renames={
             SAMPLE_VPC: vpc_id,
@@ -236,6 +255,10 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             SAMPLE_HTTP_API: http_api,
             SAMPLE_DISTRIBUTION: distribution,
             SAMPLE_ZONE: zone["HostedZone"]["Id"].rsplit("/", 1)[-1],  # public, no query logging
+            SAMPLE_VPN_CONNECTION: vpn,
+            SAMPLE_DATASYNC_TASK: datasync_task,
+            SAMPLE_CONNECT_INSTANCE: contact_center,
+            SAMPLE_FILE_SYSTEM: file_system,
         },
         environment={
             "LOGBASELINE_REMEDIATION_MODES": ALL_AUTO,
@@ -254,6 +277,33 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             "LOGBASELINE_TRAIL_BUCKET_OBJECT_LOCK": "GOVERNANCE",
         },
     )
+
+
+def seed_vpn_connection(clients: Clients) -> str:
+    """A Site-to-Site VPN connection between a customer gateway and a virtual private gateway. Returns its id."""
+    ec2 = clients("ec2")
+    customer = ec2.create_customer_gateway(BgpAsn=65000, PublicIp="198.51.100.7", Type="ipsec.1")["CustomerGateway"]
+    gateway = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]
+    connection = ec2.create_vpn_connection(
+        Type="ipsec.1", CustomerGatewayId=customer["CustomerGatewayId"], VpnGatewayId=gateway["VpnGatewayId"]
+    )
+    return connection["VpnConnection"]["VpnConnectionId"]
+
+
+def seed_datasync_task(clients: Clients, account: str, trail_bucket: str) -> str:
+    """A DataSync task copying the trail's bucket to an archive bucket, publishing no logs. Returns its ARN."""
+    archive = f"trail-archive-{account}"
+    clients("s3").create_bucket(Bucket=archive)
+    datasync = clients("datasync")
+    role = {"BucketAccessRoleArn": f"arn:aws:iam::{account}:role/datasync-trail-archive"}
+    source, destination = (
+        datasync.create_location_s3(S3BucketArn=f"arn:aws:s3:::{bucket}", S3Config=role)["LocationArn"]
+        for bucket in (trail_bucket, archive)
+    )
+    task = datasync.create_task(
+        SourceLocationArn=source, DestinationLocationArn=destination, Name="trail-archive", Options={"LogLevel": "OFF"}
+    )
+    return task["TaskArn"]
 
 
 def seed_tampered_trail(clients: Clients, account: str, bucket: str) -> None:

@@ -53,6 +53,12 @@ REGISTRY: dict[str, str] = {
     "fis_experiment_logging_enabled": "logbaseline.controls.fis_experiment_logging_enabled",
     "securitylake_sources_enabled": "logbaseline.controls.securitylake_sources_enabled",
     "cloudtrail_bucket_object_lock": "logbaseline.controls.cloudtrail_bucket_object_lock",
+    # Logging controls of Security Hub and AWS Config that the parity audit found missing
+    "ec2_vpn_connection_logging_enabled": "logbaseline.controls.ec2_vpn_connection_logging_enabled",
+    "ssm_automation_logging_enabled": "logbaseline.controls.ssm_automation_logging_enabled",
+    "datasync_task_logging_enabled": "logbaseline.controls.datasync_task_logging_enabled",
+    "connect_instance_logging_enabled": "logbaseline.controls.connect_instance_logging_enabled",
+    "fsx_windows_audit_log_configured": "logbaseline.controls.fsx_windows_audit_log_configured",
 }
 
 

@@ -5,8 +5,11 @@ Every request to the emulator passes here (a WSGI middleware around moto's serve
   error, per account, region and operation, as AWS does, and the client's retry policy deals with it;
 - Security Hub's finding operations are answered by emulation/securityhub.py, which validates and filters as AWS
   does; CloudTrail's ListPublicKeys, which moto lacks, by emulation/trail_digests.py (whose keys sign the digests the
-  tests and the demo deliver), CloudTrail Lake's event data stores by emulation/lake.py, and Amazon Security Lake's
-  data lakes and log sources by emulation/securitylake.py; everything else goes on to moto.
+  tests and the demo deliver), CloudTrail Lake's event data stores by emulation/lake.py, Amazon Security Lake's
+  data lakes and log sources by emulation/securitylake.py, Systems Manager's Automation logging settings by
+  emulation/ssm_settings.py, and Amazon Connect's instance attributes by emulation/connect_attributes.py;
+  everything else goes on to moto (whose DataSync ARNs emulation/datasync_arns.py files under the caller's
+  account, as AWS does).
 """
 
 from __future__ import annotations
@@ -22,10 +25,15 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from logbaseline.aws import partition
+from logbaseline.emulation import datasync_arns
+from logbaseline.emulation.connect_attributes import PATH as CONNECT_ATTRIBUTE_PATH
+from logbaseline.emulation.connect_attributes import InstanceAttributeError, InstanceAttributes
 from logbaseline.emulation.lake import EventDataStores, LakeError
 from logbaseline.emulation.securityhub import Hubs, SecurityHubError
 from logbaseline.emulation.securitylake import OPERATIONS as SECURITY_LAKE_OPERATIONS
 from logbaseline.emulation.securitylake import DataLakes, SecurityLakeError
+from logbaseline.emulation.ssm_settings import OPERATIONS as SSM_SETTING_OPERATIONS
+from logbaseline.emulation.ssm_settings import ServiceSettings, SettingError
 from logbaseline.emulation.trail_digests import ListPublicKeysError, SigningKeys
 from logbaseline.quotas import THROTTLED, Pacer
 
@@ -43,11 +51,14 @@ StartResponse = Callable[..., Any]
 class Gateway:
     def __init__(self, app: Callable[..., Iterable[bytes]], throttling: bool = True) -> None:
         self.app = app
+        datasync_arns.in_callers_account()
         self.throttling = throttling
         self.hubs = Hubs()
         self.signing_keys = SigningKeys()  # CloudTrail's digest-signing keys, per region
         self.lake = EventDataStores()  # CloudTrail Lake's event data stores (emulation/lake.py)
         self.security_lake = DataLakes()  # Amazon Security Lake (emulation/securitylake.py)
+        self.ssm_settings = ServiceSettings()  # Systems Manager's account settings (emulation/ssm_settings.py)
+        self.connect_attributes = InstanceAttributes()  # Amazon Connect's (emulation/connect_attributes.py)
         self.calls: Counter[tuple[str, str]] = Counter()  # (service, operation)
         self.throttled: Counter[tuple[str, str]] = Counter()
         self.seconds = 0.0  # spent answering (moto's work and the Security Hub store's), for benchmarks
@@ -62,6 +73,8 @@ class Gateway:
             self.hubs.reset()
             self.lake.reset()
             self.security_lake.reset()
+            self.ssm_settings.reset()
+            self.connect_attributes.reset()
             self._quotas = Pacer(clock=self.clock)  # full buckets, on the clock in use
             self.calls.clear()
             self.throttled.clear()
@@ -96,6 +109,10 @@ class Gateway:
                 return self._lake(account_id, region, operation, body, start_response)
             if service == "securitylake":
                 return self._security_lake(account_id, region, operation, environ, body, start_response)
+            if service == "ssm" and operation in SSM_SETTING_OPERATIONS:
+                return self._ssm_setting(account_id, region, operation, body, start_response)
+            if service == "connect" and CONNECT_ATTRIBUTE_PATH.match(path):
+                return self._connect_attribute(account_id, region, method, path, body, start_response)
             return list(self.app(environ, start_response))  # answered in full here, so that it is timed
         finally:
             with self._lock:
@@ -181,6 +198,24 @@ class Gateway:
             answer = self.security_lake.answer(account_id, region, operation, request)
         except SecurityLakeError as error:
             return _respond(start_response, error.status, {"message": error.message}, error.code)
+        return _respond(start_response, 200, answer)
+
+    def _connect_attribute(
+        self, account_id: str, region: str, method: str, path: str, body: bytes, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        try:
+            answer = self.connect_attributes.answer(account_id, region, method, path, json.loads(body or b"{}"))
+        except InstanceAttributeError as error:
+            return _respond(start_response, error.status, {"message": error.message}, error.code)
+        return _respond(start_response, 200, answer)
+
+    def _ssm_setting(
+        self, account_id: str, region: str, operation: str, body: bytes, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        try:
+            answer = self.ssm_settings.answer(account_id, region, operation, json.loads(body or b"{}"))
+        except SettingError as error:
+            return _respond(start_response, 400, {"__type": error.code, "message": error.message}, error.code)
         return _respond(start_response, 200, answer)
 
 
