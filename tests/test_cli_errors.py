@@ -26,6 +26,7 @@ MOTO_SIGNATURE_GAP = {
     "appsync_field_logging_enabled",  # ListGraphqlApis
     "mq_broker_logging_enabled",  # ListBrokers
     "msk_broker_logging_enabled",  # ListClustersV2
+    "connect_instance_logging_enabled",  # ListInstances
 }
 MOTO_GLOBAL_GAP = {"cloudfront_distribution_logging_enabled", "route53_query_logging_enabled"}
 PROGRAM = str(Path(sys.executable).with_name("logbaseline"))

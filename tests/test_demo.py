@@ -45,6 +45,12 @@ LEFT_TO_A_PERSON = {
     "transfer_server_logging_enabled",  # no fix
     "redshift_serverless_logs_exported",  # no fix
     "msk_connect_connector_logging_enabled",  # no fix
+    # Security Hub and AWS Config logging checks that the parity audit found missing (no fixes)
+    "ec2_vpn_connection_logging_enabled",
+    "ssm_automation_logging_enabled",
+    "datasync_task_logging_enabled",
+    "connect_instance_logging_enabled",
+    "fsx_windows_audit_log_configured",
 }
 
 

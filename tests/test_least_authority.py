@@ -280,6 +280,11 @@ SCOPED_READS = {  # reads granted on resources of a kind, not on "*"
     "mq:DescribeBroker": "arn:aws:mq:eu-west-1:{account}:broker:orders-mq:b-3f2a7c1e-9d4b-4e6a-8c5f-1a2b3c4d5e6f",
     "transfer:DescribeConnector": "arn:aws:transfer:eu-west-1:{account}:connector/c-4a6c8e0a2c4e6a8c0",
     "transfer:DescribeServer": "arn:aws:transfer:eu-west-1:{account}:server/s-2b4d6f8a0c2e4a6b8",
+    # Security Hub and AWS Config logging checks that the parity audit found missing
+    "ssm:GetServiceSetting": "arn:aws:ssm:eu-west-1:{account}:servicesetting/ssm/automation/"
+    "customer-script-log-destination",
+    "datasync:DescribeTask": "arn:aws:datasync:eu-west-1:{account}:task/task-0a1b2c3d4e5f60718",
+    "connect:DescribeInstanceAttribute": "arn:aws:connect:eu-west-1:{account}:instance/a1b2c3d4-5678-90ab-cdef",
 }
 
 

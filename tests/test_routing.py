@@ -94,6 +94,8 @@ MSK_CONNECT = "msk_connect_connector_logging_enabled"
 KAFKA_CONNECTOR = (
     "arn:aws:kafkaconnect:us-east-1:123456789012:connector/orders-sink/6d8f0b2c-4e5a-4c7b-9d9f-1b3d5f7a9c0e-3"
 )
+DATASYNC_TASK = "arn:aws:datasync:us-east-1:123456789012:task/task-0a1b2c3d4e5f60718"
+CONNECT, CONNECT_INSTANCE = "connect_instance_logging_enabled", "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
 ROUTE53, ZONE = "route53_query_logging_enabled", "Z0312345EXAMPLEQRS"
 DB_INSTANCE, DB_CLUSTER = (
     "arn:aws:rds:us-east-1:123456789012:db:orders-db",
@@ -326,6 +328,20 @@ EXPECTED = {
     **dict.fromkeys(["cloudtrail/cloudtrail-AddTags.json", "cloudtrail/cloudtrail-RemoveTags.json"],
                     {(VALIDATION, TRAIL_ARN), (TRAIL_KMS, TRAIL_ARN), (TRAIL_CW, TRAIL_ARN),
                      ("cloudtrail_log_integrity_verified", TRAIL_ARN), (QUERYABLE, TRAIL_ARN)}),
+    # Logging controls of Security Hub and AWS Config that the parity audit found missing
+    "cloudtrail/ec2-CreateVpnConnection.json": {("ec2_vpn_connection_logging_enabled", "vpn-0f1e2d3c4b5a69780")},
+    "cloudtrail/ec2-ModifyVpnTunnelOptions.json": {("ec2_vpn_connection_logging_enabled", "vpn-0f1e2d3c4b5a69780")},
+    "config/AWS-EC2-VPNConnection.json": {("ec2_vpn_connection_logging_enabled", "vpn-0f1e2d3c4b5a69780")},
+    "cloudtrail/ssm-UpdateServiceSetting.json": {("ssm_automation_logging_enabled", None)},
+    "cloudtrail/ssm-ResetServiceSetting.json": {("ssm_automation_logging_enabled", None)},
+    **dict.fromkeys(["cloudtrail/datasync-CreateTask.json", "cloudtrail/datasync-UpdateTask.json",
+                     "config/AWS-DataSync-Task.json"], {("datasync_task_logging_enabled", DATASYNC_TASK)}),
+    **dict.fromkeys(["cloudtrail/connect-CreateInstance.json", "config/AWS-Connect-Instance.json"],
+                    {(CONNECT, f"arn:aws:connect:us-east-1:123456789012:instance/{CONNECT_INSTANCE}")}),
+    "cloudtrail/connect-UpdateInstanceAttribute.json": {(CONNECT, CONNECT_INSTANCE)},
+    **dict.fromkeys(["cloudtrail/fsx-CreateFileSystem.json", "cloudtrail/fsx-CreateFileSystemFromBackup.json",
+                     "cloudtrail/fsx-UpdateFileSystem.json"],
+                    {("fsx_windows_audit_log_configured", "fs-0123456789abcdef0")}),
 }  # fmt: skip
 
 

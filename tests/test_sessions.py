@@ -126,6 +126,11 @@ def read_resource(action: str) -> str:
         "glue:GetTables": f"arn:aws:glue:{REGION}:{A}:table/security/cloudtrail_logs",
         **{f"securityhub:{a}": f"arn:aws:securityhub:{REGION}:{A}:hub/default"
            for a in ("DescribeHub", "GetAdministratorAccount", "ListMembers")},
+        # Security Hub and AWS Config logging checks that the parity audit found missing
+        "ssm:GetServiceSetting":
+            f"arn:aws:ssm:{REGION}:{A}:servicesetting/ssm/automation/customer-script-log-group-name",
+        "datasync:DescribeTask": f"arn:aws:datasync:{REGION}:{A}:task/task-0a1b2c3d4e5f60718",
+        "connect:DescribeInstanceAttribute": f"arn:aws:connect:{REGION}:{A}:instance/a1b2c3d4-5678-90ab-cdef-EXAMPLE1",
     }  # fmt: skip
     if action in scoped:
         return scoped[action]

@@ -213,6 +213,9 @@ IMPLIED_ACTIONS: dict[str, tuple[str, ...]] = {
     "guardduty:CreateDetector": ("iam:CreateServiceLinkedRole",),
     # The remediator's fix sessions carry a SourceIdentity (engine/sessions.py).
     "sts:AssumeRole": ("sts:SetSourceIdentity",),
+    # Amazon Connect's ListInstances is authorized with the directories behind the instances (a read too, granted
+    # with connect_instance_logging_enabled's reads).
+    "connect:ListInstances": ("ds:DescribeDirectories",),
 }
 # API operations whose IAM action has another name.
 AUTHORIZED_AS: dict[str, str] = {

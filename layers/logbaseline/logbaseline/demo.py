@@ -42,6 +42,10 @@ SAMPLE_NAMESPACE = "3c5e7a9b-1d2f-4a4b-8c6d-8e0f2a4b6c8d"  # the Redshift Server
 SAMPLE_KAFKA_CONNECTOR = (  # the MSK Connect samples' connector
     "arn:aws:kafkaconnect:us-east-1:123456789012:connector/orders-sink/6d8f0b2c-4e5a-4c7b-9d9f-1b3d5f7a9c0e-3"
 )
+SAMPLE_VPN_CONNECTION = "vpn-0f1e2d3c4b5a69780"  # the Site-to-Site VPN samples' connection
+SAMPLE_DATASYNC_TASK = "arn:aws:datasync:us-east-1:123456789012:task/task-0a1b2c3d4e5f60718"  # the DataSync samples'
+SAMPLE_CONNECT_INSTANCE = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"  # the Amazon Connect samples' instance
+SAMPLE_FILE_SYSTEM = "fs-0123456789abcdef0"  # the FSx samples' Windows file system
 FLOW_LOG_GROUP = "/logbaseline/vpc-flow-logs"
 TRAIL_LOG_GROUP = "aws-cloudtrail-logs-management-events"
 ALL_AUTO = ",".join(f"{control_id}=auto" for control_id in REGISTRY)
@@ -264,6 +268,21 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     # No log exports (emulation/redshift_serverless.py: moto has no Redshift Serverless).
     namespace = clients("redshift-serverless").create_namespace(namespaceName="analytics")["namespace"]
     sink = seed_kafka_connector(clients, account)
+    vpn = seed_vpn_connection(clients)  # neither tunnel logs (moto keeps no tunnel options at all)
+    # Automation's script output goes nowhere: the account's default (emulation/ssm_settings.py), left as it is.
+    datasync_task = seed_datasync_task(clients, account, trail_bucket)  # LogLevel OFF
+    contact_center = clients("connect").create_instance(  # flow logs off, a new instance's default
+        IdentityManagementType="CONNECT_MANAGED",
+        InstanceAlias="orders-contact",
+        InboundCallsEnabled=True,
+        OutboundCallsEnabled=False,
+    )["Id"]
+    file_system = clients("fsx").create_file_system(  # file access auditing off, the default
+        FileSystemType="WINDOWS",
+        StorageCapacity=32,
+        SubnetIds=[subnets[0]["SubnetId"]],
+        WindowsConfiguration={"ActiveDirectoryId": "d-90670a1b2c", "ThroughputCapacity": 32},
+    )["FileSystem"]["FileSystemId"]
     return SeededAccount(
         renames={
             SAMPLE_VPC: vpc_id,
@@ -282,6 +301,10 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             SAMPLE_TRANSFER_SERVER: sftp["ServerId"],
             SAMPLE_NAMESPACE: namespace["namespaceId"],
             SAMPLE_KAFKA_CONNECTOR: sink,
+            SAMPLE_VPN_CONNECTION: vpn,
+            SAMPLE_DATASYNC_TASK: datasync_task,
+            SAMPLE_CONNECT_INSTANCE: contact_center,
+            SAMPLE_FILE_SYSTEM: file_system,
         },
         environment={
             "LOGBASELINE_REMEDIATION_MODES": ALL_AUTO,
@@ -316,6 +339,33 @@ def seed_kafka_connector(clients: Clients, account: str) -> str:
         plugins=[{"customPlugin": {"customPluginArn": plugin, "revision": 1}}],
         serviceExecutionRoleArn=f"arn:aws:iam::{account}:role/msk-connect",
     )["connectorArn"]
+
+
+def seed_vpn_connection(clients: Clients) -> str:
+    """A Site-to-Site VPN connection between a customer gateway and a virtual private gateway. Returns its id."""
+    ec2 = clients("ec2")
+    customer = ec2.create_customer_gateway(BgpAsn=65000, PublicIp="198.51.100.7", Type="ipsec.1")["CustomerGateway"]
+    gateway = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]
+    connection = ec2.create_vpn_connection(
+        Type="ipsec.1", CustomerGatewayId=customer["CustomerGatewayId"], VpnGatewayId=gateway["VpnGatewayId"]
+    )
+    return connection["VpnConnection"]["VpnConnectionId"]
+
+
+def seed_datasync_task(clients: Clients, account: str, trail_bucket: str) -> str:
+    """A DataSync task copying the trail's bucket to an archive bucket, publishing no logs. Returns its ARN."""
+    archive = f"trail-archive-{account}"
+    clients("s3").create_bucket(Bucket=archive)
+    datasync = clients("datasync")
+    role = {"BucketAccessRoleArn": f"arn:aws:iam::{account}:role/datasync-trail-archive"}
+    source, destination = (
+        datasync.create_location_s3(S3BucketArn=f"arn:aws:s3:::{bucket}", S3Config=role)["LocationArn"]
+        for bucket in (trail_bucket, archive)
+    )
+    task = datasync.create_task(
+        SourceLocationArn=source, DestinationLocationArn=destination, Name="trail-archive", Options={"LogLevel": "OFF"}
+    )
+    return task["TaskArn"]
 
 
 def seed_tampered_trail(clients: Clients, account: str, bucket: str) -> None:

@@ -60,6 +60,12 @@ REGISTRY: dict[str, str] = {
     "transfer_server_logging_enabled": "logbaseline.controls.transfer_server_logging_enabled",
     "redshift_serverless_logs_exported": "logbaseline.controls.redshift_serverless_logs_exported",
     "msk_connect_connector_logging_enabled": "logbaseline.controls.msk_connect_connector_logging_enabled",
+    # Logging controls of Security Hub and AWS Config that the parity audit found missing
+    "ec2_vpn_connection_logging_enabled": "logbaseline.controls.ec2_vpn_connection_logging_enabled",
+    "ssm_automation_logging_enabled": "logbaseline.controls.ssm_automation_logging_enabled",
+    "datasync_task_logging_enabled": "logbaseline.controls.datasync_task_logging_enabled",
+    "connect_instance_logging_enabled": "logbaseline.controls.connect_instance_logging_enabled",
+    "fsx_windows_audit_log_configured": "logbaseline.controls.fsx_windows_audit_log_configured",
 }
 
 

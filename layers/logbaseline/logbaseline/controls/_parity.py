@@ -433,6 +433,37 @@ ANCHORS: tuple[Anchor, ...] = (
         "buckets have Object Lock on (logbaseline: trail buckets only, optional, with a retention in the bounds)",
         "cloudtrail_bucket_object_lock",
     ),
+    # Security Hub and AWS Config logging checks that the parity audit found missing
+    covered(
+        "EC2.171",
+        ("ec2-vpn-connection-logging-enabled",),
+        "Site-to-Site VPN connections log both tunnels to CloudWatch Logs",
+        "ec2_vpn_connection_logging_enabled",
+    ),
+    covered(
+        "SSM.6",
+        ("ssm-automation-logging-enabled",),
+        "Systems Manager Automation sends aws:executeScript output to CloudWatch Logs",
+        "ssm_automation_logging_enabled",
+    ),
+    covered(
+        "DataSync.1",
+        ("datasync-task-logging-enabled",),
+        "DataSync tasks log to CloudWatch Logs (logbaseline: BASIC or TRANSFER; Enhanced mode needs no group)",
+        "datasync_task_logging_enabled",
+    ),
+    covered(
+        "Connect.2",
+        ("connect-instance-logging-enabled",),
+        "Amazon Connect instances send flow logs to CloudWatch Logs",
+        "connect_instance_logging_enabled",
+    ),
+    covered(
+        "",
+        ("fsx-windows-audit-log-configured",),
+        "FSx for Windows File Server file systems audit file and share access to a destination",
+        "fsx_windows_audit_log_configured",
+    ),
     *(
         covered(check.control, (), f"a CIS metric filter and alarm on {check.what}", "cloudtrail_security_alarms")
         for check in cis_monitoring.CHECKS

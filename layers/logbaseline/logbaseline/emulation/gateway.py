@@ -5,13 +5,12 @@ Every request to the emulator passes here (a WSGI middleware around moto's serve
   error, per account, region and operation, as AWS does, and the client's retry policy deals with it;
 - Security Hub's finding operations are answered by emulation/securityhub.py, which validates and filters as AWS
   does; CloudTrail's ListPublicKeys, which moto lacks, by emulation/trail_digests.py (whose keys sign the digests the
-  tests and the demo deliver), CloudTrail Lake's event data stores by emulation/lake.py, and Amazon Security Lake's
-  data lakes and log sources by emulation/securitylake.py; everything else goes on to moto.
-  tests and the demo deliver), CloudTrail Lake's event data stores by emulation/lake.py, and Redshift Serverless's
-  namespaces by emulation/redshift_serverless.py; everything else goes on to moto.
-  tests and the demo deliver), CloudTrail Lake's event data stores by emulation/lake.py, Redshift Serverless's
-  namespaces by emulation/redshift_serverless.py and MSK Connect's connectors by emulation/kafkaconnect.py;
-  everything else goes on to moto.
+  tests and the demo deliver), CloudTrail Lake's event data stores by emulation/lake.py, Amazon Security Lake's
+  data lakes and log sources by emulation/securitylake.py, Redshift Serverless's namespaces by
+  emulation/redshift_serverless.py, MSK Connect's connectors by emulation/kafkaconnect.py, Systems Manager's
+  Automation logging settings by emulation/ssm_settings.py, and Amazon Connect's instance attributes by
+  emulation/connect_attributes.py; everything else goes on to moto (whose DataSync ARNs emulation/datasync_arns.py
+  files under the caller's account, as AWS does).
 """
 
 from __future__ import annotations
@@ -27,13 +26,17 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from logbaseline.aws import partition
-from logbaseline.emulation import kafkaconnect
+from logbaseline.emulation import datasync_arns, kafkaconnect
+from logbaseline.emulation.connect_attributes import PATH as CONNECT_ATTRIBUTE_PATH
+from logbaseline.emulation.connect_attributes import InstanceAttributeError, InstanceAttributes
 from logbaseline.emulation.lake import EventDataStores, LakeError
 from logbaseline.emulation.redshift_serverless import OPERATIONS as SERVERLESS_OPERATIONS
 from logbaseline.emulation.redshift_serverless import Namespaces, ServerlessError
 from logbaseline.emulation.securityhub import Hubs, SecurityHubError
 from logbaseline.emulation.securitylake import OPERATIONS as SECURITY_LAKE_OPERATIONS
 from logbaseline.emulation.securitylake import DataLakes, SecurityLakeError
+from logbaseline.emulation.ssm_settings import OPERATIONS as SSM_SETTING_OPERATIONS
+from logbaseline.emulation.ssm_settings import ServiceSettings, SettingError
 from logbaseline.emulation.trail_digests import ListPublicKeysError, SigningKeys
 from logbaseline.quotas import THROTTLED, Pacer
 
@@ -51,6 +54,7 @@ StartResponse = Callable[..., Any]
 class Gateway:
     def __init__(self, app: Callable[..., Iterable[bytes]], throttling: bool = True) -> None:
         self.app = app
+        datasync_arns.in_callers_account()
         self.throttling = throttling
         self.hubs = Hubs()
         self.signing_keys = SigningKeys()  # CloudTrail's digest-signing keys, per region
@@ -58,6 +62,8 @@ class Gateway:
         self.security_lake = DataLakes()  # Amazon Security Lake (emulation/securitylake.py)
         self.namespaces = Namespaces()  # Redshift Serverless's namespaces (emulation/redshift_serverless.py)
         self.connectors = kafkaconnect.Connectors()  # MSK Connect's connectors (emulation/kafkaconnect.py)
+        self.ssm_settings = ServiceSettings()  # Systems Manager's account settings (emulation/ssm_settings.py)
+        self.connect_attributes = InstanceAttributes()  # Amazon Connect's (emulation/connect_attributes.py)
         self.calls: Counter[tuple[str, str]] = Counter()  # (service, operation)
         self.throttled: Counter[tuple[str, str]] = Counter()
         self.seconds = 0.0  # spent answering (moto's work and the Security Hub store's), for benchmarks
@@ -74,6 +80,8 @@ class Gateway:
             self.security_lake.reset()
             self.namespaces.reset()
             self.connectors.reset()
+            self.ssm_settings.reset()
+            self.connect_attributes.reset()
             self._quotas = Pacer(clock=self.clock)  # full buckets, on the clock in use
             self.calls.clear()
             self.throttled.clear()
@@ -112,6 +120,10 @@ class Gateway:
                 return self._serverless(account_id, region, operation, body, start_response)
             if service == "kafkaconnect" and kafkaconnect.operation(method, path)[0]:
                 return self._connect(account_id, region, *kafkaconnect.operation(method, path), body, start_response)
+            if service == "ssm" and operation in SSM_SETTING_OPERATIONS:
+                return self._ssm_setting(account_id, region, operation, body, start_response)
+            if service == "connect" and CONNECT_ATTRIBUTE_PATH.match(path):
+                return self._connect_attribute(account_id, region, method, path, body, start_response)
             return list(self.app(environ, start_response))  # answered in full here, so that it is timed
         finally:
             with self._lock:
@@ -215,6 +227,24 @@ class Gateway:
             answer = self.connectors.answer(account_id, region, name, arn, json.loads(body or b"{}"))
         except kafkaconnect.ConnectError as error:
             return _respond(start_response, error.status, {"message": error.message}, error.code)
+        return _respond(start_response, 200, answer)
+
+    def _connect_attribute(
+        self, account_id: str, region: str, method: str, path: str, body: bytes, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        try:
+            answer = self.connect_attributes.answer(account_id, region, method, path, json.loads(body or b"{}"))
+        except InstanceAttributeError as error:
+            return _respond(start_response, error.status, {"message": error.message}, error.code)
+        return _respond(start_response, 200, answer)
+
+    def _ssm_setting(
+        self, account_id: str, region: str, operation: str, body: bytes, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        try:
+            answer = self.ssm_settings.answer(account_id, region, operation, json.loads(body or b"{}"))
+        except SettingError as error:
+            return _respond(start_response, 400, {"__type": error.code, "message": error.message}, error.code)
         return _respond(start_response, 200, answer)
 
 
