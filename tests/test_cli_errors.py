@@ -27,6 +27,7 @@ MOTO_SIGNATURE_GAP = {
     "mq_broker_logging_enabled",  # ListBrokers
     "msk_broker_logging_enabled",  # ListClustersV2
     "connect_instance_logging_enabled",  # ListInstances
+    "fis_experiment_logging_enabled",  # ListExperimentTemplates
 }
 MOTO_GLOBAL_GAP = {"cloudfront_distribution_logging_enabled", "route53_query_logging_enabled"}
 PROGRAM = str(Path(sys.executable).with_name("logbaseline"))
