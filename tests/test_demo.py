@@ -38,6 +38,7 @@ LEFT_TO_A_PERSON = {
     "fis_experiment_logging_enabled",  # no fix
     "securitylake_sources_enabled",  # no fix: collecting sources is billed, the organization decides
     "cloudtrail_bucket_object_lock",  # no fix: Object Lock cannot be turned off again
+    "codebuild_project_logging_enabled",  # no fix
 }
 
 

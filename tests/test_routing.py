@@ -78,6 +78,10 @@ FIREWALL, FIREWALL_ARN = (
 )
 REDSHIFT = "redshift_audit_logging_enabled"
 ROUTE53, ZONE = "route53_query_logging_enabled", "Z0312345EXAMPLEQRS"
+CODEBUILD, BUILD_PROJECT = (
+    "codebuild_project_logging_enabled",
+    "arn:aws:codebuild:us-east-1:123456789012:project/orders-build",
+)
 DB_INSTANCE, DB_CLUSTER = (
     "arn:aws:rds:us-east-1:123456789012:db:orders-db",
     "arn:aws:rds:us-east-1:123456789012:cluster:orders-aurora",
@@ -287,6 +291,9 @@ EXPECTED = {
     **dict.fromkeys(["cloudtrail/cloudtrail-AddTags.json", "cloudtrail/cloudtrail-RemoveTags.json"],
                     {(VALIDATION, TRAIL_ARN), (TRAIL_KMS, TRAIL_ARN), (TRAIL_CW, TRAIL_ARN),
                      ("cloudtrail_log_integrity_verified", TRAIL_ARN), (QUERYABLE, TRAIL_ARN)}),
+    # CodeBuild, ECS, Elastic Beanstalk, DMS and Client VPN logging
+    **dict.fromkeys(["cloudtrail/codebuild-CreateProject.json", "cloudtrail/codebuild-UpdateProject.json",
+                     "config/AWS-CodeBuild-Project.json"], {(CODEBUILD, BUILD_PROJECT)}),
 }  # fmt: skip
 
 

@@ -146,6 +146,7 @@ def read_resource(action: str) -> str:
         "redshift:DescribeLoggingStatus": f"arn:aws:redshift:{REGION}:{A}:cluster:orders-dw",
         "glue:GetJob": f"arn:aws:glue:{REGION}:{A}:job/orders-etl",
         "fis:GetExperimentTemplate": f"arn:aws:fis:{REGION}:{A}:experiment-template/EXT2mWq7rTz9xKc4L",
+        "codebuild:BatchGetProjects": f"arn:aws:codebuild:{REGION}:{A}:project/orders-build",
     }
     if action in scoped:
         return scoped[action]

@@ -62,6 +62,22 @@ class SeededAccount:
     environment: dict[str, str]  # the baseline's settings: every fix in auto, every destination configured
 
 
+def seed_build_and_migration_gaps(clients: Clients, account: str) -> None:
+    """CodeBuild, ECS and DMS resources that log nothing."""
+    clients("codebuild").create_project(  # CloudWatch Logs and S3 logs both DISABLED
+        name="orders-build",
+        source={"type": "S3", "location": "orders-artifacts/source.zip"},
+        artifacts={"type": "NO_ARTIFACTS"},
+        environment={
+            "type": "LINUX_CONTAINER",
+            "image": "aws/codebuild/standard:7.0",
+            "computeType": "BUILD_GENERAL1_SMALL",
+        },
+        serviceRole=f"arn:aws:iam::{account}:role/orders-build",
+        logsConfig={"cloudWatchLogs": {"status": "DISABLED"}, "s3Logs": {"status": "DISABLED"}},
+    )
+
+
 def seed_gaps(clients: Clients) -> SeededAccount:
     """An account with at least one gap for every control, and one log group a person must decide about."""
     account = clients("sts").get_caller_identity()["Account"]
@@ -226,6 +242,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
     security_lake.create_aws_log_source(
         sources=[{"regions": [REGION], "sourceName": "CLOUD_TRAIL_MGMT", "sourceVersion": "2.0"}]
     )
+    seed_build_and_migration_gaps(clients, account)
     return SeededAccount(
         renames={
             SAMPLE_VPC: vpc_id,

@@ -53,6 +53,7 @@ REGISTRY: dict[str, str] = {
     "fis_experiment_logging_enabled": "logbaseline.controls.fis_experiment_logging_enabled",
     "securitylake_sources_enabled": "logbaseline.controls.securitylake_sources_enabled",
     "cloudtrail_bucket_object_lock": "logbaseline.controls.cloudtrail_bucket_object_lock",
+    "codebuild_project_logging_enabled": "logbaseline.controls.codebuild_project_logging_enabled",
 }
 
 

@@ -141,7 +141,12 @@ ANCHORS: tuple[Anchor, ...] = (
     covered(
         "", ("cloudwatch-log-group-encrypted",), "log groups use a KMS key", "logs_log_group_kms_encryption_enabled"
     ),
-    not_yet("CodeBuild.4", ("codebuild-project-logging-enabled",), "CodeBuild projects log to CloudWatch Logs or S3"),
+    covered(
+        "CodeBuild.4",
+        ("codebuild-project-logging-enabled",),
+        "CodeBuild projects log to CloudWatch Logs or S3",
+        "codebuild_project_logging_enabled",
+    ),
     covered("Config.1", (), "AWS Config records (a Security Hub check, no managed rule)", "config_recorder_active"),
     not_yet("DMS.7", ("dms-replication-task-targetdb-logging",), "DMS replication tasks log the target database"),
     not_yet("DMS.8", ("dms-replication-task-sourcedb-logging",), "DMS replication tasks log the source database"),
