@@ -39,6 +39,7 @@ LEFT_TO_A_PERSON = {
     "securitylake_sources_enabled",  # no fix: collecting sources is billed, the organization decides
     "cloudtrail_bucket_object_lock",  # no fix: Object Lock cannot be turned off again
     "codebuild_project_logging_enabled",  # no fix
+    "ecs_task_definition_log_configuration",  # no fix
 }
 
 

@@ -82,6 +82,10 @@ CODEBUILD, BUILD_PROJECT = (
     "codebuild_project_logging_enabled",
     "arn:aws:codebuild:us-east-1:123456789012:project/orders-build",
 )
+ECS, TASK_DEFINITIONS = (
+    "ecs_task_definition_log_configuration",
+    "arn:aws:ecs:us-east-1:123456789012:task-definition/orders-api",
+)
 DB_INSTANCE, DB_CLUSTER = (
     "arn:aws:rds:us-east-1:123456789012:db:orders-db",
     "arn:aws:rds:us-east-1:123456789012:cluster:orders-aurora",
@@ -294,6 +298,10 @@ EXPECTED = {
     # CodeBuild, ECS, Elastic Beanstalk, DMS and Client VPN logging
     **dict.fromkeys(["cloudtrail/codebuild-CreateProject.json", "cloudtrail/codebuild-UpdateProject.json",
                      "config/AWS-CodeBuild-Project.json"], {(CODEBUILD, BUILD_PROJECT)}),
+    # the revision the call or item names; the control judges that revision's family
+    **dict.fromkeys(["cloudtrail/ecs-RegisterTaskDefinition.json", "config/AWS-ECS-TaskDefinition.json"],
+                    {(ECS, f"{TASK_DEFINITIONS}:3")}),
+    "cloudtrail/ecs-DeregisterTaskDefinition.json": {(ECS, f"{TASK_DEFINITIONS}:2")},
 }  # fmt: skip
 
 

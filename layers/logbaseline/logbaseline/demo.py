@@ -76,6 +76,10 @@ def seed_build_and_migration_gaps(clients: Clients, account: str) -> None:
         serviceRole=f"arn:aws:iam::{account}:role/orders-build",
         logsConfig={"cloudWatchLogs": {"status": "DISABLED"}, "s3Logs": {"status": "DISABLED"}},
     )
+    clients("ecs").register_task_definition(  # a container with no logConfiguration
+        family="orders-api",
+        containerDefinitions=[{"name": "api", "image": "public.ecr.aws/nginx/nginx:1.27", "memory": 512}],
+    )
 
 
 def seed_gaps(clients: Clients) -> SeededAccount:

@@ -54,6 +54,7 @@ REGISTRY: dict[str, str] = {
     "securitylake_sources_enabled": "logbaseline.controls.securitylake_sources_enabled",
     "cloudtrail_bucket_object_lock": "logbaseline.controls.cloudtrail_bucket_object_lock",
     "codebuild_project_logging_enabled": "logbaseline.controls.codebuild_project_logging_enabled",
+    "ecs_task_definition_log_configuration": "logbaseline.controls.ecs_task_definition_log_configuration",
 }
 
 

@@ -158,7 +158,12 @@ ANCHORS: tuple[Anchor, ...] = (
     ),
     covered("EC2.6", ("vpc-flow-logs-enabled",), "VPCs have flow logs", "vpc_flow_logs_enabled"),
     not_yet("EC2.51", ("ec2-client-vpn-connection-log-enabled",), "Client VPN endpoints log client connections"),
-    not_yet("ECS.9", ("ecs-task-definition-log-configuration",), "ECS task definitions have a log configuration"),
+    covered(
+        "ECS.9",
+        ("ecs-task-definition-log-configuration",),
+        "ECS task definitions have a log configuration",
+        "ecs_task_definition_log_configuration",
+    ),
     covered(
         "EKS.8",
         ("eks-cluster-log-enabled", "eks-cluster-logging-enabled"),
