@@ -86,6 +86,10 @@ ECS, TASK_DEFINITIONS = (
     "ecs_task_definition_log_configuration",
     "arn:aws:ecs:us-east-1:123456789012:task-definition/orders-api",
 )
+BEANSTALK, BEANSTALK_ENVIRONMENT = (
+    "elastic_beanstalk_logs_to_cloudwatch",
+    "arn:aws:elasticbeanstalk:us-east-1:123456789012:environment/orders/orders-web",
+)
 DB_INSTANCE, DB_CLUSTER = (
     "arn:aws:rds:us-east-1:123456789012:db:orders-db",
     "arn:aws:rds:us-east-1:123456789012:cluster:orders-aurora",
@@ -302,6 +306,9 @@ EXPECTED = {
     **dict.fromkeys(["cloudtrail/ecs-RegisterTaskDefinition.json", "config/AWS-ECS-TaskDefinition.json"],
                     {(ECS, f"{TASK_DEFINITIONS}:3")}),
     "cloudtrail/ecs-DeregisterTaskDefinition.json": {(ECS, f"{TASK_DEFINITIONS}:2")},
+    **dict.fromkeys(["cloudtrail/elasticbeanstalk-CreateEnvironment.json",
+                     "cloudtrail/elasticbeanstalk-UpdateEnvironment.json",
+                     "config/AWS-ElasticBeanstalk-Environment.json"], {(BEANSTALK, BEANSTALK_ENVIRONMENT)}),
 }  # fmt: skip
 
 

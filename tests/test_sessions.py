@@ -147,6 +147,7 @@ def read_resource(action: str) -> str:
         "glue:GetJob": f"arn:aws:glue:{REGION}:{A}:job/orders-etl",
         "fis:GetExperimentTemplate": f"arn:aws:fis:{REGION}:{A}:experiment-template/EXT2mWq7rTz9xKc4L",
         "codebuild:BatchGetProjects": f"arn:aws:codebuild:{REGION}:{A}:project/orders-build",
+        "elasticbeanstalk:DescribeConfigurationSettings": f"arn:aws:elasticbeanstalk:{REGION}:{A}:environment/o/web",
     }
     if action in scoped:
         return scoped[action]

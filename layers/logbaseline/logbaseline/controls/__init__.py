@@ -55,6 +55,7 @@ REGISTRY: dict[str, str] = {
     "cloudtrail_bucket_object_lock": "logbaseline.controls.cloudtrail_bucket_object_lock",
     "codebuild_project_logging_enabled": "logbaseline.controls.codebuild_project_logging_enabled",
     "ecs_task_definition_log_configuration": "logbaseline.controls.ecs_task_definition_log_configuration",
+    "elastic_beanstalk_logs_to_cloudwatch": "logbaseline.controls.elastic_beanstalk_logs_to_cloudwatch",
 }
 
 

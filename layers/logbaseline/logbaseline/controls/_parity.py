@@ -170,7 +170,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "EKS clusters send control-plane audit logs",
         "eks_control_plane_audit_logging_enabled",
     ),
-    not_yet("ElasticBeanstalk.3", ("elastic-beanstalk-logs-to-cloudwatch",), "Beanstalk environments stream logs"),
+    covered(
+        "ElasticBeanstalk.3",
+        ("elastic-beanstalk-logs-to-cloudwatch",),
+        "Beanstalk environments stream logs",
+        "elastic_beanstalk_logs_to_cloudwatch",
+    ),
     covered(
         "ELB.5",
         ("elb-logging-enabled",),
