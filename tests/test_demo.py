@@ -40,6 +40,7 @@ LEFT_TO_A_PERSON = {
     "cloudtrail_bucket_object_lock",  # no fix: Object Lock cannot be turned off again
     "codebuild_project_logging_enabled",  # no fix
     "ecs_task_definition_log_configuration",  # no fix
+    "dms_replication_task_logging_enabled",  # no fix
 }
 
 

@@ -90,6 +90,10 @@ BEANSTALK, BEANSTALK_ENVIRONMENT = (
     "elastic_beanstalk_logs_to_cloudwatch",
     "arn:aws:elasticbeanstalk:us-east-1:123456789012:environment/orders/orders-web",
 )
+DMS, REPLICATION_TASK = (
+    "dms_replication_task_logging_enabled",
+    "arn:aws:dms:us-east-1:123456789012:task:FQ6ZQ3UH5SXWQCZ4ZK2NOLNSPE",
+)
 DB_INSTANCE, DB_CLUSTER = (
     "arn:aws:rds:us-east-1:123456789012:db:orders-db",
     "arn:aws:rds:us-east-1:123456789012:cluster:orders-aurora",
@@ -309,6 +313,8 @@ EXPECTED = {
     **dict.fromkeys(["cloudtrail/elasticbeanstalk-CreateEnvironment.json",
                      "cloudtrail/elasticbeanstalk-UpdateEnvironment.json",
                      "config/AWS-ElasticBeanstalk-Environment.json"], {(BEANSTALK, BEANSTALK_ENVIRONMENT)}),
+    **dict.fromkeys(["cloudtrail/dms-CreateReplicationTask.json", "cloudtrail/dms-ModifyReplicationTask.json",
+                     "config/AWS-DMS-ReplicationTask.json"], {(DMS, REPLICATION_TASK)}),
 }  # fmt: skip
 
 

@@ -85,6 +85,14 @@ def seed_build_and_migration_gaps(clients: Clients, account: str) -> None:
         family="orders-api",
         containerDefinitions=[{"name": "api", "image": "public.ecr.aws/nginx/nginx:1.27", "memory": 512}],
     )
+    clients("dms").create_replication_task(  # DMS's default settings: task logging off
+        ReplicationTaskIdentifier="orders-migration",
+        SourceEndpointArn=f"arn:aws:dms:{REGION}:{account}:endpoint:orders-source",
+        TargetEndpointArn=f"arn:aws:dms:{REGION}:{account}:endpoint:orders-target",
+        ReplicationInstanceArn=f"arn:aws:dms:{REGION}:{account}:rep:orders-replication",
+        MigrationType="full-load-and-cdc",
+        TableMappings=json.dumps({"rules": []}),
+    )
 
 
 def seed_gaps(clients: Clients) -> SeededAccount:

@@ -56,6 +56,7 @@ REGISTRY: dict[str, str] = {
     "codebuild_project_logging_enabled": "logbaseline.controls.codebuild_project_logging_enabled",
     "ecs_task_definition_log_configuration": "logbaseline.controls.ecs_task_definition_log_configuration",
     "elastic_beanstalk_logs_to_cloudwatch": "logbaseline.controls.elastic_beanstalk_logs_to_cloudwatch",
+    "dms_replication_task_logging_enabled": "logbaseline.controls.dms_replication_task_logging_enabled",
 }
 
 

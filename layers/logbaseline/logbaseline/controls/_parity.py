@@ -148,8 +148,18 @@ ANCHORS: tuple[Anchor, ...] = (
         "codebuild_project_logging_enabled",
     ),
     covered("Config.1", (), "AWS Config records (a Security Hub check, no managed rule)", "config_recorder_active"),
-    not_yet("DMS.7", ("dms-replication-task-targetdb-logging",), "DMS replication tasks log the target database"),
-    not_yet("DMS.8", ("dms-replication-task-sourcedb-logging",), "DMS replication tasks log the source database"),
+    covered(
+        "DMS.7",
+        ("dms-replication-task-targetdb-logging",),
+        "DMS replication tasks log the target database",
+        "dms_replication_task_logging_enabled",
+    ),
+    covered(
+        "DMS.8",
+        ("dms-replication-task-sourcedb-logging",),
+        "DMS replication tasks log the source database",
+        "dms_replication_task_logging_enabled",
+    ),
     covered(
         "DocumentDB.4",
         ("docdb-cluster-audit-logging-enabled",),
