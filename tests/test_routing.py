@@ -94,6 +94,7 @@ DMS, REPLICATION_TASK = (
     "dms_replication_task_logging_enabled",
     "arn:aws:dms:us-east-1:123456789012:task:FQ6ZQ3UH5SXWQCZ4ZK2NOLNSPE",
 )
+CLIENT_VPN = "ec2_client_vpn_connection_logging_enabled"
 DB_INSTANCE, DB_CLUSTER = (
     "arn:aws:rds:us-east-1:123456789012:db:orders-db",
     "arn:aws:rds:us-east-1:123456789012:cluster:orders-aurora",
@@ -315,6 +316,8 @@ EXPECTED = {
                      "config/AWS-ElasticBeanstalk-Environment.json"], {(BEANSTALK, BEANSTALK_ENVIRONMENT)}),
     **dict.fromkeys(["cloudtrail/dms-CreateReplicationTask.json", "cloudtrail/dms-ModifyReplicationTask.json",
                      "config/AWS-DMS-ReplicationTask.json"], {(DMS, REPLICATION_TASK)}),
+    **dict.fromkeys(["cloudtrail/ec2-CreateClientVpnEndpoint.json", "cloudtrail/ec2-ModifyClientVpnEndpoint.json",
+                     "config/AWS-EC2-ClientVpnEndpoint.json"], {(CLIENT_VPN, "cvpn-endpoint-0a1b2c3d4e5f67890")}),
 }  # fmt: skip
 
 

@@ -44,6 +44,7 @@ UNVERIFIED = "applied, not verified"
 # their tests use a double held to botocore's service model instead.
 NOT_SEEDED = {
     "elastic_beanstalk_logs_to_cloudwatch": "moto has no elasticbeanstalk DescribeConfigurationSettings",
+    "ec2_client_vpn_connection_logging_enabled": "moto has no Client VPN endpoints",
 }
 
 

@@ -57,6 +57,7 @@ REGISTRY: dict[str, str] = {
     "ecs_task_definition_log_configuration": "logbaseline.controls.ecs_task_definition_log_configuration",
     "elastic_beanstalk_logs_to_cloudwatch": "logbaseline.controls.elastic_beanstalk_logs_to_cloudwatch",
     "dms_replication_task_logging_enabled": "logbaseline.controls.dms_replication_task_logging_enabled",
+    "ec2_client_vpn_connection_logging_enabled": "logbaseline.controls.ec2_client_vpn_connection_logging_enabled",
 }
 
 

@@ -167,7 +167,12 @@ ANCHORS: tuple[Anchor, ...] = (
         "rds_log_exports_enabled",
     ),
     covered("EC2.6", ("vpc-flow-logs-enabled",), "VPCs have flow logs", "vpc_flow_logs_enabled"),
-    not_yet("EC2.51", ("ec2-client-vpn-connection-log-enabled",), "Client VPN endpoints log client connections"),
+    covered(
+        "EC2.51",
+        ("ec2-client-vpn-connection-log-enabled",),
+        "Client VPN endpoints log client connections",
+        "ec2_client_vpn_connection_logging_enabled",
+    ),
     covered(
         "ECS.9",
         ("ecs-task-definition-log-configuration",),
