@@ -23,7 +23,7 @@ from tests.test_history import history_table
 
 RETENTION = "logs_log_group_retention_bounded"
 HOSTILE = "/x/<script>alert(1)</script>"
-READ_PREFIXES = ("Describe", "Get", "List", "Head")
+READ_PREFIXES = ("Describe", "Get", "List", "Head", "BatchGet")  # BatchGet*: reads of several at once
 
 
 def cli(*args: str, input: str | None = None) -> Result:

@@ -51,6 +51,9 @@ LEFT_TO_A_PERSON = {
     "datasync_task_logging_enabled",
     "connect_instance_logging_enabled",
     "fsx_windows_audit_log_configured",
+    "codebuild_project_logging_enabled",  # no fix
+    "ecs_task_definition_log_configuration",  # no fix
+    "dms_replication_task_logging_enabled",  # no fix
 }
 
 
@@ -65,7 +68,8 @@ def test_demo_closes_every_fixable_gap(demo_run):
     result, _ = demo_run
     failed_before = {(r["control_id"], r["resource_id"]) for r in result.before if r["status"] == "FAILED"}
     failed_after = {(r["control_id"], r["resource_id"]) for r in result.after if r["status"] == "FAILED"}
-    assert {c for c, _ in failed_before} == set(REGISTRY), "the demo seeds a gap for every control"
+    seeded = set(REGISTRY) - set(demo.NOT_SEEDED)  # the emulator lacks their reads
+    assert {c for c, _ in failed_before} == seeded, "the demo seeds a gap for every control the emulator can hold"
     still_failed = {c for c, r in failed_after if not r.endswith(":log-group:/aws/lambda/audit-archive")}
     assert still_failed == LEFT_TO_A_PERSON
     assert ("logs_log_group_retention_bounded", AUDIT) in {(c, r.rsplit(":", 1)[-1]) for c, r in failed_after}

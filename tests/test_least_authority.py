@@ -346,6 +346,10 @@ def test_the_readers_may_read_and_keep_the_workflow_but_write_nothing(role):
             "states:DescribeStateMachine": f"arn:aws:states:eu-west-1:{account}:stateMachine:orders-flow",
             "redshift:DescribeLoggingStatus": f"arn:aws:redshift:eu-west-1:{account}:cluster:orders-dw",
             "network-firewall:DescribeLoggingConfiguration": f"arn:aws:network-firewall:eu-west-1:{account}:firewall/e",
+            "codebuild:BatchGetProjects": f"arn:aws:codebuild:eu-west-1:{account}:project/orders-build",
+            "elasticbeanstalk:DescribeConfigurationSettings": (
+                f"arn:aws:elasticbeanstalk:eu-west-1:{account}:environment/o/e"
+            ),
         }.get(action, resource)
         resource = SCOPED_READS.get(action, resource).format(account=account)
         assert allowed(Request(action, resource), identity), f"{role} cannot {action}"

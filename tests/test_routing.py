@@ -97,6 +97,23 @@ KAFKA_CONNECTOR = (
 DATASYNC_TASK = "arn:aws:datasync:us-east-1:123456789012:task/task-0a1b2c3d4e5f60718"
 CONNECT, CONNECT_INSTANCE = "connect_instance_logging_enabled", "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
 ROUTE53, ZONE = "route53_query_logging_enabled", "Z0312345EXAMPLEQRS"
+CODEBUILD, BUILD_PROJECT = (
+    "codebuild_project_logging_enabled",
+    "arn:aws:codebuild:us-east-1:123456789012:project/orders-build",
+)
+ECS, TASK_DEFINITIONS = (
+    "ecs_task_definition_log_configuration",
+    "arn:aws:ecs:us-east-1:123456789012:task-definition/orders-api",
+)
+BEANSTALK, BEANSTALK_ENVIRONMENT = (
+    "elastic_beanstalk_logs_to_cloudwatch",
+    "arn:aws:elasticbeanstalk:us-east-1:123456789012:environment/orders/orders-web",
+)
+DMS, REPLICATION_TASK = (
+    "dms_replication_task_logging_enabled",
+    "arn:aws:dms:us-east-1:123456789012:task:FQ6ZQ3UH5SXWQCZ4ZK2NOLNSPE",
+)
+CLIENT_VPN = "ec2_client_vpn_connection_logging_enabled"
 DB_INSTANCE, DB_CLUSTER = (
     "arn:aws:rds:us-east-1:123456789012:db:orders-db",
     "arn:aws:rds:us-east-1:123456789012:cluster:orders-aurora",
@@ -342,6 +359,20 @@ EXPECTED = {
     **dict.fromkeys(["cloudtrail/fsx-CreateFileSystem.json", "cloudtrail/fsx-CreateFileSystemFromBackup.json",
                      "cloudtrail/fsx-UpdateFileSystem.json"],
                     {("fsx_windows_audit_log_configured", "fs-0123456789abcdef0")}),
+    # CodeBuild, ECS, Elastic Beanstalk, DMS and Client VPN logging
+    **dict.fromkeys(["cloudtrail/codebuild-CreateProject.json", "cloudtrail/codebuild-UpdateProject.json",
+                     "config/AWS-CodeBuild-Project.json"], {(CODEBUILD, BUILD_PROJECT)}),
+    # the revision the call or item names; the control judges that revision's family
+    **dict.fromkeys(["cloudtrail/ecs-RegisterTaskDefinition.json", "config/AWS-ECS-TaskDefinition.json"],
+                    {(ECS, f"{TASK_DEFINITIONS}:3")}),
+    "cloudtrail/ecs-DeregisterTaskDefinition.json": {(ECS, f"{TASK_DEFINITIONS}:2")},
+    **dict.fromkeys(["cloudtrail/elasticbeanstalk-CreateEnvironment.json",
+                     "cloudtrail/elasticbeanstalk-UpdateEnvironment.json",
+                     "config/AWS-ElasticBeanstalk-Environment.json"], {(BEANSTALK, BEANSTALK_ENVIRONMENT)}),
+    **dict.fromkeys(["cloudtrail/dms-CreateReplicationTask.json", "cloudtrail/dms-ModifyReplicationTask.json",
+                     "config/AWS-DMS-ReplicationTask.json"], {(DMS, REPLICATION_TASK)}),
+    **dict.fromkeys(["cloudtrail/ec2-CreateClientVpnEndpoint.json", "cloudtrail/ec2-ModifyClientVpnEndpoint.json",
+                     "config/AWS-EC2-ClientVpnEndpoint.json"], {(CLIENT_VPN, "cvpn-endpoint-0a1b2c3d4e5f67890")}),
 }  # fmt: skip
 
 

@@ -156,6 +156,8 @@ def read_resource(action: str) -> str:
         "mq:DescribeBroker": f"arn:aws:mq:{REGION}:{A}:broker:orders-mq:b-3f2a7c1e-9d4b-4e6a-8c5f-1a2b3c4d5e6f",
         "transfer:DescribeConnector": f"arn:aws:transfer:{REGION}:{A}:connector/c-4a6c8e0a2c4e6a8c0",
         "transfer:DescribeServer": f"arn:aws:transfer:{REGION}:{A}:server/s-2b4d6f8a0c2e4a6b8",
+        "codebuild:BatchGetProjects": f"arn:aws:codebuild:{REGION}:{A}:project/orders-build",
+        "elasticbeanstalk:DescribeConfigurationSettings": f"arn:aws:elasticbeanstalk:{REGION}:{A}:environment/o/web",
     }
     if action in scoped:
         return scoped[action]

@@ -66,6 +66,11 @@ REGISTRY: dict[str, str] = {
     "datasync_task_logging_enabled": "logbaseline.controls.datasync_task_logging_enabled",
     "connect_instance_logging_enabled": "logbaseline.controls.connect_instance_logging_enabled",
     "fsx_windows_audit_log_configured": "logbaseline.controls.fsx_windows_audit_log_configured",
+    "codebuild_project_logging_enabled": "logbaseline.controls.codebuild_project_logging_enabled",
+    "ecs_task_definition_log_configuration": "logbaseline.controls.ecs_task_definition_log_configuration",
+    "elastic_beanstalk_logs_to_cloudwatch": "logbaseline.controls.elastic_beanstalk_logs_to_cloudwatch",
+    "dms_replication_task_logging_enabled": "logbaseline.controls.dms_replication_task_logging_enabled",
+    "ec2_client_vpn_connection_logging_enabled": "logbaseline.controls.ec2_client_vpn_connection_logging_enabled",
 }
 
 

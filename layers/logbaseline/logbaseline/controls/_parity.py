@@ -146,10 +146,25 @@ ANCHORS: tuple[Anchor, ...] = (
     covered(
         "", ("cloudwatch-log-group-encrypted",), "log groups use a KMS key", "logs_log_group_kms_encryption_enabled"
     ),
-    not_yet("CodeBuild.4", ("codebuild-project-logging-enabled",), "CodeBuild projects log to CloudWatch Logs or S3"),
+    covered(
+        "CodeBuild.4",
+        ("codebuild-project-logging-enabled",),
+        "CodeBuild projects log to CloudWatch Logs or S3",
+        "codebuild_project_logging_enabled",
+    ),
     covered("Config.1", (), "AWS Config records (a Security Hub check, no managed rule)", "config_recorder_active"),
-    not_yet("DMS.7", ("dms-replication-task-targetdb-logging",), "DMS replication tasks log the target database"),
-    not_yet("DMS.8", ("dms-replication-task-sourcedb-logging",), "DMS replication tasks log the source database"),
+    covered(
+        "DMS.7",
+        ("dms-replication-task-targetdb-logging",),
+        "DMS replication tasks log the target database",
+        "dms_replication_task_logging_enabled",
+    ),
+    covered(
+        "DMS.8",
+        ("dms-replication-task-sourcedb-logging",),
+        "DMS replication tasks log the source database",
+        "dms_replication_task_logging_enabled",
+    ),
     covered(
         "DocumentDB.4",
         ("docdb-cluster-audit-logging-enabled",),
@@ -157,15 +172,30 @@ ANCHORS: tuple[Anchor, ...] = (
         "rds_log_exports_enabled",
     ),
     covered("EC2.6", ("vpc-flow-logs-enabled",), "VPCs have flow logs", "vpc_flow_logs_enabled"),
-    not_yet("EC2.51", ("ec2-client-vpn-connection-log-enabled",), "Client VPN endpoints log client connections"),
-    not_yet("ECS.9", ("ecs-task-definition-log-configuration",), "ECS task definitions have a log configuration"),
+    covered(
+        "EC2.51",
+        ("ec2-client-vpn-connection-log-enabled",),
+        "Client VPN endpoints log client connections",
+        "ec2_client_vpn_connection_logging_enabled",
+    ),
+    covered(
+        "ECS.9",
+        ("ecs-task-definition-log-configuration",),
+        "ECS task definitions have a log configuration",
+        "ecs_task_definition_log_configuration",
+    ),
     covered(
         "EKS.8",
         ("eks-cluster-log-enabled", "eks-cluster-logging-enabled"),
         "EKS clusters send control-plane audit logs",
         "eks_control_plane_audit_logging_enabled",
     ),
-    not_yet("ElasticBeanstalk.3", ("elastic-beanstalk-logs-to-cloudwatch",), "Beanstalk environments stream logs"),
+    covered(
+        "ElasticBeanstalk.3",
+        ("elastic-beanstalk-logs-to-cloudwatch",),
+        "Beanstalk environments stream logs",
+        "elastic_beanstalk_logs_to_cloudwatch",
+    ),
     covered(
         "ELB.5",
         ("elb-logging-enabled",),

@@ -9,7 +9,8 @@ Every request to the emulator passes here (a WSGI middleware around moto's serve
   data lakes and log sources by emulation/securitylake.py, Redshift Serverless's namespaces by
   emulation/redshift_serverless.py, MSK Connect's connectors by emulation/kafkaconnect.py, Systems Manager's
   Automation logging settings by emulation/ssm_settings.py, and Amazon Connect's instance attributes by
-  emulation/connect_attributes.py; everything else goes on to moto (whose DataSync ARNs emulation/datasync_arns.py
+  emulation/connect_attributes.py, EC2's DescribeClientVpnEndpoints (which moto lacks) as for an account without
+  endpoints; everything else goes on to moto (whose DataSync ARNs emulation/datasync_arns.py
   files under the caller's account, as AWS does).
 """
 
@@ -124,6 +125,8 @@ class Gateway:
                 return self._ssm_setting(account_id, region, operation, body, start_response)
             if service == "connect" and CONNECT_ATTRIBUTE_PATH.match(path):
                 return self._connect_attribute(account_id, region, method, path, body, start_response)
+            if service == "ec2" and operation == "DescribeClientVpnEndpoints":
+                return _no_client_vpn_endpoints(body, start_response)
             return list(self.app(environ, start_response))  # answered in full here, so that it is timed
         finally:
             with self._lock:
@@ -246,6 +249,30 @@ class Gateway:
         except SettingError as error:
             return _respond(start_response, 400, {"__type": error.code, "message": error.message}, error.code)
         return _respond(start_response, 200, answer)
+
+
+def _no_client_vpn_endpoints(body: bytes, start_response: StartResponse) -> Iterable[bytes]:
+    """moto has no Client VPN, so no endpoint can exist: AWS's answer for an account without one (an endpoint
+    asked for by id does not exist), rather than moto's 500."""
+    named = [v for k, values in parse_qs(body.decode()).items() if k.startswith("ClientVpnEndpointId.") for v in values]
+    if named:
+        message = f"The Client VPN endpoint ID '{named[0]}' does not exist"
+        return _ec2_error(start_response, 400, "InvalidClientVpnEndpointId.NotFound", message)
+    payload = (
+        b'<DescribeClientVpnEndpointsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+        b"<requestId>emulated</requestId><clientVpnEndpoint/></DescribeClientVpnEndpointsResponse>"
+    )
+    start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def _ec2_error(start_response: StartResponse, status: int, code: str, message: str) -> Iterable[bytes]:
+    payload = (
+        f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
+        "<RequestID>emulated</RequestID></Response>"
+    ).encode()
+    start_response(f"{status} Error", [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))])
+    return [payload]
 
 
 def _identity_of(access_key: str, account_id: str, region: str) -> str:
