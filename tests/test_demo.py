@@ -54,6 +54,7 @@ LEFT_TO_A_PERSON = {
     "codebuild_project_logging_enabled",  # no fix
     "ecs_task_definition_log_configuration",  # no fix
     "dms_replication_task_logging_enabled",  # no fix
+    "codebuild_s3_logs_encrypted",  # no fix
 }
 
 

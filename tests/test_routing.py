@@ -361,7 +361,8 @@ EXPECTED = {
                     {("fsx_windows_audit_log_configured", "fs-0123456789abcdef0")}),
     # CodeBuild, ECS, Elastic Beanstalk, DMS and Client VPN logging
     **dict.fromkeys(["cloudtrail/codebuild-CreateProject.json", "cloudtrail/codebuild-UpdateProject.json",
-                     "config/AWS-CodeBuild-Project.json"], {(CODEBUILD, BUILD_PROJECT)}),
+                     "config/AWS-CodeBuild-Project.json"],
+                    {(CODEBUILD, BUILD_PROJECT), ("codebuild_s3_logs_encrypted", BUILD_PROJECT)}),
     # the revision the call or item names; the control judges that revision's family
     **dict.fromkeys(["cloudtrail/ecs-RegisterTaskDefinition.json", "config/AWS-ECS-TaskDefinition.json"],
                     {(ECS, f"{TASK_DEFINITIONS}:3")}),

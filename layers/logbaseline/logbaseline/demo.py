@@ -98,6 +98,20 @@ def seed_build_and_migration_gaps(clients: Clients, account: str) -> None:
         serviceRole=f"arn:aws:iam::{account}:role/orders-build",
         logsConfig={"cloudWatchLogs": {"status": "DISABLED"}, "s3Logs": {"status": "DISABLED"}},
     )
+    clients("codebuild").create_project(  # build logs to S3 with their encryption turned off
+        name="reports-build",
+        source={"type": "S3", "location": "orders-artifacts/source.zip"},
+        artifacts={"type": "NO_ARTIFACTS"},
+        environment={
+            "type": "LINUX_CONTAINER",
+            "image": "aws/codebuild/standard:7.0",
+            "computeType": "BUILD_GENERAL1_SMALL",
+        },
+        serviceRole=f"arn:aws:iam::{account}:role/reports-build",
+        logsConfig={
+            "s3Logs": {"status": "ENABLED", "location": f"build-logs-{account}/reports", "encryptionDisabled": True}
+        },
+    )
     clients("ecs").register_task_definition(  # a container with no logConfiguration
         family="orders-api",
         containerDefinitions=[{"name": "api", "image": "public.ecr.aws/nginx/nginx:1.27", "memory": 512}],

@@ -71,6 +71,7 @@ REGISTRY: dict[str, str] = {
     "elastic_beanstalk_logs_to_cloudwatch": "logbaseline.controls.elastic_beanstalk_logs_to_cloudwatch",
     "dms_replication_task_logging_enabled": "logbaseline.controls.dms_replication_task_logging_enabled",
     "ec2_client_vpn_connection_logging_enabled": "logbaseline.controls.ec2_client_vpn_connection_logging_enabled",
+    "codebuild_s3_logs_encrypted": "logbaseline.controls.codebuild_s3_logs_encrypted",
 }
 
 

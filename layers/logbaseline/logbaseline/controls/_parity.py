@@ -360,7 +360,12 @@ ANCHORS: tuple[Anchor, ...] = (
     ),
     covered("", ("nlb-logging-enabled",), "Network Load Balancers log access", "elb_access_logs_enabled"),
     covered("", ("securityhub-enabled",), "Security Hub is enabled", "securityhub_enabled"),
-    not_yet("CodeBuild.3", ("codebuild-project-s3-logs-encrypted",), "CodeBuild projects' S3 logs are encrypted"),
+    covered(
+        "CodeBuild.3",
+        ("codebuild-project-s3-logs-encrypted",),
+        "CodeBuild projects' S3 logs are encrypted",
+        "codebuild_s3_logs_encrypted",
+    ),
     not_covered(
         "WAF.12",
         ("wafv2-rulegroup-logging-enabled",),
