@@ -8,6 +8,7 @@ from logbaseline import demo, emulator, sam_template
 from logbaseline.aws import AUTHORIZED_AS, IMPLIED_ACTIONS
 from logbaseline.controls import all_controls
 from logbaseline.controls._cis_monitoring import CHECKS
+from logbaseline.engine.routing import RECONCILE_REQUEST
 from logbaseline.local import LocalStack
 
 from tests.conftest import CALL_LOG, CALLS, EVENTS, ROOT, findings_by_resource, load_event
@@ -33,11 +34,13 @@ def group_arn(stack: LocalStack, name: str) -> str:
 
 
 def run_events(stack: LocalStack, events: list[dict]) -> tuple[int, int]:
+    """Events evaluated and fixes made. A reconciliation the evaluator asked for (Security Hub's finding lookups
+    were busy under the emulator's rates, a minute's delay in AWS) is its own message, not an event's."""
     stack.put_events(events)
     evaluated = stack.drain("EvaluationQueue", "evaluator")
     fixed = stack.drain("FixQueue", "remediator")
     assert not evaluated.failed and not fixed.failed
-    return evaluated.delivered, fixed.delivered
+    return evaluated.of_kind_other_than(RECONCILE_REQUEST), fixed.delivered
 
 
 def seeded_stack(aws) -> tuple[LocalStack, demo.SeededAccount]:
@@ -51,7 +54,8 @@ def test_sample_events_close_every_fixable_gap_and_a_second_pass_changes_nothing
     renames = seeded.renames
     events = demo.sample_events(EVENTS, stack.account_id, renames)
     stack.put_events(events)
-    assert stack.drain("EvaluationQueue", "evaluator").delivered == len(events)  # every sample matched a rule
+    evaluated = stack.drain("EvaluationQueue", "evaluator")
+    assert evaluated.of_kind_other_than(RECONCILE_REQUEST) == len(events)  # every sample matched a rule
 
     before = findings_by_resource(aws)
     assert before[(RETENTION, group_arn(stack, "/aws/lambda/orders-api"))]["Compliance"]["Status"] == "FAILED"

@@ -61,7 +61,8 @@ def test_the_sweep_gives_every_resource_the_verdict_its_control_gives_alone(aws,
     with keeping_checkpoints(MemoryCheckpoints()):
         swept = scan(AccountClients(account_id, session), account_id, [REGION], settings=settings)
 
-    assert {o.control.id for o in alone} == set(REGISTRY), "the seeded account gives every control a resource"
+    seeded = set(REGISTRY) - set(demo.NOT_SEEDED)  # the demo says why it cannot seed those (the emulator lacks them)
+    assert {o.control.id for o in alone} == seeded, "the seeded account gives every control it can a resource"
     assert _verdicts(swept) == _verdicts(alone)
     assert sum(swept_sent.values()) < sum(alone_sent.values())
     # Each bucket's policy is read once for every control that asks, whether it has one or not.

@@ -12,6 +12,7 @@ import hashlib
 import importlib.util
 import json
 import os
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,12 @@ QUIET = {
 class Delivery:
     delivered: int = 0
     failed: list[str] = field(default_factory=list)  # message ids the handler reported as failed
+    kinds: Counter[str] = field(
+        default_factory=Counter
+    )  # delivered messages by detail-type (an event's or the engine's)
+
+    def of_kind_other_than(self, *kinds: str) -> int:
+        return self.delivered - sum(self.kinds[k] for k in kinds)
 
 
 class LocalStack:
@@ -218,6 +225,7 @@ class LocalStack:
             for message in messages:
                 if message["MessageId"] not in failed:
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                    result.kinds[_detail_type(message["Body"])] += 1
             result.delivered += len(messages) - len(failed)
             result.failed.extend(failed)
 
@@ -255,3 +263,11 @@ class LocalStack:
     def findings(self) -> list[dict[str, Any]]:
         paginator = self.clients("securityhub").get_paginator("get_findings")
         return [f for page in paginator.paginate() for f in page["Findings"]]
+
+
+def _detail_type(body: str) -> str:
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return ""
+    return str(event.get("detail-type", "")) if isinstance(event, dict) else ""
