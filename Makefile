@@ -10,7 +10,7 @@ MUTATE := .venv-mutate
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint unit lint-template mutate clean
+.PHONY: demo test lint unit lint-template mutate service-models clean
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/logbaseline demo
@@ -36,6 +36,11 @@ lint-template: $(TOOLS)/.installed $(CHECKOV)/.installed $(VENV)/.installed
 # TARGETS="engine/history controls/guardduty_enabled". Results in .mutation/; docs/testing.md reports them.
 mutate: $(VENV)/.installed $(MUTATE)/.installed
 	nice $(MUTATE)/bin/python -m tests.mutate $(TARGETS)
+
+# The trimmed service models the clients are made from (logbaseline/trimmed_models.py): after code names an
+# AWS operation the repository did not call before; tests/test_trimmed_models.py says when.
+service-models: $(VENV)/.installed
+	$(VENV)/bin/python -m logbaseline.trimmed_models
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.13 is required: put python3.13 on PATH or install it with pyenv"; exit 1; }

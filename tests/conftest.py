@@ -14,7 +14,7 @@ import pytest
 from botocore.client import BaseClient
 from botocore.config import Config
 from hypothesis import settings as hypothesis_settings
-from logbaseline import demo, emulator
+from logbaseline import aws, demo, emulator
 from logbaseline.aws import Clients, caller_account_id
 from logbaseline.controls import REGISTRY
 from logbaseline.engine import AccountClients, Service, findings
@@ -35,6 +35,11 @@ def load_event(relative: str) -> dict[str, Any]:
 def caller(event: dict[str, Any]) -> str:
     """The CloudTrail caller of a sample event (a fix request names who opened the gap); empty for Config."""
     return event["detail"].get("userIdentity", {}).get("arn", "")
+
+
+# An operation missing from the trimmed service models fails the tests rather than falling back to the full
+# model: `make service-models` writes it in (tests/test_trimmed_models.py).
+aws.FULL_MODEL_FALLBACK = False
 
 
 # --- Hypothesis: the same examples on every CI run, so a failure there reproduces anywhere ----------------

@@ -10,7 +10,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from logbaseline import sam_template
+from logbaseline import sam_template, trimmed_models
 from logbaseline.controls import REGISTRY
 
 from tests.conftest import ROOT
@@ -39,7 +39,15 @@ def test_the_layer_holds_the_engine_and_the_controls_and_none_of_the_tools(built
     assert {f"controls/{module.rsplit('.', 1)[-1]}.py" for module in REGISTRY.values()} <= names
     for tool in NOT_RUNTIME:
         assert not any(n == f"{tool}.py" or n.startswith(f"{tool}/") for n in names), tool
-    assert all(n.endswith(".py") for n in names), "no data files: templates and reports stay out"
+    data = {n for n in names if not n.endswith(".py")}
+    assert data and all(n.startswith("service_models/") and n.endswith("/service-2.json.gz") for n in data), (
+        "no data files but the trimmed service models: templates and reports stay out"
+    )
+    assert data == {f"service_models/{path}" for path in trimmed_models.read()}
+
+
+def trimmed_operations(service: str) -> list[str]:
+    return sorted(next(m for path, m in trimmed_models.read().items() if path.startswith(f"{service}/"))["operations"])
 
 
 @pytest.mark.parametrize("handler", ["evaluator", "remediator", "sweeper"])
@@ -53,6 +61,9 @@ import app, logbaseline
 from logbaseline.controls import all_controls
 assert logbaseline.__file__.startswith({str(built)!r}), logbaseline.__file__
 assert len(all_controls()) == {len(REGISTRY)}
+from logbaseline.aws import Clients
+logs = Clients("eu-west-1")("logs")  # made from the layer's trimmed model
+assert sorted(logs.meta.service_model.operation_names) == {trimmed_operations("logs")!r}, "not the trimmed model"
 try:
     import logbaseline.cli
 except ModuleNotFoundError:

@@ -2,8 +2,9 @@
 
 The handlers call the engine, and the engine loads the controls by name (controls/__init__.py's registry), so
 the layer holds the package's __init__.py, engine/ and controls/, and every logbaseline module they import,
-followed import by import (imports only for type checkers left out). The command line, the demo, the emulator,
-the reports and the template reader run on a person's machine and stay out. Usage (the layer's Makefile):
+followed import by import (imports only for type checkers left out). Its only data files are the
+trimmed service models the clients are made from. The command line, the demo, the emulator, the reports and
+the template reader run on a person's machine and stay out. Usage (the layer's Makefile):
     python build_layer.py <source dir holding logbaseline/> <target dir>
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 PACKAGE = "logbaseline"
 RUNTIME_ROOTS = ("engine", "controls")  # subpackages Lambda runs whole (controls are loaded by name)
+RUNTIME_DATA = ("service_models",)  # the trimmed service models the clients are made from (aws.py)
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -66,6 +68,7 @@ def runtime_files(source: Path) -> set[Path]:
                 found = _file_of(".".join(parts[:depth]), source)
                 if found is not None:
                     pending.append(found)
+    files |= {path for data in RUNTIME_DATA for path in (package / data).rglob("*.json.gz")}
     return {path.relative_to(source) for path in files}
 
 

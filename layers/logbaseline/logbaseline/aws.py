@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import os
 import pickle
 import threading
@@ -14,9 +15,10 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.loaders import JSONFileLoader
+from botocore.loaders import JSONFileLoader, Loader, create_loader
 from botocore.retries.standard import RetryContext, StandardRetryConditions
 
+LOGGER = logging.getLogger(__name__)
 # Standard retry mode: bounded retries with exponential backoff and jitter.
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, user_agent_appid="logbaseline")
 
@@ -148,11 +150,22 @@ class PlainModelFiles(JSONFileLoader):
         return None
 
 
-def parse_models_plainly(session: boto3.Session) -> None:
-    """The session's loader (its search path and cache kept) reads data files as PlainModelFiles."""
+# Trimmed service models (trimmed_models.py): a service the package reads gets a client of the operations the
+# code names only, made in a fraction of the time; first on the loader's search path, botocore finds the rest
+# (endpoint rules, paginators) in its own data.
+TRIMMED_MODELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "service_models")
+# A client asked for an operation its trimmed model lacks answers with a client of the full model, and says so.
+# The tests turn this off: an operation missing from the trimmed models fails them.
+FULL_MODEL_FALLBACK = True
+
+
+def use_fast_models(session: boto3.Session) -> None:
+    """The session's loader (its cache kept) reads data files as PlainModelFiles, the trimmed models first."""
     loader = session._session.get_component("data_loader")  # boto3 gives no other way to its botocore session
     if not isinstance(loader.file_loader, PlainModelFiles):
         loader.file_loader = PlainModelFiles()
+    if os.path.isdir(TRIMMED_MODELS) and TRIMMED_MODELS not in loader.search_paths:
+        loader.search_paths.insert(0, TRIMMED_MODELS)
 
 
 class Clients:
@@ -165,9 +178,9 @@ class Clients:
     def __init__(self, region: str, session: boto3.Session | None = None, config: Config = CLIENT_CONFIG):
         self.region = region
         self._session = session or boto3.Session()
-        parse_models_plainly(self._session)
+        use_fast_models(self._session)
         self._config = config
-        self._cache: dict[tuple[str, str], Any] = {}
+        self._cache: dict[tuple[str, ...], Any] = {}
 
     def __call__(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.region)
@@ -175,8 +188,34 @@ class Clients:
             if key not in self._cache:
                 client = self._session.client(service, region_name=key[1], config=self._config)
                 _share_reads(client)
+                client.meta.events.register("getattr", self._full_model_operation)
                 self._cache[key] = client
             return self._cache[key]
+
+    def _full_model_operation(self, client: Any, event_name: str, **_: Any) -> Any:
+        """An operation missing from the trimmed model, from a client of the full model (botocore asks this
+        for any attribute a client lacks; None: there is no such operation)."""
+        name = event_name.rsplit(".", 1)[-1]
+        if not FULL_MODEL_FALLBACK or name.startswith("_"):
+            return None
+        service, region = client.meta.service_model.service_name, client.meta.region_name
+        key = (service, region, "full model")
+        with CLIENT_CREATION:
+            if key not in self._cache:
+                botocore_session = self._session._session
+                trimmed = botocore_session.get_component("data_loader")
+                botocore_session.register_component("data_loader", _full_model_loader())
+                try:
+                    full = self._session.client(service, region_name=region, config=self._config)
+                finally:
+                    botocore_session.register_component("data_loader", trimmed)
+                _share_reads(full)
+                self._cache[key] = full
+        operation = getattr(type(self._cache[key]), name, None)  # the class: no getattr event again
+        if operation is None:
+            return None
+        LOGGER.warning("%s.%s is not in the trimmed service models: run `make service-models`", service, name)
+        return getattr(self._cache[key], name)
 
     def resource(self, service: str) -> Any:
         """A boto3 resource (DynamoDB's Table, for its type conversions) in the default region."""
@@ -185,6 +224,18 @@ class Clients:
 
     def for_region(self, region: str) -> Clients:
         return Clients(region, self._session, self._config)
+
+
+def _full_model_loader() -> Loader:
+    with CLIENT_CREATION:
+        global _FULL_MODEL_LOADER
+        if _FULL_MODEL_LOADER is None:
+            _FULL_MODEL_LOADER = create_loader()
+            _FULL_MODEL_LOADER.file_loader = PlainModelFiles()
+        return _FULL_MODEL_LOADER
+
+
+_FULL_MODEL_LOADER: Loader | None = None
 
 
 def caller_account_id(session: boto3.Session | None = None) -> str:
