@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from logbaseline.aws import Clients
 from logbaseline.controls.cloudtrail_bucket_object_lock import CONTROL, OBJECT_LOCK
+from logbaseline.engine.evaluation import evaluate_scope
+from logbaseline.engine.settings import Settings
 from logbaseline.models import Mode, Resource, Scope, Status
 
 from tests.conftest import NO_RETRY, REGION, findings_by_resource, load_event, make_service
@@ -119,3 +121,16 @@ def test_round_trip_only_trail_buckets_are_judged(aws, account_id):
     assert collect(account_id) == []
     trail_bucket(aws, object_lock=False)
     assert [r.resource_id for r in collect(account_id)] == [f"arn:aws:s3:::{BUCKET}"]
+
+
+class ReadsNothing(Clients):
+    def __call__(self, service: str, region: str | None = None):
+        raise AssertionError(f"{service} was read while Object Lock is not required")
+
+
+def test_nothing_is_read_while_object_lock_is_not_required(account_id):
+    scope = Scope(account_id, REGION)
+    assert "is off" in CONTROL.inapplicable(scope, {OBJECT_LOCK.name: "off"})
+    assert evaluate_scope(CONTROL, scope, ReadsNothing(REGION), Settings.from_env({})) == []
+    assert evaluate_scope(CONTROL, Scope(account_id, REGION, BUCKET), ReadsNothing(REGION), Settings.from_env({})) == []
+    assert CONTROL.inapplicable(scope, {OBJECT_LOCK.name: "GOVERNANCE"}) == ""

@@ -9,6 +9,8 @@ from botocore.exceptions import ClientError, ParamValidationError
 from logbaseline.aws import Clients
 from logbaseline.controls.base import Parameter
 from logbaseline.controls.securitylake_sources_enabled import CONTROL, SECURITY_LAKE_ACCOUNT
+from logbaseline.engine.evaluation import evaluate_scope
+from logbaseline.engine.settings import Settings
 from logbaseline.models import Mode, Resource, Scope, Status
 
 from tests.conftest import NO_RETRY, REGION, findings_by_resource, load_event, make_service
@@ -232,3 +234,22 @@ def test_emulator_security_lake_checks_on_its_side_too(aws):
     with pytest.raises(ClientError) as error:
         unchecked("securitylake").list_log_sources(regions=[REGION], nextToken="not-a-token")
     assert code(error) == ("BadRequestException", 400)
+
+
+class ReadsNothing(Clients):
+    def __call__(self, service: str, region: str | None = None):
+        raise AssertionError(f"{service} was read where the control does not apply")
+
+
+@pytest.mark.parametrize(
+    ("lake_account", "phrase"), [("", "Security Lake is not used"), (MEMBER, f"judged in its account {MEMBER}")]
+)
+def test_nothing_is_read_outside_the_lake_account(lake_account, phrase):
+    """AWS may refuse Security Lake's reads in an account that holds no lake: the control asks none there."""
+    scope, params = Scope(ME, REGION), PARAMS | {"security_lake_account_id": lake_account}
+    assert phrase in CONTROL.inapplicable(scope, params)
+    settings = Settings.from_env({SECURITY_LAKE_ACCOUNT.variable: lake_account} if lake_account else {})
+    assert evaluate_scope(CONTROL, scope, ReadsNothing(REGION), settings) == []
+    assert evaluate_scope(CONTROL, Scope(ME, REGION, f"arn:aws:securitylake:{REGION}:{ME}:data-lake/default"),
+                          ReadsNothing(REGION), settings) == []  # fmt: skip
+    assert CONTROL.inapplicable(scope, PARAMS) == ""  # the lake's own account is read

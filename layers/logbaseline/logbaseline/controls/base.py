@@ -163,6 +163,7 @@ class Changes:
 Collect = Callable[[Clients, Scope], list[Resource]]
 Evaluate = Callable[[Resource, Mapping[str, Any]], Verdict]
 Remediate = Callable[[Changes, Resource, Mapping[str, Any]], None]
+Inapplicable = Callable[[Scope, Mapping[str, Any]], str]
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,9 @@ class Control:
     default_mode: Mode = Mode.OFF
     fix_description: str = "none"
     url: str = SEC04_BP01_URL  # where the finding's recommendation points
+    # Why the control does not apply to a scope, from the scope and the parameters alone (empty: it applies).
+    # The engine then reads nothing for it there and reports nothing; a sweep archives its earlier findings.
+    inapplicable: Inapplicable | None = None
 
     def __post_init__(self) -> None:
         if self.remediate is None and self.default_mode is not Mode.OFF:

@@ -50,6 +50,10 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
     ]
 
 
+def not_required(scope: Scope, params: Mapping[str, Any]) -> str:
+    return f"Object Lock is not required ({OBJECT_LOCK.name} is off)" if params[OBJECT_LOCK.name] == OFF else ""
+
+
 def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     wanted, state = params[OBJECT_LOCK.name], resource.state
     if wanted == OFF:
@@ -96,6 +100,7 @@ CONTROL = Control(
         *TRAIL_BUCKET_TRIGGERS,
     ),
     parameters=(OBJECT_LOCK, FLOOR, CEILING),
+    inapplicable=not_required,
     read_actions=(
         "s3:ListAllMyBuckets",
         "cloudtrail:DescribeTrails",

@@ -61,6 +61,16 @@ def _accounts(state: Mapping[str, Any], covered: str) -> list[str]:
     return sorted({state["account"], *(listed or state["sources"])})
 
 
+def elsewhere(scope: Scope, params: Mapping[str, Any]) -> str:
+    """Security Lake is read in the lake's account only: none is used, or this is another account."""
+    lake_account = params[SECURITY_LAKE_ACCOUNT.name]
+    if not lake_account:
+        return f"Security Lake is not used: {SECURITY_LAKE_ACCOUNT.unset()}"
+    return (
+        "" if scope.account_id == lake_account else f"Security Lake's sources are judged in its account {lake_account}"
+    )
+
+
 def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     lake_account, state = params[SECURITY_LAKE_ACCOUNT.name], resource.state
     if not lake_account:
@@ -120,4 +130,5 @@ CONTROL = Control(
     ),
     parameters=(SECURITY_LAKE_ACCOUNT, COVERED_ACCOUNTS, FLOOR, CEILING),
     read_actions=("securitylake:ListDataLakes", "securitylake:ListLogSources"),
+    inapplicable=elsewhere,
 )

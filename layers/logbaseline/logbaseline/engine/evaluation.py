@@ -119,8 +119,11 @@ def _judged(control: Control, resource: Resource, params: Mapping[str, Any]) -> 
 def evaluate_scope(
     control: Control, scope: Scope, clients: Clients, settings: Settings, archive_missing: bool = True
 ) -> list[Outcome]:
-    """The outcomes of the control on the scope; a named resource not found is archived when `archive_missing`."""
+    """The outcomes of the control on the scope; a named resource not found is archived when `archive_missing`.
+    None where the control does not apply, nothing read."""
     params = settings.params(control)
+    if control.inapplicable is not None and control.inapplicable(scope, params):
+        return []
     outcomes = [
         Outcome(control, r.account_id, r.region, r.resource_id, _judged(control, r, params), r)
         for r in control.collect(clients, scope)
