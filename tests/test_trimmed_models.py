@@ -73,6 +73,15 @@ def test_operations_are_found_as_calls_paginators_and_names_passed_as_strings(tm
     assert set(cut["operations"]) == {"PutRetentionPolicy", "DescribeLogGroups"}
 
 
+def test_code_in_hidden_directories_is_not_the_repositorys(tmp_path):
+    """benchmarks/.venvs holds Cloud Custodian's own install: its calls must not keep operations in the models."""
+    for relative in ("benchmarks/peers.py", "benchmarks/.venvs/custodian/c7n/tags.py", "tests/test_x.py"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("")
+    found = trimmed_models.python_files([tmp_path / "benchmarks", tmp_path / "tests"])
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["benchmarks/peers.py", "tests/test_x.py"]
+
+
 def test_clients_are_made_from_the_trimmed_models(aws):
     clients = Clients(REGION, boto3.Session())
     for service in ("logs", "ec2", "connect"):

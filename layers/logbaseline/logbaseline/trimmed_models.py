@@ -45,7 +45,12 @@ DROPPED_KEYS = frozenset({"documentation", "documentationUrl", "examples"})
 def python_files(roots: Iterable[Path]) -> Iterator[Path]:
     for root in roots:
         if root.is_dir():
-            yield from sorted(p for p in root.rglob("*.py") if "service_models" not in p.parts)
+            # not in hidden directories: benchmarks/.venvs holds the peers' own installs (Cloud Custodian's code)
+            yield from sorted(
+                p
+                for p in root.rglob("*.py")
+                if "service_models" not in p.parts and not any(d.startswith(".") for d in p.relative_to(root).parts)
+            )
 
 
 def names_in(paths: Iterable[Path]) -> tuple[set[str], set[str]]:
