@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from logbaseline import sam_template
 from logbaseline.controls import REGISTRY, all_controls
+from logbaseline.controls._log_buckets import bucket_name
 from logbaseline.engine.routing import InvalidEvent, route
 from moto.events.models import EventPattern
 
@@ -680,3 +681,26 @@ def test_waf_logging_to_a_bucket_routes_the_bucket_to_the_log_bucket_controls():
         (ACCESS_LOGGING, "arn:aws:s3:::aws-waf-logs-orders"),
         (LOG_BUCKET_NOT_PUBLIC, "arn:aws:s3:::aws-waf-logs-orders"),
     }
+
+
+def test_msk_broker_logs_and_codebuild_logs_to_a_bucket_route_the_bucket_to_the_log_bucket_controls():
+    bucket_controls = (LIFECYCLE, ACCESS_LOGGING, LOG_BUCKET_NOT_PUBLIC)
+    for name, set_bucket in (
+        ("cloudtrail/kafka-UpdateMonitoring.json", lambda p: p["loggingInfo"]["brokerLogs"].update(
+            s3={"enabled": True, "bucket": "msk-logs", "prefix": "orders"})),
+        ("cloudtrail/kafka-CreateClusterV2.json", lambda p: p["provisioned"].update(
+            loggingInfo={"brokerLogs": {"s3": {"enabled": True, "bucket": "msk-logs"}}})),
+        ("cloudtrail/kafka-CreateCluster.json", lambda p: p.update(
+            loggingInfo={"brokerLogs": {"s3": {"enabled": True, "bucket": "msk-logs"}}})),
+        ("cloudtrail/codebuild-UpdateProject.json", lambda p: p["logsConfig"].update(
+            s3Logs={"status": "ENABLED", "location": "msk-logs/builds"})),
+        ("cloudtrail/codebuild-CreateProject.json", lambda p: p["logsConfig"].update(
+            s3Logs={"status": "ENABLED", "location": "arn:aws:s3:::msk-logs/builds"})),
+    ):  # fmt: skip
+        event = load_event(name)
+        before = {(t.control.id, t.scope.resource_id) for t in route(event)}
+        assert not {control for control, _ in before} & set(bucket_controls), name  # S3 logs off: no bucket
+        set_bucket(event["detail"]["requestParameters"])
+        added = {(t.control.id, t.scope.resource_id) for t in route(event)} - before
+        assert {control for control, _ in added} == set(bucket_controls), name
+        assert {bucket_name(resource_id) for _, resource_id in added} == {"msk-logs"}, name

@@ -229,3 +229,22 @@ def test_redshift_audit_and_firewall_log_buckets_are_log_buckets(aws, account_id
     event = load_event("cloudtrail/network-firewall-UpdateLoggingConfiguration.json")
     [outcome] = mine(service.evaluate_event(event))
     assert (outcome.resource_id, outcome.verdict.status) == (f"arn:aws:s3:::firewall-logs-{account_id}", Status.FAILED)
+
+
+def test_msk_broker_log_and_codebuild_log_buckets_are_log_buckets(aws, account_id):
+    """A bucket only an MSK cluster's broker logs or a CodeBuild project's build logs reach is judged, and named by
+    its source; a source with S3 logs off names no bucket."""
+    from tests.controls.test_codebuild_project_logging_enabled import create_project
+    from tests.controls.test_msk_broker_logging_enabled import create
+
+    for name in ("msk-broker-logs", "build-logs", "unused-logs"):
+        aws("s3").create_bucket(Bucket=name)
+    create(aws, LoggingInfo={"BrokerLogs": {"S3": {"Enabled": True, "Bucket": "msk-broker-logs", "Prefix": "b/"}}})
+    create(aws, "off-kafka", LoggingInfo={"BrokerLogs": {"S3": {"Enabled": False, "Bucket": "unused-logs"}}})
+    create_project(aws, "orders-build", logsConfig={"s3Logs": {"status": "ENABLED", "location": "build-logs/orders"}})
+    create_project(aws, "off-build", logsConfig={"s3Logs": {"status": "DISABLED", "location": "unused-logs/x"}})
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES=f"{CONTROL.id}=off")  # no fix requests
+    outcomes = {o.resource_id: o for o in mine(service.evaluate_event(sweep_event(account_id, REGION, [CONTROL.id])))}
+    assert set(outcomes) == {"arn:aws:s3:::msk-broker-logs", "arn:aws:s3:::build-logs"}
+    assert "MSK cluster orders-kafka" in outcomes["arn:aws:s3:::msk-broker-logs"].verdict.reason
+    assert "CodeBuild project orders-build" in outcomes["arn:aws:s3:::build-logs"].verdict.reason

@@ -10,10 +10,10 @@ deliver for it names it, and makes the bucket a trail bucket here (`other_accoun
 Log sources are read in the scope's region: its trails (shadow copies included, so every
 multi-region and organization trail counts), VPC flow logs to S3, WAF web ACL logs to S3 (the
 CLOUDFRONT web ACLs read in us-east-1 only), Classic and v2 load balancer logs, Route 53 Resolver
-query logs, Redshift audit logs and Network Firewall logs to S3, and the server access logs of its buckets
-(AWS requires the target of those, of load balancer, query and Redshift audit logs to be in the source's
-region). A single-region trail of another region, a CLOUDFRONT web ACL or a firewall that delivers into
-another region's bucket is not seen there. CloudFront's standard logs are not read: their bucket may be in
+query logs, Redshift audit logs, Network Firewall logs, MSK broker logs and CodeBuild build logs to S3, and
+the server access logs of its buckets (AWS requires the target of those, of load balancer, query and Redshift
+audit logs to be in the source's region). A single-region trail of another region, a CLOUDFRONT web ACL, a
+firewall, an MSK cluster or a CodeBuild project that delivers into another region's bucket is not seen there. CloudFront's standard logs are not read: their bucket may be in
 any region, and finding it would take every distribution's configuration in every region's scope.
 """
 
@@ -35,8 +35,9 @@ from logbaseline.models import Resource, Scope, Verdict, failed, passed
 # Kinds of log source, cheapest to read first: a search for one bucket stops at the first source naming it.
 TRAIL, RESOLVER, FLOW_LOG, WAF = "trail", "resolver", "flow_log", "waf"
 REDSHIFT, FIREWALL = "redshift", "network_firewall"
+MSK, CODEBUILD = "msk", "codebuild"
 ELB, ELBV2, ACCESS_LOG = "elb", "elbv2", "access_log"
-KINDS = (TRAIL, RESOLVER, FLOW_LOG, WAF, REDSHIFT, FIREWALL, ELB, ELBV2, ACCESS_LOG)
+KINDS = (TRAIL, RESOLVER, FLOW_LOG, WAF, REDSHIFT, FIREWALL, MSK, CODEBUILD, ELB, ELBV2, ACCESS_LOG)
 DESCRIBED = {
     TRAIL: "CloudTrail trail",
     RESOLVER: "Route 53 Resolver query log config",
@@ -44,6 +45,8 @@ DESCRIBED = {
     WAF: "WAF web ACL",
     REDSHIFT: "Redshift cluster",
     FIREWALL: "Network Firewall firewall",
+    MSK: "MSK cluster",
+    CODEBUILD: "CodeBuild project",
     ELB: "Classic Load Balancer",
     ELBV2: "load balancer",
     ACCESS_LOG: "server access logs of",
@@ -56,6 +59,8 @@ KIND_ACTIONS = {
     WAF: ("wafv2:ListWebACLs", "wafv2:GetLoggingConfiguration"),  # the WAF control's own reads, shared
     REDSHIFT: ("redshift:DescribeClusters", "redshift:DescribeLoggingStatus"),
     FIREWALL: ("network-firewall:ListFirewalls", "network-firewall:DescribeLoggingConfiguration"),
+    MSK: ("kafka:ListClustersV2",),  # the MSK control's own listing, shared
+    CODEBUILD: ("codebuild:ListProjects", "codebuild:BatchGetProjects"),  # the CodeBuild controls' own reads, shared
     ELB: ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes"),
     ELBV2: ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes"),
     ACCESS_LOG: ("s3:GetBucketLogging",),
@@ -109,6 +114,23 @@ LOG_DESTINATION_TRIGGERS = (
         ("UpdateLoggingConfiguration",),
         "requestParameters.loggingConfiguration.logDestinationConfigs[?logDestinationType=='S3'].logDestination"
         ".bucketName",
+        BUCKET_ID,
+        destination=True,
+    ),
+    # MSK broker logs: a new cluster's (V2: under provisioned) or a monitoring update's.
+    CloudTrailTrigger(
+        "kafka.amazonaws.com",
+        ("CreateCluster", "CreateClusterV2", "UpdateMonitoring"),
+        "[requestParameters.loggingInfo, requestParameters.provisioned.loggingInfo][?brokerLogs.s3.enabled]"
+        ".brokerLogs.s3.bucket",
+        BUCKET_ID,
+        destination=True,
+    ),
+    CloudTrailTrigger(
+        "codebuild.amazonaws.com",
+        ("CreateProject", "UpdateProject"),
+        "requestParameters.logsConfig.s3Logs.status == 'ENABLED' && requestParameters.logsConfig.s3Logs.location "
+        "|| `null`",
         BUCKET_ID,
         destination=True,
     ),
@@ -307,6 +329,23 @@ class LogBuckets:
                     bucket = (config.get("LogDestination") or {}).get("bucketName")
                     if config.get("LogDestinationType") == "S3" and bucket:
                         yield bucket, item["FirewallName"]
+
+    def _msk(self) -> Iterator[tuple[str, str]]:
+        pages = self.clients("kafka").get_paginator("list_clusters_v2").paginate()
+        for cluster in (c for page in pages for c in page["ClusterInfoList"]):
+            logging = ((cluster.get("Provisioned") or {}).get("LoggingInfo") or {}).get("BrokerLogs") or {}
+            s3 = logging.get("S3") or {}
+            if s3.get("Enabled") and s3.get("Bucket"):
+                yield s3["Bucket"], cluster["ClusterName"]
+
+    def _codebuild(self) -> Iterator[tuple[str, str]]:
+        codebuild = self.clients("codebuild")
+        names = [n for page in codebuild.get_paginator("list_projects").paginate() for n in page["projects"]]
+        for start in range(0, len(names), 100):  # BatchGetProjects takes at most 100 names
+            for project in codebuild.batch_get_projects(names=names[start : start + 100])["projects"]:
+                s3 = (project.get("logsConfig") or {}).get("s3Logs") or {}
+                if s3.get("status") == "ENABLED" and s3.get("location"):  # bucket/prefix, or the bucket's ARN
+                    yield bucket_name(s3["location"]), project["name"]
 
     def _elb(self) -> Iterator[tuple[str, str]]:
         elb = self.clients("elb")
