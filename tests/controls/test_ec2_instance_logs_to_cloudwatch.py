@@ -7,11 +7,15 @@ moto implements no managed node and no State Manager association; the emulator a
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
+from logbaseline import engine
 from logbaseline.controls.ec2_instance_logs_to_cloudwatch import CONTROL, DOCUMENT
+from logbaseline.engine import sweep_event
 from logbaseline.models import Mode, Resource, Scope, Status
 
 from tests.conftest import REGION, findings_by_resource, load_event, make_service
@@ -43,7 +47,7 @@ def association(status="Success", action="configure", source="ssm", location=CON
     ],
 )
 def test_evaluate(ping, associations, status, phrase):
-    state = {"ping": ping, "platform": "Amazon Linux", "associations": associations}
+    state = {"ping": ping, "associations": associations}
     verdict = CONTROL.evaluate(Resource(ACCOUNT, REGION, ARN, state), {})
     assert (verdict.status, verdict.fixable) == (status, False) and phrase in verdict.reason
 
@@ -63,7 +67,12 @@ NODE_FILTER = [{"Key": "ResourceType", "Values": ["EC2Instance"]}]
 
 def test_collect_reads_one_listing_then_the_associations_then_each_online_instance():
     ssm = client()
-    online = {"InstanceId": INSTANCE, "PingStatus": "Online", "PlatformName": "Amazon Linux", "ResourceType": "EC2Instance"}
+    online = {
+        "InstanceId": INSTANCE,
+        "PingStatus": "Online",
+        "PlatformName": "Amazon Linux",
+        "ResourceType": "EC2Instance",
+    }
     lost = {"InstanceId": "i-0fedcba9876543210", "PingStatus": "ConnectionLost", "ResourceType": "EC2Instance"}
     described = {
         "Name": DOCUMENT,
@@ -92,7 +101,7 @@ def test_collect_reads_one_listing_then_the_associations_then_each_online_instan
         stub.assert_no_pending_responses()  # and no status read for the instance that is not Online
     assert [r.resource_id for r in resources] == [ARN, f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{lost['InstanceId']}"]
     expected = [association(name="cw-agent", source="ssm")]
-    assert resources[0].state == {"ping": "Online", "platform": "Amazon Linux", "associations": expected}
+    assert resources[0].state == {"ping": "Online", "associations": expected}
     assert resources[1].state["associations"] == []
 
 
@@ -106,6 +115,12 @@ def test_collect_reads_nothing_more_where_no_instance_is_managed_or_no_associati
         stub.add_response("describe_instance_information", {"InstanceInformationList": [node]}, {"Filters": scoped})
         stub.add_response("list_associations", {"Associations": []})
         [resource] = CONTROL.collect(lambda service: ssm, Scope(ACCOUNT, REGION, ARN))
+        # the instance stopped or terminated since: AWS answers an id it does not list with InvalidInstanceId
+        stub.add_client_error("describe_instance_information", "InvalidInstanceId", expected_params={"Filters": scoped})
+        assert CONTROL.collect(lambda service: ssm, Scope(ACCOUNT, REGION, ARN)) == []
+        stub.add_client_error("describe_instance_information", "ThrottlingException")
+        with pytest.raises(ClientError):  # anything else is a failed read, never "no instance"
+            CONTROL.collect(lambda service: ssm, Scope(ACCOUNT, REGION))
         stub.assert_no_pending_responses()
     assert resource.state["associations"] == []
 
@@ -139,22 +154,25 @@ def test_the_emulator_lists_managed_nodes_and_refuses_what_aws_refuses(aws):
     ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)  # no profile: not managed
     nodes = ssm.describe_instance_information(Filters=NODE_FILTER)["InstanceInformationList"]
     assert [(n["InstanceId"], n["PingStatus"]) for n in nodes] == [(managed, "Online")]
-    ec2.stop_instances(InstanceIds=[managed])
-    [node] = ssm.describe_instance_information()["InstanceInformationList"]
-    assert node["PingStatus"] == "ConnectionLost"
+    ec2.stop_instances(InstanceIds=[managed])  # AWS lists no stopped node, and refuses it by id
+    assert ssm.describe_instance_information()["InstanceInformationList"] == []
     refusals = {
+        "InvalidInstanceId": lambda: ssm.describe_instance_information(
+            Filters=[{"Key": "InstanceIds", "Values": [managed]}]
+        ),
+        "NotImplemented": lambda: ssm.describe_instance_information(Filters=[{"Key": "IamRole", "Values": ["x"]}]),
         "InvalidFilterKey": lambda: ssm.describe_instance_information(Filters=[{"Key": "Color", "Values": ["x"]}]),
         "InvalidDocument": lambda: ssm.create_association(Name="No-Such-Document", InstanceId=managed),
         "InvalidParameters": lambda: ssm.create_association(
             Name=DOCUMENT, Targets=[{"Key": "InstanceIds", "Values": ["*"]}], Parameters={"action": ["reinstall"]}
         ),
         "AssociationDoesNotExist": lambda: ssm.describe_association(AssociationId="8dfe3659-4309-493a-8755-012345678"),
-        "InvalidInstanceId": lambda: ssm.describe_instance_associations_status(InstanceId="i-00000000000000000"),
+        "InvalidInstanceId ": lambda: ssm.describe_instance_associations_status(InstanceId="i-00000000000000000"),
     }
     for code, call in refusals.items():
         with pytest.raises(ClientError) as refused:
             call()
-        assert refused.value.response["Error"]["Code"] == code
+        assert refused.value.response["Error"]["Code"] == code.strip()
 
 
 def test_the_emulator_runs_an_association_on_its_tagged_targets(aws):
@@ -169,18 +187,19 @@ def test_the_emulator_runs_an_association_on_its_tagged_targets(aws):
     assert ssm.describe_instance_associations_status(InstanceId=other)["InstanceAssociationStatusInfos"] == []
     [listed] = ssm.list_associations(AssociationFilterList=[{"key": "Name", "value": DOCUMENT}])["Associations"]
     assert listed["AssociationId"] == created["AssociationId"] and "Parameters" not in listed
-    assert ssm.list_associations(AssociationFilterList=[{"key": "Name", "value": "AWS-RunShellScript"}])[
-        "Associations"
-    ] == []
+    assert (
+        ssm.list_associations(AssociationFilterList=[{"key": "Name", "value": "AWS-RunShellScript"}])["Associations"]
+        == []
+    )
 
 
 def mine(report):
-    return sorted(((o.resource_id, o.verdict.status) for o in report.outcomes if o.control.id == CONTROL.id))
+    return sorted((o.resource_id, o.verdict.status) for o in report.outcomes if o.control.id == CONTROL.id)
 
 
 def test_round_trip_none_then_configured_then_the_default_then_deleted(aws, account_id):
     """No association -> FAILED, no fix; configure from a parameter -> PASSED; the default configuration (metrics
-    only) -> FAILED; the association deleted -> FAILED; a stopped instance -> NOT_AVAILABLE."""
+    only) -> FAILED; the association deleted -> FAILED."""
     ssm = aws("ssm")
     instance = managed_instance(aws)
     arn = f"arn:aws:ec2:{REGION}:{account_id}:instance/{instance}"
@@ -192,17 +211,34 @@ def test_round_trip_none_then_configured_then_the_default_then_deleted(aws, acco
 
     ssm.put_parameter(Name=CONFIG, Type="String", Value='{"logs": {"logs_collected": {"files": {}}}}')
     created = ssm.create_association(
-        Name=DOCUMENT, AssociationName="cw-agent", Targets=[{"Key": "InstanceIds", "Values": ["*"]}], Parameters=CONFIGURE
+        Name=DOCUMENT,
+        AssociationName="cw-agent",
+        Targets=[{"Key": "InstanceIds", "Values": ["*"]}],
+        Parameters=CONFIGURE,
     )["AssociationDescription"]
     report = service.evaluate_event(load_event("cloudtrail/ssm-CreateAssociation.json"))
     assert mine(report) == [(arn, Status.PASSED)]
 
-    ssm.update_association(AssociationId=created["AssociationId"], Parameters={"optionalConfigurationSource": ["default"]})
+    ssm.update_association(
+        AssociationId=created["AssociationId"], Parameters={"optionalConfigurationSource": ["default"]}
+    )
     report = service.evaluate_event(load_event("cloudtrail/ssm-UpdateAssociation.json"))
     assert mine(report) == [(arn, Status.FAILED)]
     assert "source default" in next(o for o in report.outcomes if o.control.id == CONTROL.id).verdict.reason
 
     ssm.delete_association(AssociationId=created["AssociationId"])
-    aws("ec2").stop_instances(InstanceIds=[instance])
     report = service.evaluate_event(load_event("cloudtrail/ssm-DeleteAssociation.json"))
-    assert mine(report) == [(arn, Status.NOT_APPLICABLE)]
+    assert mine(report) == [(arn, Status.FAILED)]
+    assert f"No State Manager association of {DOCUMENT}" in findings_by_resource(aws)[(CONTROL.id, arn)]["Description"]
+
+
+def test_a_stopped_instance_is_no_longer_judged_and_the_sweep_archives_its_finding(aws, account_id, monkeypatch):
+    monkeypatch.setattr(engine, "ARCHIVE_GRACE", timedelta(0))  # the finding of a moment ago counts as old
+    instance = managed_instance(aws)
+    arn = f"arn:aws:ec2:{REGION}:{account_id}:instance/{instance}"
+    service = make_service(account_id)
+    assert mine(service.evaluate_event(sweep_event(account_id, REGION, [CONTROL.id]))) == [(arn, Status.FAILED)]
+    aws("ec2").stop_instances(InstanceIds=[instance])  # Systems Manager lists no stopped instance
+    report = service.evaluate_event(sweep_event(account_id, REGION, [CONTROL.id]))
+    assert mine(report) == [] and [o.resource_id for o in report.archived] == [arn]
+    assert findings_by_resource(aws)[(CONTROL.id, arn)]["RecordState"] == "ARCHIVED"

@@ -4,16 +4,19 @@ configuration in Parameter Store, and its last run on the instance succeeded.
 
 What it cannot see, said in each finding's terms: an instance Systems Manager does not manage (Security Hub SSM.1
 and the Config rule ec2-instance-managed-by-systems-manager report those) is not judged, since nothing in the API
-shows what runs inside it; a managed instance whose SSM Agent is not Online is NOT_AVAILABLE; an agent installed and
-configured by user data, an AMI or other tooling is invisible, so such an instance fails until an association
-manages the agent; what the configuration's `logs` section collects is not read (that would need ssm:GetParameter,
-a read of any parameter's value, which the service's roles do not get).
+shows what runs inside it; nor is a stopped one, which Systems Manager does not list; a running managed instance
+whose SSM Agent is not Online is NOT_AVAILABLE; an agent installed and configured by user data, an AMI or other
+tooling is invisible, so such an instance fails until an association manages the agent; what the configuration's
+`logs` section collects is not read (that would need ssm:GetParameter, a read of any parameter's value, which the
+service's roles do not get).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from logbaseline.aws import Clients, partition
 from logbaseline.controls.base import SEC04_BP01, CloudTrailTrigger, Control
@@ -22,6 +25,7 @@ from logbaseline.models import Resource, Scope, Severity, Verdict, failed, not_a
 DOCUMENT = "AmazonCloudWatch-ManageAgent"
 CONFIGURE = ("configure", "configure (append)")  # the actions that load a configuration (the document's default)
 PARAMETER_STORE = "ssm"  # optionalConfigurationSource; "default" loads the agent's default: metrics, no logs
+NOT_MANAGED = "InvalidInstanceId"  # DescribeInstanceInformation lists no stopped, terminated or unmanaged instance
 
 
 def instance_arn(scope: Scope) -> str:
@@ -45,7 +49,12 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
     if scope.resource_id:
         filters.append({"Key": "InstanceIds", "Values": [scope.resource_id.rsplit("/", 1)[-1]]})
     pages = ssm.get_paginator("describe_instance_information").paginate(Filters=filters)
-    nodes = [node for page in pages for node in page["InstanceInformationList"]]
+    try:
+        nodes = [node for page in pages for node in page["InstanceInformationList"]]
+    except ClientError as error:  # the instance named is stopped, terminated or no longer managed
+        if not scope.resource_id or error.response["Error"]["Code"] != NOT_MANAGED:
+            raise
+        nodes = []
     if not nodes:
         return []  # no managed instance: nothing to judge, and no further read
     listed = ssm.get_paginator("list_associations").paginate(AssociationFilterList=[{"key": "Name", "value": DOCUMENT}])
@@ -69,7 +78,7 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
                 for info in page["InstanceAssociationStatusInfos"]
                 if info["AssociationId"] in configurations
             ]
-        state = {"ping": node["PingStatus"], "platform": node.get("PlatformName", ""), "associations": applied}
+        state = {"ping": node["PingStatus"], "associations": applied}
         arn = instance_arn(Scope(scope.account_id, scope.region, node["InstanceId"]))
         resources.append(Resource(scope.account_id, scope.region, arn, state))
     return resources
@@ -87,8 +96,8 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     state, instance = resource.state, resource.resource_id.rsplit("/", 1)[-1]
     if state["ping"] != "Online":
         return not_applicable(
-            f"the SSM Agent of {instance} is {state['ping']} (a stopped instance, or an agent that stopped "
-            "reporting): what it ships cannot be seen until it reports again"
+            f"the SSM Agent of {instance} is {state['ping']} (it stopped reporting, or the instance is stopping): "
+            "what the instance ships cannot be seen until it reports again"
         )
     shipping = [a for a in state["associations"] if _ships(a)]
     succeeded = [a for a in shipping if a["status"] == "Success"]

@@ -3,16 +3,19 @@ DescribeInstanceInformation, CreateAssociation, ListAssociations, DescribeAssoci
 DeleteAssociation or DescribeInstanceAssociationsStatus.
 
 Shaped by botocore's `ssm` model (JSON 1.1). What the emulator decides, since no API registers an EC2 instance:
-- an EC2 instance of moto's with an IAM instance profile is a managed node (the SSM Agent of AWS's AMIs registers
-  it), `Online` while running, `ConnectionLost` while stopped; terminated ones are gone;
+- a running EC2 instance of moto's with an IAM instance profile is a managed node (the SSM Agent of AWS's AMIs
+  registers it), always `Online`; DescribeInstanceInformation does not return stopped or terminated nodes (the API
+  reference), and a node it is asked for by id that it does not return is InvalidInstanceId, as AWS answers an id
+  "that isn't valid or a node that you don't own";
 - an association runs when it is created or updated and, for a node that becomes its target later, when first asked
-  about (State Manager applies it to new targets); its schedule's reruns are not modelled. A run on a node that is
-  not Online stays `Pending`. AmazonCloudWatch-ManageAgent's `configure` from Parameter Store fails
-  (`Failed`, as `amazon-cloudwatch-agent-ctl -c ssm:<name>` does) when the parameter does not exist in the node's
-  account and region; every other run succeeds (the CloudWatch agent is taken as installed).
+  about (State Manager applies it to new targets); its schedule's reruns are not modelled.
+  AmazonCloudWatch-ManageAgent's `configure` from Parameter Store fails (`Failed`, as
+  `amazon-cloudwatch-agent-ctl -c ssm:<name>` does) when the parameter does not exist in the node's account and
+  region; every other run succeeds (the CloudWatch agent is taken as installed).
 Refused as AWS refuses: an unknown document (InvalidDocument), parameters the document does not declare or values
 outside its allowed values (InvalidParameters), an association that does not exist (AssociationDoesNotExist), a node
-that is not managed (InvalidInstanceId), a filter key DescribeInstanceInformation does not know (InvalidFilterKey).
+that is not managed (InvalidInstanceId), a filter key DescribeInstanceInformation does not know (InvalidFilterKey);
+a key AWS knows that the emulator does not model is refused as not emulated, never ignored.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ OPERATIONS = (
     "DeleteAssociation",
     "DescribeInstanceAssociationsStatus",
 )
-NODE_FILTERS = ("InstanceIds", "ResourceType", "PingStatus", "PlatformTypes")
+NODE_FILTERS = ("InstanceIds", "ResourceType", "PingStatus", "PlatformTypes")  # modelled; tag:<key> too
+UNMODELLED_FILTERS = ("AgentVersion", "ActivationIds", "IamRole", "AssociationStatus", "tag-key")
 PAGE = 50
 
 
@@ -67,13 +71,12 @@ def _nodes(account: str, region: str) -> dict[str, dict[str, Any]]:
     backend = ec2_backends[account][region]
     nodes = {}
     for instance in backend.all_instances():
-        state = instance._state.name
-        if state not in ("running", "stopped") or instance.id not in backend.iam_instance_profile_associations:
+        if instance._state.name != "running" or instance.id not in backend.iam_instance_profile_associations:
             continue
         windows = (instance.platform or "").lower() == "windows"
         nodes[instance.id] = {
             "InstanceId": instance.id,
-            "PingStatus": "Online" if state == "running" else "ConnectionLost",
+            "PingStatus": "Online",
             "LastPingDateTime": time.time(),
             "AgentVersion": "3.3.1142.0",
             "PlatformType": "Windows" if windows else "Linux",
@@ -150,8 +153,14 @@ class Associations:
     def _describe_nodes(self, account: str, region: str, request: dict[str, Any]) -> list[dict[str, Any]]:
         nodes = list(_nodes(account, region).values())
         for wanted in request.get("Filters") or []:
+            if wanted["Key"] in UNMODELLED_FILTERS:
+                raise AssociationError("NotImplemented", f"The filter key {wanted['Key']} is not emulated.")
             if wanted["Key"] not in NODE_FILTERS and not wanted["Key"].startswith("tag:"):
                 raise AssociationError("InvalidFilterKey", f"The filter key {wanted['Key']} is not valid.")
+            if wanted["Key"] == "InstanceIds":
+                unknown = sorted(set(wanted["Values"]) - {n["InstanceId"] for n in nodes})
+                if unknown:
+                    raise AssociationError("InvalidInstanceId", f"Instances {unknown} are not managed nodes.")
             field = {"InstanceIds": "InstanceId", "PlatformTypes": "PlatformType"}.get(wanted["Key"], wanted["Key"])
             if wanted["Key"].startswith("tag:"):
                 nodes = [n for n in nodes if n["tags"].get(wanted["Key"][4:]) in wanted["Values"]]
@@ -209,7 +218,7 @@ class Associations:
             if not _targets(association["Targets"], node):
                 continue
             key = (account, association["AssociationId"], node["InstanceId"])
-            if key not in self._runs or self._runs[key]["Status"] == "Pending":
+            if key not in self._runs:
                 self._runs[key] = _run(account, region, association, node)
             infos.append(dict(self._runs[key]))
         return infos
@@ -243,9 +252,7 @@ def _summary(association: dict[str, Any]) -> dict[str, Any]:
 def _run(account: str, region: str, association: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     parameters = {k: v[0] if v else "" for k, v in association["Parameters"].items()}
     status, detail, error = "Success", "Success", ""
-    if node["PingStatus"] != "Online":
-        status, detail = "Pending", "Pending"
-    elif (
+    if (
         association["Name"] == CLOUDWATCH_AGENT
         and parameters.get("action", "configure").startswith("configure")
         and parameters.get("optionalConfigurationSource", "ssm") == "ssm"
