@@ -156,23 +156,26 @@ def test_the_emulator_lists_managed_nodes_and_refuses_what_aws_refuses(aws):
     assert [(n["InstanceId"], n["PingStatus"]) for n in nodes] == [(managed, "Online")]
     ec2.stop_instances(InstanceIds=[managed])  # AWS lists no stopped node, and refuses it by id
     assert ssm.describe_instance_information()["InstanceInformationList"] == []
-    refusals = {
-        "InvalidInstanceId": lambda: ssm.describe_instance_information(
-            Filters=[{"Key": "InstanceIds", "Values": [managed]}]
-        ),
-        "NotImplemented": lambda: ssm.describe_instance_information(Filters=[{"Key": "IamRole", "Values": ["x"]}]),
-        "InvalidFilterKey": lambda: ssm.describe_instance_information(Filters=[{"Key": "Color", "Values": ["x"]}]),
-        "InvalidDocument": lambda: ssm.create_association(Name="No-Such-Document", InstanceId=managed),
-        "InvalidParameters": lambda: ssm.create_association(
-            Name=DOCUMENT, Targets=[{"Key": "InstanceIds", "Values": ["*"]}], Parameters={"action": ["reinstall"]}
-        ),
-        "AssociationDoesNotExist": lambda: ssm.describe_association(AssociationId="8dfe3659-4309-493a-8755-012345678"),
-        "InvalidInstanceId ": lambda: ssm.describe_instance_associations_status(InstanceId="i-00000000000000000"),
-    }
-    for code, call in refusals.items():
+    every, groups = [{"Key": "InstanceIds", "Values": ["*"]}], [{"Key": "resource-groups:Name", "Values": ["web"]}]
+    nodes, unknown = ssm.describe_instance_information, "8dfe3659-4309-493a-8755-0123456789ab"
+    create = ssm.create_association
+    refusals = [
+        ("InvalidInstanceId", nodes, {"Filters": [{"Key": "InstanceIds", "Values": [managed]}]}),
+        ("InvalidFilterKey", nodes, {"Filters": [{"Key": "Color", "Values": ["x"]}]}),
+        ("InvalidDocument", create, {"Name": "No-Such-Document", "InstanceId": managed}),
+        ("InvalidParameters", create, {"Name": DOCUMENT, "Targets": every, "Parameters": {"mode": ["x"]}}),
+        ("AssociationDoesNotExist", ssm.describe_association, {"AssociationId": unknown}),
+        ("AssociationDoesNotExist", ssm.delete_association, {"AssociationId": unknown}),
+        ("InvalidInstanceId", ssm.describe_instance_associations_status, {"InstanceId": "i-00000000000000000"}),
+        # what AWS has and the emulator does not model is refused loudly, never ignored
+        ("NotImplemented", nodes, {"Filters": [{"Key": "IamRole", "Values": ["x"]}]}),
+        ("NotImplemented", ssm.list_associations, {"AssociationFilterList": [{"key": "InstanceId", "value": managed}]}),
+        ("NotImplemented", create, {"Name": DOCUMENT, "Targets": groups}),
+    ]  # fmt: skip
+    for code, call, request in refusals:
         with pytest.raises(ClientError) as refused:
-            call()
-        assert refused.value.response["Error"]["Code"] == code.strip()
+            call(**request)
+        assert refused.value.response["Error"]["Code"] == code, (code, request)
 
 
 def test_the_emulator_runs_an_association_on_its_tagged_targets(aws):

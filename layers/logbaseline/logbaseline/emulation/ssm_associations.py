@@ -15,7 +15,8 @@ Shaped by botocore's `ssm` model (JSON 1.1). What the emulator decides, since no
 Refused as AWS refuses: an unknown document (InvalidDocument), parameters the document does not declare or values
 outside its allowed values (InvalidParameters), an association that does not exist (AssociationDoesNotExist), a node
 that is not managed (InvalidInstanceId), a filter key DescribeInstanceInformation does not know (InvalidFilterKey);
-a key AWS knows that the emulator does not model is refused as not emulated, never ignored.
+a filter key AWS knows that the emulator does not model, or a resource-group target, is refused as not emulated,
+never ignored. An association made with the older InstanceId is kept with an InstanceIds target.
 """
 
 from __future__ import annotations
@@ -137,7 +138,11 @@ class Associations:
             if operation == "CreateAssociation":
                 return {"AssociationDescription": self._create(account, region, mine, request)}
             if operation == "ListAssociations":
-                return _page([_summary(a) for a in mine.values() if _matches(a, request)], request, "Associations")
+                wanted = request.get("AssociationFilterList") or []
+                for key in {w["key"] for w in wanted} - {"Name", "AssociationId", "AssociationName"}:
+                    raise AssociationError("NotImplemented", f"The association filter {key} is not emulated.")
+                listed = [_summary(a) for a in mine.values() if all(a.get(w["key"]) == w["value"] for w in wanted)]
+                return _page(listed, request, "Associations")
             if operation == "DescribeInstanceAssociationsStatus":
                 return _page(self._statuses(account, region, mine, request), request, "InstanceAssociationStatusInfos")
             association = mine.get(str(request.get("AssociationId")))
@@ -178,6 +183,8 @@ class Associations:
         )
         if not targets:
             raise AssociationError("InvalidTarget", "Targets or InstanceId must be given.")
+        if any(t.get("Key", "").startswith("resource-groups:") for t in targets):
+            raise AssociationError("NotImplemented", "Resource group targets are not emulated.")
         association_id = str(uuid.uuid4())
         now = time.time()
         mine[association_id] = {
@@ -233,19 +240,11 @@ def _check_parameters(name: str, parameters: dict[str, list[str]]) -> None:
             raise AssociationError("InvalidParameters", f"Parameter {key}={values} is not valid for {name}.")
 
 
-def _matches(association: dict[str, Any], request: dict[str, Any]) -> bool:
-    fields = {"Name": "Name", "AssociationId": "AssociationId", "AssociationName": "AssociationName"}
-    for wanted in request.get("AssociationFilterList") or []:
-        field = fields.get(wanted["key"])
-        if field is not None and association.get(field) != wanted["value"]:
-            return False
-    return True
-
-
 def _summary(association: dict[str, Any]) -> dict[str, Any]:
     keys = ("Name", "AssociationId", "AssociationVersion", "DocumentVersion", "Targets", "Overview")
     summary = {k: association[k] for k in keys}
-    summary.update({k: association[k] for k in ("AssociationName", "ScheduleExpression") if association.get(k)})
+    optional = ("AssociationName", "ScheduleExpression", "LastExecutionDate")
+    summary.update({k: association[k] for k in optional if association.get(k)})
     return summary
 
 
