@@ -125,6 +125,27 @@ def test_collect_reads_nothing_more_where_no_instance_is_managed_or_no_associati
     assert resource.state["associations"] == []
 
 
+def test_an_association_deleted_between_the_listing_and_its_description_is_left_out():
+    ssm = client()
+    node = {"InstanceId": INSTANCE, "PingStatus": "Online", "ResourceType": "EC2Instance"}
+    listed = [{"Name": DOCUMENT, "AssociationId": "gone"}, {"Name": DOCUMENT, "AssociationId": "kept"}]
+    described = {"Name": DOCUMENT, "AssociationId": "kept", "Parameters": {"optionalConfigurationSource": ["default"]}}
+    info = {"AssociationId": "kept", "Status": "Success", "DetailedStatus": "Success"}
+    with Stubber(ssm) as stub:
+        stub.add_response("describe_instance_information", {"InstanceInformationList": [node]})
+        stub.add_response("list_associations", {"Associations": listed})
+        stub.add_client_error(
+            "describe_association", "AssociationDoesNotExist", expected_params={"AssociationId": "gone"}
+        )
+        stub.add_response("describe_association", {"AssociationDescription": described}, {"AssociationId": "kept"})
+        stub.add_response("describe_instance_associations_status", {"InstanceAssociationStatusInfos": [info]})
+        [resource] = CONTROL.collect(lambda service: ssm, Scope(ACCOUNT, REGION))
+        stub.assert_no_pending_responses()
+    [applied] = resource.state["associations"]
+    assert (applied["name"], applied["source"], applied["location"]) == ("kept", "default", "")
+    assert CONTROL.evaluate(resource, {}).status is Status.FAILED
+
+
 # --- the emulator's managed nodes and associations, and round trips -------------------------
 
 

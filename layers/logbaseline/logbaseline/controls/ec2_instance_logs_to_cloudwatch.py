@@ -6,9 +6,10 @@ What it cannot see, said in each finding's terms: an instance Systems Manager do
 and the Config rule ec2-instance-managed-by-systems-manager report those) is not judged, since nothing in the API
 shows what runs inside it; nor is a stopped one, which Systems Manager does not list; a running managed instance
 whose SSM Agent is not Online is NOT_AVAILABLE; an agent installed and configured by user data, an AMI or other
-tooling is invisible, so such an instance fails until an association manages the agent; what the configuration's
-`logs` section collects is not read (that would need ssm:GetParameter, a read of any parameter's value, which the
-service's roles do not get).
+tooling is invisible, so such an instance fails until an association manages the agent (Inventory's
+AWS:Application would show the agent installed, not what it ships, so it is not read); what the configuration's
+`logs` section collects is not read either: that needs ssm:GetParameter on the team's parameters, whose values may
+hold secrets, and the service's roles read no parameter's value.
 """
 
 from __future__ import annotations
@@ -43,6 +44,21 @@ def _configuration(description: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def _configurations(ssm: Any) -> dict[str, dict[str, str]]:
+    """The region's associations of the document, by id: ListAssociations does not answer their parameters."""
+    configurations = {}
+    listed = ssm.get_paginator("list_associations").paginate(AssociationFilterList=[{"key": "Name", "value": DOCUMENT}])
+    for summary in (summary for page in listed for summary in page["Associations"]):
+        try:
+            described = ssm.describe_association(AssociationId=summary["AssociationId"])["AssociationDescription"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "AssociationDoesNotExist":
+                raise
+            continue  # deleted since the listing
+        configurations[summary["AssociationId"]] = _configuration(described)
+    return configurations
+
+
 def collect(clients: Clients, scope: Scope) -> list[Resource]:
     ssm = clients("ssm")
     filters = [{"Key": "ResourceType", "Values": ["EC2Instance"]}]
@@ -57,27 +73,16 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
         nodes = []
     if not nodes:
         return []  # no managed instance: nothing to judge, and no further read
-    listed = ssm.get_paginator("list_associations").paginate(AssociationFilterList=[{"key": "Name", "value": DOCUMENT}])
-    configurations = {
-        summary["AssociationId"]: _configuration(
-            ssm.describe_association(AssociationId=summary["AssociationId"])["AssociationDescription"]
-        )
-        for page in listed
-        for summary in page["Associations"]
-    }
+    configurations = _configurations(ssm)
     resources = []
     for node in nodes:
         applied = []
         if configurations and node["PingStatus"] == "Online":  # a status read per instance only when it can tell
-            statuses = ssm.get_paginator("describe_instance_associations_status").paginate(
-                InstanceId=node["InstanceId"]
-            )
-            applied = [
-                {**configurations[info["AssociationId"]], "status": info["Status"], "detail": info["DetailedStatus"]}
-                for page in statuses
-                for info in page["InstanceAssociationStatusInfos"]
-                if info["AssociationId"] in configurations
-            ]
+            pages = ssm.get_paginator("describe_instance_associations_status").paginate(InstanceId=node["InstanceId"])
+            for info in (info for page in pages for info in page["InstanceAssociationStatusInfos"]):
+                if info["AssociationId"] in configurations:
+                    status = {"status": info["Status"], "detail": info.get("DetailedStatus") or info["Status"]}
+                    applied.append({**configurations[info["AssociationId"]], **status})
         state = {"ping": node["PingStatus"], "associations": applied}
         arn = instance_arn(Scope(scope.account_id, scope.region, node["InstanceId"]))
         resources.append(Resource(scope.account_id, scope.region, arn, state))
@@ -85,11 +90,8 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
 
 
 def _ships(association: Mapping[str, str]) -> bool:
-    return (
-        association["action"] in CONFIGURE
-        and association["source"] == PARAMETER_STORE
-        and bool(association["location"])
-    )
+    action, source, location = association["action"], association["source"], association["location"]
+    return action in CONFIGURE and source == PARAMETER_STORE and bool(location)
 
 
 def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
@@ -114,7 +116,7 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
         names = ", ".join(f"{a['name']} (action {a['action']}, source {a['source']})" for a in state["associations"])
         return failed(
             f"{instance}'s {DOCUMENT} associations load no log configuration: {names} (the agent's default "
-            "configuration collects metrics, not logs)"
+            "configuration collects metrics, not logs; start, stop and status load none)"
         )
     return failed(
         f"no State Manager association of {DOCUMENT} configures the CloudWatch agent on {instance}: its operating-"
