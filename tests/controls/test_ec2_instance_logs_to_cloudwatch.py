@@ -188,6 +188,7 @@ def test_the_emulator_lists_managed_nodes_and_refuses_what_aws_refuses(aws):
         ("AssociationDoesNotExist", ssm.describe_association, {"AssociationId": unknown}),
         ("AssociationDoesNotExist", ssm.delete_association, {"AssociationId": unknown}),
         ("InvalidInstanceId", ssm.describe_instance_associations_status, {"InstanceId": "i-00000000000000000"}),
+        ("InvalidNextToken", ssm.list_associations, {"NextToken": "not-a-token"}),
         # what AWS has and the emulator does not model is refused loudly, never ignored
         ("NotImplemented", nodes, {"Filters": [{"Key": "IamRole", "Values": ["x"]}]}),
         ("NotImplemented", ssm.list_associations, {"AssociationFilterList": [{"key": "InstanceId", "value": managed}]}),

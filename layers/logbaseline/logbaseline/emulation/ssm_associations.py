@@ -109,7 +109,10 @@ def _targets(targets: list[dict[str, Any]], node: dict[str, Any]) -> bool:
 
 
 def _page(items: list[dict[str, Any]], request: dict[str, Any], key: str) -> dict[str, Any]:
-    start = int(request.get("NextToken") or 0)
+    token = str(request.get("NextToken") or "0")
+    if not token.isdigit():
+        raise AssociationError("InvalidNextToken", "The specified token is not valid.")
+    start = int(token)
     size = int(request.get("MaxResults") or PAGE)
     answer: dict[str, Any] = {key: items[start : start + size]}
     if start + size < len(items):
