@@ -85,7 +85,7 @@ def _nodes(account: str, region: str) -> dict[str, dict[str, Any]]:
             "ResourceType": "EC2Instance",
             "IPAddress": instance.private_ip,
             "ComputerName": f"ip-{instance.private_ip.replace('.', '-')}.ec2.internal",
-            "tags": {t["key"]: t["value"] for t in instance.get_tags()},
+            "tags": {t["key"]: t["value"] for t in instance.tag_set},
         }
     return nodes
 
