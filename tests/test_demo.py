@@ -55,6 +55,7 @@ LEFT_TO_A_PERSON = {
     "ecs_task_definition_log_configuration",  # no fix
     "dms_replication_task_logging_enabled",  # no fix
     "codebuild_s3_logs_encrypted",  # no fix
+    "ec2_instance_logs_to_cloudwatch",  # no fix: software on instances is for a person
 }
 
 

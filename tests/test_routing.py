@@ -375,6 +375,10 @@ EXPECTED = {
                      "config/AWS-DMS-ReplicationTask.json"], {(DMS, REPLICATION_TASK)}),
     **dict.fromkeys(["cloudtrail/ec2-CreateClientVpnEndpoint.json", "cloudtrail/ec2-ModifyClientVpnEndpoint.json",
                      "config/AWS-EC2-ClientVpnEndpoint.json"], {(CLIENT_VPN, "cvpn-endpoint-0a1b2c3d4e5f67890")}),
+    # EC2 instances' operating-system logs: an association names no instance, so the region is judged again
+    **dict.fromkeys(["cloudtrail/ssm-CreateAssociation.json", "cloudtrail/ssm-CreateAssociationBatch.json",
+                     "cloudtrail/ssm-UpdateAssociation.json", "cloudtrail/ssm-DeleteAssociation.json"],
+                    {("ec2_instance_logs_to_cloudwatch", None)}),
 }  # fmt: skip
 
 

@@ -332,6 +332,7 @@ def seed_gaps(clients: Clients) -> SeededAccount:
         WindowsConfiguration={"ActiveDirectoryId": "d-90670a1b2c", "ThroughputCapacity": 32},
     )["FileSystem"]["FileSystemId"]
     seed_build_and_migration_gaps(clients, account)
+    seed_instance_log_agent(clients, subnets[0]["SubnetId"])
     return SeededAccount(
         renames={
             SAMPLE_VPC: vpc_id,
@@ -372,6 +373,24 @@ def seed_gaps(clients: Clients) -> SeededAccount:
             "LOGBASELINE_TRAIL_BUCKET_OBJECT_LOCK": "GOVERNANCE",
         },
     )
+
+
+def seed_instance_log_agent(clients: Clients, subnet: str) -> str:
+    """An instance Systems Manager manages (it has an instance profile: emulation/ssm_associations.py) whose
+    CloudWatch agent runs the default configuration, as Quick Setup applies it: metrics, no logs. Returns its id."""
+    clients("iam").create_instance_profile(InstanceProfileName="orders-ssm-managed")
+    ec2 = clients("ec2")
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    [instance] = ec2.run_instances(
+        ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnet, IamInstanceProfile={"Name": "orders-ssm-managed"}
+    )["Instances"]
+    clients("ssm").create_association(
+        Name="AmazonCloudWatch-ManageAgent",
+        AssociationName="cloudwatch-agent-default",
+        Targets=[{"Key": "InstanceIds", "Values": [instance["InstanceId"]]}],
+        Parameters={"action": ["configure"], "optionalConfigurationSource": ["default"]},
+    )
+    return instance["InstanceId"]
 
 
 def seed_kafka_connector(clients: Clients, account: str) -> str:

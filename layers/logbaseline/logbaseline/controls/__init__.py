@@ -72,6 +72,8 @@ REGISTRY: dict[str, str] = {
     "dms_replication_task_logging_enabled": "logbaseline.controls.dms_replication_task_logging_enabled",
     "ec2_client_vpn_connection_logging_enabled": "logbaseline.controls.ec2_client_vpn_connection_logging_enabled",
     "codebuild_s3_logs_encrypted": "logbaseline.controls.codebuild_s3_logs_encrypted",
+    # Logs the practice names beyond the anchors
+    "ec2_instance_logs_to_cloudwatch": "logbaseline.controls.ec2_instance_logs_to_cloudwatch",
 }
 
 

@@ -8,7 +8,8 @@ Every request to the emulator passes here (a WSGI middleware around moto's serve
   tests and the demo deliver), CloudTrail Lake's event data stores by emulation/lake.py, Amazon Security Lake's
   data lakes and log sources by emulation/securitylake.py, Redshift Serverless's namespaces by
   emulation/redshift_serverless.py, MSK Connect's connectors by emulation/kafkaconnect.py, Systems Manager's
-  Automation logging settings by emulation/ssm_settings.py, and Amazon Connect's instance attributes by
+  Automation logging settings by emulation/ssm_settings.py, its managed nodes and State Manager associations by
+  emulation/ssm_associations.py, and Amazon Connect's instance attributes by
   emulation/connect_attributes.py, EC2's DescribeClientVpnEndpoints (which moto lacks) as for an account without
   endpoints; everything else goes on to moto (whose DataSync ARNs emulation/datasync_arns.py
   files under the caller's account, as AWS does).
@@ -36,6 +37,8 @@ from logbaseline.emulation.redshift_serverless import Namespaces, ServerlessErro
 from logbaseline.emulation.securityhub import Hubs, SecurityHubError
 from logbaseline.emulation.securitylake import OPERATIONS as SECURITY_LAKE_OPERATIONS
 from logbaseline.emulation.securitylake import DataLakes, SecurityLakeError
+from logbaseline.emulation.ssm_associations import OPERATIONS as SSM_ASSOCIATION_OPERATIONS
+from logbaseline.emulation.ssm_associations import AssociationError, Associations
 from logbaseline.emulation.ssm_settings import OPERATIONS as SSM_SETTING_OPERATIONS
 from logbaseline.emulation.ssm_settings import ServiceSettings, SettingError
 from logbaseline.emulation.trail_digests import ListPublicKeysError, SigningKeys
@@ -64,6 +67,7 @@ class Gateway:
         self.namespaces = Namespaces()  # Redshift Serverless's namespaces (emulation/redshift_serverless.py)
         self.connectors = kafkaconnect.Connectors()  # MSK Connect's connectors (emulation/kafkaconnect.py)
         self.ssm_settings = ServiceSettings()  # Systems Manager's account settings (emulation/ssm_settings.py)
+        self.ssm_associations = Associations()  # managed nodes and State Manager (emulation/ssm_associations.py)
         self.connect_attributes = InstanceAttributes()  # Amazon Connect's (emulation/connect_attributes.py)
         self.calls: Counter[tuple[str, str]] = Counter()  # (service, operation)
         self.throttled: Counter[tuple[str, str]] = Counter()
@@ -82,6 +86,7 @@ class Gateway:
             self.namespaces.reset()
             self.connectors.reset()
             self.ssm_settings.reset()
+            self.ssm_associations.reset()
             self.connect_attributes.reset()
             self._quotas = Pacer(clock=self.clock)  # full buckets, on the clock in use
             self.calls.clear()
@@ -123,6 +128,8 @@ class Gateway:
                 return self._connect(account_id, region, *kafkaconnect.operation(method, path), body, start_response)
             if service == "ssm" and operation in SSM_SETTING_OPERATIONS:
                 return self._ssm_setting(account_id, region, operation, body, start_response)
+            if service == "ssm" and operation in SSM_ASSOCIATION_OPERATIONS:
+                return self._ssm_association(account_id, region, operation, body, start_response)
             if service == "connect" and CONNECT_ATTRIBUTE_PATH.match(path):
                 return self._connect_attribute(account_id, region, method, path, body, start_response)
             if service == "ec2" and operation == "DescribeClientVpnEndpoints":
@@ -247,6 +254,15 @@ class Gateway:
         try:
             answer = self.ssm_settings.answer(account_id, region, operation, json.loads(body or b"{}"))
         except SettingError as error:
+            return _respond(start_response, 400, {"__type": error.code, "message": error.message}, error.code)
+        return _respond(start_response, 200, answer)
+
+    def _ssm_association(
+        self, account_id: str, region: str, operation: str, body: bytes, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        try:
+            answer = self.ssm_associations.answer(account_id, region, operation, json.loads(body or b"{}"))
+        except AssociationError as error:
             return _respond(start_response, 400, {"__type": error.code, "message": error.message}, error.code)
         return _respond(start_response, 200, answer)
 

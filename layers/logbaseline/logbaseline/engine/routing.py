@@ -54,6 +54,7 @@ TAMPER_EVENTS = frozenset(
         "DeleteAwsLogSource",  # Security Lake stops collecting a source
         "DeleteDataLake",  # Security Lake stops collecting in a region
         "UpdateDataLake",  # can shorten the lake's expiration (deleting data)
+        "UpdateAssociation",  # can stop the CloudWatch agent on instances, or load its default configuration (no logs)
     }
 )
 
