@@ -7,14 +7,14 @@ account is never judged here, and no GetBucketLocation is needed. A trail of ano
 organization trail) is not in this account's DescribeTrails: the bucket policy that lets CloudTrail
 deliver for it names it, and makes the bucket a trail bucket here (`other_accounts_trails`).
 
-Log sources are read in the scope's region: its trails (shadow copies included, so every
-multi-region and organization trail counts), VPC flow logs to S3, WAF web ACL logs to S3 (the
-CLOUDFRONT web ACLs read in us-east-1 only), Classic and v2 load balancer logs, Route 53 Resolver
-query logs, Redshift audit logs, Network Firewall logs, MSK broker logs and CodeBuild build logs to S3, and
-the server access logs of its buckets (AWS requires the target of those, of load balancer, query and Redshift
-audit logs to be in the source's region). A single-region trail of another region, a CLOUDFRONT web ACL, a
-firewall, an MSK cluster or a CodeBuild project that delivers into another region's bucket is not seen there. CloudFront's standard logs are not read: their bucket may be in
-any region, and finding it would take every distribution's configuration in every region's scope.
+Log sources are read in the scope's region: its trails (shadow copies included, so every multi-region and
+organization trail counts), VPC flow logs to S3, WAF web ACL logs to S3 (the CLOUDFRONT web ACLs read in us-east-1
+only), Classic and v2 load balancer logs, Route 53 Resolver query logs, Redshift audit logs, Network Firewall logs,
+MSK broker logs and CodeBuild build logs to S3, and the server access logs of its buckets (AWS requires the target
+of those, of load balancer, query and Redshift audit logs to be in the source's region). A single-region trail of
+another region, a CLOUDFRONT web ACL, a firewall, an MSK cluster or a CodeBuild project that delivers into another
+region's bucket is not seen there. CloudFront's standard logs are not read: their bucket may be in any region, and
+finding it would take every distribution's configuration in every region's scope.
 """
 
 from __future__ import annotations
