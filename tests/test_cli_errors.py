@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 from logbaseline import demo
-from logbaseline.controls import REGISTRY
+from logbaseline.controls import REGISTRY, all_controls
+from logbaseline.engine.settings import Settings
 from logbaseline.errors import COULD_NOT_RUN_EXIT_CODE, FAIL_ON_EXIT_CODE, USAGE_EXIT_CODE
+from logbaseline.models import Scope
 
 MOTO_SIGNATURE_GAP = {
     "eks_control_plane_audit_logging_enabled",
@@ -28,6 +30,10 @@ MOTO_SIGNATURE_GAP = {
     "msk_broker_logging_enabled",  # ListClustersV2
     "connect_instance_logging_enabled",  # ListInstances
     "fis_experiment_logging_enabled",  # ListExperimentTemplates
+    # the log-bucket reader's ListClustersV2 (MSK broker-log buckets)
+    "s3_log_bucket_lifecycle_bounded",
+    "s3_bucket_server_access_logging_enabled",
+    "s3_log_bucket_not_public",
 }
 MOTO_GLOBAL_GAP = {"cloudfront_distribution_logging_enabled", "route53_query_logging_enabled"}
 PROGRAM = str(Path(sys.executable).with_name("logbaseline"))
@@ -219,6 +225,8 @@ def test_a_denied_read_is_an_error_row_and_the_scan_goes_on(home, denied_describ
     assert set(errors) == denied | MOTO_SIGNATURE_GAP | MOTO_GLOBAL_GAP
     judged = {r["control_id"] for r in rows if r["status"] != "ERROR"}
     unseeded = set(demo.NOT_SEEDED)  # the emulator can hold none of their resources: no rows
+    defaults, scope = Settings.from_env({}), Scope(rows[0]["account_id"], rows[0]["region"])
+    unseeded |= {c.id for c in all_controls() if c.inapplicable and c.inapplicable(scope, defaults.params(c))}
     assert judged == set(REGISTRY) - set(errors) - unseeded, "every other control has its rows"
     assert len(judged) == len(REGISTRY) - len(denied) - len(MOTO_SIGNATURE_GAP) - len(MOTO_GLOBAL_GAP) - len(unseeded)
     # The same scan as a table, and --fail-on ERROR for a pipeline that must not miss it.
