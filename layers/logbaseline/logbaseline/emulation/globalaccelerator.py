@@ -74,7 +74,9 @@ class Accelerators:
                 return _page([a["summary"] for a in accelerators.values() if a["kind"] == kind], request)
             found = accelerators.get(str(request.get("AcceleratorArn", "")))
             if found is None or found["kind"] != kind:
-                raise AcceleratorError("AcceleratorNotFoundException", "The accelerator that you specified doesn't exist.")
+                raise AcceleratorError(
+                    "AcceleratorNotFoundException", "The accelerator that you specified doesn't exist."
+                )
             if action == "update":
                 found["attributes"] = _updated(found["attributes"], request)
             return {"AcceleratorAttributes": dict(found["attributes"])}
