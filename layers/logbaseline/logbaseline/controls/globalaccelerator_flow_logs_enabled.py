@@ -80,9 +80,9 @@ CONTROL = Control(
     title="Global Accelerator accelerators send flow logs to S3",
     description=(
         "A Global Accelerator accelerator, standard or custom routing, has flow logs on (FlowLogsEnabled, with "
-        "its S3 bucket). Accelerators are global and their API is served in us-west-2: they are read and judged "
-        "there only, once per account, and not judged when us-west-2 is not among the covered regions. The "
-        "bucket is judged by the log-bucket controls."
+        "its S3 bucket). Accelerators are global and their API is served in us-west-2, where CloudTrail records "
+        "its calls and EventBridge delivers them: they are read and judged there only, once per account, and not "
+        "judged when us-west-2 is not among the covered regions. The bucket is judged by the log-bucket controls."
     ),
     severity=Severity.MEDIUM,
     resource_type="Other",
