@@ -285,6 +285,11 @@ SCOPED_READS = {  # reads granted on resources of a kind, not on "*"
     "customer-script-log-destination",
     "datasync:DescribeTask": "arn:aws:datasync:eu-west-1:{account}:task/task-0a1b2c3d4e5f60718",
     "connect:DescribeInstanceAttribute": "arn:aws:connect:eu-west-1:{account}:instance/a1b2c3d4-5678-90ab-cdef",
+    # Global Accelerator: accelerators are global (no region in their ARN)
+    **{
+        f"globalaccelerator:{action}": "arn:aws:globalaccelerator::{account}:accelerator/1234abcd-abcd-1234-abcd"
+        for action in ("DescribeAcceleratorAttributes", "DescribeCustomRoutingAcceleratorAttributes")
+    },
 }
 
 

@@ -23,7 +23,13 @@ FALLBACK_ACTIONS = {"dynamodb:GetItem"}
 # The emulator's Security Hub answers GetFindings and BatchUpdateFindings: neither is excused as unreachable.
 # Elastic Beanstalk's option settings: moto holds no environment to read them of (demo.NOT_SEEDED); the control's
 # tests see it called, on botocore's Stubber.
-EMULATOR_UNREACHABLE: set[str] = {"elasticbeanstalk:DescribeConfigurationSettings"}
+# Global Accelerator's attributes: accelerators are judged in us-west-2, the demo holds none (demo.NOT_SEEDED),
+# so the sample events' accelerators are not found; the control's tests see both reads called on the emulator.
+EMULATOR_UNREACHABLE: set[str] = {
+    "elasticbeanstalk:DescribeConfigurationSettings",
+    "globalaccelerator:DescribeAcceleratorAttributes",
+    "globalaccelerator:DescribeCustomRoutingAcceleratorAttributes",
+}
 # Called only on a SUPPRESSED finding (who suppressed it), and only with an exemption register deployed (that
 # names OUs): the tests of each (tests/test_suppression.py, tests/test_register.py) see the functions call them.
 CALLED_ONLY_SOMETIMES = {"securityhub:GetFindingHistory", "s3:GetObject", "organizations:ListParents"}

@@ -35,6 +35,9 @@ S3_DATA_EVENTS, SECURITY_TRAIL = "cloudtrail_s3_data_events_recorded", "cloudtra
 # The account-level controls judging the multi-region trails' selectors and settings, as one trail change reaches them.
 ACCOUNT_TRAILS = {(S3_DATA_EVENTS, None), (SECURITY_TRAIL, None)}
 SECURITY_LAKE, OBJECT_LOCK = "securitylake_sources_enabled", "cloudtrail_bucket_object_lock"
+ACCELERATOR, ACCELERATOR_BUCKET = "globalaccelerator_flow_logs_enabled", "edge-flow-logs-123456789012"
+ORDERS_ACCELERATOR = "arn:aws:globalaccelerator::123456789012:accelerator/1234abcd-abcd-1234-abcd-1234abcdefgh"
+GAME_ACCELERATOR = "arn:aws:globalaccelerator::123456789012:accelerator/5678abcd-abcd-5678-abcd-5678abcdefgh"
 
 GROUP, VPC, TRAIL = "/aws/lambda/orders-api", "vpc-0a1b2c3d4e5f67890", "management-events"
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events"
@@ -379,6 +382,16 @@ EXPECTED = {
     **dict.fromkeys(["cloudtrail/ssm-CreateAssociation.json", "cloudtrail/ssm-CreateAssociationBatch.json",
                      "cloudtrail/ssm-UpdateAssociation.json", "cloudtrail/ssm-DeleteAssociation.json"],
                     {("ec2_instance_logs_to_cloudwatch", None)}),
+    # Global Accelerator (us-west-2): the accelerators, and the bucket their flow logs go to
+    **dict.fromkeys(["cloudtrail/globalaccelerator-CreateAccelerator.json",
+                     "config/AWS-GlobalAccelerator-Accelerator.json"], {(ACCELERATOR, ORDERS_ACCELERATOR)}),
+    "cloudtrail/globalaccelerator-UpdateAcceleratorAttributes.json": {
+        (ACCELERATOR, ORDERS_ACCELERATOR), (LIFECYCLE, ACCELERATOR_BUCKET), (ACCESS_LOGGING, ACCELERATOR_BUCKET),
+        (LOG_BUCKET_NOT_PUBLIC, ACCELERATOR_BUCKET),
+    },
+    **dict.fromkeys(["cloudtrail/globalaccelerator-CreateCustomRoutingAccelerator.json",
+                     "cloudtrail/globalaccelerator-UpdateCustomRoutingAcceleratorAttributes.json"],
+                    {(ACCELERATOR, GAME_ACCELERATOR)}),  # flow logs turned off: no bucket named
 }  # fmt: skip
 
 
@@ -417,7 +430,9 @@ def test_sample_event_is_matched_by_the_template_and_routed(name):
     assert matched(event), f"{name} is not matched by any EventBridge rule in template.yaml"
     targets = route(event)
     assert {(t.control.id, t.scope.resource_id) for t in targets} == EXPECTED[name]
-    assert all((t.scope.account_id, t.scope.region) == ("123456789012", "us-east-1") for t in targets)
+    region = "us-west-2" if "globalaccelerator" in name.lower() else "us-east-1"  # where its API is served
+    assert event["region"] == region
+    assert all((t.scope.account_id, t.scope.region) == ("123456789012", region) for t in targets)
 
 
 def test_failed_api_call_is_neither_matched_nor_routed():

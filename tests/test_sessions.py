@@ -158,6 +158,11 @@ def read_resource(action: str) -> str:
         "transfer:DescribeServer": f"arn:aws:transfer:{REGION}:{A}:server/s-2b4d6f8a0c2e4a6b8",
         "codebuild:BatchGetProjects": f"arn:aws:codebuild:{REGION}:{A}:project/orders-build",
         "elasticbeanstalk:DescribeConfigurationSettings": f"arn:aws:elasticbeanstalk:{REGION}:{A}:environment/o/web",
+        # accelerators are global: no region in their ARN
+        **{
+            f"globalaccelerator:{action}": f"arn:aws:globalaccelerator::{A}:accelerator/1234abcd"
+            for action in ("DescribeAcceleratorAttributes", "DescribeCustomRoutingAcceleratorAttributes")
+        },
     }
     if action in scoped:
         return scoped[action]

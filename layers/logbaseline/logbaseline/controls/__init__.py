@@ -74,6 +74,8 @@ REGISTRY: dict[str, str] = {
     "codebuild_s3_logs_encrypted": "logbaseline.controls.codebuild_s3_logs_encrypted",
     # Logs the practice names beyond the anchors
     "ec2_instance_logs_to_cloudwatch": "logbaseline.controls.ec2_instance_logs_to_cloudwatch",
+    # Other services' logs a team is asked about
+    "globalaccelerator_flow_logs_enabled": "logbaseline.controls.globalaccelerator_flow_logs_enabled",
 }
 
 

@@ -14,7 +14,9 @@ MSK broker logs and CodeBuild build logs to S3, and the server access logs of it
 of those, of load balancer, query and Redshift audit logs to be in the source's region). A single-region trail of
 another region, a CLOUDFRONT web ACL, a firewall, an MSK cluster or a CodeBuild project that delivers into another
 region's bucket is not seen there. CloudFront's standard logs are not read: their bucket may be in any region, and
-finding it would take every distribution's configuration in every region's scope.
+finding it would take every distribution's configuration in every region's scope. Global Accelerator's flow logs
+are: accelerators are few and global, read in us-west-2 (the only region serving their API) from each region's
+scope that has buckets of its own, so a flow-log bucket is judged in its own region.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from logbaseline.controls._destinations import is_s3_arn
 from logbaseline.controls._policies import other_accounts_trails
 from logbaseline.controls._trails import BUCKET_ID, TRAIL_BUCKET_PATH, TRAIL_EVENT_SOURCE, describe_trails
 from logbaseline.controls.base import Changes, CloudTrailTrigger, FixFailed, Parameter, denied
+from logbaseline.controls.globalaccelerator_flow_logs_enabled import EVENT_SOURCE as GLOBAL_ACCELERATOR_EVENTS
+from logbaseline.controls.globalaccelerator_flow_logs_enabled import accelerators
 from logbaseline.controls.wafv2_web_acl_logging_enabled import logging_configuration, waf_scopes, web_acls
 from logbaseline.models import Resource, Scope, Verdict, failed, passed
 
@@ -37,7 +41,8 @@ TRAIL, RESOLVER, FLOW_LOG, WAF = "trail", "resolver", "flow_log", "waf"
 REDSHIFT, FIREWALL = "redshift", "network_firewall"
 MSK, CODEBUILD = "msk", "codebuild"
 ELB, ELBV2, ACCESS_LOG = "elb", "elbv2", "access_log"
-KINDS = (TRAIL, RESOLVER, FLOW_LOG, WAF, REDSHIFT, FIREWALL, MSK, CODEBUILD, ELB, ELBV2, ACCESS_LOG)
+GLOBAL_ACCELERATOR = "global_accelerator"
+KINDS = (TRAIL, RESOLVER, FLOW_LOG, WAF, REDSHIFT, FIREWALL, MSK, CODEBUILD, GLOBAL_ACCELERATOR, ELB, ELBV2, ACCESS_LOG)
 DESCRIBED = {
     TRAIL: "CloudTrail trail",
     RESOLVER: "Route 53 Resolver query log config",
@@ -47,6 +52,7 @@ DESCRIBED = {
     FIREWALL: "Network Firewall firewall",
     MSK: "MSK cluster",
     CODEBUILD: "CodeBuild project",
+    GLOBAL_ACCELERATOR: "Global Accelerator accelerator",
     ELB: "Classic Load Balancer",
     ELBV2: "load balancer",
     ACCESS_LOG: "server access logs of",
@@ -61,6 +67,12 @@ KIND_ACTIONS = {
     FIREWALL: ("network-firewall:ListFirewalls", "network-firewall:DescribeLoggingConfiguration"),
     MSK: ("kafka:ListClustersV2",),  # the MSK control's own listing, shared
     CODEBUILD: ("codebuild:ListProjects", "codebuild:BatchGetProjects"),  # the CodeBuild controls' own reads, shared
+    GLOBAL_ACCELERATOR: (  # the accelerator control's own reads, shared
+        "globalaccelerator:ListAccelerators",
+        "globalaccelerator:DescribeAcceleratorAttributes",
+        "globalaccelerator:ListCustomRoutingAccelerators",
+        "globalaccelerator:DescribeCustomRoutingAcceleratorAttributes",
+    ),
     ELB: ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes"),
     ELBV2: ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes"),
     ACCESS_LOG: ("s3:GetBucketLogging",),
@@ -131,6 +143,14 @@ LOG_DESTINATION_TRIGGERS = (
         ("CreateProject", "UpdateProject"),
         "requestParameters.logsConfig.s3Logs.status == 'ENABLED' && requestParameters.logsConfig.s3Logs.location "
         "|| `null`",
+        BUCKET_ID,
+        destination=True,
+    ),
+    # Recorded in us-west-2: a flow-log bucket of another region is judged at its region's next sweep.
+    CloudTrailTrigger(
+        GLOBAL_ACCELERATOR_EVENTS,
+        ("UpdateAcceleratorAttributes", "UpdateCustomRoutingAcceleratorAttributes"),
+        "requestParameters.flowLogsS3Bucket",
         BUCKET_ID,
         destination=True,
     ),
@@ -346,6 +366,13 @@ class LogBuckets:
                 s3 = (project.get("logsConfig") or {}).get("s3Logs") or {}
                 if s3.get("status") == "ENABLED" and s3.get("location"):  # bucket/prefix, or the bucket's ARN
                     yield bucket_name(s3["location"]), project["name"]
+
+    def _global_accelerator(self) -> Iterator[tuple[str, str]]:
+        if not self.owned:
+            return  # no bucket of this account here: the global accelerators' buckets are elsewhere
+        for _kind, accelerator, attributes in accelerators(self.clients):
+            if attributes.get("FlowLogsEnabled") and attributes.get("FlowLogsS3Bucket"):
+                yield attributes["FlowLogsS3Bucket"], accelerator.get("Name") or accelerator["AcceleratorArn"]
 
     def _elb(self) -> Iterator[tuple[str, str]]:
         elb = self.clients("elb")

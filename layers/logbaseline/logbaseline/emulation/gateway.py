@@ -10,7 +10,8 @@ Every request to the emulator passes here (a WSGI middleware around moto's serve
   emulation/redshift_serverless.py, MSK Connect's connectors by emulation/kafkaconnect.py, Systems Manager's
   Automation logging settings by emulation/ssm_settings.py, its managed nodes and State Manager associations by
   emulation/ssm_associations.py, and Amazon Connect's instance attributes by
-  emulation/connect_attributes.py, EC2's DescribeClientVpnEndpoints (which moto lacks) as for an account without
+  emulation/connect_attributes.py, Global Accelerator's accelerators by emulation/globalaccelerator.py, EC2's
+  DescribeClientVpnEndpoints (which moto lacks) as for an account without
   endpoints; everything else goes on to moto (whose DataSync ARNs emulation/datasync_arns.py
   files under the caller's account, as AWS does).
 """
@@ -31,6 +32,7 @@ from logbaseline.aws import partition
 from logbaseline.emulation import datasync_arns, kafkaconnect
 from logbaseline.emulation.connect_attributes import PATH as CONNECT_ATTRIBUTE_PATH
 from logbaseline.emulation.connect_attributes import InstanceAttributeError, InstanceAttributes
+from logbaseline.emulation.globalaccelerator import AcceleratorError, Accelerators
 from logbaseline.emulation.lake import EventDataStores, LakeError
 from logbaseline.emulation.redshift_serverless import OPERATIONS as SERVERLESS_OPERATIONS
 from logbaseline.emulation.redshift_serverless import Namespaces, ServerlessError
@@ -69,6 +71,7 @@ class Gateway:
         self.ssm_settings = ServiceSettings()  # Systems Manager's account settings (emulation/ssm_settings.py)
         self.ssm_associations = Associations()  # managed nodes and State Manager (emulation/ssm_associations.py)
         self.connect_attributes = InstanceAttributes()  # Amazon Connect's (emulation/connect_attributes.py)
+        self.accelerators = Accelerators()  # Global Accelerator's (emulation/globalaccelerator.py)
         self.calls: Counter[tuple[str, str]] = Counter()  # (service, operation)
         self.throttled: Counter[tuple[str, str]] = Counter()
         self.seconds = 0.0  # spent answering (moto's work and the Security Hub store's), for benchmarks
@@ -88,6 +91,7 @@ class Gateway:
             self.ssm_settings.reset()
             self.ssm_associations.reset()
             self.connect_attributes.reset()
+            self.accelerators.reset()
             self._quotas = Pacer(clock=self.clock)  # full buckets, on the clock in use
             self.calls.clear()
             self.throttled.clear()
@@ -132,6 +136,8 @@ class Gateway:
                 return self._ssm_association(account_id, region, operation, body, start_response)
             if service == "connect" and CONNECT_ATTRIBUTE_PATH.match(path):
                 return self._connect_attribute(account_id, region, method, path, body, start_response)
+            if service == "globalaccelerator":
+                return self._accelerator(account_id, region, operation, body, start_response)
             if service == "ec2" and operation == "DescribeClientVpnEndpoints":
                 return _no_client_vpn_endpoints(body, start_response)
             return list(self.app(environ, start_response))  # answered in full here, so that it is timed
@@ -246,6 +252,16 @@ class Gateway:
             answer = self.connect_attributes.answer(account_id, region, method, path, json.loads(body or b"{}"))
         except InstanceAttributeError as error:
             return _respond(start_response, error.status, {"message": error.message}, error.code)
+        return _respond(start_response, 200, answer)
+
+    def _accelerator(
+        self, account_id: str, region: str, operation: str, body: bytes, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        try:
+            answer = self.accelerators.answer(account_id, region, operation, json.loads(body or b"{}"))
+        except AcceleratorError as error:  # JSON 1.1: the error's code is the body's __type
+            body_out = {"__type": error.code, "message": error.message}
+            return _respond(start_response, error.status, body_out, error.code)
         return _respond(start_response, 200, answer)
 
     def _ssm_setting(
