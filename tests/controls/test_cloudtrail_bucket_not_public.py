@@ -199,7 +199,7 @@ def test_create_trail_judges_its_own_bucket_only(aws, account_id):
         "s3_bucket_server_access_logging_enabled",
         "s3_log_bucket_not_public",
     }
-    trail_bucket_controls = {CONTROL.id, TRAIL_BUCKET_LOGGING, "cloudtrail_bucket_object_lock"}
+    trail_bucket_controls = {CONTROL.id, TRAIL_BUCKET_LOGGING}  # Object Lock, not required by default, reads nothing
     assert judged == {(c, ARN) for c in trail_bucket_controls | log_bucket_controls}
 
 
