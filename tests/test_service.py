@@ -9,8 +9,10 @@ from logbaseline import engine, sam_template
 from logbaseline.aws import Clients
 from logbaseline.engine import Service, actor_of
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT
+from logbaseline.engine.messages import sweep_event
+from logbaseline.engine.runtime import report_counters
 
-from tests.conftest import REGION, ROOT, make_service
+from tests.conftest import REGION, ROOT, load_event, make_service
 
 
 def test_a_deployments_environment_sets_its_workflow_updates_fix_limit_and_audit_trail(
@@ -78,3 +80,14 @@ def test_a_container_asks_for_a_reconciliation_in_its_first_minutes_too(
         QueueUrl=service.evaluation_queue_url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
     )["Attributes"]
     assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+
+
+def test_only_a_sweep_that_goes_on_in_another_message_counts_a_continued_page(aws: Clients, account_id: str):
+    service = make_service(account_id)
+    service.fix_queue_url = aws("sqs").create_queue(QueueName="fix")["QueueUrl"]
+    aws("logs").create_log_group(logGroupName="/aws/lambda/orders-api")  # the sample event's, never expiring
+    swept = service.evaluate_event(sweep_event(account_id, REGION, ["logs_log_group_retention_bounded"]))
+    assert swept.outcomes and swept.continued is False, "published within its deadline: nothing goes on"
+    called = service.evaluate_event(load_event("cloudtrail/logs-CreateLogGroup.json"))
+    assert called.outcomes and report_counters(called)["sweep_pages_continued"] == 0
+    assert report_counters(swept)["sweep_pages_continued"] == 0
