@@ -187,3 +187,20 @@ def test_the_same_call_delivered_twice_is_one_record_and_a_write_that_fails_othe
     assert item["actor"]["S"] == "arn:x"
     with pytest.raises(ClientError, match="ResourceNotFoundException"):
         TagRecords("no-such-table", aws).record_call(call)
+
+
+def test_who_tagged_is_the_callers_arn_or_else_its_principal_id():
+    detail = load_event("cloudtrail/logs-TagResource.json")["detail"]
+    [call] = exemption_tag_calls(detail, "123456789012", "us-east-1")
+    arn, principal = "arn:aws:sts::123456789012:assumed-role/Admin/jane.doe", "AROAIDPPEZS35WEXAMPLE:jane.doe"
+    assert call.record(detail | {"userIdentity": {"arn": arn, "principalId": principal}})["actor"] == arn
+    assert call.record(detail | {"userIdentity": {"principalId": principal}})["actor"] == principal
+    assert call.record(detail | {"userIdentity": "not a mapping"})["actor"] == ""
+
+
+def test_only_strings_name_a_tagged_resource_and_a_field_of_another_type_is_not_routed():
+    event = load_event("cloudtrail/elasticloadbalancing-AddTags.json")
+    [arn] = event["detail"]["requestParameters"]["resourceArns"]
+    event["detail"]["requestParameters"]["resourceArns"] = [arn, 7, {"arn": arn}, ["x"]]
+    assert [c.resource_id for c in exemption_tag_calls(event["detail"], "123456789012", "us-east-1")] == [arn]
+    assert {t.scope.resource_id for t in route(event)} == {arn}
