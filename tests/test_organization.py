@@ -11,8 +11,11 @@ import json
 
 import pytest
 from logbaseline.controls import REGISTRY
+from logbaseline.engine import Service
 from logbaseline.engine.accounts import AccountUnreachable, Coverage, MemberClients, UnknownAccount
 from logbaseline.engine.findings import REACHABILITY_CONTROL
+from logbaseline.engine.remediation import FixRequest
+from logbaseline.engine.settings import Settings
 from logbaseline.local import LocalStack
 
 from tests.conftest import REGION, ROOT, findings_by_resource, load_event
@@ -166,3 +169,19 @@ def test_an_unreachable_member_is_reported_and_the_first_sweep_that_reaches_it_a
         assert stack.invoke("sweeper", load_event("schedule/scheduled-event.json")) == {"requests": 2}
         assert stack.drain("EvaluationQueue", "evaluator").failed == []
         assert reachability() == (["ARCHIVED"] if deployed else ["ACTIVE"])
+
+
+def test_a_fix_in_a_member_that_cannot_be_reached_is_reported_in_the_security_account_and_then_fails(
+    aws, account_id, roles
+):
+    member = "200000000066"
+    service = Service(
+        Settings.from_env({}), MemberClients(Coverage(account_id, frozenset({member})), FIX_ROLE), aws, workflow=True
+    )
+    with pytest.raises(AccountUnreachable, match="AccessDenied"):
+        service.fix(FixRequest(RETENTION, member, REGION, group_arn(member, REGION, "/app/a")))
+    [(resource, finding)] = [(r, f) for (c, r), f in findings_by_resource(aws).items() if c == REACHABILITY_CONTROL]
+    assert member in resource and finding["AwsAccountId"] == account_id, "reported in the deployment's own account"
+    assert (
+        finding["Compliance"]["Status"] == "FAILED" and "AccessDenied" in finding["ProductFields"]["logbaseline/Reason"]
+    )
