@@ -59,6 +59,22 @@ def test_messages_are_queued_ten_to_a_call_the_most_sqs_takes_and_none_held_back
     assert all("DelaySeconds" not in entry for batch in batches for entry in batch)
 
 
+def test_each_message_names_its_accounts_fair_queue_tenant_and_only_then(aws: Clients, account_id: str):
+    """SQS fair queues: a message's MessageGroupId makes it its account's, so one account's flood does not hold
+    back the others'; a message of no one account (a fix request) names none."""
+    service = make_service(account_id)
+    queue = aws("sqs").create_queue(QueueName="evaluation")["QueueUrl"]
+    entries: list[dict] = []
+    service.home("sqs").meta.events.register(
+        "before-parameter-build.sqs.SendMessageBatch", lambda params, **_: entries.extend(params["Entries"])
+    )
+    service._send(queue, ["a", "b"], "evaluation", groups=["111122223333", "444455556666"])  # noqa: SLF001
+    service._send(queue, ["c"], "evaluation", group="111122223333")  # noqa: SLF001
+    service._send(queue, ["d"], "fix")  # noqa: SLF001
+    tenants = [(e["MessageBody"], e.get("MessageGroupId")) for e in entries]
+    assert tenants == [("a", "111122223333"), ("b", "444455556666"), ("c", "111122223333"), ("d", None)]
+
+
 def test_the_actor_of_a_call_is_its_callers_arn_or_else_its_principal_id():
     arn, principal = "arn:aws:iam::111122223333:user/alice", "AIDAEXAMPLE"
     call = {"detail-type": "AWS API Call via CloudTrail", "detail": {"userIdentity": {"principalId": principal}}}
