@@ -8,9 +8,11 @@ import pytest
 from logbaseline import engine, sam_template
 from logbaseline.aws import Clients
 from logbaseline.engine import Service, actor_of
+from logbaseline.engine.accounts import Coverage, MemberClients
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT
 from logbaseline.engine.messages import sweep_event
 from logbaseline.engine.runtime import report_counters
+from logbaseline.engine.settings import Settings
 
 from tests.conftest import REGION, ROOT, load_event, make_service
 
@@ -107,3 +109,11 @@ def test_only_a_sweep_that_goes_on_in_another_message_counts_a_continued_page(aw
     called = service.evaluate_event(load_event("cloudtrail/logs-CreateLogGroup.json"))
     assert called.outcomes and report_counters(called)["sweep_pages_continued"] == 0
     assert report_counters(swept)["sweep_pages_continued"] == 0
+
+
+def test_a_service_sweeps_the_accounts_its_member_clients_cover_unless_given_its_own_coverage(aws: Clients):
+    settings, members = Settings.from_env({}), MemberClients(Coverage("111122223333", frozenset({"444455556666"})))
+    assert Service(settings, members, aws).coverage == members.coverage
+    own = Coverage("111122223333")
+    assert Service(settings, members, aws, coverage=own).coverage is own
+    assert Service(settings, lambda account_id, region: aws, aws).coverage is None, "a plain factory covers its home"
