@@ -79,6 +79,7 @@ ENGINE_TESTS = {
                  "archives_the_report",
                  "tests/test_organization.py::test_a_fix_in_a_member_that_cannot_be_reached_is_reported_in_the_security_"
                  "account_and_then_fails",
+                 "tests/test_organization.py::test_a_member_unreachable_in_another_region_is_reported_in_that_region",
                  "tests/test_faults.py", "tests/test_publication.py", "tests/test_pipeline.py", "-k",
                  "not sample_events_close_every_fixable_gap and not every_call_each_function_makes"],
 }  # fmt: skip

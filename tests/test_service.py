@@ -117,3 +117,18 @@ def test_a_service_sweeps_the_accounts_its_member_clients_cover_unless_given_its
     own = Coverage("111122223333")
     assert Service(settings, members, aws, coverage=own).coverage is own
     assert Service(settings, lambda account_id, region: aws, aws).coverage is None, "a plain factory covers its home"
+
+
+def test_a_reconciliation_is_asked_for_a_minute_ahead_and_once_a_minute_per_account_and_region(
+    aws: Clients, account_id: str, monkeypatch: pytest.MonkeyPatch
+):
+    service = make_service(account_id)
+    service.evaluation_queue_url = aws("sqs").create_queue(QueueName="evaluation")["QueueUrl"]
+    entries: list[dict] = []
+    service.home("sqs").meta.events.register(
+        "before-parameter-build.sqs.SendMessageBatch", lambda params, **_: entries.extend(params["Entries"])
+    )
+    for now in (1000.0, 1059.9, 1060.0):
+        monkeypatch.setattr(engine.time, "monotonic", lambda now=now: now)
+        service._reconcile_later([(account_id, REGION)])  # noqa: SLF001
+    assert [e["DelaySeconds"] for e in entries] == [60, 60], "asked at 1000 s and again a minute later, not between"
