@@ -10,12 +10,17 @@ from __future__ import annotations
 import json
 
 import pytest
+from logbaseline.aws import Clients
 from logbaseline.controls import REGISTRY
+from logbaseline.engine import Service
 from logbaseline.engine.accounts import AccountUnreachable, Coverage, MemberClients, UnknownAccount
 from logbaseline.engine.findings import REACHABILITY_CONTROL
+from logbaseline.engine.messages import sweep_event
+from logbaseline.engine.remediation import FixRequest
+from logbaseline.engine.settings import Settings
 from logbaseline.local import LocalStack
 
-from tests.conftest import REGION, ROOT, findings_by_resource, load_event
+from tests.conftest import NO_RETRY, REGION, ROOT, findings_by_resource, load_event
 from tests.doubles import FIX_ROLE, READ_ROLE, MemberRoles, member_clients
 
 RETENTION = "logs_log_group_retention_bounded"
@@ -166,3 +171,31 @@ def test_an_unreachable_member_is_reported_and_the_first_sweep_that_reaches_it_a
         assert stack.invoke("sweeper", load_event("schedule/scheduled-event.json")) == {"requests": 2}
         assert stack.drain("EvaluationQueue", "evaluator").failed == []
         assert reachability() == (["ARCHIVED"] if deployed else ["ACTIVE"])
+
+
+def test_a_fix_in_a_member_that_cannot_be_reached_is_reported_in_the_security_account_and_then_fails(
+    aws, account_id, roles
+):
+    member = "200000000066"
+    service = Service(
+        Settings.from_env({}), MemberClients(Coverage(account_id, frozenset({member})), FIX_ROLE), aws, workflow=True
+    )
+    with pytest.raises(AccountUnreachable, match="AccessDenied"):
+        service.fix(FixRequest(RETENTION, member, REGION, group_arn(member, REGION, "/app/a")))
+    [(resource, finding)] = [(r, f) for (c, r), f in findings_by_resource(aws).items() if c == REACHABILITY_CONTROL]
+    assert member in resource and finding["AwsAccountId"] == account_id, "reported in the deployment's own account"
+    assert (
+        finding["Compliance"]["Status"] == "FAILED" and "AccessDenied" in finding["ProductFields"]["logbaseline/Reason"]
+    )
+
+
+def test_a_member_unreachable_in_another_region_is_reported_in_that_region(aws, account_id, roles):
+    member = "200000000067"
+    coverage = Coverage(account_id, frozenset({member}))
+    service = Service(Settings.from_env({}), MemberClients(coverage, READ_ROLE), aws, workflow=True)
+    report = service.evaluate_event(sweep_event(member, "eu-west-1", [RETENTION]))
+    assert [e.account_id for e in report.unreachable] == [member]
+    [finding] = findings_by_resource(Clients("eu-west-1", config=NO_RETRY)).values()
+    assert (finding["AwsAccountId"], finding["Region"]) == (account_id, "eu-west-1")
+    assert finding["Resources"][0]["Id"] == f"AWS::::Account:{member}"
+    assert not findings_by_resource(aws), "not in the deployment's own region"

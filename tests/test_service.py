@@ -8,9 +8,13 @@ import pytest
 from logbaseline import engine, sam_template
 from logbaseline.aws import Clients
 from logbaseline.engine import Service, actor_of
+from logbaseline.engine.accounts import Coverage, MemberClients
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT
+from logbaseline.engine.messages import sweep_event
+from logbaseline.engine.runtime import report_counters
+from logbaseline.engine.settings import Settings
 
-from tests.conftest import REGION, ROOT, make_service
+from tests.conftest import REGION, ROOT, load_event, make_service
 
 
 def test_a_deployments_environment_sets_its_workflow_updates_fix_limit_and_audit_trail(
@@ -57,6 +61,22 @@ def test_messages_are_queued_ten_to_a_call_the_most_sqs_takes_and_none_held_back
     assert all("DelaySeconds" not in entry for batch in batches for entry in batch)
 
 
+def test_each_message_names_its_accounts_fair_queue_tenant_and_only_then(aws: Clients, account_id: str):
+    """SQS fair queues: a message's MessageGroupId makes it its account's, so one account's flood does not hold
+    back the others'; a message of no one account (a fix request) names none."""
+    service = make_service(account_id)
+    queue = aws("sqs").create_queue(QueueName="evaluation")["QueueUrl"]
+    entries: list[dict] = []
+    service.home("sqs").meta.events.register(
+        "before-parameter-build.sqs.SendMessageBatch", lambda params, **_: entries.extend(params["Entries"])
+    )
+    service._send(queue, ["a", "b"], "evaluation", groups=["111122223333", "444455556666"])  # noqa: SLF001
+    service._send(queue, ["c"], "evaluation", group="111122223333")  # noqa: SLF001
+    service._send(queue, ["d"], "fix")  # noqa: SLF001
+    tenants = [(e["MessageBody"], e.get("MessageGroupId")) for e in entries]
+    assert tenants == [("a", "111122223333"), ("b", "444455556666"), ("c", "111122223333"), ("d", None)]
+
+
 def test_the_actor_of_a_call_is_its_callers_arn_or_else_its_principal_id():
     arn, principal = "arn:aws:iam::111122223333:user/alice", "AIDAEXAMPLE"
     call = {"detail-type": "AWS API Call via CloudTrail", "detail": {"userIdentity": {"principalId": principal}}}
@@ -78,3 +98,37 @@ def test_a_container_asks_for_a_reconciliation_in_its_first_minutes_too(
         QueueUrl=service.evaluation_queue_url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
     )["Attributes"]
     assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+
+
+def test_only_a_sweep_that_goes_on_in_another_message_counts_a_continued_page(aws: Clients, account_id: str):
+    service = make_service(account_id)
+    service.fix_queue_url = aws("sqs").create_queue(QueueName="fix")["QueueUrl"]
+    aws("logs").create_log_group(logGroupName="/aws/lambda/orders-api")  # the sample event's, never expiring
+    swept = service.evaluate_event(sweep_event(account_id, REGION, ["logs_log_group_retention_bounded"]))
+    assert swept.outcomes and swept.continued is False, "published within its deadline: nothing goes on"
+    called = service.evaluate_event(load_event("cloudtrail/logs-CreateLogGroup.json"))
+    assert called.outcomes and report_counters(called)["sweep_pages_continued"] == 0
+    assert report_counters(swept)["sweep_pages_continued"] == 0
+
+
+def test_a_service_sweeps_the_accounts_its_member_clients_cover_unless_given_its_own_coverage(aws: Clients):
+    settings, members = Settings.from_env({}), MemberClients(Coverage("111122223333", frozenset({"444455556666"})))
+    assert Service(settings, members, aws).coverage == members.coverage
+    own = Coverage("111122223333")
+    assert Service(settings, members, aws, coverage=own).coverage is own
+    assert Service(settings, lambda account_id, region: aws, aws).coverage is None, "a plain factory covers its home"
+
+
+def test_a_reconciliation_is_asked_for_a_minute_ahead_and_once_a_minute_per_account_and_region(
+    aws: Clients, account_id: str, monkeypatch: pytest.MonkeyPatch
+):
+    service = make_service(account_id)
+    service.evaluation_queue_url = aws("sqs").create_queue(QueueName="evaluation")["QueueUrl"]
+    entries: list[dict] = []
+    service.home("sqs").meta.events.register(
+        "before-parameter-build.sqs.SendMessageBatch", lambda params, **_: entries.extend(params["Entries"])
+    )
+    for now in (1000.0, 1059.9, 1060.0):
+        monkeypatch.setattr(engine.time, "monotonic", lambda now=now: now)
+        service._reconcile_later([(account_id, REGION)])  # noqa: SLF001
+    assert [e["DelaySeconds"] for e in entries] == [60, 60], "asked at 1000 s and again a minute later, not between"

@@ -3,15 +3,20 @@ recorded in the stack's ExemptionTagTable, and the resource's controls are judge
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from botocore.exceptions import ClientError
+from logbaseline import sam_template
 from logbaseline.engine.register import REGISTER_KEY
 from logbaseline.engine.routing import route
+from logbaseline.engine.tag_records import TagOrigin, TagRecords
 from logbaseline.engine.tagging import TAGGING_CALLS, exemption_tag_calls
 
-from tests.conftest import CALLS, EVENTS, findings_by_resource, load_event
+from tests.conftest import CALLS, EVENTS, ROOT, findings_by_resource, load_event
+from tests.test_exemption_list import _tag_table
 from tests.test_routing import matched
 
 RETENTION = "logs_log_group_retention_bounded"
@@ -114,3 +119,88 @@ def test_an_exemption_tag_on_a_resource_no_control_judges_is_routed_nowhere():
     failed = load_event("cloudtrail/logs-TagResource.json")
     failed["detail"]["errorCode"] = "AccessDenied"
     assert route(failed) == [], "a refused tagging call changed nothing"
+
+
+def _call(account: str, arn: str, value: str, when: str, event_id: str, actor: str = "") -> dict[str, str]:
+    return {"account_id": account, "resource_id": arn, "action": "logs:TagResource", "event_id": event_id,
+            "event_time": when, "value": value, "actor": actor, "source_ip": "203.0.113.10"}  # fmt: skip
+
+
+def test_a_tags_origin_is_the_latest_call_that_set_this_very_value_else_the_day_logbaseline_first_saw_it(
+    aws, account_id
+):
+    records = TagRecords(_tag_table(aws), aws)
+    arn, today = f"arn:aws:logs:us-east-1:{account_id}:log-group:/legacy/app", date.today()
+    first, second = "logs_log_group_retention_bounded until=2027-01-31", "* until=2027-06-30"
+    listed = records.origin(account_id, arn, first, today - timedelta(days=9), record=False)
+    assert listed.since == today - timedelta(days=9) and "no record" in listed.how, "a listing starts no clock"
+    assert aws("dynamodb").scan(TableName="tags")["Items"] == []
+    seen = records.origin(account_id, arn, first, today - timedelta(days=8))
+    assert seen == TagOrigin(today - timedelta(days=8), f"first seen by logbaseline on {today - timedelta(days=8)}")
+    assert records.origin(account_id, arn, first, today).since == seen.since, "written once: the first day stays"
+    assert records.origin(account_id, arn, second, today).since == today, "another value starts its own clock"
+
+    records.record_call(_call(account_id, arn, first, f"{today - timedelta(days=5)}T08:00:00Z", "e-1", "arn:x"))
+    records.record_call(_call(account_id, arn, second, f"{today - timedelta(days=2)}T08:00:00Z", "e-2", "arn:y"))
+    records.record_call(_call(account_id, arn, first, f"{today - timedelta(days=3)}T08:00:00Z", "e-3"))
+    latest = records.origin(account_id, arn, first, today)
+    assert latest == TagOrigin(today - timedelta(days=3), f"set by unknown at {today - timedelta(days=3)}T08:00:00Z")
+    assert records.origin(account_id, arn, second, today).how.startswith("set by arn:y at ")
+
+
+def test_a_record_of_an_earlier_deployment_is_still_found_the_table_outliving_the_stack(aws, account_id):
+    """The table is retained (test_exemption_list): the first-seen record's key is part of its format."""
+    value, arn, earlier = "* until=2027-01-31", "arn:aws:s3:::kept", date.today() - timedelta(days=20)
+    digest = hashlib.sha256(value.encode()).hexdigest()[:32]
+    item = {"resource": f"{account_id}#{arn}", "record": f"seen#{digest}", "first_seen": earlier.isoformat()}
+    aws("dynamodb").put_item(TableName=_tag_table(aws), Item={k: {"S": v} for k, v in item.items()})
+    assert TagRecords("tags", aws).origin(account_id, arn, value, date.today()).since == earlier
+
+
+HISTORY_RETENTION_DEFAULT = int(
+    sam_template.load(ROOT / "template.yaml")["Parameters"]["HistoryRetentionDays"]["Default"]
+)
+
+
+@pytest.mark.parametrize(
+    "retention_days, kept_days", [(None, HISTORY_RETENTION_DEFAULT), (30, 366), (1, 366), (500, 500)]
+)
+def test_a_tag_record_is_kept_the_audit_trails_retention_and_at_least_a_year(
+    aws, account_id, retention_days, kept_days
+):
+    """The stack's HistoryRetentionDays (its default when none is given, at least 1): a record gone before the tag
+    it dates would start the tag's clock again, so never less than a year (366 days)."""
+    table = _tag_table(aws)
+    records = TagRecords(table, aws) if retention_days is None else TagRecords(table, aws, retention_days)
+    records.record_call(_call(account_id, "arn:aws:s3:::b", "* until=2027-01-31", "2026-12-01T08:00:00Z", "e-1"))
+    [item] = aws("dynamodb").scan(TableName=table)["Items"]
+    expected = (datetime.now(UTC) + timedelta(days=kept_days)).timestamp()
+    assert abs(int(item["expires_at"]["N"]) - expected) < 600
+
+
+def test_the_same_call_delivered_twice_is_one_record_and_a_write_that_fails_otherwise_is_not_hidden(aws, account_id):
+    table = _tag_table(aws)
+    call = _call(account_id, "arn:aws:s3:::b", "* until=2027-01-31", "2026-12-01T08:00:00Z", "e-1", "arn:x")
+    TagRecords(table, aws).record_call(call)
+    TagRecords(table, aws).record_call(call | {"actor": "arn:forged"})  # EventBridge delivers at least once
+    [item] = aws("dynamodb").scan(TableName=table)["Items"]
+    assert item["actor"]["S"] == "arn:x"
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        TagRecords("no-such-table", aws).record_call(call)
+
+
+def test_who_tagged_is_the_callers_arn_or_else_its_principal_id():
+    detail = load_event("cloudtrail/logs-TagResource.json")["detail"]
+    [call] = exemption_tag_calls(detail, "123456789012", "us-east-1")
+    arn, principal = "arn:aws:sts::123456789012:assumed-role/Admin/jane.doe", "AROAIDPPEZS35WEXAMPLE:jane.doe"
+    assert call.record(detail | {"userIdentity": {"arn": arn, "principalId": principal}})["actor"] == arn
+    assert call.record(detail | {"userIdentity": {"principalId": principal}})["actor"] == principal
+    assert call.record(detail | {"userIdentity": "not a mapping"})["actor"] == ""
+
+
+def test_only_strings_name_a_tagged_resource_and_a_field_of_another_type_is_not_routed():
+    event = load_event("cloudtrail/elasticloadbalancing-AddTags.json")
+    [arn] = event["detail"]["requestParameters"]["resourceArns"]
+    event["detail"]["requestParameters"]["resourceArns"] = [arn, 7, {"arn": arn}, ["x"]]
+    assert [c.resource_id for c in exemption_tag_calls(event["detail"], "123456789012", "us-east-1")] == [arn]
+    assert {t.scope.resource_id for t in route(event)} == {arn}
