@@ -110,6 +110,12 @@ def test_evaluate(trails, status, phrase):
     assert phrase in verdict.reason
 
 
+def test_a_passed_finding_names_only_the_logging_trails_that_record_data_events():
+    stopped, empty = trail("stopped", logging=False), trail("management-only", events=())
+    reason = CONTROL.evaluate(account(stopped, empty, trail()), {}).reason
+    assert reason.endswith("recorded by multi-region trails: read/write by trail main")
+
+
 def test_the_finding_states_the_price_of_data_events():
     reason = CONTROL.evaluate(account(), {}).reason
     assert PRICE_PER_100K_DATA_EVENTS_USD == 0.10
