@@ -170,11 +170,17 @@ def test_a_check_met_on_any_trail_is_met_and_the_fix_targets_the_most_complete_t
     assert verdict.status is Status.PASSED
 
 
-def test_between_trails_equally_far_from_complete_the_fix_targets_the_first_by_arn_whatever_the_order_read():
+def test_the_fix_targets_the_trail_closest_to_complete_and_between_equals_the_first_by_arn():
     tied = state()
     tied["trails"].insert(0, tied["trails"][0] | {"arn": TRAIL + "-2", "log_group": "other"})
     best, gaps = alerting_gaps(tied)
     assert best is not None and best["arn"] == TRAIL and len(gaps) == len(CHECKS)
+    # A later ARN closer to complete is still the target: three checks met there, none on the first.
+    ahead = state(filtered=ALL[:3], alarmed=ALL[:3])
+    ahead["trails"][0] |= {"arn": TRAIL + "-2", "log_group": "other"}
+    ahead["trails"].insert(0, state()["trails"][0])
+    best, gaps = alerting_gaps(ahead)
+    assert best is not None and best["arn"] == TRAIL + "-2" and sorted(gaps) == sorted(ALL[3:])
 
 
 def sns_listing(stub: Stubber, error: str = "", **response) -> None:
