@@ -121,7 +121,7 @@ C = "tests/controls/test_"
 SHARED = {
     "_log_buckets": (
         (),
-        [f"{C}log_buckets.py", f"{C}trail_bucket_of_another_account.py",
+        [f"{C}log_buckets.py", "tests/test_read_failures.py", f"{C}trail_bucket_of_another_account.py",
          f"{C}cloudtrail_bucket_access_logging_enabled.py", f"{C}logs_centralized.py",
          f"{C}cloudtrail_bucket_object_lock.py", f"{C}s3_bucket_server_access_logging_enabled.py",
          f"{C}s3_log_bucket_not_public.py", f"{C}s3_log_bucket_lifecycle_bounded.py",
