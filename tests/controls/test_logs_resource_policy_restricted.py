@@ -89,6 +89,22 @@ def test_a_source_arn_holds_a_service_grant_only_when_its_account_field_is_cover
     assert (outside_grants({"Statement": [grant]}, ME, PARAMS) == []) is inside
 
 
+@pytest.mark.parametrize(
+    ("paths", "organization", "inside"),
+    [
+        ([f"{ORG}/r-ab12/ou-ab12-11111111/*"], ORG, True),
+        ([f"{ORG}/r-ab12/*", "o-z9y8x7w6v5/r-cd34/*"], ORG, False),  # another organization's path too
+        (["o-z9y8x7w6v5/r-cd34/*"], ORG, False),
+        ([f"{ORG}/r-ab12/*"], "", False),  # the organization not named: it may be anyone's
+    ],
+)
+def test_an_organization_path_holds_a_grant_only_inside_the_named_organization(paths, organization, inside):
+    held = {"StringLike": {"aws:PrincipalOrgPaths": paths}}
+    grant = {"Effect": "Allow", "Principal": "*", "Action": "logs:PutLogEvents", "Condition": held}
+    params = PARAMS | {"organization_id": organization}
+    assert (outside_grants({"Statement": [grant]}, ME, params) == []) is inside
+
+
 def test_no_fix_and_mode_off():
     assert CONTROL.remediate is None and CONTROL.default_mode is Mode.OFF and CONTROL.write_actions == ()
 
