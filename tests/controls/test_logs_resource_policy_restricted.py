@@ -105,6 +105,22 @@ def test_an_organization_path_holds_a_grant_only_inside_the_named_organization(p
     assert (outside_grants({"Statement": [grant]}, ME, params) == []) is inside
 
 
+@pytest.mark.parametrize(
+    ("operator", "inside"),
+    [
+        ("StringEquals", True),
+        ("ForAnyValue:StringEquals", True),  # false when the key is missing
+        ("ForAllValues:StringEquals", False),  # true when the key is missing: a principal of no organization gets in
+        ("StringEqualsIfExists", False),
+        ("StringNotEquals", False),
+    ],
+)
+def test_an_organization_condition_holds_a_grant_only_with_an_operator_a_missing_key_fails(operator, inside):
+    grant = {"Effect": "Allow", "Principal": "*", "Action": "logs:PutLogEvents"}
+    grant["Condition"] = {operator: {"aws:PrincipalOrgID": ORG}}
+    assert (outside_grants({"Statement": [grant]}, ME, PARAMS) == []) is inside
+
+
 def test_no_fix_and_mode_off():
     assert CONTROL.remediate is None and CONTROL.default_mode is Mode.OFF and CONTROL.write_actions == ()
 
