@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from logbaseline import emulator
 from logbaseline.checkpoints import MemoryCheckpoints, TableCheckpoints, keeping_checkpoints
+from logbaseline.controls._digests import verify as verify_digests
 from logbaseline.controls.cloudtrail_log_integrity_verified import CONTROL, MAX_DIGESTS
 from logbaseline.emulation.trail_digests import TrailDelivery, new_private_key, sign
 from logbaseline.models import Resource, Scope, Severity, Status
@@ -156,6 +157,38 @@ def test_each_tampering_fails_naming_the_file_and_the_hour(aws, account_id, deli
     hour = hours_ago(2)
     assert hour.strftime("%Y%m%dT%H%M%SZ") in verdict.reason or hour.strftime("%Y-%m-%dT%H:%M:%SZ") in verdict.reason
     assert resource.state["intact_until"] == hours_ago(3).strftime("%Y-%m-%dT%H:%M:%SZ")  # before the problem
+
+
+def test_a_missing_previous_digest_is_named_with_the_hour_its_key_ends(aws, account_id, delivery):
+    middle = delivery.digests[1]
+    aws("s3").delete_object(Bucket=BUCKET, Key=middle)
+    resource, _ = verify(aws, account_id, MemoryCheckpoints())
+    [problem] = resource.state["problems"]
+    assert problem.startswith(f"s3://{BUCKET}/{middle} (hour ending {hours_ago(2):%Y%m%dT%H%M%SZ}): previous digest")
+
+
+def test_a_log_file_that_is_no_longer_gzip_is_named_altered(aws, account_id, delivery):
+    log = delivery.logs[delivery.digests[1]][0]
+    aws("s3").put_object(Bucket=BUCKET, Key=log, Body=b'{"Records": []}')
+    resource, _ = verify(aws, account_id, MemoryCheckpoints())
+    assert [p for p in resource.state["problems"] if p.startswith(f"s3://{BUCKET}/{log} (")] == [
+        f"s3://{BUCKET}/{log} ({hours_ago(3):%Y-%m-%dT%H:%M:%SZ} to {hours_ago(2):%Y-%m-%dT%H:%M:%SZ}): "
+        "log file altered: it is no longer gzip"
+    ]
+
+
+def test_a_digest_gone_or_not_cloudtrails_json_is_named_with_the_hour_its_key_ends(aws, account_id, delivery):
+    s3, last = aws("s3"), f"{hours_ago(1):%Y%m%dT%H%M%SZ}"
+    stamps = [f"{hours_ago(0) + timedelta(seconds=n):%Y%m%dT%H%M%SZ}" for n in range(4)]
+    keys = [delivery.digests[2].replace(last, stamp) for stamp in stamps]
+    for key, body in zip(keys[1:], (b"[]", b'{"digestStartTime": 1}', b'"a string"'), strict=True):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(body))  # gzipped JSON, not a digest's
+    result = verify_digests(s3, BUCKET, keys, {}, None)  # the first listed, then deleted
+    unreadable = "digest unreadable: not the gzipped JSON CloudTrail writes"
+    assert [(p.file, p.hour, p.what) for p in result.problems] == [
+        (f"s3://{BUCKET}/{keys[0]}", f"hour ending {stamps[0]}", "digest missing: deleted while being verified"),
+        *[(f"s3://{BUCKET}/{k}", f"hour ending {h}", unreadable) for k, h in zip(keys[1:], stamps[1:], strict=True)],
+    ]
 
 
 def test_a_digest_signed_with_an_unlisted_key_fails(aws, account_id, delivery):
