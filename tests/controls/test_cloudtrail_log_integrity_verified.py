@@ -181,14 +181,23 @@ def test_a_digest_gone_or_not_cloudtrails_json_is_named_with_the_hour_its_key_en
     s3, last = aws("s3"), f"{hours_ago(1):%Y%m%dT%H%M%SZ}"
     stamps = [f"{hours_ago(0) + timedelta(seconds=n):%Y%m%dT%H%M%SZ}" for n in range(4)]
     keys = [delivery.digests[2].replace(last, stamp) for stamp in stamps]
-    for key, body in zip(keys[1:], (b"[]", b'{"digestStartTime": 1}', b'"a string"'), strict=True):
-        s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(body))  # gzipped JSON, not a digest's
+    bodies = (gzip.compress(b"[]"), gzip.compress(b'{"digestStartTime": 1}'), b'{"not": "gzip"}')
+    for key, body in zip(keys[1:], bodies, strict=True):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
     result = verify_digests(s3, BUCKET, keys, {}, None)  # the first listed, then deleted
     unreadable = "digest unreadable: not the gzipped JSON CloudTrail writes"
     assert [(p.file, p.hour, p.what) for p in result.problems] == [
         (f"s3://{BUCKET}/{keys[0]}", f"hour ending {stamps[0]}", "digest missing: deleted while being verified"),
         *[(f"s3://{BUCKET}/{k}", f"hour ending {h}", unreadable) for k, h in zip(keys[1:], stamps[1:], strict=True)],
     ]
+
+
+def test_a_digest_copied_to_another_key_is_named_moved_and_vouches_for_no_log_file(aws, account_id, delivery):
+    s3, last = aws("s3"), delivery.digests[2]
+    moved = last.replace("CloudTrail-Digest/", "CloudTrail-Digest/copy-")
+    s3.copy_object(Bucket=BUCKET, Key=moved, CopySource={"Bucket": BUCKET, "Key": last})
+    result = verify_digests(s3, BUCKET, [moved], {}, None)
+    assert [p.what for p in result.problems] == ["moved from where it was written"] and result.log_files == 0
 
 
 def test_a_digest_signed_with_an_unlisted_key_fails(aws, account_id, delivery):
