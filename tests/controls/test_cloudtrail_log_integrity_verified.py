@@ -12,9 +12,10 @@ import pytest
 from botocore.exceptions import ClientError
 from logbaseline import emulator
 from logbaseline.checkpoints import MemoryCheckpoints, TableCheckpoints, keeping_checkpoints
+from logbaseline.controls._digests import new_digest_keys
 from logbaseline.controls._digests import verify as verify_digests
 from logbaseline.controls.cloudtrail_log_integrity_verified import CONTROL, MAX_DIGESTS
-from logbaseline.emulation.trail_digests import TrailDelivery, new_private_key, sign
+from logbaseline.emulation.trail_digests import TrailDelivery, fingerprint_of, new_private_key, sign
 from logbaseline.models import Resource, Scope, Severity, Status
 
 from tests.conftest import REGION, findings_by_resource, load_event, make_service
@@ -198,6 +199,25 @@ def test_a_digest_copied_to_another_key_is_named_moved_and_vouches_for_no_log_fi
     s3.copy_object(Bucket=BUCKET, Key=moved, CopySource={"Bucket": BUCKET, "Key": last})
     result = verify_digests(s3, BUCKET, [moved], {}, None)
     assert [p.what for p in result.problems] == ["moved from where it was written"] and result.log_files == 0
+
+
+def test_on_a_first_run_an_unreadable_oldest_digest_leaves_nothing_vouched_for_by_the_intact_ones_after_it(
+    aws, account_id, delivery
+):
+    s3, key = aws("s3"), emulator.GATEWAY.signing_keys.private_key(REGION)
+    s3.put_object(Bucket=BUCKET, Key=delivery.digests[0], Body=b"not gzip")
+    result = verify_digests(s3, BUCKET, delivery.digests, {fingerprint_of(key): key.public_key()}, None)
+    assert [p.what for p in result.problems] == ["digest unreadable: not the gzipped JSON CloudTrail writes"]
+    assert result.digests == 2 and result.intact_until is None
+
+
+def test_only_this_trails_digest_files_are_listed(aws, account_id, delivery):
+    """Another trail's digests share the prefix, one with a name of the same length; other files may sit there."""
+    s3, last = aws("s3"), delivery.digests[-1]
+    for stray in (last.replace(f"_{NAME}_", f"_{NAME[:-1]}z_"), last + ".tmp", last.replace(".json.gz", ".json")):
+        s3.put_object(Bucket=BUCKET, Key=stray, Body=b"")
+    prefix, name = last.rsplit("/", 4)[0] + "/", last.rsplit("/", 1)[-1][: -len("YYYYMMDDTHHMMSSZ.json.gz")]
+    assert new_digest_keys(s3, BUCKET, prefix, name, "", 10) == delivery.digests
 
 
 def test_a_digest_signed_with_an_unlisted_key_fails(aws, account_id, delivery):
