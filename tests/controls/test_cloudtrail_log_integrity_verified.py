@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from logbaseline import emulator
 from logbaseline.checkpoints import MemoryCheckpoints, TableCheckpoints, keeping_checkpoints
-from logbaseline.controls._digests import new_digest_keys
+from logbaseline.controls._digests import new_digest_keys, string_to_sign
 from logbaseline.controls._digests import verify as verify_digests
 from logbaseline.controls.cloudtrail_log_integrity_verified import CONTROL, MAX_DIGESTS
 from logbaseline.emulation.trail_digests import TrailDelivery, fingerprint_of, new_private_key, sign
@@ -218,6 +218,18 @@ def test_only_this_trails_digest_files_are_listed(aws, account_id, delivery):
         s3.put_object(Bucket=BUCKET, Key=stray, Body=b"")
     prefix, name = last.rsplit("/", 4)[0] + "/", last.rsplit("/", 1)[-1][: -len("YYYYMMDDTHHMMSSZ.json.gz")]
     assert new_digest_keys(s3, BUCKET, prefix, name, "", 10) == delivery.digests
+
+
+def test_the_string_signed_is_the_one_the_cloudtrail_user_guide_gives_with_null_for_the_first_digest():
+    """The emulator signs with the verifier's own string_to_sign, so its format is held to the guide here: digest end
+    time, bucket/key, SHA-256 of the inflated digest, previous signature ("Custom implementations of CloudTrail log
+    file integrity validation")."""
+    digest = {"digestEndTime": "2026-12-05T05:00:00Z", "digestS3Bucket": "b", "digestS3Object": "k.json.gz"}
+    sha = "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"  # sha256(b"x")
+    assert string_to_sign(digest | {"previousDigestSignature": None}, b"x").decode() == (
+        f"2026-12-05T05:00:00Z\nb/k.json.gz\n{sha}\nnull"
+    )
+    assert string_to_sign(digest | {"previousDigestSignature": "9f0e"}, b"x").decode().endswith(f"{sha}\n9f0e")
 
 
 def test_a_digest_signed_with_an_unlisted_key_fails(aws, account_id, delivery):
