@@ -141,13 +141,21 @@ def unsign(s3, trail, middle):
     return middle, "unsigned"
 
 
+def drop_algorithm(s3, trail, middle):
+    digest, metadata = read_digest(s3, middle)
+    put_digest(s3, middle, digest, {"signature": metadata["signature"]})  # signed, but with what?
+    return middle, "unsigned"
+
+
 def break_chain(s3, trail, middle):
     s3.delete_object(Bucket=BUCKET, Key=middle)
     return middle, "previous digest missing"
 
 
 @pytest.mark.parametrize(
-    "tamper", [delete_log, alter_log, alter_digest, re_sign_with_another_key, unsign, break_chain], ids=str
+    "tamper",
+    [delete_log, alter_log, alter_digest, re_sign_with_another_key, unsign, drop_algorithm, break_chain],
+    ids=str,
 )
 def test_each_tampering_fails_naming_the_file_and_the_hour(aws, account_id, delivery, tamper):
     middle = delivery.digests[1]
