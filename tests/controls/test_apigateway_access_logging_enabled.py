@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from logbaseline.controls._api_stages import stage_id
 from logbaseline.controls.apigateway_access_logging_enabled import CONTROL, destination
 from logbaseline.models import Mode, Resource, Scope, Status
 
@@ -41,6 +42,19 @@ def test_evaluate(kind, target, status, phrase):
     state = {"kind": kind, "api": "orders", "stage": "prod", "destination": target}
     verdict = CONTROL.evaluate(Resource("123456789012", REGION, "arn", state), {})
     assert (verdict.status, verdict.fixable) == (status, False) and phrase in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("resource_id", "expected"),
+    [
+        ("/restapis/a1b2c3/stages/prod", f"arn:aws:apigateway:{REGION}::/restapis/a1b2c3/stages/prod"),
+        *[(f"arn:aws:apigateway:{REGION}::/apis/d4e5f6/stages/$default",) * 2],
+        ("a1b2c3", "a1b2c3"),  # not a stage: named as given, judged nowhere (collect finds no stage)
+        (None, ""),
+    ],
+)  # fmt: skip
+def test_a_stage_is_named_by_its_arn_from_a_path_or_an_arn_and_anything_else_as_given(resource_id, expected):
+    assert stage_id(Scope("123456789012", REGION, resource_id)) == expected
 
 
 def test_control_reads_only_and_stays_off():
