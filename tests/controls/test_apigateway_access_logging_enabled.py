@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from logbaseline.controls._api_stages import stage_id
+from logbaseline.controls._api_stages import HTTP, REST, WEBSOCKET, stage_id, stages
 from logbaseline.controls.apigateway_access_logging_enabled import CONTROL, destination
 from logbaseline.models import Mode, Resource, Scope, Status
 
@@ -150,3 +150,18 @@ def test_collect_judges_every_kind_of_stage_and_finds_one_by_path_or_arn(aws, ac
     assert CONTROL.collect(aws, Scope(account_id, REGION, f"/apis/{http}/stages/gone")) == []
     assert CONTROL.collect(aws, Scope(account_id, REGION, "/restapis/nosuchapi1/stages/prod")) == []
     assert CONTROL.collect(aws, Scope(account_id, REGION, "not-a-stage")) == []
+
+
+def test_one_stage_is_read_through_its_own_api_gateway_client_only(aws, account_id):
+    """A REST stage's event reads no HTTP or WebSocket API, and the other way round: each read costs the sweep time."""
+    rest = rest_stage(aws)
+    http = aws("apigatewayv2").create_api(Name="payments-api", ProtocolType="HTTP")["ApiId"]
+    aws("apigatewayv2").create_stage(ApiId=http, StageName="prod")
+    for path, service in (
+        (f"/restapis/{rest}/stages/prod", "apigateway"),
+        (f"/apis/{http}/stages/prod", "apigatewayv2"),
+    ):
+        asked: list[str] = []
+        clients = lambda name, region=None, asked=asked: asked.append(name) or aws(name, region)  # noqa: E731
+        [found] = stages(clients, Scope(account_id, REGION, path), (REST, HTTP, WEBSOCKET))
+        assert found["arn"].endswith(path) and set(asked) == {service}
