@@ -140,7 +140,7 @@ SHARED = {
          f"{C}cloudtrail_no_duplicate_management_events.py", f"{C}cloudtrail_multi_region_logging.py",
          f"{C}cloudtrail_log_file_validation_enabled.py", f"{C}cloudtrail_kms_encryption_enabled.py",
          f"{C}cloudtrail_cloudwatch_logs_enabled.py", f"{C}trail_bucket_of_another_account.py",
-         f"{C}cloudtrail_security_alarms.py"],
+         f"{C}cloudtrail_security_alarms.py", "tests/test_read_failures.py"],
     ),
     "_api_stages": ((), [f"{C}apigateway_access_logging_enabled.py", f"{C}apigateway_execution_logging_enabled.py"]),
     "_destinations": (

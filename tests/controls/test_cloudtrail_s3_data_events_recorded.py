@@ -68,6 +68,10 @@ def advanced(*extra, category="Data", kind="AWS::S3::Object") -> dict:
         ({"AdvancedEventSelectors": [advanced(field("readOnly", Equals=["false"]))]}, ["write"]),
         ({"AdvancedEventSelectors": [advanced(field("readOnly", Equals=["true"]))]}, ["read"]),
         ({"AdvancedEventSelectors": [advanced(field("readOnly", NotEquals=["true"]))]}, ["write"]),
+        (
+            {"AdvancedEventSelectors": [advanced(field("readOnly", Equals=["true", "false"], NotEquals=["true"]))]},
+            ["write"],
+        ),
         ({"AdvancedEventSelectors": [advanced(field("readOnly", Equals=["true"])), advanced()]}, ["read", "write"]),
         ({"AdvancedEventSelectors": [advanced(field("resources.ARN", StartsWith=["arn:aws:s3:::orders-data/"]))]}, []),
         ({"AdvancedEventSelectors": [advanced(field("eventName", Equals=["PutObject"]))]}, []),

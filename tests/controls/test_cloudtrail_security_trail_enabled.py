@@ -150,6 +150,24 @@ def test_every_multi_region_trail_is_read_whatever_single_region_trails_are_list
     assert account.state["trails"] == [{"name": "main"}] and not account.unreadable
 
 
+def test_reading_stops_at_the_first_trails_that_decide_the_verdict():
+    listed = [
+        {"Name": name, "TrailARN": f"arn:aws:cloudtrail:{REGION}:{ME}:trail/{name}", "HomeRegion": REGION,
+         "IsMultiRegionTrail": True}
+        for name in ("main", "second", "third")
+    ]  # fmt: skip
+
+    class CloudTrail:
+        def describe_trails(self, includeShadowTrails):  # noqa: N803 (botocore's parameter name)
+            return {"trailList": listed}
+
+    read: list[str] = []
+    enough = lambda trails: len(trails) == 2  # noqa: E731
+    collect = lambda cloudtrail, trail: read.append(trail["Name"]) or {"name": trail["Name"]}  # noqa: E731
+    [account] = read_multi_region_trails(lambda *_: CloudTrail(), Scope(ME, REGION), collect, enough, "it")
+    assert read == ["main", "second"] and [t["name"] for t in account.state["trails"]] == read
+
+
 # --- round trips on the moto server -------------------------------------------------------
 
 BUCKET = "org-cloudtrail-logs-123456789012"
