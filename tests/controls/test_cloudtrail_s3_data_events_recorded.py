@@ -75,6 +75,7 @@ def advanced(*extra, category="Data", kind="AWS::S3::Object") -> dict:
         ({"AdvancedEventSelectors": [advanced(field("readOnly", Equals=["true"])), advanced()]}, ["read", "write"]),
         ({"AdvancedEventSelectors": [advanced(field("resources.ARN", StartsWith=["arn:aws:s3:::orders-data/"]))]}, []),
         ({"AdvancedEventSelectors": [advanced(field("eventName", Equals=["PutObject"]))]}, []),
+        ({"AdvancedEventSelectors": [advanced(field("eventName", NotEquals=["DeleteObject"]))]}, []),
         ({"AdvancedEventSelectors": [advanced(field("userIdentity.arn", NotStartsWith=["arn:aws:sts::1:x"]))]}, []),
         ({"AdvancedEventSelectors": [advanced(category="Management")]}, []),
         ({"AdvancedEventSelectors": [advanced(kind="AWS::S3::AccessPoint")]}, []),

@@ -17,6 +17,7 @@ cloudtrail_kms_encryption_enabled) judge each practice apart: the split case abo
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 from logbaseline.controls._trails import management_events, read_multi_region_trails
 from logbaseline.controls.cloudtrail_security_trail_enabled import CONTROL, PRACTICES
 from logbaseline.models import Resource, Scope, Status
@@ -166,6 +167,28 @@ def test_reading_stops_at_the_first_trails_that_decide_the_verdict():
     collect = lambda cloudtrail, trail: read.append(trail["Name"]) or {"name": trail["Name"]}  # noqa: E731
     [account] = read_multi_region_trails(lambda *_: CloudTrail(), Scope(ME, REGION), collect, enough, "it")
     assert read == ["main", "second"] and [t["name"] for t in account.state["trails"]] == read
+
+
+def test_a_refused_trail_is_its_own_read_failure_and_the_trails_after_it_are_still_read():
+    listed = [
+        {"Name": name, "TrailARN": f"arn:aws:cloudtrail:{REGION}:{ME}:trail/{name}", "HomeRegion": REGION,
+         "IsMultiRegionTrail": True}
+        for name in ("theirs", "main")
+    ]  # fmt: skip
+
+    class CloudTrail:
+        def describe_trails(self, includeShadowTrails):  # noqa: N803 (botocore's parameter name)
+            return {"trailList": listed}
+
+    def read(cloudtrail, trail):
+        if trail["Name"] == "theirs":
+            raise ClientError({"Error": {"Code": "CloudTrailARNInvalidException"}}, "GetEventSelectors")
+        return {"name": trail["Name"]}
+
+    enough = lambda trails: bool(trails)  # noqa: E731
+    account, refused = read_multi_region_trails(lambda *_: CloudTrail(), Scope(ME, REGION), read, enough, "it")
+    assert account.state["trails"] == [{"name": "main"}] and not account.unreadable
+    assert refused.resource_id == listed[0]["TrailARN"] and refused.unreadable
 
 
 # --- round trips on the moto server -------------------------------------------------------
