@@ -181,3 +181,16 @@ def test_a_bucket_named_only_as_a_log_destination_is_judged_without_archiving_wh
     targets = route(load_event(sample))
     bucket_targets = [t for t in targets if set(LOG_DESTINATION_TRIGGERS) <= set(t.control.cloudtrail_triggers)]
     assert bucket_targets and not [t for t in bucket_targets if t.archive_missing], sample
+
+
+def test_a_source_naming_another_regions_bucket_first_does_not_hide_the_ones_after_it(aws):
+    aws("s3").create_bucket(Bucket="trail-logs")
+    aws("s3", "eu-west-1").create_bucket(
+        Bucket="eu-logs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    aws("cloudtrail").create_trail(Name="a-eu-trail", S3BucketName="eu-logs")
+    aws("cloudtrail").create_trail(Name="b-main", S3BucketName="trail-logs")
+    listed = [t["Name"] for t in aws("cloudtrail").describe_trails()["trailList"]]
+    assert listed == ["a-eu-trail", "b-main"]  # the other region's bucket first, as the case needs
+    found = LogBuckets(Clients(REGION, config=NO_RETRY), REGION).sources(kinds=("trail",))
+    assert found == {"trail-logs": {"trail": ["b-main"]}}
