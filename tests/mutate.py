@@ -115,14 +115,41 @@ ENGINE_PARTS = {
     },
 }
 
-# Shared modules that hold controls' evaluate/remediate logic (the controls' own functions delegate to them).
+# Shared modules that hold controls' collect/evaluate/remediate logic (the controls' own functions delegate to them):
+# each whole (no function list), against the tests of the controls that use it, fastest and nearest first.
+C = "tests/controls/test_"
 SHARED = {
     "_log_buckets": (
-        ("access_logging_verdict", "enable_access_logging"),
-        ["tests/controls/test_log_buckets.py", "tests/controls/test_s3_bucket_server_access_logging_enabled.py",
-         "tests/controls/test_cloudtrail_bucket_access_logging_enabled.py", "tests/test_never_destructive.py",
-         "-k", "access_logging or log_buckets"],
+        (),
+        [f"{C}log_buckets.py", "tests/test_read_failures.py", f"{C}trail_bucket_of_another_account.py",
+         f"{C}cloudtrail_bucket_access_logging_enabled.py", f"{C}logs_centralized.py",
+         f"{C}cloudtrail_bucket_object_lock.py", f"{C}s3_bucket_server_access_logging_enabled.py",
+         f"{C}s3_log_bucket_not_public.py", f"{C}s3_log_bucket_lifecycle_bounded.py",
+         f"{C}cloudtrail_bucket_not_public.py"],
     ),
+    "_cis_monitoring": ((), [f"{C}cloudtrail_security_alarms.py"]),
+    "_policies": (
+        (),
+        [f"{C}logs_resource_policy_restricted.py", f"{C}securitylake_sources_enabled.py",
+         f"{C}trail_bucket_of_another_account.py", f"{C}s3_log_bucket_not_public.py"],
+    ),
+    "_digests": ((), [f"{C}cloudtrail_log_integrity_verified.py"]),
+    "_trails": (
+        (),
+        [f"{C}cloudtrail_s3_data_events_recorded.py", f"{C}cloudtrail_security_trail_enabled.py",
+         f"{C}cloudtrail_no_duplicate_management_events.py", f"{C}cloudtrail_multi_region_logging.py",
+         f"{C}cloudtrail_log_file_validation_enabled.py", f"{C}cloudtrail_kms_encryption_enabled.py",
+         f"{C}cloudtrail_cloudwatch_logs_enabled.py", f"{C}trail_bucket_of_another_account.py",
+         f"{C}cloudtrail_security_alarms.py", "tests/test_read_failures.py"],
+    ),
+    "_api_stages": ((), [f"{C}apigateway_access_logging_enabled.py", f"{C}apigateway_execution_logging_enabled.py"]),
+    "_destinations": (
+        (),
+        [f"{C}logs_centralized.py", f"{C}vpc_flow_logs_enabled.py", f"{C}vpc_dns_query_logging_enabled.py",
+         f"{C}log_buckets.py"],
+    ),
+    "_vpcs": ((), [f"{C}vpc_flow_logs_enabled.py", f"{C}vpc_dns_query_logging_enabled.py"]),
+    "_benchmarks": ((), ["tests/test_parity.py", "tests/test_catalogue.py"]),
 }  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from logbaseline.catalogue import render
 from logbaseline.controls import REGISTRY, all_controls
-from logbaseline.controls._benchmarks import RECOMMENDATIONS, V3_0
+from logbaseline.controls._benchmarks import RECOMMENDATIONS, V1_4, V3_0, cis
 from logbaseline.controls._parity import ANCHORS, NOT_COVERED, NOT_YET
 
 SECURITY_HUB = "Security Hub "
@@ -63,3 +63,12 @@ def test_the_catalogue_shows_each_anchor_with_its_control_or_reason():
     anchored = {c for a in ANCHORS for c in a.controls}
     beyond = [c.id for c in all_controls() if c.id not in anchored]
     assert beyond and all(f"`{c}`" in section.rsplit("\n\n", 1)[1] for c in beyond)
+
+
+def test_a_cis_number_the_table_does_not_hold_is_refused_naming_its_version_and_number():
+    assert cis(v3="3.8", v14="3.4") == (
+        f"CIS AWS Foundations Benchmark {V3_0}/3.8",
+        f"CIS AWS Foundations Benchmark {V1_4}/3.4",
+    )
+    with pytest.raises(KeyError, match=f"CIS AWS Foundations Benchmark {V1_4} has no recommendation 9.9 in this table"):
+        cis(v3="3.8", v14="9.9")

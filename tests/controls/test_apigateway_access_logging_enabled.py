@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from logbaseline.controls._api_stages import HTTP, REST, WEBSOCKET, stage_id, stages
 from logbaseline.controls.apigateway_access_logging_enabled import CONTROL, destination
 from logbaseline.models import Mode, Resource, Scope, Status
 
@@ -41,6 +42,19 @@ def test_evaluate(kind, target, status, phrase):
     state = {"kind": kind, "api": "orders", "stage": "prod", "destination": target}
     verdict = CONTROL.evaluate(Resource("123456789012", REGION, "arn", state), {})
     assert (verdict.status, verdict.fixable) == (status, False) and phrase in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("resource_id", "expected"),
+    [
+        ("/restapis/a1b2c3/stages/prod", f"arn:aws:apigateway:{REGION}::/restapis/a1b2c3/stages/prod"),
+        *[(f"arn:aws:apigateway:{REGION}::/apis/d4e5f6/stages/$default",) * 2],
+        ("a1b2c3", "a1b2c3"),  # not a stage: named as given, judged nowhere (collect finds no stage)
+        (None, ""),
+    ],
+)  # fmt: skip
+def test_a_stage_is_named_by_its_arn_from_a_path_or_an_arn_and_anything_else_as_given(resource_id, expected):
+    assert stage_id(Scope("123456789012", REGION, resource_id)) == expected
 
 
 def test_control_reads_only_and_stays_off():
@@ -136,3 +150,18 @@ def test_collect_judges_every_kind_of_stage_and_finds_one_by_path_or_arn(aws, ac
     assert CONTROL.collect(aws, Scope(account_id, REGION, f"/apis/{http}/stages/gone")) == []
     assert CONTROL.collect(aws, Scope(account_id, REGION, "/restapis/nosuchapi1/stages/prod")) == []
     assert CONTROL.collect(aws, Scope(account_id, REGION, "not-a-stage")) == []
+
+
+def test_one_stage_is_read_through_its_own_api_gateway_client_only(aws, account_id):
+    """A REST stage's event reads no HTTP or WebSocket API, and the other way round: each read costs the sweep time."""
+    rest = rest_stage(aws)
+    http = aws("apigatewayv2").create_api(Name="payments-api", ProtocolType="HTTP")["ApiId"]
+    aws("apigatewayv2").create_stage(ApiId=http, StageName="prod")
+    for path, service in (
+        (f"/restapis/{rest}/stages/prod", "apigateway"),
+        (f"/apis/{http}/stages/prod", "apigatewayv2"),
+    ):
+        asked: list[str] = []
+        clients = lambda name, region=None, asked=asked: asked.append(name) or aws(name, region)  # noqa: E731
+        [found] = stages(clients, Scope(account_id, REGION, path), (REST, HTTP, WEBSOCKET))
+        assert found["arn"].endswith(path) and set(asked) == {service}

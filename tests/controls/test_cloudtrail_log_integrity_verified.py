@@ -12,8 +12,10 @@ import pytest
 from botocore.exceptions import ClientError
 from logbaseline import emulator
 from logbaseline.checkpoints import MemoryCheckpoints, TableCheckpoints, keeping_checkpoints
+from logbaseline.controls._digests import new_digest_keys, string_to_sign
+from logbaseline.controls._digests import verify as verify_digests
 from logbaseline.controls.cloudtrail_log_integrity_verified import CONTROL, MAX_DIGESTS
-from logbaseline.emulation.trail_digests import TrailDelivery, new_private_key, sign
+from logbaseline.emulation.trail_digests import TrailDelivery, fingerprint_of, new_private_key, sign
 from logbaseline.models import Resource, Scope, Severity, Status
 
 from tests.conftest import REGION, findings_by_resource, load_event, make_service
@@ -139,13 +141,21 @@ def unsign(s3, trail, middle):
     return middle, "unsigned"
 
 
+def drop_algorithm(s3, trail, middle):
+    digest, metadata = read_digest(s3, middle)
+    put_digest(s3, middle, digest, {"signature": metadata["signature"]})  # signed, but with what?
+    return middle, "unsigned"
+
+
 def break_chain(s3, trail, middle):
     s3.delete_object(Bucket=BUCKET, Key=middle)
     return middle, "previous digest missing"
 
 
 @pytest.mark.parametrize(
-    "tamper", [delete_log, alter_log, alter_digest, re_sign_with_another_key, unsign, break_chain], ids=str
+    "tamper",
+    [delete_log, alter_log, alter_digest, re_sign_with_another_key, unsign, drop_algorithm, break_chain],
+    ids=str,
 )
 def test_each_tampering_fails_naming_the_file_and_the_hour(aws, account_id, delivery, tamper):
     middle = delivery.digests[1]
@@ -156,6 +166,78 @@ def test_each_tampering_fails_naming_the_file_and_the_hour(aws, account_id, deli
     hour = hours_ago(2)
     assert hour.strftime("%Y%m%dT%H%M%SZ") in verdict.reason or hour.strftime("%Y-%m-%dT%H:%M:%SZ") in verdict.reason
     assert resource.state["intact_until"] == hours_ago(3).strftime("%Y-%m-%dT%H:%M:%SZ")  # before the problem
+
+
+def test_a_missing_previous_digest_is_named_with_the_hour_its_key_ends(aws, account_id, delivery):
+    middle = delivery.digests[1]
+    aws("s3").delete_object(Bucket=BUCKET, Key=middle)
+    resource, _ = verify(aws, account_id, MemoryCheckpoints())
+    [problem] = resource.state["problems"]
+    assert problem.startswith(f"s3://{BUCKET}/{middle} (hour ending {hours_ago(2):%Y%m%dT%H%M%SZ}): previous digest")
+
+
+def test_a_log_file_that_is_no_longer_gzip_is_named_altered(aws, account_id, delivery):
+    log = delivery.logs[delivery.digests[1]][0]
+    aws("s3").put_object(Bucket=BUCKET, Key=log, Body=b'{"Records": []}')
+    resource, _ = verify(aws, account_id, MemoryCheckpoints())
+    assert [p for p in resource.state["problems"] if p.startswith(f"s3://{BUCKET}/{log} (")] == [
+        f"s3://{BUCKET}/{log} ({hours_ago(3):%Y-%m-%dT%H:%M:%SZ} to {hours_ago(2):%Y-%m-%dT%H:%M:%SZ}): "
+        "log file altered: it is no longer gzip"
+    ]
+
+
+def test_a_digest_gone_or_not_cloudtrails_json_is_named_with_the_hour_its_key_ends(aws, account_id, delivery):
+    s3, last = aws("s3"), f"{hours_ago(1):%Y%m%dT%H%M%SZ}"
+    stamps = [f"{hours_ago(0) + timedelta(seconds=n):%Y%m%dT%H%M%SZ}" for n in range(4)]
+    keys = [delivery.digests[2].replace(last, stamp) for stamp in stamps]
+    bodies = (gzip.compress(b"[]"), gzip.compress(b'{"digestStartTime": 1}'), b'{"not": "gzip"}')
+    for key, body in zip(keys[1:], bodies, strict=True):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+    result = verify_digests(s3, BUCKET, keys, {}, None)  # the first listed, then deleted
+    unreadable = "digest unreadable: not the gzipped JSON CloudTrail writes"
+    assert [(p.file, p.hour, p.what) for p in result.problems] == [
+        (f"s3://{BUCKET}/{keys[0]}", f"hour ending {stamps[0]}", "digest missing: deleted while being verified"),
+        *[(f"s3://{BUCKET}/{k}", f"hour ending {h}", unreadable) for k, h in zip(keys[1:], stamps[1:], strict=True)],
+    ]
+
+
+def test_a_digest_copied_to_another_key_is_named_moved_and_vouches_for_no_log_file(aws, account_id, delivery):
+    s3, last = aws("s3"), delivery.digests[2]
+    moved = last.replace("CloudTrail-Digest/", "CloudTrail-Digest/copy-")
+    put_digest(s3, moved, *read_digest(s3, last))  # the same object, signature and all, at another key
+    result = verify_digests(s3, BUCKET, [moved], {}, None)
+    assert [p.what for p in result.problems] == ["moved from where it was written"] and result.log_files == 0
+
+
+def test_on_a_first_run_an_unreadable_oldest_digest_leaves_nothing_vouched_for_by_the_intact_ones_after_it(
+    aws, account_id, delivery
+):
+    s3, key = aws("s3"), emulator.GATEWAY.signing_keys.private_key(REGION)
+    s3.put_object(Bucket=BUCKET, Key=delivery.digests[0], Body=b"not gzip")
+    result = verify_digests(s3, BUCKET, delivery.digests, {fingerprint_of(key): key.public_key()}, None)
+    assert [p.what for p in result.problems] == ["digest unreadable: not the gzipped JSON CloudTrail writes"]
+    assert result.digests == 2 and result.intact_until is None
+
+
+def test_only_this_trails_digest_files_are_listed(aws, account_id, delivery):
+    """Another trail's digests share the prefix, one with a name of the same length; other files may sit there."""
+    s3, last = aws("s3"), delivery.digests[-1]
+    for stray in (last.replace(f"_{NAME}_", f"_{NAME[:-1]}z_"), last + ".tmp", last.replace(".json.gz", ".json")):
+        s3.put_object(Bucket=BUCKET, Key=stray, Body=b"")
+    prefix, name = last.rsplit("/", 4)[0] + "/", last.rsplit("/", 1)[-1][: -len("YYYYMMDDTHHMMSSZ.json.gz")]
+    assert new_digest_keys(s3, BUCKET, prefix, name, "", 10) == delivery.digests
+
+
+def test_the_string_signed_is_the_one_the_cloudtrail_user_guide_gives_with_null_for_the_first_digest():
+    """The emulator signs with the verifier's own string_to_sign, so its format is held to the guide here: digest end
+    time, bucket/key, SHA-256 of the inflated digest, previous signature ("Custom implementations of CloudTrail log
+    file integrity validation")."""
+    digest = {"digestEndTime": "2026-12-05T05:00:00Z", "digestS3Bucket": "b", "digestS3Object": "k.json.gz"}
+    sha = "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"  # sha256(b"x")
+    assert string_to_sign(digest | {"previousDigestSignature": None}, b"x").decode() == (
+        f"2026-12-05T05:00:00Z\nb/k.json.gz\n{sha}\nnull"
+    )
+    assert string_to_sign(digest | {"previousDigestSignature": "9f0e"}, b"x").decode().endswith(f"{sha}\n9f0e")
 
 
 def test_a_digest_signed_with_an_unlisted_key_fails(aws, account_id, delivery):

@@ -68,9 +68,14 @@ def advanced(*extra, category="Data", kind="AWS::S3::Object") -> dict:
         ({"AdvancedEventSelectors": [advanced(field("readOnly", Equals=["false"]))]}, ["write"]),
         ({"AdvancedEventSelectors": [advanced(field("readOnly", Equals=["true"]))]}, ["read"]),
         ({"AdvancedEventSelectors": [advanced(field("readOnly", NotEquals=["true"]))]}, ["write"]),
+        (
+            {"AdvancedEventSelectors": [advanced(field("readOnly", Equals=["true", "false"], NotEquals=["true"]))]},
+            ["write"],
+        ),
         ({"AdvancedEventSelectors": [advanced(field("readOnly", Equals=["true"])), advanced()]}, ["read", "write"]),
         ({"AdvancedEventSelectors": [advanced(field("resources.ARN", StartsWith=["arn:aws:s3:::orders-data/"]))]}, []),
         ({"AdvancedEventSelectors": [advanced(field("eventName", Equals=["PutObject"]))]}, []),
+        ({"AdvancedEventSelectors": [advanced(field("eventName", NotEquals=["DeleteObject"]))]}, []),
         ({"AdvancedEventSelectors": [advanced(field("userIdentity.arn", NotStartsWith=["arn:aws:sts::1:x"]))]}, []),
         ({"AdvancedEventSelectors": [advanced(category="Management")]}, []),
         ({"AdvancedEventSelectors": [advanced(kind="AWS::S3::AccessPoint")]}, []),
@@ -108,6 +113,12 @@ def test_evaluate(trails, status, phrase):
     verdict = CONTROL.evaluate(account(*trails), {})
     assert (verdict.status, verdict.fixable) == (status, False)
     assert phrase in verdict.reason
+
+
+def test_a_passed_finding_names_only_the_logging_trails_that_record_data_events():
+    stopped, empty = trail("stopped", logging=False), trail("management-only", events=())
+    reason = CONTROL.evaluate(account(stopped, empty, trail()), {}).reason
+    assert reason.endswith("recorded by multi-region trails: read/write by trail main")
 
 
 def test_the_finding_states_the_price_of_data_events():

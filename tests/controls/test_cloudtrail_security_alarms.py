@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 from logbaseline.aws import Clients
-from logbaseline.controls._cis_monitoring import CHECKS, check_of, normalized
+from logbaseline.controls._cis_monitoring import CHECKS, alerting_gaps, check_of, normalized, subscribers
 from logbaseline.controls.base import Change, Changes, FixFailed
 from logbaseline.controls.cloudtrail_security_alarms import CONTROL, NAMESPACE, TOPIC, alarm_name
 from logbaseline.engine import FixRequest
@@ -165,6 +168,44 @@ def test_a_check_met_on_any_trail_is_met_and_the_fix_targets_the_most_complete_t
     mixed["trails"].append(other)
     verdict = CONTROL.evaluate(Resource(ME, REGION, ACCOUNT, mixed), {TOPIC.name: TOPIC_ARN})
     assert verdict.status is Status.PASSED
+
+
+def test_the_fix_targets_the_trail_closest_to_complete_and_between_equals_the_first_by_arn():
+    tied = state()
+    tied["trails"].insert(0, tied["trails"][0] | {"arn": TRAIL + "-2", "log_group": "other"})
+    best, gaps = alerting_gaps(tied)
+    assert best is not None and best["arn"] == TRAIL and len(gaps) == len(CHECKS)
+    # A later ARN closer to complete is still the target: three checks met there, none on the first.
+    ahead = state(filtered=ALL[:3], alarmed=ALL[:3])
+    ahead["trails"][0] |= {"arn": TRAIL + "-2", "log_group": "other"}
+    ahead["trails"].insert(0, state()["trails"][0])
+    best, gaps = alerting_gaps(ahead)
+    assert best is not None and best["arn"] == TRAIL + "-2" and sorted(gaps) == sorted(ALL[3:])
+
+
+def sns_listing(stub: Stubber, error: str = "", **response) -> None:
+    params = {"TopicArn": TOPIC_ARN}
+    if error:
+        stub.add_client_error("list_subscriptions_by_topic", error, expected_params=params)
+    else:
+        stub.add_response("list_subscriptions_by_topic", response, params)
+
+
+def test_a_topics_confirmed_subscribers_are_counted_and_one_that_cannot_be_read_is_none_not_a_failed_read():
+    sns = boto3.client("sns", region_name=REGION, aws_access_key_id="k", aws_secret_access_key="s")
+    confirmed = {"SubscriptionArn": TOPIC_ARN + ":0f1e", "TopicArn": TOPIC_ARN, "Protocol": "email"}
+    pending = confirmed | {"SubscriptionArn": "PendingConfirmation"}
+    with Stubber(sns) as stub:
+        sns_listing(stub, Subscriptions=[confirmed, pending, confirmed])
+        assert subscribers(sns, TOPIC_ARN) == 2
+        # SNS's codes (botocore's model): AuthorizationError (another account's topic), NotFound (deleted since)
+        for code in ("AuthorizationError", "NotFound"):
+            sns_listing(stub, code)
+            assert subscribers(sns, TOPIC_ARN) is None, code
+        sns_listing(stub, "InternalError")
+        with pytest.raises(ClientError):
+            subscribers(sns, TOPIC_ARN)
+        stub.assert_no_pending_responses()
 
 
 def test_nothing_to_fix_where_the_missing_checks_already_have_logbaseline_s_own_alarms():

@@ -17,9 +17,10 @@ cloudtrail_kms_encryption_enabled) judge each practice apart: the split case abo
 from __future__ import annotations
 
 import pytest
-from logbaseline.controls._trails import management_events
+from botocore.exceptions import ClientError
+from logbaseline.controls._trails import management_events, read_multi_region_trails
 from logbaseline.controls.cloudtrail_security_trail_enabled import CONTROL, PRACTICES
-from logbaseline.models import Resource, Status
+from logbaseline.models import Resource, Scope, Status
 
 from tests.conftest import REGION, findings_by_resource, load_event, make_service
 
@@ -96,6 +97,27 @@ def test_evaluate(trails, status, phrase):
             ["read", "write"],
             False,
         ),
+        (  # the same in the advanced shape, a data events selector first
+            {
+                "AdvancedEventSelectors": [
+                    {
+                        "FieldSelectors": [
+                            {"Field": "eventCategory", "Equals": ["Data"]},
+                            {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                        ]
+                    },
+                    {
+                        "FieldSelectors": [
+                            {"Field": "eventCategory", "Equals": ["Management"]},
+                            {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]},
+                        ]
+                    },
+                    {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]},
+                ]
+            },
+            ["read", "write"],
+            True,
+        ),  # fmt: skip
         (  # an excluding selector beside one that excludes nothing: nothing is left out
             {
                 "EventSelectors": [
@@ -111,6 +133,62 @@ def test_evaluate(trails, status, phrase):
 def test_excluded_management_event_sources_are_seen_in_both_shapes(selectors, full, complete):
     assert management_events(selectors) == full
     assert (management_events(selectors, complete=True) == full) is complete
+
+
+def test_every_multi_region_trail_is_read_whatever_single_region_trails_are_listed_before_it():
+    listed = [
+        {"Name": "regional", "TrailARN": f"arn:aws:cloudtrail:{REGION}:{ME}:trail/regional", "HomeRegion": REGION},
+        {"Name": "main", "TrailARN": f"arn:aws:cloudtrail:{REGION}:{ME}:trail/main", "HomeRegion": REGION,
+         "IsMultiRegionTrail": True},
+    ]  # fmt: skip
+
+    class CloudTrail:
+        def describe_trails(self, includeShadowTrails):  # noqa: N803 (botocore's parameter name)
+            return {"trailList": listed}
+
+    read = lambda cloudtrail, trail: {"name": trail["Name"]}  # noqa: E731
+    [account] = read_multi_region_trails(lambda *_: CloudTrail(), Scope(ME, REGION), read, lambda t: False, "it")
+    assert account.state["trails"] == [{"name": "main"}] and not account.unreadable
+
+
+def test_reading_stops_at_the_first_trails_that_decide_the_verdict():
+    listed = [
+        {"Name": name, "TrailARN": f"arn:aws:cloudtrail:{REGION}:{ME}:trail/{name}", "HomeRegion": REGION,
+         "IsMultiRegionTrail": True}
+        for name in ("main", "second", "third")
+    ]  # fmt: skip
+
+    class CloudTrail:
+        def describe_trails(self, includeShadowTrails):  # noqa: N803 (botocore's parameter name)
+            return {"trailList": listed}
+
+    read: list[str] = []
+    enough = lambda trails: len(trails) == 2  # noqa: E731
+    collect = lambda cloudtrail, trail: read.append(trail["Name"]) or {"name": trail["Name"]}  # noqa: E731
+    [account] = read_multi_region_trails(lambda *_: CloudTrail(), Scope(ME, REGION), collect, enough, "it")
+    assert read == ["main", "second"] and [t["name"] for t in account.state["trails"]] == read
+
+
+def test_a_refused_trail_is_its_own_read_failure_and_the_trails_after_it_are_still_read():
+    listed = [
+        {"Name": name, "TrailARN": f"arn:aws:cloudtrail:{REGION}:{ME}:trail/{name}", "HomeRegion": REGION,
+         "IsMultiRegionTrail": True}
+        for name in ("theirs", "main")
+    ]  # fmt: skip
+
+    class CloudTrail:
+        def describe_trails(self, includeShadowTrails):  # noqa: N803 (botocore's parameter name)
+            return {"trailList": listed}
+
+    def read(cloudtrail, trail):
+        if trail["Name"] == "theirs":
+            raise ClientError({"Error": {"Code": "CloudTrailARNInvalidException"}}, "GetEventSelectors")
+        return {"name": trail["Name"]}
+
+    enough = lambda trails: bool(trails)  # noqa: E731
+    account, refused = read_multi_region_trails(lambda *_: CloudTrail(), Scope(ME, REGION), read, enough, "it")
+    assert account.state["trails"] == [{"name": "main"}] and not account.unreadable
+    assert refused.resource_id == listed[0]["TrailARN"] and refused.unreadable
 
 
 # --- round trips on the moto server -------------------------------------------------------

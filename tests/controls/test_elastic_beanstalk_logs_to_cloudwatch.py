@@ -23,6 +23,7 @@ PARAMS = {"retention_floor_days": 365, "retention_ceiling_days": 2557}
         ("false", "7", "false", Status.FAILED, "does not stream its instance logs to CloudWatch Logs"),
         ("true", "365", "false", Status.PASSED, "kept 365 days and after termination"),
         ("true", "3653", "false", Status.FAILED, "keeps them 3653 days, outside the baseline's 365 to 2557"),
+        ("true", "2557", "false", Status.PASSED, "kept 2557 days"),  # the ceiling itself is within
         ("true", "7", "false", Status.FAILED, "keeps them 7 days, outside"),  # Elastic Beanstalk's default
         ("true", "731", "true", Status.FAILED, "deletes them when the environment is terminated"),
         ("TRUE", "7", "true", Status.FAILED, "outside the baseline's 365 to 2557 (RetentionInDays) and deletes"),

@@ -8,10 +8,11 @@ from collections import Counter
 import boto3
 import pytest
 from logbaseline.aws import Clients
-from logbaseline.controls._log_buckets import LogBuckets, bucket_arn, bucket_name
+from logbaseline.controls._log_buckets import LOG_DESTINATION_TRIGGERS, LogBuckets, bucket_arn, bucket_name
+from logbaseline.engine.routing import route
 from logbaseline.models import Scope
 
-from tests.conftest import NO_RETRY, REGION
+from tests.conftest import NO_RETRY, REGION, load_event
 
 
 @pytest.mark.parametrize(
@@ -140,3 +141,56 @@ def test_one_bucket_search_stops_at_the_first_bucket_logging_into_it(aws):
     found = LogBuckets(Clients(REGION, session, NO_RETRY), REGION).sources("z-access-logs")
     assert found == {"z-access-logs": {"access_log": ["a-app"]}}
     assert asked["GetBucketLogging"] == 1 and asked["ListBuckets"] == 1
+
+
+def test_a_gateway_load_balancer_is_passed_over_and_the_load_balancers_listed_after_it_are_read(aws):
+    """A Gateway Load Balancer writes no logs to S3: its attributes are not read, and the search goes on past it."""
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.31.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.31.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]
+               ["SubnetId"] for i, z in ((1, "a"), (2, "b"))]  # fmt: skip
+    aws("s3").create_bucket(Bucket="alb-logs")
+    aws("elbv2").create_load_balancer(Name="gwlb", Subnets=subnets, Type="gateway")
+    [alb] = aws("elbv2").create_load_balancer(Name="alb", Subnets=subnets)["LoadBalancers"]
+    logs = [{"Key": "access_logs.s3.enabled", "Value": "true"}, {"Key": "access_logs.s3.bucket", "Value": "alb-logs"}]
+    aws("elbv2").modify_load_balancer_attributes(LoadBalancerArn=alb["LoadBalancerArn"], Attributes=logs)
+    listed = [b["LoadBalancerName"] for b in aws("elbv2").describe_load_balancers()["LoadBalancers"]]
+    assert listed == ["gwlb", "alb"]  # the gateway first, as the case needs
+    session, asked = boto3.Session(), Counter()
+    session.events.register("before-call", lambda model, **kwargs: asked.update([model.name]))
+    found = LogBuckets(Clients(REGION, session, NO_RETRY), REGION).sources(kinds=("elbv2",))
+    assert found == {"alb-logs": {"elbv2": [alb["LoadBalancerArn"].split(":loadbalancer/")[1]]}}
+    assert asked["DescribeLoadBalancerAttributes"] == 1
+
+
+# The samples of LOG_DESTINATION_TRIGGERS' calls that send logs to a bucket (the WAF, Redshift and classic load
+# balancer samples send theirs elsewhere, or name no bucket).
+DESTINATION_SAMPLES = [
+    "cloudtrail/cloudtrail-CreateTrail.json",
+    "cloudtrail/cloudtrail-UpdateTrail.json",
+    "cloudtrail/ec2-CreateFlowLogs-s3.json",
+    "cloudtrail/elasticloadbalancing-ModifyLoadBalancerAttributes.json",
+    "cloudtrail/route53resolver-CreateResolverQueryLogConfig.json",
+    "cloudtrail/network-firewall-UpdateLoggingConfiguration.json",
+]
+
+
+@pytest.mark.parametrize("sample", DESTINATION_SAMPLES)
+def test_a_bucket_named_only_as_a_log_destination_is_judged_without_archiving_what_is_not_found(sample):
+    """The bucket may be another account's (a central log archive): not finding it here says nothing of our finding."""
+    targets = route(load_event(sample))
+    bucket_targets = [t for t in targets if set(LOG_DESTINATION_TRIGGERS) <= set(t.control.cloudtrail_triggers)]
+    assert bucket_targets and not [t for t in bucket_targets if t.archive_missing], sample
+
+
+def test_a_source_naming_another_regions_bucket_first_does_not_hide_the_ones_after_it(aws):
+    aws("s3").create_bucket(Bucket="trail-logs")
+    aws("s3", "eu-west-1").create_bucket(
+        Bucket="eu-logs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    aws("cloudtrail").create_trail(Name="a-eu-trail", S3BucketName="eu-logs")
+    aws("cloudtrail").create_trail(Name="b-main", S3BucketName="trail-logs")
+    listed = [t["Name"] for t in aws("cloudtrail").describe_trails()["trailList"]]
+    assert listed == ["a-eu-trail", "b-main"]  # the other region's bucket first, as the case needs
+    found = LogBuckets(Clients(REGION, config=NO_RETRY), REGION).sources(kinds=("trail",))
+    assert found == {"trail-logs": {"trail": ["b-main"]}}

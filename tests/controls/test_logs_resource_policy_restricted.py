@@ -9,6 +9,7 @@ import json
 import pytest
 from botocore.stub import Stubber
 from logbaseline.aws import Clients
+from logbaseline.controls._policies import outside_grants
 from logbaseline.controls.logs_resource_policy_restricted import CONTROL
 from logbaseline.engine import sweep_event
 from logbaseline.models import Mode, Resource, Scope, Status
@@ -55,6 +56,69 @@ def test_evaluate(resource, status, phrase):
     verdict = CONTROL.evaluate(resource, PARAMS)
     assert (verdict.status, verdict.fixable) == (status, False)
     assert phrase in verdict.reason
+
+
+def test_every_principal_of_every_statement_is_judged_after_one_that_passes():
+    org_only = {"StringEquals": {"aws:PrincipalOrgID": ORG}}
+    grants = [
+        {"Effect": "Deny", "Principal": "*", "Action": "logs:DeleteLogGroup"},
+        {"Effect": "Allow", "Principal": "*", "Action": "logs:*", "Condition": org_only},
+        {"Sid": "Both", "Effect": "Allow", "Principal": {"Service": "route53.amazonaws.com", "AWS": STRANGER},
+         "Action": "logs:PutLogEvents", "Condition": {"StringEquals": {"aws:SourceAccount": ME}}},
+        {"Sid": "Mine", "Effect": "Allow", "Principal": {"AWS": [f"arn:aws:iam::{ME}:root", "111122223333"]},
+         "Action": "logs:PutLogEvents"},
+    ]  # fmt: skip
+    assert outside_grants({"Statement": grants}, ME, PARAMS) == [
+        f"statement Both grants account {STRANGER}, which is not covered",
+        "statement Mine grants account 111122223333, which is not covered",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source_arn", "inside"),
+    [
+        ("arn:aws:route53:::hostedzone/Z1", False),  # names no account
+        (f"arn:aws:route53:{REGION}:{ME}", True),  # the account field is read wherever there is one
+        (f"arn:aws:route53:{REGION}:{STRANGER}", False),
+        (f"arn:aws:route53:{REGION}", False),  # too short to name one: a finding, not a crash
+    ],
+)
+def test_a_source_arn_holds_a_service_grant_only_when_its_account_field_is_covered(source_arn, inside):
+    held = {"StringEquals": {"aws:SourceArn": source_arn}}
+    grant = {"Effect": "Allow", "Principal": ROUTE53, "Action": "logs:PutLogEvents", "Condition": held}
+    assert (outside_grants({"Statement": [grant]}, ME, PARAMS) == []) is inside
+
+
+@pytest.mark.parametrize(
+    ("paths", "organization", "inside"),
+    [
+        ([f"{ORG}/r-ab12/ou-ab12-11111111/*"], ORG, True),
+        ([f"{ORG}/r-ab12/*", "o-z9y8x7w6v5/r-cd34/*"], ORG, False),  # another organization's path too
+        (["o-z9y8x7w6v5/r-cd34/*"], ORG, False),
+        ([f"{ORG}/r-ab12/*"], "", False),  # the organization not named: it may be anyone's
+    ],
+)
+def test_an_organization_path_holds_a_grant_only_inside_the_named_organization(paths, organization, inside):
+    held = {"StringLike": {"aws:PrincipalOrgPaths": paths}}
+    grant = {"Effect": "Allow", "Principal": "*", "Action": "logs:PutLogEvents", "Condition": held}
+    params = PARAMS | {"organization_id": organization}
+    assert (outside_grants({"Statement": [grant]}, ME, params) == []) is inside
+
+
+@pytest.mark.parametrize(
+    ("operator", "inside"),
+    [
+        ("StringEquals", True),
+        ("ForAnyValue:StringEquals", True),  # false when the key is missing
+        ("ForAllValues:StringEquals", False),  # true when the key is missing: a principal of no organization gets in
+        ("StringEqualsIfExists", False),
+        ("StringNotEquals", False),
+    ],
+)
+def test_an_organization_condition_holds_a_grant_only_with_an_operator_a_missing_key_fails(operator, inside):
+    grant = {"Effect": "Allow", "Principal": "*", "Action": "logs:PutLogEvents"}
+    grant["Condition"] = {operator: {"aws:PrincipalOrgID": ORG}}
+    assert (outside_grants({"Statement": [grant]}, ME, PARAMS) == []) is inside
 
 
 def test_no_fix_and_mode_off():

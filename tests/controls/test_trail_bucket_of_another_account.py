@@ -43,6 +43,13 @@ def test_other_accounts_trails(policy, trails):
     assert other_accounts_trails(policy, OWN) == trails
 
 
+def test_the_delivery_statement_is_found_after_cloudtrails_acl_check_as_its_documented_policy_orders_them():
+    """CloudTrail's documented bucket policy: AWSCloudTrailAclCheck (s3:GetBucketAcl) first, then AWSCloudTrailWrite."""
+    acl_check = json.loads(delivery(resource=ARN, action="s3:GetBucketAcl"))["Statement"]
+    write = json.loads(delivery({"StringEquals": {"aws:SourceArn": OTHER_TRAIL}}))["Statement"]
+    assert other_accounts_trails({"Statement": acl_check + write}, OWN) == [OTHER_TRAIL]
+
+
 def other_account(aws) -> boto3.Session:
     keys = aws("sts").assume_role(RoleArn=f"arn:aws:iam::{OTHER}:role/logs", RoleSessionName="seed")["Credentials"]
     return boto3.Session(keys["AccessKeyId"], keys["SecretAccessKey"], keys["SessionToken"])

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from logbaseline.aws import Clients
+from logbaseline.controls._destinations import in_account
 from logbaseline.controls.base import Change, Changes, FixFailed
 from logbaseline.controls.vpc_flow_logs_enabled import CONTROL
 from logbaseline.engine import FixRequest
@@ -335,3 +336,16 @@ def test_a_vpc_whose_subnets_all_have_flow_logs_fails_without_its_own(aws, accou
     [outcome] = ours(report)
     assert outcome.verdict.status is Status.FAILED
     assert outcome.verdict.reason.startswith("the VPC has no flow log of its own")
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("arn:aws:iam::111122223333:role/flow-logs", "arn:aws:iam::123456789012:role/flow-logs"),
+        ("arn:aws:iam::123456789012:role/flow-logs", "arn:aws:iam::123456789012:role/flow-logs"),
+        ("arn:aws:s3:::not-a-role", "arn:aws:s3:::not-a-role"),  # not IAM's: left for AWS to refuse, not rewritten
+        ("flow-logs", "flow-logs"),
+    ],
+)  # fmt: skip
+def test_the_delivery_role_is_the_same_named_role_of_the_vpcs_account(role, expected):
+    assert in_account(role, "123456789012") == expected

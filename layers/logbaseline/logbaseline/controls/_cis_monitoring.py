@@ -237,7 +237,8 @@ def subscribers(sns: Any, topic: str) -> int | None:
         pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic)
         return sum(s["SubscriptionArn"].startswith("arn:") for page in pages for s in page["Subscriptions"])
     except ClientError as error:
-        if denied(error) or error.response.get("Error", {}).get("Code") == "NotFound":
+        # SNS's denial is AuthorizationError (botocore's model), not one of the codes `denied` knows.
+        if denied(error) or error.response.get("Error", {}).get("Code") in ("AuthorizationError", "NotFound"):
             return None
         raise
 

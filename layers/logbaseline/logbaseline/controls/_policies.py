@@ -28,7 +28,8 @@ COVERED_ACCOUNTS = Parameter(
     "The accounts this deployment covers ('organization' or account ids): principals of these accounts are inside.",
 )
 
-# Operators that hold a key to its values; IfExists and the negated ones do not (a missing key passes them).
+# Operators that hold a key to its values; IfExists, the negated ones and ForAllValues: do not (a missing key passes
+# them: IAM user guide, "Set operators for multivalued context keys").
 _BINDING = {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"}
 _PRINCIPAL_KEYS = ("aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount")
 _ORGANIZATION_KEYS = ("aws:principalorgid", "aws:principalorgpaths", "aws:sourceorgid", "aws:sourceorgpaths")
@@ -61,7 +62,8 @@ def _conditions(statement: Mapping[str, Any]) -> dict[str, list[str]]:
     """Condition key (lower case) -> the values it is held to, for the binding operators only."""
     held: dict[str, list[str]] = {}
     for operator, keys in (statement.get("Condition") or {}).items():
-        if operator.split(":")[-1].lower() in _BINDING:
+        qualifier, _, base = operator.lower().rpartition(":")
+        if base in _BINDING and qualifier != "forallvalues":  # ForAllValues holds when the key is missing
             for key, value in keys.items():
                 held.setdefault(key.lower(), []).extend(_values(value))
     return held
