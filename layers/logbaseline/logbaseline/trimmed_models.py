@@ -2,7 +2,7 @@
 repository makes clients for, keeping only the operations its code names, the shapes they reach and the
 service's errors, without the documentation of operations and shapes.
 
-Why: a sweep makes a client for every service a control reads (about forty), and most of a client's creation is
+Why: a sweep makes a client for every service a control reads (more than forty), and most of a client's creation is
 botocore parsing the service's whole model and making a method for each of its operations (EC2 has more than
 seven hundred; a control calls two). The trimmed models, first on the session's search path (aws.py), make
 a sweep's clients in a fraction of the time. They are botocore's own files cut down, for the version installed,
@@ -11,8 +11,8 @@ own data; `tests/test_trimmed_models.py` holds them equal to what this writes.
 
 An operation is kept when its Python name (describe_log_groups) appears in the code as an attribute, a name or
 a string, so a call, a paginator and an operation passed by name (`read(clients, "get_bucket_policy", ...)`)
-are all seen; a false match only keeps an operation more. A client called for
-an operation not kept falls back to the full model (aws.py); the tests forbid that fallback.
+are all seen; a false match only keeps an operation more. A client called for an operation not kept falls back
+to the full model (aws.py); the tests forbid that fallback.
 Run: `make service-models` (`python -m logbaseline.trimmed_models`).
 """
 
