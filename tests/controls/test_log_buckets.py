@@ -7,6 +7,7 @@ from collections import Counter
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from logbaseline.aws import Clients
 from logbaseline.controls._log_buckets import LOG_DESTINATION_TRIGGERS, LogBuckets, bucket_arn, bucket_name
 from logbaseline.engine.routing import route
@@ -194,3 +195,37 @@ def test_a_source_naming_another_regions_bucket_first_does_not_hide_the_ones_aft
     assert listed == ["a-eu-trail", "b-main"]  # the other region's bucket first, as the case needs
     found = LogBuckets(Clients(REGION, config=NO_RETRY), REGION).sources(kinds=("trail",))
     assert found == {"trail-logs": {"trail": ["b-main"]}}
+
+
+def _stubbed(service: str) -> tuple[object, Stubber]:
+    client = boto3.client(service, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y")
+    return client, Stubber(client)
+
+
+@pytest.mark.parametrize("refusal", ["ClusterNotFound", "AccessDenied"])
+def test_a_redshift_cluster_gone_since_the_listing_or_denied_is_passed_over_and_the_next_is_read(refusal):
+    redshift, stub = _stubbed("redshift")
+    stub.add_response("describe_clusters", {"Clusters": [{"ClusterIdentifier": "gone"}, {"ClusterIdentifier": "dw"}]})
+    stub.add_client_error("describe_logging_status", refusal, expected_params={"ClusterIdentifier": "gone"})
+    logging = {"LoggingEnabled": True, "BucketName": "audit-logs", "LogDestinationType": "s3"}
+    stub.add_response("describe_logging_status", logging, {"ClusterIdentifier": "dw"})
+    with stub:
+        found = list(LogBuckets(lambda service, region=None: redshift, REGION)._redshift())
+    stub.assert_no_pending_responses()
+    assert found == [("audit-logs", "dw")]
+
+
+@pytest.mark.parametrize("refusal", ["ResourceNotFoundException", "AccessDeniedException"])
+def test_a_firewall_gone_since_the_listing_or_denied_is_passed_over_and_the_next_is_read(refusal):
+    firewall, stub = _stubbed("network-firewall")
+    arns = [f"arn:aws:network-firewall:{REGION}:123456789012:firewall/{name}" for name in ("gone", "edge")]
+    listed = [{"FirewallName": name, "FirewallArn": arn} for name, arn in zip(("gone", "edge"), arns, strict=True)]
+    stub.add_response("list_firewalls", {"Firewalls": listed})
+    stub.add_client_error("describe_logging_configuration", refusal, expected_params={"FirewallArn": arns[0]})
+    to_s3 = {"LogType": "FLOW", "LogDestinationType": "S3", "LogDestination": {"bucketName": "firewall-logs"}}
+    found = {"FirewallArn": arns[1], "LoggingConfiguration": {"LogDestinationConfigs": [to_s3]}}
+    stub.add_response("describe_logging_configuration", found, {"FirewallArn": arns[1]})
+    with stub:
+        read = list(LogBuckets(lambda service, region=None: firewall, REGION)._network_firewall())
+    stub.assert_no_pending_responses()
+    assert read == [("firewall-logs", "edge")]
