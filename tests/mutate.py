@@ -153,6 +153,12 @@ SHARED = {
 }  # fmt: skip
 
 
+def gates(control: Path) -> list[str]:
+    """The function a control names as its `inapplicable=` gate: it decides, like `evaluate`, what is judged."""
+    keywords = (node for node in ast.walk(ast.parse(control.read_text())) if isinstance(node, ast.keyword))
+    return [k.value.id for k in keywords if k.arg == "inapplicable" and isinstance(k.value, ast.Name)]
+
+
 def targets() -> dict[str, tuple[str, list[str], tuple[str | None, ...]]]:
     """target -> (module, test arguments, the only functions mutated, None for module level; empty: the whole
     module)."""
@@ -166,7 +172,8 @@ def targets() -> dict[str, tuple[str, list[str], tuple[str | None, ...]]]:
         if path.stem.startswith("_") or path.stem == "base":
             continue
         tests = [f"tests/controls/test_{path.stem}.py", "tests/test_never_destructive.py", "-k", path.stem]
-        found[f"controls/{path.stem}"] = (f"{PACKAGE}/controls/{path.name}", tests, ("evaluate", "remediate"))
+        functions = ("evaluate", "remediate", *gates(path))
+        found[f"controls/{path.stem}"] = (f"{PACKAGE}/controls/{path.name}", tests, functions)
     for name, (functions, tests) in SHARED.items():
         found[f"controls/{name}"] = (f"{PACKAGE}/controls/{name}.py", tests, functions)
     return found

@@ -7,6 +7,7 @@ from collections import Counter
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from logbaseline.aws import Clients
 from logbaseline.controls._log_buckets import LOG_DESTINATION_TRIGGERS, LogBuckets, bucket_arn, bucket_name
@@ -229,3 +230,31 @@ def test_a_firewall_gone_since_the_listing_or_denied_is_passed_over_and_the_next
         read = list(LogBuckets(lambda service, region=None: firewall, REGION)._network_firewall())
     stub.assert_no_pending_responses()
     assert read == [("firewall-logs", "edge")]
+
+
+@pytest.mark.parametrize(("read", "operation"), [("logging", "get_bucket_logging"), ("policy", "get_bucket_policy")])
+def test_a_denied_read_of_a_bucket_is_asked_once_and_its_denial_given_again(read, operation):
+    """The trail and access-log searches and the bucket's own judgement may each ask; AWS is asked once."""
+    s3, stub = _stubbed("s3")
+    stub.add_client_error(operation, "AccessDenied", expected_params={"Bucket": "locked"})
+    buckets = LogBuckets(lambda service, region=None: s3, REGION)
+    with stub:
+        for _ in range(2):
+            with pytest.raises(ClientError) as raised:
+                getattr(buckets, read)("locked")
+            assert raised.value.response["Error"]["Code"] == "AccessDenied"
+    stub.assert_no_pending_responses()
+
+
+def test_a_bucket_whose_logging_read_is_denied_hides_none_of_the_access_log_buckets_after_it():
+    s3, stub = _stubbed("s3")
+    listed = [{"Name": name} for name in ("locked", "app", "access-logs")]
+    stub.add_response("list_buckets", {"Buckets": listed}, {"BucketRegion": REGION})
+    stub.add_client_error("get_bucket_logging", "AccessDenied", expected_params={"Bucket": "locked"})
+    logs_to = {"LoggingEnabled": {"TargetBucket": "access-logs", "TargetPrefix": "app/"}}
+    stub.add_response("get_bucket_logging", logs_to, {"Bucket": "app"})
+    stub.add_response("get_bucket_logging", {}, {"Bucket": "access-logs"})
+    with stub:
+        found = LogBuckets(lambda service, region=None: s3, REGION).sources(kinds=("access_log",))
+    stub.assert_no_pending_responses()
+    assert found == {"access-logs": {"access_log": ["app"]}}
