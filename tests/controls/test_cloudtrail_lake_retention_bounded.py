@@ -50,6 +50,24 @@ def test_a_fixed_pricing_store_cannot_be_raised_above_its_seven_years():
 
 
 @pytest.mark.parametrize(
+    ("billing", "most"), [("FIXED_RETENTION_PRICING", 2557), ("EXTENDABLE_RETENTION_PRICING", 3653), ("NEW_MODE", 2557)]
+)
+def test_a_store_is_raised_to_exactly_its_billing_modes_longest_retention_and_no_further(billing, most):
+    """A billing mode AWS adds later is held to the shorter maximum: a raise it refuses is never attempted."""
+    protected_short = store(90, billing=billing)
+    for floor, fixable in ((most, True), (most + 1, False)):
+        params = PARAMS | {"retention_floor_days": floor, "retention_ceiling_days": most + 1}
+        assert CONTROL.evaluate(protected_short, params).fixable is fixable
+        changes = Changes(Clients(REGION), dry_run=True)
+        if fixable:
+            CONTROL.remediate(changes, protected_short, params)
+            assert changes.made[0].parameters == {"EventDataStore": ARN, "RetentionPeriod": most}
+        else:
+            with pytest.raises(FixFailed, match=f"keeps events at most {most} days"):
+                CONTROL.remediate(changes, protected_short, params)
+
+
+@pytest.mark.parametrize(
     ("resource", "update"),
     [
         (store(90), {"RetentionPeriod": 365}),

@@ -37,6 +37,7 @@ def account(*trails) -> Resource:
         ((trail("main"), trail("copy")), Status.FAILED, "the 1 other is charged at $2.00 per 100,000 events each"),
         ((trail("main"), trail("copy")), Status.FAILED, "$2.00 per 100,000 management events of this region"),
         ((trail("main"), trail("w", events=("write",)), trail("eu", home="eu-west-1")), Status.FAILED, "$4.00 per"),
+        ((trail("main"), trail("w", events=("write",)), trail("eu", home="eu-west-1")), Status.FAILED, "2 others are"),
         ((trail("main"), trail("w", events=("write",))), Status.FAILED, "trail/w (write)"),
         (
             (trail("org", organization=True, owner="999988887777"), trail("main")),

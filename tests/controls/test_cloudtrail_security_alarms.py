@@ -251,6 +251,10 @@ def test_the_fix_adds_a_filter_and_an_alarm_per_missing_check_and_only_alarms_on
     assert (alarms[2].parameters["Namespace"], alarms[2].parameters["MetricName"]) == (NAMESPACE, CHECKS[2].metric)
     assert all(c.parameters["AlarmActions"] == [TOPIC_ARN] and c.parameters["Threshold"] == 1.0 for c in alarms)
     assert all(c.region == REGION for c in made) and len(made) == 12 + 14
+    # The CIS benchmark's alarm: one event in one five-minute period alarms, and no data is no alarm.
+    cis = {"Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 1.0}
+    cis |= {"ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching"}
+    assert all(c.parameters.items() >= cis.items() for c in alarms)
 
 
 def test_the_fix_never_replaces_an_alarm_or_a_filter_of_the_same_name():

@@ -55,6 +55,11 @@ def collect(clients: Clients, scope: Scope) -> list[Resource]:
             return resources
 
 
+def longest_retention(state: Mapping[str, Any]) -> int:
+    """The store's billing mode's longest retention; a mode this code does not know is held to the shorter one."""
+    return MAX_RETENTION.get(state["billing_mode"], MAX_RETENTION["FIXED_RETENTION_PRICING"])
+
+
 def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
     state, floor, ceiling = resource.state, params[FLOOR.name], params[CEILING.name]
     if state["status"] == PENDING_DELETION:
@@ -68,7 +73,7 @@ def evaluate(resource: Resource, params: Mapping[str, Any]) -> Verdict:
         gaps.append(f"events are kept {retention} days, above the ceiling of {ceiling}; shortening is left to a person")
     if not gaps:
         return passed(f"events are kept {retention} days, within {floor} to {ceiling}; termination protection is on")
-    fixable = not protected or (retention < floor <= MAX_RETENTION.get(state["billing_mode"], 2557))
+    fixable = not protected or (retention < floor <= longest_retention(state))
     return failed("; ".join(gaps), fixable=fixable and not state.get("organization"))
 
 
@@ -80,8 +85,7 @@ def remediate(changes: Changes, resource: Resource, params: Mapping[str, Any]) -
         raise FixFailed(ORGANIZATION_STORE_REFUSAL)
     update: dict[str, Any] = {}
     if state["retention_days"] < floor:
-        if floor > MAX_RETENTION.get(state["billing_mode"], 2557):
-            most = MAX_RETENTION.get(state["billing_mode"], 2557)
+        if floor > (most := longest_retention(state)):
             raise FixFailed(f"refused: {state['billing_mode']} keeps events at most {most} days, below the floor")
         update["RetentionPeriod"] = floor  # only ever lengthened
     if not state["termination_protection"]:
