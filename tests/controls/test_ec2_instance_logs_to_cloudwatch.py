@@ -50,6 +50,7 @@ def test_evaluate(ping, associations, status, phrase):
     state = {"ping": ping, "associations": associations}
     verdict = CONTROL.evaluate(Resource(ACCOUNT, REGION, ARN, state), {})
     assert (verdict.status, verdict.fixable) == (status, False) and phrase in verdict.reason
+    assert INSTANCE in verdict.reason and ARN not in verdict.reason  # named by its id, as the console does
 
 
 def test_metadata():
