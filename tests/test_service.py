@@ -11,6 +11,7 @@ from logbaseline.engine import Service, actor_of
 from logbaseline.engine.accounts import Coverage, MemberClients
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT
 from logbaseline.engine.messages import sweep_event
+from logbaseline.engine.remediation import FixRequest
 from logbaseline.engine.runtime import report_counters
 from logbaseline.engine.settings import Settings
 
@@ -132,3 +133,18 @@ def test_a_reconciliation_is_asked_for_a_minute_ahead_and_once_a_minute_per_acco
         monkeypatch.setattr(engine.time, "monotonic", lambda now=now: now)
         service._reconcile_later([(account_id, REGION)])  # noqa: SLF001
     assert [e["DelaySeconds"] for e in entries] == [60, 60], "asked at 1000 s and again a minute later, not between"
+
+
+def test_a_fix_reports_only_what_it_changed_or_a_resource_gone_since(aws: Clients, account_id: str):
+    """A late or repeated request for a gap already closed publishes nothing (the evaluator reported it); one for a
+    resource deleted since reports it gone, so that its finding is archived."""
+    service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES="logs_log_group_retention_bounded=auto")
+    reported: list[list] = []
+    service.report = reported.append  # type: ignore[method-assign]
+    aws("logs").create_log_group(logGroupName="kept")
+    aws("logs").put_retention_policy(logGroupName="kept", retentionInDays=400)
+    control = "logs_log_group_retention_bounded"
+    [closed] = service.fix(FixRequest(control, account_id, REGION, "kept"))
+    assert closed.present and closed.fix is None and reported == []
+    [gone] = service.fix(FixRequest(control, account_id, REGION, "deleted"))
+    assert not gone.present and reported == [[gone]]
