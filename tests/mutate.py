@@ -48,7 +48,7 @@ EXCLUDED_OPERATORS = [
 ENGINE_TESTS = {
     "accounts": ["tests/test_organization.py"],
     "approvals": ["tests/test_approval.py"],
-    "evaluation": ["tests/test_exemptions.py", "tests/test_shared_reads.py", "tests/test_faults.py"],
+    "evaluation": ["tests/test_exemptions.py", "tests/test_shared_reads.py", "tests/test_faults.py", "tests/test_service.py"],
     "exemptions": ["tests/test_exemptions.py"],
     "findings": ["tests/test_findings.py", "tests/test_workflow.py", "tests/test_sweep_archive.py",
                  "tests/test_publication.py"],

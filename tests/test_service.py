@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from logbaseline import engine, sam_template
@@ -110,6 +111,22 @@ def test_only_a_sweep_that_goes_on_in_another_message_counts_a_continued_page(aw
     called = service.evaluate_event(load_event("cloudtrail/logs-CreateLogGroup.json"))
     assert called.outcomes and report_counters(called)["sweep_pages_continued"] == 0
     assert report_counters(swept)["sweep_pages_continued"] == 0
+
+
+def test_a_sweep_past_its_deadline_goes_on_in_one_more_message_and_counts_one_continued_page(
+    aws: Clients, account_id: str
+):
+    service = make_service(account_id)
+    service.evaluation_queue_url = aws("sqs").create_queue(QueueName="evaluation")["QueueUrl"]
+    service.fix_queue_url = aws("sqs").create_queue(QueueName="fix")["QueueUrl"]
+    for i in range(101):  # one more finding than one import call takes
+        aws("logs").create_log_group(logGroupName=f"/app/{i:03}")
+    control = "logs_log_group_retention_bounded"
+    swept = service.evaluate_event(sweep_event(account_id, REGION, [control]), deadline=time.monotonic())
+    assert swept.continued is True and report_counters(swept)["sweep_pages_continued"] == 1
+    [message] = aws("sqs").receive_message(QueueUrl=service.evaluation_queue_url, MaxNumberOfMessages=10)["Messages"]
+    page = json.loads(message["Body"])["detail"]["page"]
+    assert page == {"control_id": control, "offset": 100}, "the second page starts after the first batch"
 
 
 def test_a_service_sweeps_the_accounts_its_member_clients_cover_unless_given_its_own_coverage(aws: Clients):
