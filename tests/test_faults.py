@@ -10,7 +10,7 @@ import boto3
 import botocore.endpoint
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 from logbaseline.aws import Clients
 from logbaseline.controls import all_controls
 from logbaseline.engine import AccountClients, Service
@@ -105,6 +105,29 @@ def test_access_denied_is_not_retried_and_the_other_controls_go_on(aws, account_
     [outcome] = [o for o in report.outcomes if o.control.id == RETENTION]
     assert outcome.verdict.reason.startswith("events never expire")
     assert findings_by_resource(aws)[(RETENTION, outcome.resource_id)]["Compliance"]["Status"] == "FAILED"
+
+
+def test_a_service_with_no_endpoint_in_the_region_is_unreadable_there_and_the_other_controls_go_on(aws, account_id):
+    """A service not offered in a region (nothing answers at its endpoint): its controls are read failures there,
+    with the reason, and the message is not failed for them (a retry would meet the same)."""
+    from logbaseline.engine import sweep_event
+
+    aws("logs").create_log_group(logGroupName=GROUP)
+    session, calls = boto3.Session(), []
+
+    def no_endpoint(request, **kwargs):
+        calls.append(request.url)
+        raise EndpointConnectionError(endpoint_url=request.url)
+
+    session.events.register("before-send.guardduty", no_endpoint)
+    off = Settings.from_env({"LOGBASELINE_REMEDIATION_MODES": f"guardduty_enabled=off,{RETENTION}=off"})
+    report = Service(off, AccountClients(account_id, session), Clients(REGION)).evaluate_event(
+        sweep_event(account_id, REGION, ["guardduty_enabled", RETENTION])
+    )
+    assert calls, "GuardDuty was asked"
+    [failure] = report.read_failures
+    assert failure.control_id == "guardduty_enabled" and "Could not connect to the endpoint URL" in failure.reason
+    assert [o.control.id for o in report.outcomes] == [RETENTION]
 
 
 def test_a_transient_failure_on_every_api_a_sweep_calls_is_retried_and_the_verdicts_stay_right(aws, account_id):
