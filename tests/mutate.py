@@ -48,7 +48,8 @@ EXCLUDED_OPERATORS = [
 ENGINE_TESTS = {
     "accounts": ["tests/test_organization.py"],
     "approvals": ["tests/test_approval.py"],
-    "evaluation": ["tests/test_exemptions.py", "tests/test_shared_reads.py", "tests/test_faults.py", "tests/test_service.py"],
+    "evaluation": ["tests/test_exemptions.py", "tests/test_shared_reads.py", "tests/test_faults.py",
+                   "tests/test_service.py"],
     "exemptions": ["tests/test_exemptions.py"],
     "findings": ["tests/test_findings.py", "tests/test_workflow.py", "tests/test_sweep_archive.py",
                  "tests/test_publication.py"],
@@ -80,6 +81,8 @@ ENGINE_TESTS = {
                  "tests/test_organization.py::test_a_fix_in_a_member_that_cannot_be_reached_is_reported_in_the_security_"
                  "account_and_then_fails",
                  "tests/test_organization.py::test_a_member_unreachable_in_another_region_is_reported_in_that_region",
+                 "tests/test_suppression.py::test_a_member_that_suppresses_its_trail_finding_and_stops_the_trail_gets_"
+                 "it_restarted",
                  "tests/test_faults.py", "tests/test_publication.py", "tests/test_pipeline.py", "-k",
                  "not sample_events_close_every_fixable_gap and not every_call_each_function_makes"],
 }  # fmt: skip
