@@ -566,3 +566,35 @@ def test_the_ous_of_an_account_are_asked_once_per_ttl_up_to_the_root():
     fresh = OrganizationalUnits(lambda: Organizations(), ttl=0)
     fresh("111122223333"), fresh("111122223333")
     assert len(asked) == 6, "asked again once the ttl has passed"
+
+
+def test_a_deployed_register_that_is_not_json_is_one_problem_without_a_line():
+    with pytest.raises(InvalidRegister) as raised:
+        parse_json('{"version": 1, "exemptions": [')
+    [problem] = raised.value.problems
+    assert problem.line == 0 and problem.message.startswith("not JSON: ") and str(problem) == problem.message
+
+
+def test_the_tag_policy_allows_only_its_controls_in_only_its_accounts():
+    policy = parse_yaml(VALID, TODAY).tag_policy
+    assert policy is not None
+    no_ous = lambda account_id: frozenset()  # noqa: E731
+    assert policy.allows("vpc_flow_logs_enabled", "444455556666", no_ous)
+    assert not policy.allows(RETENTION, "444455556666", no_ous), "an account listed, a control not"
+    assert not policy.allows("vpc_flow_logs_enabled", "111122223333", no_ous), "a control listed, an account not"
+
+
+def test_an_entry_without_an_id_is_named_missing_it_only():
+    source = VALID.replace("  - id: legal-hold-archive\n    accounts:", "  - accounts:")
+    with pytest.raises(InvalidRegister) as raised:
+        parse_yaml(source, TODAY)
+    assert [str(p) for p in raised.value.problems] == ["line 3: entry is missing 'id'"]
+
+
+def test_a_problem_of_one_value_given_as_a_string_names_the_line_of_its_key():
+    """`accounts: "1234"` (a string, not a list) is read as a list of one: its problem names that key's line."""
+    source = VALID.replace('  accounts: ["444455556666"]\n', '  accounts: "4444"\n')
+    with pytest.raises(InvalidRegister) as raised:
+        parse_yaml(source, TODAY)
+    [problem] = raised.value.problems
+    assert problem.line == 12 and "'4444'" in problem.message
