@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -598,3 +599,20 @@ def test_a_problem_of_one_value_given_as_a_string_names_the_line_of_its_key():
         parse_yaml(source, TODAY)
     [problem] = raised.value.problems
     assert problem.line == 12 and "'4444'" in problem.message
+
+
+def test_an_entry_naming_an_organizational_unit_covers_only_the_accounts_inside_it():
+    source = VALID.replace('    accounts: ["111122223333"]\n', "    accounts: [ou-ab12-team0001]\n", 1)
+    source = source.replace('["arn:aws:logs:us-east-1:111122223333:log-group:/legacy/*"]', '["*"]')
+    units = {"111122223333": {"ou-ab12-team0001", "r-ab12"}, "444455556666": {"ou-ab12-other001", "r-ab12"}}
+    register = replace(parse_yaml(source, TODAY), ous=lambda account_id: frozenset(units.get(account_id, ())))
+    for account, covered in (("111122223333", True), ("444455556666", False), ("777788889999", False)):
+        arn = GROUP_ARN.replace("111122223333", account)
+        assert (register.entry_for(RETENTION, account, "us-east-1", arn, TODAY) is not None) is covered, account
+
+
+def test_a_tag_policys_max_days_out_of_range_is_named_as_max_days():
+    source = VALID.replace("  max_days: 30\n", "  max_days: 0\n")
+    with pytest.raises(InvalidRegister) as raised:
+        parse_yaml(source, TODAY)
+    assert [str(p) for p in raised.value.problems] == ["line 14: max_days is a number of days from 1 to 180, got '0'"]
