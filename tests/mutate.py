@@ -128,7 +128,7 @@ SHARED = {
          f"{C}cloudtrail_bucket_access_logging_enabled.py", f"{C}logs_centralized.py",
          f"{C}cloudtrail_bucket_object_lock.py", f"{C}s3_bucket_server_access_logging_enabled.py",
          f"{C}s3_log_bucket_not_public.py", f"{C}s3_log_bucket_lifecycle_bounded.py",
-         f"{C}cloudtrail_bucket_not_public.py"],
+         f"{C}cloudtrail_bucket_not_public.py", f"{C}globalaccelerator_flow_logs_enabled.py"],
     ),
     "_cis_monitoring": ((), [f"{C}cloudtrail_security_alarms.py"]),
     "_policies": (

@@ -165,22 +165,54 @@ def test_a_gateway_load_balancer_is_passed_over_and_the_load_balancers_listed_af
     assert asked["DescribeLoadBalancerAttributes"] == 1
 
 
-# The samples of LOG_DESTINATION_TRIGGERS' calls that send logs to a bucket (the WAF, Redshift and classic load
-# balancer samples send theirs elsewhere, or name no bucket).
+# Every call of LOG_DESTINATION_TRIGGERS that sends logs to a bucket: its sample, or (where the sample sends them
+# elsewhere) the sample with the bucket set in the request's own members.
+def _to_bucket(path: str, value: object):
+    def set_bucket(parameters: dict) -> None:
+        *parents, last = path.split(".")
+        for name in parents:
+            parameters = parameters.setdefault(name, {})
+        parameters[last] = value
+
+    return set_bucket
+
+
+MSK_TO_S3 = {"enabled": True, "bucket": "msk-broker-logs"}
+BUILDS_TO_S3 = {"status": "ENABLED", "location": "build-logs/orders"}
 DESTINATION_SAMPLES = [
-    "cloudtrail/cloudtrail-CreateTrail.json",
-    "cloudtrail/cloudtrail-UpdateTrail.json",
-    "cloudtrail/ec2-CreateFlowLogs-s3.json",
-    "cloudtrail/elasticloadbalancing-ModifyLoadBalancerAttributes.json",
-    "cloudtrail/route53resolver-CreateResolverQueryLogConfig.json",
-    "cloudtrail/network-firewall-UpdateLoggingConfiguration.json",
-]
+    ("cloudtrail/cloudtrail-CreateTrail.json", None),
+    ("cloudtrail/cloudtrail-UpdateTrail.json", None),
+    ("cloudtrail/ec2-CreateFlowLogs-s3.json", None),
+    ("cloudtrail/elasticloadbalancing-ModifyLoadBalancerAttributes.json", None),
+    ("cloudtrail/route53resolver-CreateResolverQueryLogConfig.json", None),
+    ("cloudtrail/network-firewall-UpdateLoggingConfiguration.json", None),
+    ("cloudtrail/globalaccelerator-UpdateAcceleratorAttributes.json", None),
+    ("cloudtrail/globalaccelerator-UpdateCustomRoutingAcceleratorAttributes.json",
+     _to_bucket("flowLogsS3Bucket", "edge-flow-logs")),
+    ("cloudtrail/redshift-EnableLogging.json", _to_bucket("bucketName", "redshift-audit")),
+    ("cloudtrail/wafv2-PutLoggingConfiguration.json",
+     _to_bucket("loggingConfiguration.logDestinationConfigs", ["arn:aws:s3:::aws-waf-logs-orders"])),
+    ("cloudtrail/kafka-CreateCluster.json", _to_bucket("loggingInfo.brokerLogs.s3", MSK_TO_S3)),
+    ("cloudtrail/kafka-CreateClusterV2.json", _to_bucket("provisioned.loggingInfo.brokerLogs.s3", MSK_TO_S3)),
+    ("cloudtrail/kafka-UpdateMonitoring.json", _to_bucket("loggingInfo.brokerLogs.s3", MSK_TO_S3)),
+    ("cloudtrail/codebuild-CreateProject.json", _to_bucket("logsConfig.s3Logs", BUILDS_TO_S3)),
+    ("cloudtrail/codebuild-UpdateProject.json", _to_bucket("logsConfig.s3Logs", BUILDS_TO_S3)),
+]  # fmt: skip
 
 
-@pytest.mark.parametrize("sample", DESTINATION_SAMPLES)
-def test_a_bucket_named_only_as_a_log_destination_is_judged_without_archiving_what_is_not_found(sample):
+def test_every_call_that_names_a_log_destination_has_a_case_below():
+    calls = {(t.event_source, name) for t in LOG_DESTINATION_TRIGGERS for name in t.event_names}
+    details = [load_event(sample)["detail"] for sample, _ in DESTINATION_SAMPLES]
+    assert calls == {(d["eventSource"], d["eventName"]) for d in details}
+
+
+@pytest.mark.parametrize(("sample", "set_bucket"), DESTINATION_SAMPLES)
+def test_a_bucket_named_only_as_a_log_destination_is_judged_without_archiving_what_is_not_found(sample, set_bucket):
     """The bucket may be another account's (a central log archive): not finding it here says nothing of our finding."""
-    targets = route(load_event(sample))
+    event = load_event(sample)
+    if set_bucket:
+        set_bucket(event["detail"]["requestParameters"])
+    targets = route(event)
     bucket_targets = [t for t in targets if set(LOG_DESTINATION_TRIGGERS) <= set(t.control.cloudtrail_triggers)]
     assert bucket_targets and not [t for t in bucket_targets if t.archive_missing], sample
 

@@ -7,6 +7,8 @@ import json
 
 import boto3
 import pytest
+from botocore.stub import Stubber
+from logbaseline.controls._log_buckets import LogBuckets
 from logbaseline.controls._policies import other_accounts_trails
 from logbaseline.engine import sweep_event
 
@@ -83,3 +85,17 @@ def test_a_stale_grant_for_this_accounts_own_trail_makes_no_trail_bucket(aws, ac
     service = make_service(account_id, LOGBASELINE_REMEDIATION_MODES="cloudtrail_bucket_not_public=off")
     report = service.evaluate_event(sweep_event(account_id, REGION, ["cloudtrail_bucket_not_public"]))
     assert report.outcomes == []
+
+
+def test_a_bucket_whose_policy_read_is_denied_hides_no_other_accounts_trail_of_the_buckets_after_it():
+    s3, cloudtrail = boto3.client("s3", region_name=REGION), boto3.client("cloudtrail", region_name=REGION)
+    s3_stub, trails_stub = Stubber(s3), Stubber(cloudtrail)
+    trails_stub.add_response("describe_trails", {"trailList": []}, {"includeShadowTrails": True})
+    s3_stub.add_response("list_buckets", {"Buckets": [{"Name": "locked"}, {"Name": BUCKET}]}, {"BucketRegion": REGION})
+    s3_stub.add_client_error("get_bucket_policy", "AccessDenied", expected_params={"Bucket": "locked"})
+    delivering = delivery({"StringEquals": {"aws:SourceArn": OTHER_TRAIL}})
+    s3_stub.add_response("get_bucket_policy", {"Policy": delivering}, {"Bucket": BUCKET})
+    clients = {"s3": s3, "cloudtrail": cloudtrail}
+    with s3_stub, trails_stub:
+        found = LogBuckets(lambda service, region=None: clients[service], REGION, OWN).sources(kinds=("trail",))
+    assert found == {BUCKET: {"trail": [OTHER_TRAIL]}}
