@@ -509,6 +509,13 @@ def test_an_entry_may_expire_today_and_not_yesterday():
         parse_yaml(VALID.replace("2027-03-31", (TODAY - timedelta(days=1)).isoformat()), TODAY)
 
 
+def test_an_entry_may_expire_max_days_ahead_and_not_a_day_more():
+    last = TODAY + timedelta(days=180)  # VALID's max_days
+    assert parse_yaml(VALID.replace("2027-03-31", last.isoformat()), TODAY).entries[0].expires == last
+    with pytest.raises(InvalidRegister, match="is more than 180 days ahead"):
+        parse_yaml(VALID.replace("2027-03-31", (last + timedelta(days=1)).isoformat()), TODAY)
+
+
 def test_a_problem_names_its_line_when_there_is_one_and_none_in_the_deployed_json():
     with pytest.raises(InvalidRegister) as raised:
         parse_json('{"max_days": 0, "exemptions": []}')
