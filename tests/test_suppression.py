@@ -181,3 +181,25 @@ def test_the_emulators_finding_history_records_who_changed_what_in_pages():
         store.get_finding_history({"FindingIdentifier": identifier, "MaxResults": 101})
     with pytest.raises(SecurityHubError, match="FindingIdentifier"):
         store.get_finding_history({})
+
+
+def test_a_suppression_older_than_the_history_kept_is_not_honoured_and_the_finding_says_why(aws, stack, monkeypatch):
+    """Security Hub keeps 90 days of a finding's history: a suppression set before that names no one, so it does not
+    stop the fix. The window is moved past the suppression here instead of waiting 90 days."""
+    from logbaseline.engine import remediation
+
+    trail = trail_in(aws)
+    account = f"AWS::::Account:{stack.account_id}"
+    stack.environment["LOGBASELINE_REMEDIATION_MODES"] = ONLY_TRAIL_LOGGING_FIXED
+    stack.put_events([event_of(stack.account_id, "StartLogging")])
+    stack.drain("EvaluationQueue", "evaluator")
+    suppress(aws, findings_by_resource(aws)[(TRAIL_LOGGING, account)])
+    monkeypatch.setattr(remediation, "HISTORY_DAYS", -1)  # the history read starts after the suppression
+    aws("cloudtrail").stop_logging(Name=trail)
+    stack.put_events([event_of(stack.account_id, "StopLogging")])
+    assert stack.drain("EvaluationQueue", "evaluator").failed == []
+    assert stack.drain("PriorityFixQueue", "remediator").failed == []
+    assert aws("cloudtrail").get_trail_status(Name=trail)["IsLogging"] is True
+    fields = findings_by_resource(aws)[(TRAIL_LOGGING, account)]["ProductFields"]
+    assert fields["logbaseline/Fix/Outcome"] == "verified"
+    assert "does not say who set it" in fields["logbaseline/Fix/Suppression"]
