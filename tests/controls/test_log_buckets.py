@@ -230,8 +230,8 @@ def test_a_source_naming_another_regions_bucket_first_does_not_hide_the_ones_aft
     assert found == {"trail-logs": {"trail": ["b-main"]}}
 
 
-def _stubbed(service: str) -> tuple[object, Stubber]:
-    client = boto3.client(service, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y")
+def _stubbed(service: str, region: str = REGION) -> tuple[object, Stubber]:
+    client = boto3.client(service, region_name=region, aws_access_key_id="x", aws_secret_access_key="y")
     return client, Stubber(client)
 
 
@@ -290,3 +290,46 @@ def test_a_bucket_whose_logging_read_is_denied_hides_none_of_the_access_log_buck
         found = LogBuckets(lambda service, region=None: s3, REGION).sources(kinds=("access_log",))
     stub.assert_no_pending_responses()
     assert found == {"access-logs": {"access_log": ["app"]}}
+
+
+def test_a_denied_web_acl_hides_none_of_the_web_acls_after_it():
+    wafv2, stub = _stubbed("wafv2", "eu-west-1")  # REGIONAL web ACLs only
+    arns = [f"arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/{name}/a1b2" for name in ("locked", "orders")]
+    listed = [{"Name": name, "Id": "a1b2", "ARN": arn} for name, arn in zip(("locked", "orders"), arns, strict=True)]
+    stub.add_response("list_web_acls", {"WebACLs": listed}, {"Scope": "REGIONAL", "Limit": 100})
+    stub.add_client_error(
+        "get_logging_configuration", "AccessDeniedException", expected_params={"ResourceArn": arns[0]}
+    )
+    to_s3 = {"ResourceArn": arns[1], "LogDestinationConfigs": ["arn:aws:s3:::aws-waf-logs-orders"]}
+    stub.add_response("get_logging_configuration", {"LoggingConfiguration": to_s3}, {"ResourceArn": arns[1]})
+    with stub:
+        found = list(LogBuckets(lambda service, region=None: wafv2, "eu-west-1")._waf())
+    stub.assert_no_pending_responses()
+    assert found == [("aws-waf-logs-orders", "orders")]
+
+
+def test_codebuild_projects_are_read_a_hundred_to_a_call_the_most_batch_get_projects_takes():
+    codebuild, stub = _stubbed("codebuild")
+    names = [f"build-{i:03}" for i in range(101)]
+    stub.add_response("list_projects", {"projects": names})
+    stub.add_response("batch_get_projects", {"projects": []}, {"names": names[:100]})
+    logging = {"s3Logs": {"status": "ENABLED", "location": "build-logs/orders"}}
+    stub.add_response(
+        "batch_get_projects", {"projects": [{"name": names[100], "logsConfig": logging}]}, {"names": names[100:]}
+    )
+    with stub:
+        found = list(LogBuckets(lambda service, region=None: codebuild, REGION)._codebuild())
+    stub.assert_no_pending_responses()
+    assert found == [("build-logs", "build-100")]
+
+
+def test_a_load_balancer_whose_access_logs_are_off_sends_none_to_the_bucket_it_still_names():
+    """Turning access logs off leaves the bucket attribute as it was (Elastic Load Balancing keeps it)."""
+    elbv2, stub = _stubbed("elbv2")
+    arn = f"arn:aws:elasticloadbalancing:{REGION}:123456789012:loadbalancer/app/orders/50dc6c495c0c9188"
+    stub.add_response("describe_load_balancers", {"LoadBalancers": [{"LoadBalancerArn": arn, "Type": "application"}]})
+    off = [{"Key": "access_logs.s3.enabled", "Value": "false"}, {"Key": "access_logs.s3.bucket", "Value": "old-logs"}]
+    stub.add_response("describe_load_balancer_attributes", {"Attributes": off}, {"LoadBalancerArn": arn})
+    with stub:
+        assert list(LogBuckets(lambda service, region=None: elbv2, REGION)._elbv2()) == []
+    stub.assert_no_pending_responses()
