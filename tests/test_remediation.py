@@ -267,3 +267,66 @@ def test_a_fix_that_leaves_the_gap_open_is_applied_not_verified(aws, account_id,
     settings = Settings(modes={RETENTION.id: Mode.AUTO})
     [outcome] = apply_fix(FixRequest(RETENTION.id, account_id, REGION, arn, "event-14"), aws, settings)
     assert outcome.fix["Outcome"] == "applied, not verified" and outcome.verdict.status.value == "FAILED"
+
+
+def test_a_fix_touches_only_the_requested_resource_whatever_else_the_control_reads(aws, account_id, monkeypatch):
+    """A control whose read of one resource lists others too: the request's resource alone is judged and fixed."""
+    from dataclasses import replace
+
+    from logbaseline.engine import remediation
+    from logbaseline.engine.remediation import apply_fix
+
+    from tests.conftest import REGION
+
+    logs = aws("logs")
+    logs.create_log_group(logGroupName="/app/a-never-expires")
+    logs.create_log_group(logGroupName="/app/b-kept")
+    logs.put_retention_policy(logGroupName="/app/b-kept", retentionInDays=400)
+    listing_all = replace(
+        RETENTION, collect=lambda clients, scope: RETENTION.collect(clients, replace(scope, resource_id=None))
+    )
+    monkeypatch.setattr(remediation, "load", lambda control_id: listing_all)
+    kept = f"arn:aws:logs:{REGION}:{account_id}:log-group:/app/b-kept"
+    auto = Settings(modes={RETENTION.id: Mode.AUTO})
+    outcomes = apply_fix(FixRequest(RETENTION.id, account_id, REGION, kept, "event-12"), aws, auto)
+    assert [o.fix for o in outcomes] == [None, None], "the requested group passes: nothing to fix"
+    groups = {g["logGroupName"]: g for g in logs.describe_log_groups(logGroupNamePrefix="/app/")["logGroups"]}
+    assert "retentionInDays" not in groups["/app/a-never-expires"], "another group, never asked for, was changed"
+
+
+@pytest.mark.parametrize("listed_first", ["member", "security"])
+def test_of_two_suppressions_the_latest_decides_in_whatever_order_the_history_lists_them(listed_first):
+    """A member suppressed the finding, then the security account did: the security team's suppression stands."""
+    from datetime import UTC, datetime
+
+    import boto3
+    from botocore.stub import Stubber
+    from logbaseline.engine.findings import finding_id
+    from logbaseline.engine.remediation import _suppression
+
+    security, member = "999988887777", ACCOUNT
+    wanted = finding_id(RETENTION.id, ACCOUNT, REGION, ARN)
+    product = f"arn:aws:securityhub:{REGION}:{ACCOUNT}:product/{ACCOUNT}/default"
+    finding = {
+        "SchemaVersion": "2018-10-08", "Id": wanted, "ProductArn": product,
+        "GeneratorId": f"logbaseline/{RETENTION.id}", "AwsAccountId": ACCOUNT,
+        "CreatedAt": "2026-12-01T00:00:00Z", "UpdatedAt": "2026-12-02T00:00:00Z",
+        "Title": "t", "Description": "d", "Resources": [{"Type": "AwsLogsLogGroup", "Id": ARN}],
+        "Workflow": {"Status": "SUPPRESSED"},
+    }  # fmt: skip
+
+    def suppressed(by: str, day: int) -> dict:
+        source = {"Type": "BATCH_UPDATE_FINDINGS", "Identity": f"arn:aws:sts::{by}:assumed-role/admin/person"}
+        updates = [{"UpdatedField": "Workflow.Status", "OldValue": "NEW", "NewValue": "SUPPRESSED"}]
+        return {"UpdateTime": datetime(2026, 12, day, tzinfo=UTC), "UpdateSource": source, "Updates": updates}
+
+    records = {"member": suppressed(member, 2), "security": suppressed(security, 3)}
+    ordered = [records[listed_first], *(r for name, r in records.items() if name != listed_first)]
+    securityhub = boto3.client("securityhub", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y")
+    stub = Stubber(securityhub)
+    stub.add_response("get_findings", {"Findings": [finding]})
+    stub.add_response("get_finding_history", {"Records": ordered})
+    outcome = Outcome(RETENTION, ACCOUNT, REGION, ARN, failed("events never expire", fixable=True))
+    with stub:
+        decided = _suppression(lambda service, region=None: securityhub, outcome, frozenset({security}))
+    assert decided is not None and decided.honoured and decided.by.startswith(f"arn:aws:sts::{security}:")
