@@ -333,3 +333,30 @@ def test_a_load_balancer_whose_access_logs_are_off_sends_none_to_the_bucket_it_s
     with stub:
         assert list(LogBuckets(lambda service, region=None: elbv2, REGION)._elbv2()) == []
     stub.assert_no_pending_responses()
+
+
+def test_a_classic_load_balancer_whose_access_logs_are_off_sends_none_to_the_bucket_it_still_names():
+    elb, stub = _stubbed("elb")
+    stub.add_response("describe_load_balancers", {"LoadBalancerDescriptions": [{"LoadBalancerName": "legacy"}]})
+    off = {"AccessLog": {"Enabled": False, "S3BucketName": "old-logs", "EmitInterval": 60}}
+    stub.add_response(
+        "describe_load_balancer_attributes", {"LoadBalancerAttributes": off}, {"LoadBalancerName": "legacy"}
+    )
+    with stub:
+        assert list(LogBuckets(lambda service, region=None: elb, REGION)._elb()) == []
+    stub.assert_no_pending_responses()
+
+
+def test_an_accelerator_whose_flow_logs_are_off_sends_none_to_the_bucket_it_still_names():
+    accelerator, stub = _stubbed("globalaccelerator", "us-west-2")
+    s3, s3_stub = _stubbed("s3")
+    s3_stub.add_response("list_buckets", {"Buckets": [{"Name": "old-flow-logs"}]}, {"BucketRegion": REGION})
+    arn = "arn:aws:globalaccelerator::123456789012:accelerator/1234abcd-abcd-1234-abcd-1234abcdefgh"
+    stub.add_response("list_accelerators", {"Accelerators": [{"AcceleratorArn": arn, "Name": "edge"}]})
+    off = {"FlowLogsEnabled": False, "FlowLogsS3Bucket": "old-flow-logs", "FlowLogsS3Prefix": "edge/"}
+    stub.add_response("describe_accelerator_attributes", {"AcceleratorAttributes": off}, {"AcceleratorArn": arn})
+    stub.add_response("list_custom_routing_accelerators", {"Accelerators": []})
+    clients = {"s3": s3, "globalaccelerator": accelerator}
+    with stub, s3_stub:
+        assert list(LogBuckets(lambda service, region=None: clients[service], REGION)._global_accelerator()) == []
+    stub.assert_no_pending_responses()
