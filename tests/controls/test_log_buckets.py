@@ -360,3 +360,19 @@ def test_an_accelerator_whose_flow_logs_are_off_sends_none_to_the_bucket_it_stil
     with stub, s3_stub:
         assert list(LogBuckets(lambda service, region=None: clients[service], REGION)._global_accelerator()) == []
     stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        {"LoggingEnabled": False, "BucketName": "old-audit", "LogDestinationType": "s3"},  # turned off
+        {"LoggingEnabled": True, "BucketName": "old-audit", "LogDestinationType": "cloudwatch"},  # moved
+    ],
+)
+def test_a_redshift_cluster_logging_elsewhere_or_not_at_all_sends_none_to_the_bucket_it_still_names(status):
+    redshift, stub = _stubbed("redshift")
+    stub.add_response("describe_clusters", {"Clusters": [{"ClusterIdentifier": "dw"}]})
+    stub.add_response("describe_logging_status", status, {"ClusterIdentifier": "dw"})
+    with stub:
+        assert list(LogBuckets(lambda service, region=None: redshift, REGION)._redshift()) == []
+    stub.assert_no_pending_responses()
