@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from logbaseline import sam_template
 from logbaseline.controls import REGISTRY, all_controls
 from logbaseline.controls._log_buckets import bucket_name
-from logbaseline.engine.routing import InvalidEvent, route
+from logbaseline.engine.routing import InvalidEvent, exemption_tags_set, route
 from moto.events.models import EventPattern
 
 from tests.conftest import EVENTS, ROOT, load_event
@@ -641,6 +641,7 @@ FOREIGN = "999988887777"
         ("cloudtrail/eks-CreateCluster.json", CLUSTER_ARN),
         ("config/AWS-WAFv2-WebACL.json", ACL),
         ("config/AWS-CloudTrail-Trail.json", TRAIL_ARN),
+        ("cloudtrail/logs-TagResource.json", "arn:aws:logs:us-east-1:123456789012:log-group:/legacy/app"),  # a : in it
     ],
 )
 def test_an_event_naming_another_accounts_arn_is_refused_never_routed(name, arn):
@@ -723,3 +724,23 @@ def test_msk_broker_logs_and_codebuild_logs_to_a_bucket_route_the_bucket_to_the_
         added = {(t.control.id, t.scope.resource_id) for t in route(event)} - before
         assert {control for control, _ in added} == set(bucket_controls), name
         assert {bucket_name(resource_id) for _, resource_id in added} == {"msk-logs"}, name
+
+
+def test_a_resource_the_event_changed_archives_its_finding_when_not_found_and_a_log_destination_does_not():
+    """Not finding a resource the call changed means it is gone; not finding a log bucket the call names may only
+    mean it is another account's (a central log archive)."""
+    trail_call = route(load_event("cloudtrail/cloudtrail-CreateTrail.json"))
+    bucket_controls = {LIFECYCLE, ACCESS_LOGGING, LOG_BUCKET_NOT_PUBLIC}  # the S3 log-bucket controls
+    assert {t.archive_missing for t in trail_call if t.control.id in bucket_controls} == {False}
+    assert {t.archive_missing for t in trail_call if t.control.id not in bucket_controls} == {True}
+    assert {t.archive_missing for t in route(load_event("cloudtrail/logs-TagResource.json"))} == {True}
+
+
+def test_only_a_successful_cloudtrail_call_records_the_exemption_tags_it_set():
+    tagged = load_event("cloudtrail/logs-TagResource.json")
+    [call] = exemption_tags_set(tagged)
+    assert call.value.startswith("logs_log_group_retention_bounded until=2027-02-26")
+    failed = copy.deepcopy(tagged)
+    failed["detail"]["errorCode"] = "AccessDeniedException"
+    assert exemption_tags_set(failed) == [], "a refused call set no tag"
+    assert exemption_tags_set(load_event("config/AWS-EC2-VPC.json")) == [], "not a CloudTrail call"
