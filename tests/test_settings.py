@@ -1,5 +1,7 @@
 """The baseline's settings: parsed from the environment, and refused clearly when wrong."""
 
+from datetime import date, timedelta
+
 import pytest
 from logbaseline.controls import load
 from logbaseline.engine.settings import InvalidSettings, Settings
@@ -99,3 +101,44 @@ def test_settings_cannot_be_changed_once_validated():
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         Settings.from_env({}).controls = frozenset({"no_such_control"})  # type: ignore[misc]
+
+
+def test_a_register_file_that_cannot_be_read_is_one_line_naming_the_variable(tmp_path):
+    missing = tmp_path / "exemptions.yaml"
+    with pytest.raises(InvalidSettings, match=f"^LOGBASELINE_EXEMPTIONS_FILE: .*No such file.*{missing.name}"):
+        Settings.from_env({"LOGBASELINE_EXEMPTIONS_FILE": str(missing)})
+
+
+ONE_ENTRY = """\
+exemptions:
+  - id: legal-hold
+    accounts: ["111122223333"]
+    regions: [us-east-1]
+    controls: [{control}]
+    resources: ["*"]
+    reason: archive kept by legal hold LH-42
+    approver: {approver}
+    expires: {expires}
+"""
+
+
+@pytest.mark.parametrize(
+    ("control", "approver", "message"),
+    [
+        ("no_such_control", "a", ":5: unknown control id 'no_such_control'"),
+        (
+            "no_such_control",
+            "' '",
+            ":5: unknown control id 'no_such_control' (and 1 more: logbaseline exemptions validate ",
+        ),
+    ],
+)
+def test_an_invalid_register_file_names_its_first_problem_and_how_many_more(tmp_path, control, approver, message):
+    source = tmp_path / "exemptions.yaml"
+    expires = date.today() + timedelta(days=30)
+    source.write_text(ONE_ENTRY.format(control=control, approver=approver, expires=expires))
+    with pytest.raises(InvalidSettings) as raised:
+        Settings.from_env({"LOGBASELINE_EXEMPTIONS_FILE": str(source)})
+    text = str(raised.value)
+    assert text.startswith(f"LOGBASELINE_EXEMPTIONS_FILE: {source}{message}")
+    assert ("more:" in text) is ("more" in message)
