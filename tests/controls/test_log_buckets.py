@@ -376,3 +376,14 @@ def test_a_redshift_cluster_logging_elsewhere_or_not_at_all_sends_none_to_the_bu
     with stub:
         assert list(LogBuckets(lambda service, region=None: redshift, REGION)._redshift()) == []
     stub.assert_no_pending_responses()
+
+
+def test_a_bucket_logging_into_itself_makes_no_log_bucket():
+    """Server access logs written into the bucket they describe are a fault of that bucket, judged as such."""
+    s3, stub = _stubbed("s3")
+    stub.add_response("list_buckets", {"Buckets": [{"Name": "app-data"}]}, {"BucketRegion": REGION})
+    into_itself = {"LoggingEnabled": {"TargetBucket": "app-data", "TargetPrefix": "logs/"}}
+    stub.add_response("get_bucket_logging", into_itself, {"Bucket": "app-data"})
+    with stub:
+        assert LogBuckets(lambda service, region=None: s3, REGION).sources(kinds=("access_log",)) == {}
+    stub.assert_no_pending_responses()
