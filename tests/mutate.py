@@ -50,7 +50,7 @@ ENGINE_TESTS = {
     "approvals": ["tests/test_approval.py"],
     "evaluation": ["tests/test_exemptions.py", "tests/test_shared_reads.py", "tests/test_faults.py",
                    "tests/test_service.py"],
-    "exemptions": ["tests/test_exemptions.py"],
+    "exemptions": ["tests/test_exemptions.py", "tests/test_register.py"],
     "findings": ["tests/test_findings.py", "tests/test_workflow.py", "tests/test_sweep_archive.py",
                  "tests/test_publication.py"],
     "history": ["tests/test_history.py"],

@@ -744,3 +744,13 @@ def test_only_a_successful_cloudtrail_call_records_the_exemption_tags_it_set():
     failed["detail"]["errorCode"] = "AccessDeniedException"
     assert exemption_tags_set(failed) == [], "a refused call set no tag"
     assert exemption_tags_set(load_event("config/AWS-EC2-VPC.json")) == [], "not a CloudTrail call"
+
+
+def test_a_refusal_names_at_most_the_first_200_characters_of_a_foreign_arn():
+    """One line, however long the ARN a caller put in the event."""
+    foreign = f"arn:aws:logs:us-east-1:{FOREIGN}:log-group:/" + "x" * 300
+    event = load_event("cloudtrail/logs-TagResource.json")
+    event["detail"]["requestParameters"]["resourceArn"] = foreign
+    with pytest.raises(InvalidEvent) as refused:
+        route(event)
+    assert f"names {foreign[:200]}, a resource of account {FOREIGN}" in str(refused.value)
