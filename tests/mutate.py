@@ -49,7 +49,9 @@ ENGINE_TESTS = {
     "accounts": ["tests/test_organization.py"],
     "approvals": ["tests/test_approval.py"],
     "evaluation": ["tests/test_exemptions.py", "tests/test_shared_reads.py", "tests/test_faults.py",
-                   "tests/test_service.py"],
+                   "tests/test_service.py", "tests/test_read_failures.py",
+                   "tests/test_tagging_events.py::test_who_tagged_is_recorded_and_the_exemption_counts_from_the_"
+                   "tagging_call_then_ends_when_removed"],
     "exemptions": ["tests/test_exemptions.py", "tests/test_register.py"],
     "findings": ["tests/test_findings.py", "tests/test_workflow.py", "tests/test_sweep_archive.py",
                  "tests/test_publication.py"],

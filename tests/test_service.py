@@ -8,15 +8,20 @@ import time
 import pytest
 from logbaseline import engine, sam_template
 from logbaseline.aws import Clients
+from logbaseline.controls import load
 from logbaseline.engine import Service, actor_of
 from logbaseline.engine.accounts import Coverage, MemberClients
+from logbaseline.engine.evaluation import Outcome
 from logbaseline.engine.history import DEFAULT_FIX_LIMIT
 from logbaseline.engine.messages import sweep_event
 from logbaseline.engine.remediation import FixRequest
 from logbaseline.engine.runtime import report_counters
 from logbaseline.engine.settings import Settings
+from logbaseline.models import Resource, failed, not_applicable
 
-from tests.conftest import REGION, ROOT, load_event, make_service
+from tests.conftest import REGION, ROOT, findings_by_resource, load_event, make_service
+
+RETENTION = "logs_log_group_retention_bounded"
 
 
 def test_a_deployments_environment_sets_its_workflow_updates_fix_limit_and_audit_trail(
@@ -165,3 +170,22 @@ def test_a_fix_reports_only_what_it_changed_or_a_resource_gone_since(aws: Client
     assert closed.present and closed.fix is None and reported == []
     [gone] = service.fix(FixRequest(control, account_id, REGION, "deleted"))
     assert not gone.present and reported == [[gone]]
+
+
+def test_a_not_applicable_verdict_on_a_resource_found_is_not_published_and_a_gone_resource_is(
+    aws: Clients, account_id: str
+):
+    """Security Hub holds verdicts and the archive of gone resources; a resource a control does not judge (an agent
+    that stopped reporting) leaves its finding as it was."""
+    control = load(RETENTION)
+    arn = f"arn:aws:logs:{REGION}:{account_id}:log-group:/app/"
+    found = Resource(account_id, REGION, arn + "unjudged", {})
+    failing = Resource(account_id, REGION, arn + "failing", {})
+    make_service(account_id).report(
+        [
+            Outcome(control, account_id, REGION, arn + "unjudged", not_applicable("cannot be seen now"), found),
+            Outcome(control, account_id, REGION, arn + "failing", failed("events never expire"), failing),
+            Outcome(control, account_id, REGION, arn + "gone", not_applicable("the resource no longer exists")),
+        ]
+    )
+    assert {resource for _, resource in findings_by_resource(aws)} == {arn + "failing", arn + "gone"}
