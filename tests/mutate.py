@@ -46,7 +46,8 @@ EXCLUDED_OPERATORS = [
 ]
 
 ENGINE_TESTS = {
-    "accounts": ["tests/test_organization.py"],
+    "accounts": ["tests/test_organization.py",
+                 "tests/test_sessions.py::test_each_fix_assumes_the_member_role_with_its_own_session"],
     "approvals": ["tests/test_approval.py"],
     "evaluation": ["tests/test_exemptions.py", "tests/test_shared_reads.py", "tests/test_faults.py",
                    "tests/test_service.py", "tests/test_read_failures.py",
