@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import replace
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -623,3 +624,13 @@ def test_a_tag_policys_max_days_out_of_range_is_named_as_max_days():
     with pytest.raises(InvalidRegister) as raised:
         parse_yaml(source, TODAY)
     assert [str(p) for p in raised.value.problems] == ["line 14: max_days is a number of days from 1 to 180, got '0'"]
+
+
+def test_a_capped_tag_exempts_through_its_last_day_and_not_the_day_after():
+    flow, account = "vpc_flow_logs_enabled", "444455556666"
+    vpc = f"arn:aws:ec2:us-east-1:{account}:vpc/vpc-1"
+    tag, register = f"{flow} until=2027-06-01 reason=lab", parse_yaml(VALID, TODAY)  # tags: at most 30 days
+    for set_on, applies in ((TODAY - timedelta(days=30), True), (TODAY - timedelta(days=31), False)):
+        origin = partial(lambda day, value: TagOrigin(day, "x"), set_on)
+        decided = decide(flow, account, "us-east-1", vpc, tag, register, TODAY, origin)
+        assert decided is not None and decided.applies is applies, set_on
