@@ -634,3 +634,13 @@ def test_a_capped_tag_exempts_through_its_last_day_and_not_the_day_after():
         origin = partial(lambda day, value: TagOrigin(day, "x"), set_on)
         decided = decide(flow, account, "us-east-1", vpc, tag, register, TODAY, origin)
         assert decided is not None and decided.applies is applies, set_on
+
+
+def test_a_tag_asking_exactly_the_maximum_is_honoured_as_asked_not_capped():
+    flow, account = "vpc_flow_logs_enabled", "444455556666"
+    vpc = f"arn:aws:ec2:us-east-1:{account}:vpc/vpc-1"
+    last = TODAY + timedelta(days=30)  # VALID's tag policy: 30 days
+    tag = f"{flow} until={last.isoformat()} reason=lab"
+    decided = decide(flow, account, "us-east-1", vpc, tag, parse_yaml(VALID, TODAY), TODAY)  # first seen today
+    assert decided is not None and decided.applies and decided.until == last.isoformat()
+    assert "capped" not in decided.note
